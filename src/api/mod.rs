@@ -1,0 +1,1 @@
+//! The REST API (axum), OpenAPI document and Prometheus metrics.

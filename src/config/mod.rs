@@ -1,0 +1,1 @@
+//! Configuration: TOML + `MHERO_` environment overrides, parsed once into typed per-module structs.

@@ -1,0 +1,16 @@
+//! The gateway's vocabulary: URNs, contacts, messages, the contact query
+//! language and the seam every link kind implements. No I/O lives here, so
+//! every other module may depend on it.
+
+pub mod contact;
+pub mod link;
+pub mod msg;
+pub mod query;
+pub mod segments;
+pub mod time;
+pub mod urn;
+
+pub use contact::{ContactStatus, FieldType, FieldValue};
+pub use link::{Link, LinkEvent, LinkKind, Reconciled, SendOutcome};
+pub use msg::{Direction, MsgStatus, OutMsg, Priority};
+pub use urn::Urn;

@@ -1,0 +1,120 @@
+//! Messages and their lifecycle.
+//!
+//! Outbound: `queued` (persisted, waiting for its link) → `wired` (claimed by a
+//! node and handed to a link, not yet acknowledged) → `sent` (the link or
+//! carrier accepted it) → `delivered` (handset receipt). `errored` is a
+//! temporary failure that will be retried; `failed` is final, with a reason.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Urn;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MsgStatus {
+    /// Inbound message persisted and handled.
+    Handled,
+    Queued,
+    Wired,
+    Sent,
+    Delivered,
+    Errored,
+    Failed,
+}
+
+/// Replies inside a conversation go ahead of bulk sends on the same link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Bulk = 0,
+    Reply = 1,
+}
+
+impl Priority {
+    pub fn from_i64(v: i64) -> Priority {
+        if v >= 1 {
+            Priority::Reply
+        } else {
+            Priority::Bulk
+        }
+    }
+}
+
+macro_rules! str_enum {
+    ($ty:ty { $($variant:ident => $s:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $s),+ }
+            }
+        }
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::std::str::FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok(Self::$variant),)+
+                    other => Err(format!("unknown {} {other:?}", stringify!($ty))),
+                }
+            }
+        }
+    };
+}
+pub(crate) use str_enum;
+
+str_enum!(Direction { In => "in", Out => "out" });
+str_enum!(MsgStatus {
+    Handled => "handled",
+    Queued => "queued",
+    Wired => "wired",
+    Sent => "sent",
+    Delivered => "delivered",
+    Errored => "errored",
+    Failed => "failed",
+});
+
+/// An outbound message as a link sees it: everything needed to put it on
+/// the wire, nothing about flows or broadcasts.
+#[derive(Debug, Clone)]
+pub struct OutMsg {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub urn: Urn,
+    pub text: String,
+    pub segments: u32,
+    pub priority: Priority,
+    /// How many times a send was attempted before this one.
+    pub attempts: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_through_their_wire_names() {
+        for s in [
+            MsgStatus::Handled,
+            MsgStatus::Queued,
+            MsgStatus::Wired,
+            MsgStatus::Sent,
+            MsgStatus::Delivered,
+            MsgStatus::Errored,
+            MsgStatus::Failed,
+        ] {
+            assert_eq!(s.as_str().parse::<MsgStatus>().unwrap(), s);
+        }
+        assert!("bogus".parse::<MsgStatus>().is_err());
+    }
+}

@@ -1,0 +1,221 @@
+//! Time as the store keeps it (milliseconds since the Unix epoch, UTC) and the
+//! calendar rules sends obey: sending hours in the recipient's time zone and
+//! recurring schedules.
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+pub fn now_ms() -> Millis {
+    Utc::now().timestamp_millis()
+}
+
+pub fn to_datetime(ms: Millis) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+pub fn rfc3339(ms: Millis) -> String {
+    to_datetime(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Local hours in which bulk sends may reach a handset, e.g. 08:00–20:00.
+/// `start == end` means any time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendingHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl SendingHours {
+    pub const ALWAYS: SendingHours = SendingHours {
+        start: NaiveTime::MIN,
+        end: NaiveTime::MIN,
+    };
+
+    fn contains(&self, t: NaiveTime) -> bool {
+        if self.start == self.end {
+            true
+        } else if self.start < self.end {
+            t >= self.start && t < self.end
+        } else {
+            // A window across midnight, e.g. 22:00–06:00.
+            t >= self.start || t < self.end
+        }
+    }
+
+    /// The earliest instant at or after `at` that falls inside the window in
+    /// time zone `tz`.
+    pub fn next_allowed(&self, at: Millis, tz: Tz) -> Millis {
+        let utc = to_datetime(at);
+        let local = utc.with_timezone(&tz);
+        if self.contains(local.time()) {
+            return at;
+        }
+        // Start of the window today or tomorrow, local time.
+        let mut day = local.date_naive();
+        if local.time() >= self.start {
+            day = day.succ_opt().unwrap_or(day);
+        }
+        let start = day.and_time(self.start);
+        // A DST gap can make the local start not exist: take the next hour.
+        let resolved = tz
+            .from_local_datetime(&start)
+            .earliest()
+            .or_else(|| tz.from_local_datetime(&(start + Duration::hours(1))).earliest());
+        resolved.map(|d| d.timestamp_millis()).unwrap_or(at)
+    }
+}
+
+/// When a broadcast fires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "repeat", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Schedule {
+    /// Once at the given instant.
+    Once { at: DateTime<Utc> },
+    /// Every day at a local time.
+    Daily {
+        time: NaiveTime,
+        timezone: Option<String>,
+    },
+    /// On the given weekdays at a local time.
+    Weekly {
+        days: Vec<Weekday>,
+        time: NaiveTime,
+        timezone: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("unknown time zone {0:?}")]
+    BadTimezone(String),
+    #[error("a weekly schedule needs at least one day")]
+    NoDays,
+}
+
+impl Schedule {
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        match self {
+            Schedule::Once { .. } => Ok(()),
+            Schedule::Daily { timezone, .. } => parse_tz(timezone.as_deref()).map(|_| ()),
+            Schedule::Weekly { days, timezone, .. } => {
+                if days.is_empty() {
+                    return Err(ScheduleError::NoDays);
+                }
+                parse_tz(timezone.as_deref()).map(|_| ())
+            }
+        }
+    }
+
+    pub fn is_recurring(&self) -> bool {
+        !matches!(self, Schedule::Once { .. })
+    }
+
+    /// The first firing strictly after `after` (for `Once`, its instant if it
+    /// is later, else none).
+    pub fn next_after(&self, after: Millis, default_tz: Tz) -> Option<Millis> {
+        match self {
+            Schedule::Once { at } => {
+                let at = at.timestamp_millis();
+                (at > after).then_some(at)
+            }
+            Schedule::Daily { time, timezone } => {
+                let tz = parse_tz(timezone.as_deref()).ok()?.unwrap_or(default_tz);
+                next_matching(after, tz, *time, |_| true)
+            }
+            Schedule::Weekly { days, time, timezone } => {
+                let tz = parse_tz(timezone.as_deref()).ok()?.unwrap_or(default_tz);
+                next_matching(after, tz, *time, |d| days.contains(&d))
+            }
+        }
+    }
+}
+
+fn parse_tz(name: Option<&str>) -> Result<Option<Tz>, ScheduleError> {
+    match name {
+        None => Ok(None),
+        Some(n) => n
+            .parse::<Tz>()
+            .map(Some)
+            .map_err(|_| ScheduleError::BadTimezone(n.to_string())),
+    }
+}
+
+fn next_matching(after: Millis, tz: Tz, time: NaiveTime, day_ok: impl Fn(Weekday) -> bool) -> Option<Millis> {
+    let local = to_datetime(after).with_timezone(&tz);
+    let mut day = local.date_naive();
+    // Eight days always contains the next matching weekday.
+    for _ in 0..9 {
+        if day_ok(day.weekday()) {
+            if let Some(dt) = tz.from_local_datetime(&day.and_time(time)).earliest() {
+                let ms = dt.timestamp_millis();
+                if ms > after {
+                    return Some(ms);
+                }
+            }
+        }
+        day = day.succ_opt()?;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(s: &str) -> Millis {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn inside_the_window_sends_now() {
+        let h = SendingHours {
+            start: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+        };
+        let tz: Tz = "Africa/Dar_es_Salaam".parse().unwrap(); // UTC+3
+        let at = ms("2026-11-24T09:00:00Z"); // 12:00 local
+        assert_eq!(h.next_allowed(at, tz), at);
+        // 21:00 local: wait for 08:00 local next day = 05:00Z.
+        let late = ms("2026-11-24T18:00:00Z");
+        assert_eq!(h.next_allowed(late, tz), ms("2026-11-25T05:00:00Z"));
+        // 03:00 local: later the same local day.
+        let early = ms("2026-11-24T00:00:00Z");
+        assert_eq!(h.next_allowed(early, tz), ms("2026-11-24T05:00:00Z"));
+        assert_eq!(SendingHours::ALWAYS.next_allowed(late, tz), late);
+    }
+
+    #[test]
+    fn weekly_schedule_finds_next_monday() {
+        let s = Schedule::Weekly {
+            days: vec![Weekday::Mon],
+            time: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            timezone: Some("Africa/Kampala".into()),
+        };
+        // 2026-11-24 is a Tuesday.
+        let next = s.next_after(ms("2026-11-24T10:00:00Z"), chrono_tz::UTC).unwrap();
+        assert_eq!(next, ms("2026-11-30T05:00:00Z"));
+        // Exactly at a firing, the next is a week on.
+        assert_eq!(
+            s.next_after(next, chrono_tz::UTC).unwrap(),
+            ms("2026-12-07T05:00:00Z")
+        );
+    }
+
+    #[test]
+    fn schedules_parse_from_json() {
+        let s: Schedule =
+            serde_json::from_str(r#"{"repeat":"weekly","days":["Mon","Thu"],"time":"08:00:00"}"#).unwrap();
+        assert!(s.is_recurring());
+        let bad = serde_json::from_str::<Schedule>(r#"{"repeat":"hourly"}"#);
+        assert!(bad.is_err());
+        let tz = Schedule::Daily {
+            time: NaiveTime::MIN,
+            timezone: Some("Mars/Base".into()),
+        };
+        assert_eq!(tz.validate(), Err(ScheduleError::BadTimezone("Mars/Base".into())));
+    }
+}

@@ -1,0 +1,1 @@
+//! Joins store, links and the flow engine: inbound, outbox dispatcher, broadcasts, scheduler.

@@ -1,0 +1,1 @@
+//! The link set: routing by prefix, failover, rate limits, the simulator link.

@@ -1,0 +1,11 @@
+use clap::Parser;
+use mhero::cli::{Cli, Command};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve | Command::Migrate | Command::CheckConfig => {
+            anyhow::bail!("not yet wired")
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! SMPP carrier links (ESME side): PDUs, GSM 03.38 / UCS-2 / UDH encodings,
+//! one task per bind, delivery receipts. Knows `core`, never flows or SQL.
