@@ -112,3 +112,24 @@ pub async fn create_field(
         Json(json!({"key": f.key, "name": name, "type": f.value_type})),
     ))
 }
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Import {
+    contacts: Vec<NewContact>,
+}
+
+/// Create many contacts at once; all or nothing.
+pub async fn import(
+    State(s): State<ApiState>,
+    Body(b): Body<Import>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let uuids =
+        s.gw.store
+            .import_contacts(b.contacts, s.gw.config.contacts.default_country.as_deref())
+            .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "created": uuids.len(), "uuids": uuids })),
+    ))
+}

@@ -50,6 +50,7 @@ pub fn router(state: ApiState) -> Router {
                 .patch(contacts::update)
                 .delete(contacts::delete),
         )
+        .route("/contacts/import", post(contacts::import))
         .route("/fields", get(contacts::list_fields).post(contacts::create_field))
         .route("/groups", get(groups::list).post(groups::create))
         .route(

@@ -44,6 +44,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "List contacts (query=, group=, after=, limit=)"
     ),
     ep!("post", "/contacts", "operator", "Create a contact", new_contact),
+    ep!(
+        "post",
+        "/contacts/import",
+        "operator",
+        "Create many contacts at once (all or nothing)",
+        import
+    ),
     ep!("get", "/contacts/{uuid}", "viewer", "Get a contact"),
     ep!(
         "patch",
@@ -198,6 +205,12 @@ fn new_contact() -> Value {
         json!({"name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
                "urns": strings(), "fields": {"type": "object"}, "groups": strings()}),
         &[],
+    )
+}
+fn import() -> Value {
+    obj(
+        json!({"contacts": {"type": "array", "items": new_contact()}}),
+        &["contacts"],
     )
 }
 fn contact_patch() -> Value {

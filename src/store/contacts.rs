@@ -282,15 +282,17 @@ impl Store {
         let mut after = f.after_id;
         while (out.len() as i64) < f.limit {
             let page = match f.group_id {
-                Some(g) => load_page(
-                    &mut conn,
-                    &format!(
+                Some(g) => {
+                    load_page(
+                        &mut conn,
+                        &format!(
                         "WHERE id > $1 AND id IN (SELECT contact_id FROM group_members WHERE group_id = $2) \
                              ORDER BY id LIMIT {SCAN_PAGE}"
                     ),
-                    vec![after, g],
-                )
-                .await?,
+                        vec![after, g],
+                    )
+                    .await?
+                }
                 None => {
                     load_page(
                         &mut conn,

@@ -10,6 +10,7 @@
 mod broadcasts;
 mod contacts;
 mod groups;
+mod import;
 mod msgs;
 mod nodes;
 mod sim;
@@ -25,6 +26,7 @@ use sqlx::AnyPool;
 pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast, Recipients};
 pub use contacts::{ContactFilter, ContactPatch, NewContact};
 pub use groups::Group;
+pub use import::MAX_IMPORT;
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewOutMsg, Outcome};
 pub use sim::SimReceived;
 pub use tokens::TokenRow;
