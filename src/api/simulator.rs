@@ -55,5 +55,14 @@ pub async fn received(
 
 pub async fn stats(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
     let (total, distinct) = s.gw.store.sim_counts().await?;
-    Ok(Json(json!({ "received": total, "distinct_messages": distinct })))
+    let by_node: serde_json::Map<String, Value> =
+        s.gw.store
+            .sim_counts_by_node()
+            .await?
+            .into_iter()
+            .map(|(n, c)| (n, json!(c)))
+            .collect();
+    Ok(Json(
+        json!({ "received": total, "distinct_messages": distinct, "by_node": by_node }),
+    ))
 }

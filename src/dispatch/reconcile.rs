@@ -5,18 +5,24 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::outbox::Record;
 use super::Gateway;
 use crate::config::UnknownAfterCrash;
 use crate::core::time::now_ms;
 use crate::core::Reconciled;
-use crate::store::{Outcome, StoreError};
+use crate::store::{ClaimedMsg, Outcome, StoreError};
 
-/// Settle this node's wired messages; returns how many there were.
+/// Settle this node's wired messages at start (before any send of this run
+/// began); returns how many there were.
 pub(super) async fn settle_own(gw: &Gateway) -> Result<usize, StoreError> {
     let wired = gw.store.wired_for_node(&gw.node).await?;
+    settle(gw, &wired).await?;
+    Ok(wired.len())
+}
+
+/// Ask each message's link whether it went out, and record the answer.
+async fn settle(gw: &Gateway, wired: &[ClaimedMsg]) -> Result<(), StoreError> {
     let mut outcomes = Vec::with_capacity(wired.len());
-    for c in &wired {
+    for c in wired {
         let o = match gw.links.get(&c.link) {
             None => Outcome::Requeue {
                 note: Some(format!("link {:?} is gone; sent again", c.link)),
@@ -36,8 +42,7 @@ pub(super) async fn settle_own(gw: &Gateway) -> Result<usize, StoreError> {
         };
         outcomes.push((c.msg.id, o));
     }
-    gw.store.record_outcomes(&gw.node, &outcomes).await?;
-    Ok(wired.len())
+    gw.store.record_outcomes(&gw.node, &outcomes).await
 }
 
 pub(super) async fn heartbeat(gw: Arc<Gateway>) {
@@ -60,13 +65,12 @@ async fn beat(gw: &Gateway, dead_after: i64) -> Result<(), StoreError> {
         .store
         .take_over_dead_nodes(&gw.node, now_ms() - dead_after)
         .await?;
-    if taken > 0 {
-        tracing::warn!(messages = taken, "took over in-flight messages of a silent node");
-        // Our own in-flight sends are wired too; settle only after the
-        // recorder has written what is pending, so they are not asked twice.
-        let _ = gw.outcomes.send(Record::Flush).await;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        settle_own(gw).await?;
+    if !taken.is_empty() {
+        tracing::warn!(
+            messages = taken.len(),
+            "took over in-flight messages of a silent node"
+        );
+        settle(gw, &taken).await?;
     }
     gw.links.wake_all();
     Ok(())

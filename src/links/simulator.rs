@@ -24,6 +24,8 @@ const QUEUE: usize = 4096;
 const BATCH: usize = 512;
 /// Sends in flight per dispatcher: enough to fill a batch.
 const IN_FLIGHT: usize = 512;
+/// How long a receipt may be missing before the simulator repeats it.
+const RECEIPT_RETRY: Duration = Duration::from_secs(5);
 
 type Pending = (OutMsg, oneshot::Sender<SendOutcome>);
 
@@ -32,6 +34,7 @@ pub struct SimulatorLink {
     store: Store,
     cfg: SimulatorConfig,
     queue: mpsc::Sender<Pending>,
+    events: mpsc::Sender<LinkEvent>,
 }
 
 impl SimulatorLink {
@@ -49,14 +52,46 @@ impl SimulatorLink {
             node.to_string(),
             store.clone(),
             rx,
-            events,
+            events.clone(),
+        ));
+        tokio::spawn(redeliver_receipts(
+            name.to_string(),
+            store.clone(),
+            events.clone(),
         ));
         Arc::new(SimulatorLink {
             name: name.to_string(),
             store,
             cfg,
             queue: tx,
+            events,
         })
+    }
+}
+
+/// Like an SMSC that repeats receipts until they are acknowledged: receipts
+/// for messages still waiting for one after a while (theirs was lost with a
+/// crashed node) are sent again. Repeats are harmless: a receipt is applied
+/// once.
+async fn redeliver_receipts(link: String, store: Store, events: mpsc::Sender<LinkEvent>) {
+    loop {
+        let older_than = crate::core::time::now_ms() - RECEIPT_RETRY.as_millis() as i64;
+        match store.awaiting_receipt(&link, older_than).await {
+            Ok(ids) => {
+                for external_id in ids {
+                    let report = LinkEvent::Report {
+                        link: link.clone(),
+                        external_id,
+                        report: DeliveryReport::Delivered,
+                    };
+                    if events.send(report).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(link = %link, error = %e, "could not look for receipts to redeliver"),
+        }
+        tokio::time::sleep(RECEIPT_RETRY).await;
     }
 }
 
@@ -159,9 +194,21 @@ impl Link for SimulatorLink {
     async fn reconcile(&self, msg: &OutMsg) -> Reconciled {
         match self.store.sim_lookup(&[msg.uuid.to_string()]).await {
             Ok(rows) => match rows.first() {
-                Some((_, id)) => Reconciled::Sent {
-                    external_id: Some(format!("sim-{id}")),
-                },
+                Some((_, id)) => {
+                    // Its receipt may have died with the process: send it again.
+                    let external_id = format!("sim-{id}");
+                    let _ = self
+                        .events
+                        .send(LinkEvent::Report {
+                            link: self.name.clone(),
+                            external_id: external_id.clone(),
+                            report: DeliveryReport::Delivered,
+                        })
+                        .await;
+                    Reconciled::Sent {
+                        external_id: Some(external_id),
+                    }
+                }
                 None => Reconciled::NotSent,
             },
             Err(e) => {

@@ -368,8 +368,21 @@ impl Store {
         Ok(res.rows_affected() > 0)
     }
 
-    /// Record this node's heartbeat; returns nodes whose heartbeat is older
-    /// than `dead_before` and still hold wired messages.
+    /// Carrier ids of messages on `link` sent before `sent_before` that
+    /// still wait for a receipt.
+    pub async fn awaiting_receipt(&self, link: &str, sent_before: Millis) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT external_id FROM msgs WHERE status = 'sent' AND link = $1 AND direction = 'out' \
+             AND external_id IS NOT NULL AND sent_on < $2 ORDER BY id LIMIT 10000",
+        )
+        .bind(link)
+        .bind(sent_before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("external_id")?)).collect()
+    }
+
+    /// Record that this node is alive.
     pub async fn heartbeat(&self, node: &str, started_on: Millis) -> Result<()> {
         let now = now_ms();
         sqlx::query(
@@ -384,19 +397,28 @@ impl Store {
         Ok(())
     }
 
-    /// Move the wired messages of nodes silent since `dead_before` to `me`,
-    /// so `me` reconciles them. Returns how many were taken.
-    pub async fn take_over_dead_nodes(&self, me: &str, dead_before: Millis) -> Result<u64> {
-        let res = sqlx::query(
+    /// Move the wired messages of nodes silent since `dead_before` to `me`
+    /// and return them, so `me` reconciles exactly those (never its own
+    /// sends in flight).
+    pub async fn take_over_dead_nodes(&self, me: &str, dead_before: Millis) -> Result<Vec<ClaimedMsg>> {
+        let rows = sqlx::query(
             "UPDATE msgs SET node = $1, modified_on = $2 WHERE status = 'wired' AND node <> $1 AND node IN \
-             (SELECT id FROM nodes WHERE heartbeat_on < $3)",
+             (SELECT id FROM nodes WHERE heartbeat_on < $3) \
+             RETURNING id, uuid, urn, text, segments, priority, attempts, link",
         )
         .bind(me)
         .bind(now_ms())
         .bind(dead_before)
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(res.rows_affected())
+        rows.iter()
+            .map(|r| {
+                Ok(ClaimedMsg {
+                    msg: out_msg(r)?,
+                    link: r.try_get::<Option<String>, _>("link")?.unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 
     pub async fn list_msgs(&self, f: &MsgFilter) -> Result<Vec<MsgRow>> {

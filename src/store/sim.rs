@@ -110,4 +110,14 @@ impl Store {
         .await?;
         Ok((r.try_get("total")?, r.try_get("distinct_msgs")?))
     }
+
+    /// Messages received per sending node.
+    pub async fn sim_counts_by_node(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT node, COUNT(*) AS n FROM sim_received GROUP BY node ORDER BY node")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("node")?, r.try_get("n")?)))
+            .collect()
+    }
 }
