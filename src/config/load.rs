@@ -371,4 +371,13 @@ mod tests {
         // The secret never reaches Debug output.
         assert!(!format!("{c:?}").contains("u:p@"));
     }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let text = include_str!("../../deploy/mhero.example.toml");
+        let c = load_str(text, env(&[])).unwrap();
+        assert_eq!(c.sending.window().start.to_string(), "08:00:00");
+        assert_eq!(c.triggers.len(), 1);
+        assert_eq!(c.optout.stop_words["swa"], vec!["ACHA".to_string()]);
+    }
 }
