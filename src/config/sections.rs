@@ -150,7 +150,7 @@ impl Default for OutboxConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct SendingConfig {
     /// Local hours bulk sends may reach a handset, `HH:MM-HH:MM` in the
@@ -158,15 +158,6 @@ pub struct SendingConfig {
     pub hours: String,
     #[serde(skip)]
     pub parsed_hours: Option<SendingHours>,
-}
-
-impl Default for SendingConfig {
-    fn default() -> Self {
-        SendingConfig {
-            hours: String::new(),
-            parsed_hours: None,
-        }
-    }
 }
 
 impl SendingConfig {

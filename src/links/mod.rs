@@ -136,7 +136,7 @@ impl LinkSet {
             })
             .collect();
         // Longest prefix first, so the first match is the most specific.
-        rs.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        rs.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
         LinkSet { links, routes: rs }
     }
 

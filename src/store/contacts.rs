@@ -632,7 +632,7 @@ pub(super) async fn refresh_smart_groups(
     if groups.is_empty() {
         return Ok(());
     }
-    let mut page = load_page(&mut **tx, "WHERE id = $1", vec![contact_id]).await?;
+    let mut page = load_page(tx, "WHERE id = $1", vec![contact_id]).await?;
     let Some(c) = page.pop() else { return Ok(()) };
     for g in groups {
         let gid: i64 = g.try_get("id")?;

@@ -200,7 +200,7 @@ impl Store {
         let mut after = 0i64;
         loop {
             let page = load_page(
-                &mut **tx,
+                tx,
                 &format!("WHERE id > $1 ORDER BY id LIMIT {REBUILD_PAGE}"),
                 vec![after],
             )
