@@ -615,6 +615,54 @@ async fn scheduled_recurring_and_sending_hours(kind: Db) {
     assert_eq!((s, c["status"].clone()), (200, json!("cancelled")));
 }
 
+on_both!(replies_overtake_bulk_and_queries_target);
+async fn replies_overtake_bulk_and_queries_target(kind: Db) {
+    let env = start(
+        kind,
+        "[[links]]\nname = \"simulator\"\nkind = \"simulator\"\nrate = 5\n",
+    );
+    let api = env.server.api(OPERATOR);
+    fields(&api).await;
+    let (s, _) = api
+        .post(
+            "/contacts/import",
+            contacts_json(60, 0, |k| json!({"cadre": if k < 50 { "nurse" } else { "cho" }})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    // A bulk backlog of 50 at 5 msg/s: ten seconds of sending.
+    let (s, b) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "bulk", "query": "cadre = nurse", "respect_hours": false}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let path = format!("/broadcasts/{}", b["uuid"].as_str().unwrap());
+    api.wait_for(&path, 20, |v| {
+        v["progress"]["delivered"].as_i64().unwrap_or(0) >= 2
+    })
+    .await;
+    // A reply queued now goes out before the rest of the bulk.
+    let (s, m) = api
+        .post(
+            "/messages",
+            json!({"urn": "+255799999999", "text": "your answer"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    api.wait_for(&format!("/messages/{}", m["uuid"].as_str().unwrap()), 20, |v| {
+        v["status"] == "delivered"
+    })
+    .await;
+    let p = api.ok(&path).await["progress"].clone();
+    assert_eq!(p["total"], 50, "the query picked exactly the nurses: {p}");
+    assert!(
+        p["queued"].as_i64().unwrap() >= 30,
+        "the reply waited behind bulk: {p}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn openapi_documents_every_route() {
     let env = start(Db::Sqlite, "");
@@ -682,4 +730,55 @@ fn check_config_reports_every_problem() {
         .unwrap();
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("secret"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_run_with_no_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
+        .current_dir(dir.path())
+        .env("MHERO_API__LISTEN", "127.0.0.1:0")
+        .env("MHERO_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take(6)
+            .collect()
+    };
+    let banner = lines.join("\n");
+    let base = banner
+        .split("API ")
+        .nth(1)
+        .and_then(|r| r.split("/api/v1").next())
+        .unwrap()
+        .to_string();
+    let token = std::fs::read_to_string(dir.path().join("mhero.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(banner.contains(&token), "the banner shows the token: {banner}");
+    assert!(banner.contains("curl"), "{banner}");
+    assert!(dir.path().join("mhero.db").exists());
+    let api = Api::for_base(&base, &token);
+    let (s, v) = api
+        .post(
+            "/simulator/inbound",
+            json!({"from": "+255712345678", "text": "Hello"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let got = api
+        .wait_for("/simulator/phones/+255712345678/received", 20, |v| {
+            v["results"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
+    assert!(got["results"][0]["text"].as_str().unwrap().contains("mHero"));
+    let _ = child.kill();
+    let _ = child.wait();
 }

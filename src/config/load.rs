@@ -25,9 +25,10 @@ impl fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
+/// Config keys in the environment are `MHERO_<SECTION>__<KEY>`: the `__`
+/// tells them from other `MHERO_` variables (`MHERO_CONFIG`, `MHERO_LOG`).
 const ENV_PREFIX: &str = "MHERO_";
-/// Variables with the prefix that are not config keys.
-const ENV_NOT_KEYS: &[&str] = &["MHERO_CONFIG", "MHERO_LOG", "MHERO_CONFORMANCE_DIR"];
+const ENV_SEPARATOR: &str = "__";
 
 /// Load from an optional file plus the process environment.
 pub fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
@@ -48,10 +49,13 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
     };
     for (name, value) in env {
         if let Some(rest) = name.strip_prefix(ENV_PREFIX) {
-            if ENV_NOT_KEYS.contains(&name.as_str()) || rest.is_empty() {
+            if !rest.contains(ENV_SEPARATOR) {
                 continue;
             }
-            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            let path: Vec<String> = rest
+                .split(ENV_SEPARATOR)
+                .map(|s| s.to_ascii_lowercase())
+                .collect();
             if let Err(e) = set_path(&mut root, &path, env_value(&value)) {
                 errors.push(format!("{name}: {e}"));
             }
@@ -361,6 +365,7 @@ mod tests {
                 ("MHERO_LINKS__0__RATE", "55.5"),
                 ("MHERO_DATABASE__URL", "postgres://u:p@localhost/db"),
                 ("MHERO_CONFIG", "/ignored"),
+                ("MHERO_BENCH_QUICK", "1"),
                 ("OTHER", "x"),
             ]),
         )

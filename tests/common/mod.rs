@@ -350,6 +350,14 @@ pub struct Api {
 }
 
 impl Api {
+    pub fn for_base(base: &str, token: &str) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            base: base.to_string(),
+            token: token.to_string(),
+        }
+    }
+
     pub fn with_token(&self, token: &str) -> Api {
         Api {
             token: token.to_string(),
