@@ -41,20 +41,14 @@ pub(super) enum Record {
 }
 
 pub(super) async fn worker(gw: Arc<Gateway>, h: Arc<LinkHandle>) {
-    let poll = Duration::from_millis(gw.config.outbox.poll_interval_ms);
     let window = Arc::new(Semaphore::new(h.link.max_in_flight().max(1)));
     let mut in_flight: JoinSet<()> = JoinSet::new();
-    'outer: while !gw.is_stopping() {
+    // Claiming runs ahead by one batch, so pacing never waits on the
+    // database between batches (a wait the rate limiter could not make up).
+    let (batches_tx, mut batches) = mpsc::channel::<Vec<OutMsg>>(1);
+    let claimer = tokio::spawn(claimer(gw.clone(), h.clone(), batches_tx));
+    'outer: while let Some(batch) = batches.recv().await {
         while in_flight.try_join_next().is_some() {}
-        let batch = claim(&gw, &h).await;
-        if batch.is_empty() {
-            tokio::select! {
-                _ = gw.cancel.cancelled() => break,
-                _ = h.wake.notified() => {}
-                _ = tokio::time::sleep(poll) => {}
-            }
-            continue;
-        }
         let mut rest = batch.into_iter();
         while let Some(msg) = rest.next() {
             let paced = tokio::select! {
@@ -85,7 +79,32 @@ pub(super) async fn worker(gw: Arc<Gateway>, h: Arc<LinkHandle>) {
             });
         }
     }
+    // Stopping: whatever the claimer holds goes back to the queue.
+    batches.close();
+    while let Some(batch) = batches.recv().await {
+        requeue(&gw, batch.into_iter()).await;
+    }
+    let _ = claimer.await;
     while in_flight.join_next().await.is_some() {}
+}
+
+async fn claimer(gw: Arc<Gateway>, h: Arc<LinkHandle>, out: mpsc::Sender<Vec<OutMsg>>) {
+    let poll = Duration::from_millis(gw.config.outbox.poll_interval_ms);
+    while !gw.is_stopping() {
+        let batch = claim(&gw, &h).await;
+        if batch.is_empty() {
+            tokio::select! {
+                _ = gw.cancel.cancelled() => break,
+                _ = h.wake.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+            }
+            continue;
+        }
+        if let Err(unsent) = out.send(batch).await {
+            requeue(&gw, unsent.0.into_iter()).await;
+            break;
+        }
+    }
 }
 
 async fn claim(gw: &Gateway, h: &LinkHandle) -> Vec<OutMsg> {
@@ -211,20 +230,38 @@ async fn write_outcomes(gw: &Gateway, outcomes: &mut Vec<(i64, Outcome)>) {
 }
 
 async fn apply_reports(gw: &Gateway, reports: &mut Vec<PendingReport>) {
+    if reports.is_empty() {
+        return;
+    }
+    let delivered: Vec<(String, String)> = reports
+        .iter()
+        .filter(|r| r.report == DeliveryReport::Delivered)
+        .map(|r| (r.link.clone(), r.external_id.clone()))
+        .collect();
+    let matched: std::collections::HashSet<(String, String)> =
+        match gw.store.apply_delivered(&delivered).await {
+            Ok(m) => m.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not apply receipts; retrying");
+                return;
+            }
+        };
+    metrics::counter!("mhero_msgs_total", "status" => "delivered").increment(matched.len() as u64);
     let mut keep = Vec::new();
     for r in reports.drain(..) {
-        let (delivered, reason) = match &r.report {
-            DeliveryReport::Delivered => (true, None),
-            DeliveryReport::Failed { reason } => (false, Some(reason.as_str())),
+        let applied = match &r.report {
+            DeliveryReport::Delivered => Ok(matched.contains(&(r.link.clone(), r.external_id.clone()))),
+            DeliveryReport::Failed { reason } => {
+                gw.store
+                    .apply_failed_report(&r.link, &r.external_id, reason)
+                    .await
+            }
         };
-        match gw
-            .store
-            .apply_report(&r.link, &r.external_id, delivered, reason)
-            .await
-        {
+        match applied {
             Ok(true) => {
-                let status = if delivered { "delivered" } else { "failed" };
-                metrics::counter!("mhero_msgs_total", "status" => status).increment(1);
+                if matches!(r.report, DeliveryReport::Failed { .. }) {
+                    metrics::counter!("mhero_msgs_total", "status" => "failed").increment(1);
+                }
             }
             Ok(false) if r.since.elapsed() < REPORT_GRACE => keep.push(r),
             Ok(false) => {

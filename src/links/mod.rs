@@ -18,6 +18,8 @@ use crate::core::Link;
 /// Shortest interval between tokens we accept (1,000,000/s): above that a
 /// limit is indistinguishable from none.
 const MIN_PERIOD: Duration = Duration::from_micros(1);
+/// Smallest limiter burst: enough to absorb a late wake-up of the sender.
+const MIN_BURST: u32 = 2;
 
 /// A link plus its live controls.
 pub struct LinkHandle {
@@ -71,9 +73,12 @@ impl LinkHandle {
     pub fn set_rate(&self, rate: f64) {
         let limiter = if rate > 0.0 && rate.is_finite() {
             let period = Duration::from_secs_f64(1.0 / rate).max(MIN_PERIOD);
-            // A burst of one spaces sends evenly, which is what carriers
-            // that count per second expect.
-            Quota::with_period(period).map(|q| Arc::new(RateLimiter::direct(q.allow_burst(NonZeroU32::MIN))))
+            // A burst of 2% of a second's allowance (at least two) absorbs
+            // timer overshoot, which a burst of one would lose for good,
+            // while any one-second window stays within 2% of the rate.
+            let burst =
+                NonZeroU32::new(((rate / 50.0).ceil() as u32).max(MIN_BURST)).unwrap_or(NonZeroU32::MIN);
+            Quota::with_period(period).map(|q| Arc::new(RateLimiter::direct(q.allow_burst(burst))))
         } else {
             None
         };
@@ -98,14 +103,15 @@ impl LinkHandle {
         }
     }
 
-    /// How many messages to claim at once: half a second's worth at the
-    /// current rate, so a reply never waits long behind a claimed batch.
+    /// How many messages to claim at once: a quarter second's worth at the
+    /// current rate, so a reply waits at most about half a second behind
+    /// the batch being sent and the one claimed ahead.
     pub fn claim_size(&self, max: u32) -> u32 {
         let rate = self.rate();
         if rate <= 0.0 {
             max
         } else {
-            ((rate / 2.0).ceil() as u32).clamp(1, max)
+            ((rate / 4.0).ceil() as u32).clamp(1, max)
         }
     }
 }
@@ -265,7 +271,7 @@ mod tests {
         let h = s.get("airtel").unwrap();
         assert_eq!(h.claim_size(200), 200);
         h.set_rate(100.0);
-        assert_eq!(h.claim_size(200), 50);
+        assert_eq!(h.claim_size(200), 25);
         h.set_rate(0.5);
         assert_eq!(h.claim_size(200), 1);
         assert_eq!(h.rate(), 0.5);

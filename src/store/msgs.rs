@@ -333,38 +333,45 @@ impl Store {
             .collect()
     }
 
-    /// Apply a delivery receipt. Returns false when no sent message has that
-    /// carrier id (yet).
-    pub async fn apply_report(
-        &self,
-        link: &str,
-        external_id: &str,
-        delivered: bool,
-        reason: Option<&str>,
-    ) -> Result<bool> {
+    /// Apply delivery receipts `(link, external_id)` that report delivery,
+    /// in one statement. Returns the pairs that matched a sent message; the
+    /// others may belong to sends not recorded yet.
+    pub async fn apply_delivered(&self, receipts: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        let mut matched = Vec::new();
         let now = now_ms();
-        let res = if delivered {
-            sqlx::query(
+        for chunk in receipts.chunks(INSERT_CHUNK) {
+            let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(1 + i * 2, 2)).collect();
+            let sql = format!(
                 "UPDATE msgs SET status = 'delivered', delivered_on = $1, modified_on = $1 \
-                 WHERE link = $2 AND external_id = $3 AND direction = 'out' AND status IN ('sent', 'delivered')",
-            )
-            .bind(now)
-            .bind(link)
-            .bind(external_id)
-            .execute(&self.pool)
-            .await?
-        } else {
-            sqlx::query(
-                "UPDATE msgs SET status = 'failed', failure_reason = $1, modified_on = $2 \
-                 WHERE link = $3 AND external_id = $4 AND direction = 'out' AND status = 'sent'",
-            )
-            .bind(reason.unwrap_or("carrier reported failure"))
-            .bind(now)
-            .bind(link)
-            .bind(external_id)
-            .execute(&self.pool)
-            .await?
-        };
+                 FROM (VALUES {}) AS v WHERE msgs.link = v.column1 AND msgs.external_id = v.column2 \
+                 AND msgs.direction = 'out' AND msgs.status IN ('sent', 'delivered') \
+                 RETURNING msgs.link, msgs.external_id",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now);
+            for (link, ext) in chunk {
+                q = q.bind(link.as_str()).bind(ext.as_str());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                matched.push((r.try_get("link")?, r.try_get("external_id")?));
+            }
+        }
+        Ok(matched)
+    }
+
+    /// Apply a receipt reporting failure. Returns false when no sent
+    /// message has that carrier id (yet).
+    pub async fn apply_failed_report(&self, link: &str, external_id: &str, reason: &str) -> Result<bool> {
+        let res = sqlx::query(
+            "UPDATE msgs SET status = 'failed', failure_reason = $1, modified_on = $2 \
+             WHERE link = $3 AND external_id = $4 AND direction = 'out' AND status = 'sent'",
+        )
+        .bind(reason)
+        .bind(now_ms())
+        .bind(link)
+        .bind(external_id)
+        .execute(&self.pool)
+        .await?;
         Ok(res.rows_affected() > 0)
     }
 
