@@ -59,7 +59,7 @@ pub fn evaluate_template_escaped(
                 }
                 match escape {
                     Some(f) => out.push_str(&f(&value.to_text(env))),
-                    None => value.render_into(&mut out, env),
+                    None => value.render_into(&mut out),
                 }
             }
         }

@@ -29,10 +29,28 @@ pub fn tokenize_by_chars<'a>(text: &'a str, chars: &str) -> Vec<&'a str> {
 }
 
 /// UAX#29 words, keeping only those with a letter, digit or symbol in them.
+/// A full stop joins only digits (`21.35`), not letters (`bee.cat` is two words).
 pub fn tokenize_segments(text: &str) -> Vec<&str> {
     text.split_word_bounds()
+        .flat_map(split_letter_stops)
         .filter(|w| w.chars().any(|c| c.is_alphanumeric() || is_symbol(c)))
         .collect()
+}
+
+fn split_letter_stops(word: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = word.char_indices().collect();
+    for (i, &(pos, c)) in chars.iter().enumerate() {
+        let digit_before = i > 0 && chars[i - 1].1.is_ascii_digit();
+        let digit_after = chars.get(i + 1).is_some_and(|&(_, n)| n.is_ascii_digit());
+        if (c == '.' || c == ':') && !(digit_before && digit_after) {
+            out.push(&word[start..pos]);
+            start = pos + c.len_utf8();
+        }
+    }
+    out.push(&word[start..]);
+    out
 }
 
 fn is_symbol(c: char) -> bool {

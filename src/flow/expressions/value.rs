@@ -208,13 +208,16 @@ impl Value {
     }
 
     /// Text used when the value is inserted in a template (goflow `Render`).
-    pub fn to_text(&self, env: &Environment) -> String {
+    /// Rendering is the same in every environment today; the environment is
+    /// part of the signature so locale-aware rendering needs no API change.
+    pub fn to_text(&self, _env: &Environment) -> String {
         let mut out = String::new();
-        self.render_into(&mut out, env);
+        self.render_into(&mut out);
         out
     }
 
-    pub(crate) fn render_into(&self, out: &mut String, env: &Environment) {
+    /// Appends the rendering of this value to `out`.
+    pub fn render_into(&self, out: &mut String) {
         match self {
             Value::Null | Value::Error(_) => {}
             Value::Text(s) => out.push_str(s),
@@ -231,12 +234,12 @@ impl Value {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    item.render_into(out, env);
+                    item.render_into(out);
                 }
                 out.push(']');
             }
             Value::Object(o) => match o.default_value() {
-                Some(d) => d.render_into(out, env),
+                Some(d) => d.render_into(out),
                 None => {
                     out.push('{');
                     for (i, (k, v)) in o.sorted().into_iter().enumerate() {
@@ -245,7 +248,7 @@ impl Value {
                         }
                         out.push_str(k);
                         out.push_str(": ");
-                        v.render_into(out, env);
+                        v.render_into(out);
                     }
                     out.push('}');
                 }
