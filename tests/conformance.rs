@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 mod common;
 #[path = "conformance/expressions.rs"]
 mod expressions;
+#[path = "conformance/values.rs"]
+mod values;
 // The flow engine's tables (actions, routers, runner, …) go here:
 // #[path = "conformance/engine.rs"]
 // mod engine;
@@ -25,7 +27,7 @@ mod expressions;
 pub use common::Table;
 
 /// Every suite of tables, in report order. The engine adds `engine::tables`.
-const SUITES: &[fn(&Path) -> Vec<Table>] = &[expressions::tables];
+const SUITES: &[fn(&Path) -> Vec<Table>] = &[expressions::tables, values::tables];
 
 fn corpus_dir() -> PathBuf {
     let dir = match std::env::var_os("MHERO_CONFORMANCE_DIR") {

@@ -148,7 +148,11 @@ fn time_in(s: &str) -> Option<Option<NaiveTime>> {
     let mut hour = num(1)?;
     let minute = num(2).unwrap_or(0);
     let second = num(3).unwrap_or(0);
-    let nanos = caps.get(4).map(|m| fraction_nanos(m.as_str())).unwrap_or(0);
+    // Times of day typed by people keep microseconds, as goflow's do.
+    let nanos = caps
+        .get(4)
+        .map(|m| fraction_nanos(m.as_str()) / 1000 * 1000)
+        .unwrap_or(0);
     if let Some(ampm) = caps.get(5) {
         if hour == 0 || hour > 12 {
             return Some(None);

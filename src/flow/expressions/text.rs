@@ -33,9 +33,16 @@ pub fn tokenize_by_chars<'a>(text: &'a str, chars: &str) -> Vec<&'a str> {
 pub fn tokenize_segments(text: &str) -> Vec<&str> {
     text.split_word_bounds()
         .flat_map(split_letter_stops)
-        .filter(|w| w.chars().any(|c| c.is_alphanumeric() || is_symbol(c)))
+        .filter(|w| match WORDLIKE.as_ref() {
+            Some(re) => re.is_match(w),
+            None => w.chars().any(char::is_alphanumeric),
+        })
         .collect()
 }
+
+/// A segment is a word when it holds a letter, digit or symbol (not just
+/// punctuation or space); ASCII symbols like `<` are punctuation here, as in goflow.
+static WORDLIKE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"[\pL\pN]|[\pS&&[^\x00-\x7F]]").ok());
 
 fn split_letter_stops(word: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -51,15 +58,6 @@ fn split_letter_stops(word: &str) -> Vec<&str> {
     }
     out.push(&word[start..]);
     out
-}
-
-fn is_symbol(c: char) -> bool {
-    !c.is_alphanumeric()
-        && !c.is_whitespace()
-        && !c.is_ascii_punctuation()
-        && !c.is_control()
-        && (c as u32) > 0x7f
-        && !matches!(c, '\u{2000}'..='\u{206f}' | '\u{3000}'..='\u{303f}')
 }
 
 /// Result name → result key: lower case, runs of other characters become `_`.
