@@ -88,10 +88,14 @@ pub fn eval(expr: &Expr, scope: &Scope<'_>, ctx: &Ctx<'_>) -> Value {
             let r = eval(r, scope, ctx);
             operators::binary(*op, &l, &r, ctx.env)
         }
-        Expr::Dot(e, key) => {
-            let v = eval(e, scope, ctx);
-            lookup_key(&v, &Value::Text(key.clone()), true, ctx.env)
-        }
+        Expr::Dot(e, key) => match eval(e, scope, ctx) {
+            // The common case (`contact.name`) needs no key value built.
+            Value::Object(o) => match o.get(key) {
+                Some(found) => found.clone(),
+                None => Value::error(format!("object has no property '{key}'")),
+            },
+            other => lookup_key(&other, &Value::Text(key.clone()), true, ctx.env),
+        },
         Expr::Index(e, idx) => {
             let v = eval(e, scope, ctx);
             if v.is_error() {
