@@ -121,7 +121,14 @@ pub fn eval(expr: &Expr, scope: &Scope<'_>, ctx: &Ctx<'_>) -> Value {
             let f = match f {
                 Value::Function(f) => f,
                 Value::Error(e) => return Value::Error(e),
-                other => return Value::error(format!("{} is not a function", describe(&other, ctx.env))),
+                other => {
+                    // goflow names the callee as written when it is a plain name.
+                    let what = match callee.as_ref() {
+                        Expr::Name(name) => name.to_lowercase(),
+                        _ => describe(&other, ctx.env),
+                    };
+                    return Value::error(format!("{what} is not a function"));
+                }
             };
             let args: Vec<Value> = args.iter().map(|a| eval(a, scope, ctx)).collect();
             ctx.call(&f, &args)
