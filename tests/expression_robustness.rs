@@ -2,50 +2,14 @@
 //! `fuzz/fuzz_targets/expression.rs` target checks at scale), and every
 //! expression that parses must print back to text that parses to the same tree.
 
-use mhero::flow::cases::evaluate_case;
-use mhero::flow::expressions::{
-    evaluate_expression, evaluate_template, evaluate_template_value, parser, Environment, Object, Value,
-};
+use mhero::flow::expressions::Environment;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-fn context() -> Object {
-    let mut ctx = Object::new();
-    ctx.insert(
-        "contact",
-        Value::Object(Object::with_default(
-            Value::text("Bob"),
-            vec![("name".into(), Value::text("Bob"))],
-        )),
-    );
-    ctx.insert("nums", Value::array(vec![Value::text("1"), Value::text("2")]));
-    ctx
-}
+#[path = "../fuzz/exercise.rs"]
+mod exercise;
 
-fn exercise(text: &str, ctx: &Object, env: &Environment) {
-    let _ = evaluate_template(text, ctx, env);
-    let _ = evaluate_template_value(text, ctx, env);
-    let _ = evaluate_expression(text, ctx, env);
-    if let Ok(expr) = parser::parse(text) {
-        let printed = expr.to_string();
-        assert_eq!(
-            parser::parse(&printed).ok(),
-            Some(expr),
-            "{text:?} printed as {printed:?}"
-        );
-    }
-    for test in [
-        "has_number",
-        "has_date",
-        "has_time",
-        "has_phone",
-        "has_email",
-        "has_state",
-    ] {
-        let _ = evaluate_case(test, &Value::text(text), &[], env);
-    }
-    let _ = evaluate_case("has_pattern", &Value::text("abc"), &[Value::text(text)], env);
-}
+use exercise::{context, exercise};
 
 #[test]
 fn hostile_templates_do_not_panic() {
