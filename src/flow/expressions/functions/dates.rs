@@ -8,8 +8,9 @@ use rust_decimal::Decimal;
 
 use super::args::{arg, date, datetime, integer, number, text, time};
 use crate::flow::expressions::convert::{self, Fail};
-use crate::flow::expressions::dates::{format_parts, localize, parse_by_layout, parse_layout};
+use crate::flow::expressions::dates::localize;
 use crate::flow::expressions::evaluator::Ctx;
+use crate::flow::expressions::layout::{format_parts, parse_by_layout, parse_layout};
 use crate::flow::expressions::value::Value;
 
 type R = Result<Value, Fail>;
