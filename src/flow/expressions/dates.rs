@@ -217,6 +217,9 @@ mod tests {
         let env = Environment::default();
         let dt = datetime_from_string(&env, "2017-06-10T17:34:00.250-06:00", false).unwrap();
         assert_eq!(dt.to_rfc3339(), "2017-06-10T17:34:00.250-06:00");
-        assert_eq!(dt.with_timezone(&chrono::Utc).to_rfc3339(), "2017-06-10T23:34:00.250+00:00");
+        assert_eq!(
+            dt.with_timezone(&chrono::Utc).to_rfc3339(),
+            "2017-06-10T23:34:00.250+00:00"
+        );
     }
 }
