@@ -190,6 +190,24 @@ async fn mo_messages_arrive_and_are_acknowledged_only_after_persisting() {
 }
 
 #[tokio::test]
+async fn mo_as_data_sm_with_message_payload_arrives() {
+    let mut smsc = Smsc::start(&[]);
+    let mut h = Harness::start(config(smsc.port, "")).await;
+    h.until_healthy().await;
+    let text = "Ripoti: wagonjwa 12 wa homa, 3 wa kuhara. ".repeat(6);
+    smsc.command(json!({"cmd": "data_sm", "from": "255700000002", "text": text}));
+    let LinkEvent::Inbound {
+        from, text: got, ack, ..
+    } = h.next_event().await
+    else {
+        panic!()
+    };
+    assert_eq!((from.path(), got.as_str()), ("+255700000002", text.as_str()));
+    ack.unwrap().send(Ok(())).unwrap();
+    assert_eq!(smsc.wait_for("data_sm_resp", 1).await[0]["status"], 0);
+}
+
+#[tokio::test]
 async fn long_mo_in_gsm_and_ucs2_is_reassembled_from_parts_in_any_order() {
     let mut smsc = Smsc::start(&[]);
     let mut h = Harness::start(config(smsc.port, "")).await;
@@ -337,6 +355,29 @@ async fn throttling_above_the_carrier_rate_slows_down_and_drops_nothing() {
         "the bind cut its rate after 0x58: {details}"
     );
     assert!(details["binds"][0]["counters"]["throttled"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn the_per_bind_rate_keeps_us_under_the_carrier_limit_and_changes_at_run_time() {
+    let smsc = Smsc::start(&["--throttle-above", "25", "--receipts", "none"]);
+    let h = Harness::start(config(smsc.port, "rate_per_bind = 20")).await;
+    h.until_healthy().await;
+    let mut handles = Vec::new();
+    for i in 0..50 {
+        let link = h.link.clone();
+        handles.push(tokio::spawn(async move { link.send(&msg(i, "paced")).await }));
+    }
+    for hd in handles {
+        assert!(matches!(hd.await.unwrap(), SendOutcome::Sent { .. }));
+    }
+    assert!(
+        smsc.events("throttled").is_empty(),
+        "paced at 20/s, the carrier's 25/s is never exceeded"
+    );
+    h.link.set_rates(Some(500), Some(400));
+    let details = h.link.details();
+    assert_eq!(details["binds"][0]["rate"]["configured"], 500);
+    assert_eq!(details["rate_per_account"], 400);
 }
 
 #[tokio::test]

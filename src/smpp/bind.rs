@@ -35,6 +35,8 @@ const TICK: Duration = Duration::from_millis(100);
 const MAX_SEQUENCE: u32 = 0x7FFF_FFFF;
 /// How long to wait for unbind_resp when closing deliberately.
 const UNBIND_WAIT: Duration = Duration::from_secs(2);
+/// A rejected bind only waits for shutdown; this just bounds each sleep.
+const REJECTED_RECHECK: Duration = Duration::from_secs(3600);
 /// After a throttle, a bind's rate is multiplied by this (AIMD decrease).
 const THROTTLE_RATE_CUT: f64 = 0.7;
 /// Quiet time after which a throttled bind's rate climbs back one step.
@@ -105,9 +107,15 @@ struct RateState {
     last_cut: Option<Instant>,
 }
 
-fn limiter(per_second: u32) -> Arc<DefaultDirectRateLimiter> {
+/// Bursts are a tenth of the rate: carriers police with sliding windows or
+/// token buckets, and a full second's worth at once draws ESME_RTHROTTLED.
+const BURST_DIVISOR: u32 = 10;
+
+/// A GCRA token bucket for `per_second` segments with a small burst.
+pub fn limiter(per_second: u32) -> Arc<DefaultDirectRateLimiter> {
     let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-    Arc::new(RateLimiter::direct(Quota::per_second(rate)))
+    let burst = NonZeroU32::new(per_second.div_ceil(BURST_DIVISOR)).unwrap_or(NonZeroU32::MIN);
+    Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -342,7 +350,7 @@ impl BindTask {
     }
 
     async fn refuse_until_shutdown(&mut self) {
-        self.refuse_for(Duration::from_secs(u64::from(u32::MAX))).await;
+        while !self.refuse_for(REJECTED_RECHECK).await {}
     }
 
     async fn connect_and_bind(&mut self) -> Result<Conn, End> {
@@ -495,6 +503,8 @@ impl BindTask {
                         Err(e) => break End::Failed(e),
                     }
                 }
+                // Wakes the loop when a rate or throttle pause ends.
+                _ = sleep_until(paused_until), if now < paused_until => {}
                 _ = tick.tick() => {
                     let now = Instant::now();
                     let expired: Vec<u32> = pending

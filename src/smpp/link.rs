@@ -5,13 +5,12 @@
 //! reassembly) into `LinkEvent::Inbound`. Knows `core` and the SMPP
 //! modules; never the store, routing or flows.
 
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::DefaultDirectRateLimiter;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -47,10 +46,7 @@ pub struct SmppLink {
 }
 
 fn account_limiter(rate: Option<u32>) -> Option<(u32, Arc<DefaultDirectRateLimiter>)> {
-    rate.map(|r| {
-        let q = Quota::per_second(NonZeroU32::new(r.max(1)).unwrap_or(NonZeroU32::MIN));
-        (r, Arc::new(RateLimiter::direct(q)))
-    })
+    rate.map(|r| (r, bind::limiter(r)))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

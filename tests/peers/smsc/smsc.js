@@ -15,6 +15,7 @@
 //
 // Control: one JSON object per line on stdin:
 //   {"cmd":"mo","from":"255712345678","to":"15555","text":"...","coding":"gsm"|"ucs2","order":[2,1]}
+//   {"cmd":"data_sm","from":"255712345678","text":"...","coding":"gsm"|"ucs2"}
 //   {"cmd":"malformed","kind":"body"|"length"}
 //   {"cmd":"enquire"}
 // Events: one JSON object per line on stdout ({"event":"listening","port":N} first).
@@ -201,6 +202,23 @@ function injectMo(cmd) {
   }
 }
 
+// An MO as data_sm, its text in the message_payload TLV.
+function injectDataSm(cmd) {
+  const session = receivers()[0];
+  if (!session) return emit({ event: 'error', error: 'no receiver session' });
+  session.data_sm(
+    {
+      source_addr: cmd.from,
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      destination_addr: cmd.to || '15555',
+      data_coding: cmd.coding === 'ucs2' ? 0x08 : 0x00,
+      message_payload: cmd.text,
+    },
+    (resp) => emit({ event: 'data_sm_resp', status: resp.command_status })
+  );
+}
+
 function malformed(kind) {
   for (const s of sessions) {
     let buf;
@@ -224,6 +242,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     return emit({ event: 'error', error: 'bad control line' });
   }
   if (cmd.cmd === 'mo') injectMo(cmd);
+  else if (cmd.cmd === 'data_sm') injectDataSm(cmd);
   else if (cmd.cmd === 'malformed') malformed(cmd.kind);
   else if (cmd.cmd === 'enquire') {
     for (const s of sessions) s.enquire_link({}, (resp) => emit({ event: 'enquire_link_resp', status: resp.command_status }));
