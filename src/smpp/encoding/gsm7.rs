@@ -34,6 +34,10 @@ const EXTENDED: [(u8, char); 10] = [
 /// The septets for one character: one for the default alphabet, two
 /// (escape first) for the extension table, `None` when GSM cannot carry it.
 pub fn char_septets(c: char) -> Option<([u8; 2], usize)> {
+    // Most ASCII letters, digits and punctuation sit at their ASCII code.
+    if c.is_ascii() && c != '\u{1B}' && BASIC[c as usize] == c {
+        return Some(([c as u8, 0], 1));
+    }
     if c != '\u{1B}' {
         if let Some(i) = BASIC.iter().position(|&b| b == c) {
             return Some(([i as u8, 0], 1));

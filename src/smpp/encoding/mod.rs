@@ -85,34 +85,41 @@ pub enum EncodeError {
 /// Encodes `text`, splitting it when it does not fit one SMS. `reference`
 /// ties the segments together (the caller keeps a counter per link).
 pub fn split(text: &str, opts: EncodeOptions, reference: u16) -> Result<Vec<Segment>, EncodeError> {
-    let (coding, units, single): (u8, Vec<Vec<u8>>, usize) = match gsm7::encode(text) {
-        Some(_) => (
-            DC_DEFAULT,
-            text.chars()
-                .filter_map(gsm7::char_septets)
-                .map(|(s, n)| s[..n].to_vec())
-                .collect(),
-            GSM_SINGLE,
-        ),
-        None => (
-            DC_UCS2,
-            text.chars()
-                .map(|c| ucs2::encode(c.encode_utf8(&mut [0; 4])))
-                .collect(),
-            UCS2_SINGLE,
-        ),
-    };
-    // Width of each character in the unit that limits a segment (septets
-    // for GSM, UTF-16 units for UCS-2): characters are never split.
-    let width = |c: &Vec<u8>| {
-        if coding == DC_DEFAULT {
-            c.len()
-        } else {
-            c.len() / 2
+    // Each character as its encoded bytes (at most 4: a surrogate pair),
+    // so segments are cut between characters, never inside one.
+    let gsm: Option<Vec<([u8; 4], usize)>> = text
+        .chars()
+        .map(|c| gsm7::char_septets(c).map(|(s, n)| ([s[0], s[1], 0, 0], n)))
+        .collect();
+    let (coding, units, single) = match gsm {
+        Some(units) => (DC_DEFAULT, units, GSM_SINGLE),
+        None => {
+            let units = text
+                .chars()
+                .map(|c| {
+                    let mut buf = [0u16; 2];
+                    let mut out = [0u8; 4];
+                    let utf16 = c.encode_utf16(&mut buf);
+                    for (i, u) in utf16.iter().enumerate() {
+                        out[i * 2..i * 2 + 2].copy_from_slice(&u.to_be_bytes());
+                    }
+                    (out, utf16.len() * 2)
+                })
+                .collect();
+            (DC_UCS2, units, UCS2_SINGLE)
         }
     };
+    // Width of each character in the unit that limits a segment (septets
+    // for GSM, UTF-16 units for UCS-2).
+    let width = |c: &([u8; 4], usize)| if coding == DC_DEFAULT { c.1 } else { c.1 / 2 };
     let total: usize = units.iter().map(width).sum();
-    let body = |chars: &[Vec<u8>]| -> Vec<u8> { chars.concat() };
+    let body = |chars: &[([u8; 4], usize)]| -> Vec<u8> {
+        let mut v = Vec::with_capacity(chars.len() * 2);
+        for (b, n) in chars {
+            v.extend_from_slice(&b[..*n]);
+        }
+        v
+    };
     if total <= single {
         let all = body(&units);
         let short_message = if coding == DC_DEFAULT && opts.packing == Packing::Packed {
@@ -136,7 +143,7 @@ pub fn split(text: &str, opts: EncodeOptions, reference: u16) -> Result<Vec<Segm
     } else {
         (USER_DATA_OCTETS - udh_len) / 2
     };
-    let mut chunks: Vec<&[Vec<u8>]> = Vec::new();
+    let mut chunks: Vec<&[([u8; 4], usize)]> = Vec::new();
     let (mut start, mut used) = (0, 0);
     for (i, c) in units.iter().enumerate() {
         if used + width(c) > per_segment {

@@ -1,34 +1,24 @@
-//! One SMPP bind: a task that owns its TCP socket, driven through a
-//! cloneable [`BindHandle`] over a bounded channel. It binds, keeps a window
-//! of outstanding submit_sm, correlates responses by sequence number, times
-//! requests out, answers and sends enquire_link, reacts to throttling,
-//! unbinds on shutdown and reconnects with jittered exponential backoff.
-//! It knows PDUs and the account's settings; it does not know messages,
-//! receipts or what inbound text means (that is the link's job).
+//! The bind task itself: connect, bind, then one loop that owns the socket
+//! (responses we owe first, then frames from the SMSC, then new submits
+//! while the window and rate allow, then timers), and reconnect on failure.
 
 use std::collections::{HashMap, VecDeque};
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use rand::Rng;
-use serde::Serialize;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 
-use super::codec::{Bind, BindKind, Frame, Incoming, Pdu, Sm, SmppCodec};
-use super::command_status::{self as cs, SubmitFailure};
-use super::config::{SmppConfig, Timeouts};
+use super::{backoff, BindShared, BindState, InboundPdu, SubmitRequest, SubmitResult};
+use crate::smpp::codec::{Bind, CodecError, Frame, Incoming, Pdu, Sm, SmppCodec};
+use crate::smpp::command_status::{self as cs, SubmitFailure};
+use crate::smpp::config::{SmppConfig, Timeouts};
 
-/// Requests queued for one bind beyond its window: enough to keep the
-/// window full without hiding a stalled bind for long.
-const QUEUE_DEPTH: usize = 64;
 /// How often the task checks timers (request timeouts, idle enquire_link).
 const TICK: Duration = Duration::from_millis(100);
 /// Sequence numbers run 1..=0x7FFF_FFFF (SMPP 3.4 §3.2).
@@ -37,243 +27,13 @@ const MAX_SEQUENCE: u32 = 0x7FFF_FFFF;
 const UNBIND_WAIT: Duration = Duration::from_secs(2);
 /// A rejected bind only waits for shutdown; this just bounds each sleep.
 const REJECTED_RECHECK: Duration = Duration::from_secs(3600);
-/// After a throttle, a bind's rate is multiplied by this (AIMD decrease).
-const THROTTLE_RATE_CUT: f64 = 0.7;
-/// Quiet time after which a throttled bind's rate climbs back one step.
-const RATE_RECOVERY_STEP: Duration = Duration::from_secs(5);
 
-/// What became of one submit_sm.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SubmitResult {
-    Accepted { message_id: String },
-    Retry { reason: String },
-    Failed { reason: String },
-}
-
-pub struct SubmitRequest {
-    pub sm: Sm,
-    pub reply: oneshot::Sender<SubmitResult>,
-}
-
-/// A deliver_sm or data_sm from the SMSC, with the status to answer it with.
-pub struct InboundPdu {
-    pub bind: usize,
-    pub sm: Sm,
-    pub is_data_sm: bool,
-    pub reply: oneshot::Sender<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum BindState {
-    Connecting,
-    Bound,
-    /// Waiting to reconnect after a failure.
-    Backoff {
-        reason: String,
-    },
-    /// The SMSC refused our credentials: we stop until reconfigured.
-    Rejected {
-        reason: String,
-    },
-    Stopped,
-}
-
-/// State shared between the task and whoever watches it (the link, the API).
-pub struct BindShared {
-    pub index: usize,
-    pub kind: BindKind,
-    state: Mutex<BindState>,
-    in_flight: Mutex<usize>,
-    last_error: Mutex<Option<String>>,
-    rate: RwLock<Option<RateState>>,
-    counters: Mutex<Counters>,
-}
-
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Counters {
-    pub submitted: u64,
-    pub accepted: u64,
-    pub throttled: u64,
-    pub timeouts: u64,
-    pub reconnects: u64,
-    pub malformed: u64,
-}
-
-struct RateState {
-    configured: u32,
-    current: u32,
-    limiter: Arc<DefaultDirectRateLimiter>,
-    last_cut: Option<Instant>,
-}
-
-/// Bursts are a tenth of the rate: carriers police with sliding windows or
-/// token buckets, and a full second's worth at once draws ESME_RTHROTTLED.
-const BURST_DIVISOR: u32 = 10;
-
-/// A GCRA token bucket for `per_second` segments with a small burst.
-pub fn limiter(per_second: u32) -> Arc<DefaultDirectRateLimiter> {
-    let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-    let burst = NonZeroU32::new(per_second.div_ceil(BURST_DIVISOR)).unwrap_or(NonZeroU32::MIN);
-    Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl BindShared {
-    fn new(index: usize, kind: BindKind, rate: Option<u32>) -> Self {
-        BindShared {
-            index,
-            kind,
-            state: Mutex::new(BindState::Connecting),
-            in_flight: Mutex::new(0),
-            last_error: Mutex::new(None),
-            rate: RwLock::new(rate.map(|r| RateState {
-                configured: r,
-                current: r,
-                limiter: limiter(r),
-                last_cut: None,
-            })),
-            counters: Mutex::new(Counters::default()),
-        }
-    }
-
-    pub fn state(&self) -> BindState {
-        lock(&self.state).clone()
-    }
-
-    pub fn is_bound(&self) -> bool {
-        matches!(*lock(&self.state), BindState::Bound)
-    }
-
-    pub fn in_flight(&self) -> usize {
-        *lock(&self.in_flight)
-    }
-
-    pub fn last_error(&self) -> Option<String> {
-        lock(&self.last_error).clone()
-    }
-
-    pub fn counters(&self) -> Counters {
-        *lock(&self.counters)
-    }
-
-    /// (configured, current) segments per second, if limited.
-    pub fn rate(&self) -> Option<(u32, u32)> {
-        self.rate
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|r| (r.configured, r.current))
-    }
-
-    /// Changes the per-bind rate at run time (`None` = unlimited).
-    pub fn set_rate(&self, per_second: Option<u32>) {
-        *self.rate.write().unwrap_or_else(|p| p.into_inner()) = per_second.map(|r| RateState {
-            configured: r,
-            current: r,
-            limiter: limiter(r),
-            last_cut: None,
-        });
-    }
-
-    fn set_state(&self, s: BindState) {
-        if let BindState::Backoff { reason } | BindState::Rejected { reason } = &s {
-            *lock(&self.last_error) = Some(reason.clone());
-        }
-        *lock(&self.state) = s;
-    }
-
-    fn count(&self, f: impl FnOnce(&mut Counters)) {
-        f(&mut lock(&self.counters));
-    }
-
-    /// How long until the bind may send one more segment (zero = now).
-    fn rate_wait(&self) -> Duration {
-        let guard = self.rate.read().unwrap_or_else(|p| p.into_inner());
-        match guard.as_ref() {
-            None => Duration::ZERO,
-            Some(r) => match r.limiter.check() {
-                Ok(()) => Duration::ZERO,
-                Err(not_until) => not_until.wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                )),
-            },
-        }
-    }
-
-    /// AIMD: cut the rate on a throttle, climb back a step after quiet time.
-    fn adjust_rate(&self, throttled: bool) {
-        let mut guard = self.rate.write().unwrap_or_else(|p| p.into_inner());
-        let Some(r) = guard.as_mut() else { return };
-        let now = Instant::now();
-        let next = if throttled {
-            r.last_cut = Some(now);
-            ((f64::from(r.current) * THROTTLE_RATE_CUT) as u32).max(1)
-        } else if r.current < r.configured && r.last_cut.is_some_and(|t| now - t >= RATE_RECOVERY_STEP) {
-            r.last_cut = Some(now);
-            (r.current + (r.configured / 10).max(1)).min(r.configured)
-        } else {
-            return;
-        };
-        if next != r.current {
-            r.current = next;
-            r.limiter = limiter(next);
-        }
-    }
-}
-
-/// A cloneable handle to one bind task.
-#[derive(Clone)]
-pub struct BindHandle {
-    tx: mpsc::Sender<SubmitRequest>,
-    pub shared: Arc<BindShared>,
-}
-
-impl BindHandle {
-    /// Queues one submit_sm and waits for its fate.
-    pub async fn submit(&self, sm: Sm) -> SubmitResult {
-        let (reply, rx) = oneshot::channel();
-        if self.tx.send(SubmitRequest { sm, reply }).await.is_err() {
-            return SubmitResult::Retry {
-                reason: "bind task has stopped".into(),
-            };
-        }
-        rx.await.unwrap_or(SubmitResult::Retry {
-            reason: "bind task dropped the request".into(),
-        })
-    }
-}
-
-/// Starts one bind task.
-pub fn spawn(
-    cfg: Arc<SmppConfig>,
-    index: usize,
-    kind: BindKind,
-    inbound: mpsc::Sender<InboundPdu>,
-    shutdown: CancellationToken,
-) -> BindHandle {
-    let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-    let shared = Arc::new(BindShared::new(index, kind, cfg.rate_per_bind));
-    let task = BindTask {
-        cfg,
-        shared: shared.clone(),
-        rx,
-        inbound,
-        shutdown,
-    };
-    tokio::spawn(task.run());
-    BindHandle { tx, shared }
-}
-
-struct BindTask {
-    cfg: Arc<SmppConfig>,
-    shared: Arc<BindShared>,
-    rx: mpsc::Receiver<SubmitRequest>,
-    inbound: mpsc::Sender<InboundPdu>,
-    shutdown: CancellationToken,
+pub(super) struct BindTask {
+    pub(super) cfg: Arc<SmppConfig>,
+    pub(super) shared: Arc<BindShared>,
+    pub(super) rx: mpsc::Receiver<SubmitRequest>,
+    pub(super) inbound: mpsc::Sender<InboundPdu>,
+    pub(super) shutdown: CancellationToken,
 }
 
 /// Why a session ended.
@@ -291,7 +51,7 @@ struct Pending {
 type Conn = Framed<TcpStream, SmppCodec>;
 
 impl BindTask {
-    async fn run(mut self) {
+    pub(super) async fn run(mut self) {
         let t = self.cfg.timeouts;
         let mut attempt: u32 = 0;
         loop {
@@ -448,7 +208,7 @@ impl BindTask {
         let end = loop {
             let now = Instant::now();
             let can_send = self.shared.kind.can_send() && pending.len() < window && now >= paused_until;
-            *lock(&self.shared.in_flight) = pending.len();
+            self.shared.set_in_flight(pending.len());
             tokio::select! {
                 biased;
                 _ = self.shutdown.cancelled() => break End::Shutdown,
@@ -579,7 +339,7 @@ impl BindTask {
                 reason: reason.clone(),
             });
         }
-        *lock(&self.shared.in_flight) = 0;
+        self.shared.set_in_flight(0);
         end
     }
 
@@ -605,7 +365,7 @@ impl BindTask {
         };
         match conn.feed(frame).await {
             Ok(()) => {}
-            Err(super::codec::CodecError::Field { field, reason }) => {
+            Err(CodecError::Field { field, reason }) => {
                 let _ = req.reply.send(SubmitResult::Failed {
                     reason: format!("cannot encode {field}: {reason}"),
                 });
@@ -785,14 +545,4 @@ impl BindTask {
             }
         }
     }
-}
-
-/// Jittered exponential backoff: min × 2^attempt capped at max, then a
-/// random point in its upper half so a fleet of binds does not reconnect in step.
-pub fn backoff(attempt: u32, min_ms: u64, max_ms: u64) -> Duration {
-    let exp = min_ms
-        .saturating_mul(1u64 << attempt.min(20))
-        .min(max_ms.max(min_ms));
-    let jittered = rand::rng().random_range(exp / 2..=exp);
-    Duration::from_millis(jittered)
 }
