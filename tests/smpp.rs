@@ -441,6 +441,40 @@ async fn bad_credentials_stop_the_bind_and_say_so() {
 }
 
 #[tokio::test]
+async fn already_bound_is_retried_with_backoff_until_the_smsc_lets_go() {
+    let smsc = Smsc::start(&["--already-bound", "2"]);
+    let h = Harness::start(config(smsc.port, "")).await;
+    h.until_healthy().await;
+    let binds = smsc.wait_for("bind", 3).await;
+    assert_eq!(binds.len(), 3, "two refusals, then bound: {binds:?}");
+    assert_eq!(binds.iter().filter(|b| b["ok"] == true).count(), 1);
+    let details = h.link.details();
+    assert!(
+        details["binds"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("ESME_RALYBND"),
+        "{details}"
+    );
+    assert_eq!(details["binds"][0]["counters"]["reconnects"], 2);
+}
+
+#[tokio::test]
+async fn a_full_carrier_queue_backs_off_and_resends_without_dropping() {
+    let smsc = Smsc::start(&["--queue-full", "2", "--receipts", "none"]);
+    let mut cfg = config(smsc.port, "");
+    cfg.timeouts.queue_full_pause_ms = 300;
+    let h = Harness::start(cfg).await;
+    h.until_healthy().await;
+    assert!(matches!(
+        h.link.send(&msg(1, "patience")).await,
+        SendOutcome::Sent { .. }
+    ));
+    assert_eq!(smsc.wait_for("queue_full", 2).await.len(), 2);
+    assert_eq!(smsc.wait_for("submit", 1).await[0]["text"], "patience");
+}
+
+#[tokio::test]
 async fn malformed_pdus_from_the_smsc_are_nacked_or_reset_the_bind_and_harm_nothing_else() {
     let mut smsc = Smsc::start(&["--receipts", "none"]);
     let h = Harness::start(config(smsc.port, "")).await;

@@ -12,6 +12,8 @@
 //   --receipt-first          send the receipt before the submit_sm_resp
 //   --hex-ids                message ids as zero-padded upper-case hex
 //   --receipt-ids-decimal    receipts carry the id in decimal (with --hex-ids)
+//   --already-bound N        answer the first N binds with ESME_RALYBND (0x05)
+//   --queue-full N           answer the first N submit_sm with ESME_RMSGQFUL (0x14)
 //
 // Control: one JSON object per line on stdin:
 //   {"cmd":"mo","from":"255712345678","to":"15555","text":"...","coding":"gsm"|"ucs2","order":[2,1]}
@@ -42,7 +44,11 @@ const opts = {
   receiptFirst: arg('receipt-first', false) === true,
   hexIds: arg('hex-ids', false) === true,
   receiptIdsDecimal: arg('receipt-ids-decimal', false) === true,
+  alreadyBound: parseInt(arg('already-bound', '0'), 10),
+  queueFull: parseInt(arg('queue-full', '0'), 10),
 };
+let bindsSeen = 0;
+let submitsSeen = 0;
 
 function emit(ev) {
   process.stdout.write(JSON.stringify(ev) + '\n');
@@ -112,6 +118,12 @@ function onSubmit(session, pdu) {
     inSecond = 0;
   }
   inSecond++;
+  submitsSeen++;
+  if (submitsSeen <= opts.queueFull) {
+    emit({ event: 'queue_full', seq: pdu.sequence_number });
+    session.send(pdu.response({ command_status: 0x14 }));
+    return;
+  }
   if (opts.throttleAbove > 0 && inSecond > opts.throttleAbove) {
     emit({ event: 'throttled', seq: pdu.sequence_number });
     session.send(pdu.response({ command_status: 0x58 }));
@@ -132,8 +144,10 @@ const server = smpp.createServer({ debug: false }, (session) => {
   session.on('error', (e) => emit({ event: 'session_error', error: String(e && e.message) }));
   for (const kind of ['bind_transmitter', 'bind_receiver', 'bind_transceiver']) {
     session.on(kind, (pdu) => {
-      const ok = pdu.system_id === opts.systemId && pdu.password === opts.password;
-      const status = ok ? 0 : pdu.system_id === opts.systemId ? 0x0e : 0x0f;
+      bindsSeen++;
+      const credsOk = pdu.system_id === opts.systemId && pdu.password === opts.password;
+      const ok = credsOk && bindsSeen > opts.alreadyBound;
+      const status = !credsOk ? (pdu.system_id === opts.systemId ? 0x0e : 0x0f) : ok ? 0 : 0x05;
       emit({ event: 'bind', kind, system_id: pdu.system_id, ok, version: pdu.interface_version });
       session.send(pdu.response({ command_status: status, system_id: 'SIM' }));
       if (ok) {
