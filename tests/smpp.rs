@@ -485,6 +485,13 @@ async fn malformed_pdus_from_the_smsc_are_nacked_or_reset_the_bind_and_harm_noth
     smsc.command(json!({"cmd": "malformed", "kind": "body"}));
     let nack = &smsc.wait_for("generic_nack", 1).await[0];
     assert_eq!(nack["status"], 2);
+    // An unknown command: generic_nack ESME_RINVCMDID with its sequence number.
+    smsc.command(json!({"cmd": "malformed", "kind": "unknown"}));
+    let nacks = smsc.wait_for("generic_nack", 2).await;
+    assert_eq!(
+        (nacks[1]["status"].as_u64(), nacks[1]["seq"].as_u64()),
+        (Some(3), Some(99))
+    );
     send_until_sent(&h.link, &msg(2, "between")).await;
     assert_eq!(h.link.details()["binds"][0]["counters"]["reconnects"], 0);
 

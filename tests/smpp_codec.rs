@@ -347,7 +347,7 @@ fn mutated_pdus_never_panic_and_decoded_ones_round_trip() {
         state
     };
     let mut decoded = 0;
-    for round in 0..20_000 {
+    for round in 0..100_000 {
         let seed = &seeds[round % seeds.len()];
         let mut bytes = seed.to_vec();
         for _ in 0..(1 + next() % 4) {

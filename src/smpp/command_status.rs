@@ -44,6 +44,12 @@ pub fn is_credentials_error(status: u32) -> bool {
     matches!(status, ESME_RINVPASWD | ESME_RINVSYSID | ESME_RINVSYSTYP)
 }
 
+/// Whether `command_id` is an SMPP 3.4 / 5.0 request (a malformed one is
+/// answered ESME_RINVCMDLEN, an unknown one ESME_RINVCMDID).
+pub fn is_known_command(command_id: u32) -> bool {
+    matches!(command_id, 0x01..=0x09 | 0x0B | 0x15 | 0x21 | 0x102 | 0x103 | 0x111..=0x113)
+}
+
 /// A short name for logs and API details.
 pub fn name(status: u32) -> String {
     let known = match status {
@@ -80,5 +86,7 @@ mod tests {
         assert!(!is_credentials_error(ESME_RALYBND));
         assert_eq!(name(0x58), "ESME_RTHROTTLED (0x58)");
         assert_eq!(name(0x1234), "0x00001234");
+        assert!(is_known_command(0x05) && is_known_command(0x103));
+        assert!(!is_known_command(0x777) && !is_known_command(0x8000_0005));
     }
 }

@@ -229,7 +229,8 @@ impl BindTask {
                             self.shared.count(|c| c.malformed += 1);
                             tracing::warn!(bind = self.shared.index, command_id, sequence, %reason, "malformed PDU from SMSC");
                             if command_id & 0x8000_0000 == 0 {
-                                let nack = Frame { status: cs::ESME_RINVCMDLEN, sequence, pdu: Pdu::GenericNack };
+                                let status = if cs::is_known_command(command_id) { cs::ESME_RINVCMDLEN } else { cs::ESME_RINVCMDID };
+                                let nack = Frame { status, sequence, pdu: Pdu::GenericNack };
                                 if let Err(e) = conn.send(nack).await {
                                     break End::Failed(format!("writing generic_nack: {e}"));
                                 }

@@ -18,7 +18,7 @@
 // Control: one JSON object per line on stdin:
 //   {"cmd":"mo","from":"255712345678","to":"15555","text":"...","coding":"gsm"|"ucs2","order":[2,1]}
 //   {"cmd":"data_sm","from":"255712345678","text":"...","coding":"gsm"|"ucs2"}
-//   {"cmd":"malformed","kind":"body"|"length"}
+//   {"cmd":"malformed","kind":"body"|"unknown"|"length"}
 //   {"cmd":"enquire"}
 // Events: one JSON object per line on stdout ({"event":"listening","port":N} first).
 'use strict';
@@ -236,7 +236,10 @@ function injectDataSm(cmd) {
 function malformed(kind) {
   for (const s of sessions) {
     let buf;
-    if (kind === 'length') {
+    if (kind === 'unknown') {
+      // A well-formed PDU with a command_id no SMPP version defines.
+      buf = Buffer.from([0, 0, 0, 16, 0, 0, 0x07, 0x77, 0, 0, 0, 0, 0, 0, 0, 99]);
+    } else if (kind === 'length') {
       // command_length 8: below the 16-octet header, the stream cannot continue.
       buf = Buffer.from([0, 0, 0, 8, 0, 0, 0, 5, 0, 0, 0, 0]);
     } else {
