@@ -208,6 +208,26 @@ async fn mo_as_data_sm_with_message_payload_arrives() {
 }
 
 #[tokio::test]
+async fn a_stalled_consumer_of_inbound_messages_does_not_stall_sending() {
+    let mut smsc = Smsc::start(&["--receipts", "none"]);
+    // Nobody reads the events: the link's queues fill up.
+    let h = Harness::with_event_capacity(config(smsc.port, ""), 1).await;
+    h.until_healthy().await;
+    for i in 0..300 {
+        smsc.command(json!({"cmd": "mo", "from": "255700000003", "text": format!("mo {i}")}));
+    }
+    let resps = smsc.wait_for("mo_resp", 40).await;
+    assert!(
+        resps.iter().all(|r| r["status"] == 0x64),
+        "overflow is refused as temporary: {resps:?}"
+    );
+    assert!(matches!(
+        h.link.send(&msg(1, "still flowing")).await,
+        SendOutcome::Sent { .. }
+    ));
+}
+
+#[tokio::test]
 async fn long_mo_in_gsm_and_ucs2_is_reassembled_from_parts_in_any_order() {
     let mut smsc = Smsc::start(&[]);
     let mut h = Harness::start(config(smsc.port, "")).await;

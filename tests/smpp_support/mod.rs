@@ -142,7 +142,11 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(cfg: SmppConfig) -> Harness {
-        let (tx, events) = mpsc::channel(1024);
+        Harness::with_event_capacity(cfg, 1024).await
+    }
+
+    pub async fn with_event_capacity(cfg: SmppConfig, capacity: usize) -> Harness {
+        let (tx, events) = mpsc::channel(capacity);
         let shutdown = CancellationToken::new();
         let link = SmppLink::start("carrier", cfg, tx, shutdown.clone());
         Harness {

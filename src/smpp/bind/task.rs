@@ -483,7 +483,11 @@ impl BindTask {
         } else {
             Pdu::DeliverSmResp
         };
-        if self.inbound.send(msg).await.is_err() {
+        // Never wait here: a slow consumer must not stall this socket's
+        // submit responses. A full queue is a temporary error the carrier
+        // answers by redelivering later.
+        if let Err(e) = self.inbound.try_send(msg) {
+            tracing::warn!(bind = self.shared.index, error = %e, "inbound queue unavailable; asking the SMSC to redeliver");
             return conn
                 .send(Frame {
                     status: cs::ESME_RX_T_APPN,
