@@ -24,6 +24,33 @@ pub struct EntryOutcome {
     pub resource: Option<Value>,
 }
 
+impl EntryOutcome {
+    /// The written version: from the `ETag` (`W/"3"`), the location's
+    /// `_history/3`, or the returned resource's `meta.versionId`, whichever
+    /// the server gave.
+    pub fn version_id(&self) -> Option<String> {
+        let from_etag = self
+            .etag
+            .as_deref()
+            .map(|e| e.trim_start_matches("W/").trim_matches('"').to_string());
+        let from_location = || Some(self.location.as_deref()?.split_once("/_history/")?.1.to_string());
+        let from_resource = || {
+            Some(
+                self.resource
+                    .as_ref()?
+                    .get("meta")?
+                    .get("versionId")?
+                    .as_str()?
+                    .to_string(),
+            )
+        };
+        from_etag
+            .filter(|v| !v.is_empty())
+            .or_else(from_location)
+            .or_else(from_resource)
+    }
+}
+
 impl FhirClient {
     /// Send `entries` as batch bundles of at most [`MAX_BUNDLE_ENTRIES`];
     /// one result per entry, in order. A bundle that fails as a whole (after

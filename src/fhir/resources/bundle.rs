@@ -146,6 +146,29 @@ impl BundleEntry {
     }
 }
 
+impl BundleEntry {
+    /// A `POST Type` entry (server-chosen id) for a transaction; other
+    /// entries may reference it by `full_url` (a `urn:uuid:`), which the
+    /// server rewrites to the created resource's id.
+    pub fn post<R: Resource>(
+        resource: &R,
+        full_url: Option<String>,
+    ) -> Result<BundleEntry, ResourceParseError> {
+        let id = resource.id().unwrap_or("?");
+        let value = serde_json::to_value(resource).map_err(|e| ResourceParseError::new(R::TYPE, id, e))?;
+        Ok(BundleEntry {
+            full_url,
+            resource: Some(value),
+            request: Some(EntryRequest {
+                method: "POST".to_string(),
+                url: R::TYPE.to_string(),
+                ..EntryRequest::default()
+            }),
+            ..BundleEntry::default()
+        })
+    }
+}
+
 impl Bundle {
     /// The `next` paging link, if the server gave one.
     pub fn next_link(&self) -> Option<&str> {

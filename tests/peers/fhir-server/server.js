@@ -7,11 +7,15 @@
 // The first line on stdout is the port it listens on (127.0.0.1 only).
 //
 // Control endpoints (not FHIR, for tests only):
-//   POST /_control/fault  {"mode": "500"|"429"|"hang"|"malformed", "count": N, "match": "substr"}
-//        the next N requests whose "METHOD /path?query" contains `match` (all if absent)
+//   POST /_control/fault  {"mode": "500"|"503"|"429"|"hang"|"malformed", "count": N, "match": "regex"}
+//        the next N requests whose "METHOD /path?query" matches the regex `match` (all if absent)
 //        answer with the fault instead of being served. Faults queue in order.
 //   GET  /_control/stats  {"requests": n, "faultsServed": n, "faultsPending": n}
+//   POST /_control/paging {"links": false}  stop adding `next`/`self` links to search
+//        bundles (as Medplum's bare repository), so clients must page by `_offset`.
 //   POST /_control/reset  empties the repository and the fault queue.
+// Stats include `lastAuthorization`, the Authorization header of the last FHIR
+// request, so tests can check credentials are sent (the server never checks them).
 'use strict';
 
 const http = require('node:http');
@@ -79,12 +83,31 @@ class StrictRepository extends MemoryRepository {
     }
     return super.updateResource(resource, options);
   }
+
+  // The bare repository runs a transaction without rollback; a real server
+  // applies all entries or none, so restore the previous state on failure.
+  async withTransaction(callback) {
+    const saved = {
+      resources: new Map([...this.resources].map(([type, byId]) => [type, new Map(byId)])),
+      history: new Map([...this.history].map(([type, byId]) => [
+        type, new Map([...byId].map(([id, versions]) => [id, [...versions]])),
+      ])),
+    };
+    try {
+      return await callback(undefined);
+    } catch (err) {
+      this.resources = saved.resources;
+      this.history = saved.history;
+      throw err;
+    }
+  }
 }
 
 let repo = new StrictRepository();
 const router = new FhirRouter();
 let faults = [];
-let stats = { requests: 0, faultsServed: 0 };
+let stats = { requests: 0, faultsServed: 0, lastAuthorization: null };
+let pagingLinks = true;
 
 function statusOf(outcome) {
   return core.getStatus(outcome);
@@ -104,7 +127,7 @@ function outcome(code, diagnostics) {
 }
 
 function takeFault(signature) {
-  const index = faults.findIndex((f) => !f.match || signature.includes(f.match));
+  const index = faults.findIndex((f) => !f.match || f.match.test(signature));
   if (index < 0) return undefined;
   const fault = faults[index];
   fault.count -= 1;
@@ -117,6 +140,8 @@ function serveFault(res, mode) {
   switch (mode) {
     case '500':
       return send(res, 500, outcome('exception', 'injected fault: internal error'));
+    case '503':
+      return send(res, 503, outcome('transient', 'injected fault: unavailable'));
     case '429':
       res.setHeader('retry-after', '0');
       return send(res, 429, outcome('throttled', 'injected fault: too many requests'));
@@ -132,17 +157,29 @@ function serveFault(res, mode) {
 }
 
 function handleControl(req, res, path, body) {
-  if (req.method === 'POST' && path === '/_control/fault') {
-    let spec;
+  let spec = {};
+  if (req.method === 'POST') {
     try {
       spec = JSON.parse(body || '{}');
     } catch (e) {
-      return send(res, 400, outcome('invalid', `bad fault spec: ${e.message}`));
+      return send(res, 400, outcome('invalid', `bad control body: ${e.message}`));
     }
-    if (!['500', '429', 'hang', 'malformed'].includes(String(spec.mode))) {
+  }
+  if (req.method === 'POST' && path === '/_control/fault') {
+    if (!['500', '503', '429', 'hang', 'malformed'].includes(String(spec.mode))) {
       return send(res, 400, outcome('invalid', `unknown fault mode ${spec.mode}`));
     }
-    faults.push({ mode: String(spec.mode), count: Number(spec.count ?? 1), match: spec.match });
+    let match;
+    try {
+      match = spec.match ? new RegExp(spec.match) : undefined;
+    } catch (e) {
+      return send(res, 400, outcome('invalid', `bad match pattern: ${e.message}`));
+    }
+    faults.push({ mode: String(spec.mode), count: Number(spec.count ?? 1), match });
+    return send(res, 200, { ok: true }, 'application/json');
+  }
+  if (req.method === 'POST' && path === '/_control/paging') {
+    pagingLinks = spec.links !== false;
     return send(res, 200, { ok: true }, 'application/json');
   }
   if (req.method === 'GET' && path === '/_control/stats') {
@@ -152,7 +189,8 @@ function handleControl(req, res, path, body) {
   if (req.method === 'POST' && path === '/_control/reset') {
     repo = new StrictRepository();
     faults = [];
-    stats = { requests: 0, faultsServed: 0 };
+    stats = { requests: 0, faultsServed: 0, lastAuthorization: null };
+    pagingLinks = true;
     return send(res, 200, { ok: true }, 'application/json');
   }
   return send(res, 404, outcome('not-found', `no control endpoint ${path}`));
@@ -192,6 +230,10 @@ async function search(req, url, base) {
     p.set('_offset', String(o));
     return `${base}${url.pathname}?${p.toString()}`;
   };
+  if (!pagingLinks) {
+    delete bundle.link;
+    return [result, bundle];
+  }
   bundle.link = [{ relation: 'self', url: page(offset) }];
   if (hasMore) bundle.link.push({ relation: 'next', url: page(offset + count) });
   if (offset > 0) bundle.link.push({ relation: 'previous', url: page(Math.max(0, offset - count)) });
@@ -204,6 +246,7 @@ async function handle(req, res, body) {
   if (url.pathname.startsWith('/_control/')) return handleControl(req, res, url.pathname, body);
 
   stats.requests += 1;
+  stats.lastAuthorization = req.headers.authorization ?? null;
   const fault = takeFault(`${req.method} ${url.pathname}${url.search}`);
   if (fault) return serveFault(res, fault);
 
@@ -230,6 +273,8 @@ async function handle(req, res, body) {
       params: {},
       body: parsed,
       headers: req.headers,
+      // Without this flag Medplum runs a transaction bundle as a batch.
+      config: { transactions: true },
     };
     [result, resource] = await router.handleRequest(fhirReq, repo);
   }
