@@ -756,6 +756,10 @@ async fn server_errors_are_retried_then_succeed() {
         ),
         "{err}"
     );
+    assert!(
+        err.to_string().contains("injected fault: unavailable"),
+        "the last outcome is kept: {err}"
+    );
     println!("gave up as expected: {err}");
 }
 

@@ -156,14 +156,17 @@ impl FhirClient {
                     Ok((status, _, body)) if (200..300).contains(&status) => return Ok(body),
                     Ok((status, retry_after, body)) => {
                         let retry = Retry::for_status(status);
-                        let err = if attempt > 1 && retry != Retry::Never {
+                        let err = status_error(what, status, &body);
+                        let err = if last && attempt > 1 && retry.allows(idempotent) {
+                            let last = Box::new(err);
                             FhirError::GaveUp {
                                 resource: what.to_string(),
                                 status,
                                 attempts: attempt,
+                                last,
                             }
                         } else {
-                            status_error(what, status, &body)
+                            err
                         };
                         (retry, retry_after, err)
                     }

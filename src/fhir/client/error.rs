@@ -21,11 +21,12 @@ pub enum FhirError {
         status: u16,
         excerpt: String,
     },
-    #[error("{resource}: still HTTP {status} after {attempts} attempt(s)")]
+    #[error("{resource}: gave up after {attempts} attempt(s); last answer HTTP {status}: {last}")]
     GaveUp {
         resource: String,
         status: u16,
         attempts: u32,
+        last: Box<FhirError>,
     },
     #[error("{resource}: timed out after {attempts} attempt(s)")]
     Timeout { resource: String, attempts: u32 },

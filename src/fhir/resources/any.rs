@@ -142,6 +142,40 @@ mod tests {
         assert_eq!(written, serde_json::from_slice::<Value>(raw).expect("JSON"));
     }
 
+    /// The fuzz target's invariant, over corruptions of the reference shapes:
+    /// never a panic, and whatever parses round-trips through our own output.
+    #[test]
+    fn corrupted_shapes_never_panic_and_round_trip_when_they_parse() {
+        use crate::fhir::resources::{basic_fixtures, comm_request_fixtures};
+        let docs = [
+            basic_fixtures::EMNUTT_WORKFLOW,
+            comm_request_fixtures::IHRIS_TEXT,
+            comm_request_fixtures::IHRIS_RECURRING_FLOW,
+            comm_request_fixtures::RESULT,
+            comm_request_fixtures::OLDER_FORM,
+        ];
+        let mut parsed = 0;
+        for doc in docs {
+            let bytes = doc.as_bytes();
+            for i in 0..bytes.len() {
+                let mut variants = vec![bytes[..i].to_vec()];
+                for b in [b'"', b'{', b']', b'0', b',', b'n'] {
+                    let mut v = bytes.to_vec();
+                    v[i] = b;
+                    variants.push(v);
+                }
+                for v in variants {
+                    if let Ok(any) = AnyResource::parse(&v) {
+                        parsed += 1;
+                        let written = serde_json::to_vec(&any).expect("serialises");
+                        assert_eq!(AnyResource::parse(&written).expect("re-parses"), any);
+                    }
+                }
+            }
+        }
+        assert!(parsed > 0, "some corruptions (inside strings) still parse");
+    }
+
     #[test]
     fn errors_name_the_resource() {
         let err = AnyResource::parse(br#"{"resourceType":"Location","id":"L9","partOf":"Location/D1"}"#)
