@@ -13,14 +13,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use mhero::core::msg::{Direction, MsgStatus};
 use mhero::fhir::client::{FhirAuth, FhirClient, FhirConfig, FhirError, RetryPolicy, MAX_BUNDLE_ENTRIES};
-use mhero::fhir::mapping::{
-    map_workers, AreaLevels, ExtraField, FieldSource, MappingConfig, RegistrySnapshot, SkipReason,
-};
+use mhero::fhir::mapping::{map_workers, AreaLevels, ExtraField, FieldSource, MappingConfig, SkipReason};
 use mhero::fhir::mhero::request::{
     recipient_result, BroadcastRecord, ExitType, FlowStartRecord, RecipientOutcome, StartRecord,
 };
 use mhero::fhir::mhero::workflow::{RunSummary, WorkflowDetails, WORKFLOWS_PROFILE};
 use mhero::fhir::mhero::{set_contact_uuid, set_opted_out};
+use mhero::fhir::registry::fetch_registry;
 use mhero::fhir::resources::{
     Basic, BundleEntry, CodeableConcept, Coding, Communication, CommunicationRequest, ContactPoint, Group,
     GroupMember, HumanName, Identifier, Location, Organization, Practitioner, PractitionerRole,
@@ -303,34 +302,13 @@ async fn registry_of_2000_practitioners_loads_pages_and_maps() {
         .expect("search");
     assert!(none.resources.is_empty());
 
+    drop(practitioners);
     let started = Instant::now();
-    let roles = client
-        .search_all::<PractitionerRole>(&[])
-        .await
-        .expect("roles")
-        .resources;
-    let locations = client
-        .search_all::<Location>(&[])
-        .await
-        .expect("locations")
-        .resources;
-    let organizations = client
-        .search_all::<Organization>(&[])
-        .await
-        .expect("organizations")
-        .resources;
-    let snapshot = RegistrySnapshot {
-        practitioners: practitioners.resources,
-        roles,
-        locations: locations
-            .into_iter()
-            .filter_map(|l| Some((l.id.clone()?, l)))
-            .collect(),
-        organizations: organizations
-            .into_iter()
-            .filter_map(|o| Some((o.id.clone()?, o)))
-            .collect(),
-    };
+    let fetched = fetch_registry(&client, None).await.expect("registry");
+    assert!(fetched.malformed.is_empty());
+    let snapshot = fetched.snapshot;
+    assert_eq!((snapshot.practitioners.len(), snapshot.roles.len()), (2000, 2000));
+    assert_eq!((snapshot.locations.len(), snapshot.organizations.len()), (124, 1));
     let config = MappingConfig {
         default_country: Some("TZ".into()),
         areas: AreaLevels::TypeCode {
@@ -348,7 +326,7 @@ async fn registry_of_2000_practitioners_loads_pages_and_maps() {
     };
     let report = map_workers(&snapshot, &config);
     println!(
-        "fetched roles/locations/organizations and mapped {} workers ({} skipped) in {:?}",
+        "fetched the whole registry and mapped {} workers ({} skipped) in {:?}",
         report.workers.len(),
         report.skipped.len(),
         started.elapsed()
@@ -391,6 +369,40 @@ async fn registry_of_2000_practitioners_loads_pages_and_maps() {
     got.sort();
     wanted.sort();
     assert_eq!(got, wanted);
+
+    // Incremental: one worker's phone changes, another moves facility (a
+    // role change only). Both come back; nothing else does.
+    tokio::time::sleep(Duration::from_millis(1100)).await; // `_lastUpdated` has second precision
+    let since = Utc::now();
+    let mut w7 = client
+        .read::<Practitioner>(&by_worker["W7"].registry_id)
+        .await
+        .expect("read");
+    w7.telecom = vec![ContactPoint::phone("+255719999999")];
+    client.update(&w7).await.expect("update");
+    let w8_id = format!("Practitioner/{}", by_worker["W8"].registry_id);
+    let mut w8_roles = client
+        .search_all::<PractitionerRole>(&[("practitioner", &w8_id)])
+        .await
+        .expect("roles of W8")
+        .resources;
+    assert_eq!(w8_roles.len(), 1);
+    w8_roles[0].location = vec![Reference::to("Location", "F000")];
+    client.update(&w8_roles[0]).await.expect("move");
+    let delta = fetch_registry(&client, Some(since)).await.expect("changes");
+    let changed = map_workers(&delta.snapshot, &config).workers;
+    let mut seen: Vec<(&str, &str, &str)> = changed
+        .iter()
+        .map(|w| {
+            let facility = w.facility.as_ref().map(|f| f.id.as_str()).unwrap_or("");
+            (w.extra["worker_id"].as_str(), w.phones[0].as_str(), facility)
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![("W7", "+255719999999", "F310"), ("W8", "+255710000008", "F000")]
+    );
 }
 
 #[tokio::test]

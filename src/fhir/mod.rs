@@ -9,11 +9,13 @@
 //! - [`write_back`]: builders of valid R4 `Communication` and
 //!   `QuestionnaireResponse` with deterministic ids, so re-running is idempotent.
 //! - [`mapping`]: registry resources → [`mapping::RegistryWorker`], pure.
+//! - [`registry`]: fetches what `mapping` needs, whole or changed since a time.
 //! - [`client`]: the HTTP client (auth, paging, batch/transaction, retries).
 
 pub mod client;
 pub mod mapping;
 pub mod mhero;
+pub mod registry;
 pub mod resources;
 pub mod write_back;
 
