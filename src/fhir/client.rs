@@ -34,6 +34,12 @@ const FHIR_JSON: &str = "application/fhir+json";
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// Characters of a non-FHIR error body quoted in an error message.
 const ERROR_EXCERPT_CHARS: usize = 200;
+/// Whole-request limit: a 200-entry batch on a busy HAPI takes a few seconds;
+/// a request still unanswered after this is hung, and is retried or reported.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Search page size: emNutt's default against HAPI, large enough that a
+/// 10,000-worker registry is 50 requests, small enough for HAPI's page cache.
+pub const DEFAULT_PAGE_SIZE: u32 = 200;
 
 #[derive(Debug, Clone)]
 pub struct FhirConfig {
@@ -43,7 +49,7 @@ pub struct FhirConfig {
     /// Whole-request limit (connect, send, wait, read).
     pub timeout: Duration,
     pub retry: RetryPolicy,
-    /// `_count` of searches; emNutt uses 200 against HAPI.
+    /// `_count` of searches.
     pub page_size: u32,
 }
 
@@ -52,9 +58,9 @@ impl FhirConfig {
         FhirConfig {
             base_url: base_url.into(),
             auth: FhirAuth::None,
-            timeout: Duration::from_secs(30),
+            timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
-            page_size: 200,
+            page_size: DEFAULT_PAGE_SIZE,
         }
     }
 }

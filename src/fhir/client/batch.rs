@@ -248,5 +248,47 @@ mod tests {
             .expect_err("no answer")
             .reason
             .contains("no entry"));
+        assert_eq!(
+            results[0]
+                .as_ref()
+                .ok()
+                .and_then(EntryOutcome::version_id)
+                .as_deref(),
+            Some("2")
+        );
+    }
+
+    #[test]
+    fn version_from_etag_or_resource() {
+        let outcome = |etag: Option<&str>, resource: Option<Value>| EntryOutcome {
+            status: 200,
+            location: Some("Practitioner/P1".into()),
+            etag: etag.map(str::to_string),
+            resource,
+        };
+        assert_eq!(outcome(Some("W/\"7\""), None).version_id().as_deref(), Some("7"));
+        let resource = serde_json::json!({"resourceType": "Practitioner", "meta": {"versionId": "v9"}});
+        assert_eq!(outcome(None, Some(resource)).version_id().as_deref(), Some("v9"));
+        assert_eq!(outcome(None, None).version_id(), None);
+    }
+
+    #[tokio::test]
+    async fn oversized_transactions_are_refused_before_sending() {
+        // Nothing listens on the discard port: refusing must not need the network.
+        let client =
+            FhirClient::new(crate::fhir::client::FhirConfig::new("http://127.0.0.1:9/fhir")).expect("valid");
+        let entries = vec![BundleEntry::default(); MAX_BUNDLE_ENTRIES + 1];
+        let err = client.transaction(entries).await.expect_err("too many");
+        assert!(
+            matches!(
+                err,
+                FhirError::TooManyEntries {
+                    count: 201,
+                    max: 200,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 }

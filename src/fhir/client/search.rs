@@ -156,6 +156,13 @@ impl<R: Resource> Search<R> {
             Some(next) => Some(self.client.onto_base(next)?),
             None => offset_fallback(&url, matches, bundle.total),
         };
+        if self.next.as_ref() == Some(&url) {
+            let reason = format!("the next link repeats the page just read ({url})");
+            return Err(FhirError::Malformed {
+                resource: self.what.clone(),
+                reason,
+            });
+        }
         Ok(page)
     }
 }

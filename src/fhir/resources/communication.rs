@@ -18,8 +18,8 @@ pub struct Communication {
     pub extension: Vec<Extension>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identifier: Vec<Identifier>,
-    /// An array in R4; emNutt writes a bare string, which is kept in `extra`
-    /// by [`Communication::legacy_based_on`] rather than failing the parse.
+    /// An array in R4; emNutt writes a bare `"Type/id"` string, read here as
+    /// a one-element array (and so written back as valid R4).
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
