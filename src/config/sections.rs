@@ -215,9 +215,10 @@ pub struct LinkConfig {
     pub rate: f64,
     #[serde(default)]
     pub simulator: SimulatorConfig,
-    /// Kind-specific settings for SMPP links, read by the SMPP module.
+    /// Settings of an SMPP link (`[links.smpp]`): host, credentials, binds,
+    /// window, rates, encodings; see `smpp::SmppConfig`.
     #[serde(default)]
-    pub smpp: Option<toml::Value>,
+    pub smpp: Option<crate::smpp::SmppConfig>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -26,6 +26,7 @@ use crate::core::time::{now_ms, Millis};
 use crate::core::{segments, Contact, ContactStatus, LinkEvent, Priority, Urn};
 use crate::links::simulator::SimulatorLink;
 use crate::links::{LinkHandle, LinkSet};
+use crate::smpp::SmppLink;
 use crate::store::{NewOutMsg, NewTrigger, Outcome, Store, StoreError};
 
 pub use inbound::{handle as handle_inbound, tokenize};
@@ -54,6 +55,8 @@ pub struct Gateway {
     events: mpsc::Sender<LinkEvent>,
     outcomes: mpsc::Sender<outbox::Record>,
     cancel: CancellationToken,
+    /// Stops carrier links (unbind, BYE) once the dispatchers have drained.
+    links_cancel: CancellationToken,
 }
 
 /// Tasks to await at shutdown.
@@ -75,6 +78,7 @@ impl Gateway {
 
         let saved_rates: std::collections::HashMap<String, f64> =
             store.link_rates().await?.into_iter().collect();
+        let links_cancel = CancellationToken::new();
         let mut handles = Vec::new();
         for lc in &config.links {
             let link: Arc<dyn crate::core::Link> = match lc.kind {
@@ -86,10 +90,13 @@ impl Gateway {
                     events_tx.clone(),
                 ),
                 LinkKindName::Smpp => {
-                    return Err(StartError::Link(
-                        lc.name.clone(),
-                        "smpp links are not available in this build yet".into(),
-                    ))
+                    let Some(cfg) = lc.smpp.clone() else {
+                        return Err(StartError::Link(
+                            lc.name.clone(),
+                            "needs a [links.smpp] table".into(),
+                        ));
+                    };
+                    SmppLink::start(&lc.name, cfg, events_tx.clone(), links_cancel.child_token())
                 }
             };
             let rate = saved_rates.get(&lc.name).copied().unwrap_or(lc.rate);
@@ -126,6 +133,7 @@ impl Gateway {
             events: events_tx,
             outcomes: out_tx,
             cancel: CancellationToken::new(),
+            links_cancel,
         });
         gw.store.heartbeat(&gw.node, gw.started_on).await?;
         let settled = reconcile::settle_own(&gw).await?;
@@ -204,6 +212,7 @@ impl Running {
         self.gateway.cancel.cancel();
         self.gateway.wake();
         while self.workers.join_next().await.is_some() {}
+        self.gateway.links_cancel.cancel();
         // Workers are done: the recorder drains what they sent, then stops
         // when its channel closes with the last sender.
         let _ = self.gateway.outcomes.send(outbox::Record::Flush).await;

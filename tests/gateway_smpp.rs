@@ -1,0 +1,75 @@
+//! The running gateway (`mhero serve`) with an SMPP link to an independent
+//! SMSC (node-smpp, tests/peers/smsc): a health worker's keyword text comes
+//! in as deliver_sm, is stored, answered by its trigger, and the answer goes
+//! out as submit_sm and ends `delivered` from the carrier's receipt.
+
+mod common;
+#[path = "smpp_support/mod.rs"]
+mod smpp_support;
+
+use common::*;
+use serde_json::json;
+use smpp_support::Smsc;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keyword_text_round_trips_through_an_smsc() {
+    let mut smsc = Smsc::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(Db::Sqlite, dir.path());
+    let extra = format!(
+        r#"
+[[links]]
+name = "carrier"
+kind = "smpp"
+rate = 50
+[links.smpp]
+host = "127.0.0.1"
+port = {}
+system_id = "mhero"
+password = "secret"
+source_addr = "15555"
+timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
+
+[[triggers]]
+keywords = ["report"]
+reply = "Thank you. Reply with the number of cases."
+"#,
+        smsc.port
+    );
+    let server = Server::start(dir.path(), "mhero", &config(&db.url, "node-a", &extra));
+    let api = server.api(OPERATOR);
+    let link = api.wait_for("/links/carrier", 30, |l| l["healthy"] == true).await;
+    assert_eq!(link["kind"], "smpp");
+
+    smsc.command(json!({"cmd": "mo", "from": "255712345678", "to": "15555", "text": "Report malaria"}));
+    let inbound = api
+        .wait_for("/messages?direction=in", 30, |v| {
+            v["results"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
+    let m = &inbound["results"][0];
+    assert_eq!(m["urn"], "tel:+255712345678");
+    assert_eq!(m["text"], "Report malaria");
+    assert_eq!(m["link"], "carrier");
+
+    let submits = smsc.wait_for("submit", 1).await;
+    assert_eq!(
+        submits[0]["text"], "Thank you. Reply with the number of cases.",
+        "{:?}",
+        submits[0]
+    );
+    let out = api
+        .wait_for("/messages?direction=out", 30, |v| {
+            v["results"][0]["status"] == "delivered"
+        })
+        .await;
+    let reply = &out["results"][0];
+    assert_eq!(reply["link"], "carrier");
+    assert_eq!(reply["priority"], "reply");
+    assert!(
+        reply["external_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "{reply}"
+    );
+    drop(server);
+    smsc.stop();
+}
