@@ -4,7 +4,9 @@
 
 pub mod actions;
 pub mod assets;
+pub mod cases;
 pub mod definition;
 pub mod eval;
+pub mod expressions;
 pub mod routers;
 pub mod waits;
