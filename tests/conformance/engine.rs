@@ -194,3 +194,230 @@ fn broken_flows() {
     }
     table.finish();
 }
+
+// ---------------------------------------------------------------------------
+// Engine tables: events are compared after renaming UUIDs by first
+// appearance and dropping timestamps (their order is the event order).
+
+use mhero::flow::events::Event;
+use mhero::flow::resume::Resume;
+use mhero::flow::services::NoServices;
+use mhero::flow::session::{resume, start};
+use mhero::flow::session_assets::SessionAssets;
+use mhero::flow::trigger::Trigger;
+
+/// Drops timestamp fields so streams compare by order only.
+fn strip_times(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "created_on" | "expires_on" | "arrived_on" | "modified_on"
+                    )
+                })
+                .map(|(k, v)| (k.clone(), strip_times(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(strip_times).collect()),
+        other => other.clone(),
+    }
+}
+
+fn normalise(events: &Value) -> Value {
+    rename_uuids(&strip_times(events))
+}
+
+fn events_json(events: &[Event]) -> Value {
+    serde_json::to_value(events).unwrap_or(Value::Null)
+}
+
+/// Describes the first difference between two normalised event lists.
+fn diff_events(got: &Value, want: &Value) -> String {
+    let g = got.as_array().cloned().unwrap_or_default();
+    let w = want.as_array().cloned().unwrap_or_default();
+    for i in 0..g.len().max(w.len()) {
+        if g.get(i) != w.get(i) {
+            return format!(
+                "event {i}: got {} want {}",
+                g.get(i)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "nothing".into()),
+                w.get(i)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "nothing".into())
+            );
+        }
+    }
+    "differs".to_owned()
+}
+
+fn run_scenario(entry: &Value) -> Result<(), String> {
+    let assets_file = entry["assets_file"].as_str().unwrap_or_default();
+    let test_file = entry["test_file"].as_str().unwrap_or_default();
+    let assets = SessionAssets::from_value(load_json(&format!("goflow/runner/{assets_file}")))
+        .map_err(|e| format!("assets: {e}"))?;
+    let test = load_json(&format!("goflow/runner/{test_file}"));
+    let trigger: Trigger =
+        serde_json::from_value(test["trigger"].clone()).map_err(|e| format!("reading trigger: {e}"))?;
+    let outputs = test["outputs"].as_array().cloned().unwrap_or_default();
+    let (mut session, events) =
+        start(&assets, &NoServices, trigger, None).map_err(|e| format!("start: {e}"))?;
+    let mut got = vec![events_json(&events)];
+    for r in test["resumes"].as_array().cloned().unwrap_or_default() {
+        let resume_value: Resume = serde_json::from_value(r).map_err(|e| format!("reading resume: {e}"))?;
+        let events = resume(&assets, &NoServices, &mut session, resume_value, None)
+            .map_err(|e| format!("resume: {e}"))?;
+        got.push(events_json(&events));
+    }
+    let want: Vec<Value> = outputs.iter().map(|o| o["events"].clone()).collect();
+    let (got, want) = (normalise(&Value::Array(got)), normalise(&Value::Array(want)));
+    if got == want {
+        return Ok(());
+    }
+    let (g, w) = (
+        got.as_array().cloned().unwrap_or_default(),
+        want.as_array().cloned().unwrap_or_default(),
+    );
+    for step in 0..g.len().max(w.len()) {
+        let (gs, ws) = (
+            g.get(step).cloned().unwrap_or(Value::Null),
+            w.get(step).cloned().unwrap_or(Value::Null),
+        );
+        if gs != ws {
+            return Err(format!("step {step}: {}", diff_events(&gs, &ws)));
+        }
+    }
+    Err("differs".to_owned())
+}
+
+#[test]
+fn runner() {
+    let mut table = Table::new("runner");
+    let index = load_json("goflow/runner/_index.json");
+    for entry in index.as_array().cloned().unwrap_or_default() {
+        let id = entry["test_file"].as_str().unwrap_or_default().to_owned();
+        let outcome = std::panic::catch_unwind(|| run_scenario(&entry))
+            .unwrap_or_else(|_| Err("engine panicked".to_owned()));
+        table.record(id, outcome);
+    }
+    table.finish();
+}
+
+const ACTION_FLOW: &str = "bead76f5-dac4-4c9d-996c-c62b326e8c0a";
+const VOICE_ACTION_FLOW: &str = "7a84463d-d209-4d3e-a0ff-79f977cd7bd0";
+
+fn default_contact() -> Value {
+    serde_json::json!({
+        "uuid": "5d76d86b-3bb9-4d5a-b822-c9d86f5d8e4f",
+        "id": 1234567,
+        "name": "Ryan Lewis",
+        "language": "eng",
+        "status": "active",
+        "timezone": "America/Guayaquil",
+        "created_on": "2018-06-20T11:40:30.123456789Z",
+        "urns": [
+            "tel:+12065551212?channel=57f1078f-88aa-46f4-a59a-948a5739c03d&id=123",
+            "twitterid:54784326227#nyaruka"
+        ],
+        "groups": [
+            {"uuid": "b7cf0d83-f1c9-411c-96fd-c511a4cfa86d", "name": "Testers"},
+            {"uuid": "0ec97956-c451-48a0-a180-1ce766623e31", "name": "Males"}
+        ],
+        "fields": {"gender": {"text": "Male"}}
+    })
+}
+
+fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
+    let voice = case["in_flow_type"].as_str() == Some("voice");
+    let flow_uuid = if voice { VOICE_ACTION_FLOW } else { ACTION_FLOW };
+    let mut assets_json = base_assets.clone();
+    let flows = assets_json["flows"]
+        .as_array_mut()
+        .ok_or("assets without flows")?;
+    let flow = flows
+        .iter_mut()
+        .find(|f| f["uuid"] == flow_uuid)
+        .ok_or("action flow missing")?;
+    flow["nodes"][0]["actions"] = Value::Array(vec![case["action"].clone()]);
+    let mut contact = if case["contact"].is_object() {
+        case["contact"].clone()
+    } else {
+        default_contact()
+    };
+    if let Some(loc) = case.get("localization").filter(|l| !l.is_null()) {
+        flow["localization"] = loc.clone();
+        contact["language"] = Value::String("spa".into());
+    }
+    if let Some(want) = case["read_error"].as_str() {
+        return match mhero::flow::definition::read_flow(flow) {
+            Ok(_) => Err(format!("read without error (wanted '{want}')")),
+            Err(e) if e.to_string().ends_with(want) => Ok(()),
+            Err(e) => Err(format!("read error was: {e}")),
+        };
+    }
+    let assets = SessionAssets::from_value(assets_json).map_err(|e| format!("assets: {e}"))?;
+    if let Some(p) = assets.broken.first() {
+        return Err(format!("flow failed to read: {p}"));
+    }
+    let no_input = case["no_input"].as_bool().unwrap_or(false) || case["as_batch"].as_bool().unwrap_or(false);
+    let mut trigger = serde_json::json!({
+        "type": "manual",
+        "flow": {"uuid": flow_uuid, "name": "Action Tester"},
+        "contact": contact,
+        "environment": {
+            "allowed_languages": ["eng", "spa"], "default_country": "RW",
+            "date_format": "DD-MM-YYYY", "time_format": "tt:mm", "timezone": "America/Guayaquil"
+        },
+    });
+    if !no_input {
+        trigger["type"] = Value::String("msg".into());
+        trigger["msg"] = serde_json::json!({
+            "uuid": "aa90ce99-3b4d-44ba-b0ca-79e63d9ed842",
+            "urn": "tel:+12065551212",
+            "channel": {"uuid": "57f1078f-88aa-46f4-a59a-948a5739c03d", "name": "My Android Phone"},
+            "text": "Hi everybody",
+            "attachments": ["image/jpeg:http://http://s3.amazon.com/bucket/test.jpg", "audio/mp3:http://s3.amazon.com/bucket/test.mp3"]
+        });
+    }
+    let trigger: Trigger = serde_json::from_value(trigger).map_err(|e| format!("trigger: {e}"))?;
+    let (_, events) = start(&assets, &NoServices, trigger, None).map_err(|e| format!("start: {e}"))?;
+    let got = normalise(&events_json(&events));
+    let want = normalise(&case["events"]);
+    if got == want {
+        Ok(())
+    } else {
+        Err(diff_events(&got, &want))
+    }
+}
+
+#[test]
+fn actions() {
+    let mut table = Table::new("actions");
+    let assets = load_json("goflow/actions/_assets.json");
+    let dir = corpus_dir().join("goflow/actions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for path in files {
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if stem.starts_with('_') {
+            continue;
+        }
+        let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (i, case) in cases.iter().enumerate() {
+            let outcome = std::panic::catch_unwind(|| run_action_case(case, &assets))
+                .unwrap_or_else(|_| Err("engine panicked".to_owned()));
+            table.record(format!("{stem}#{i}"), outcome);
+        }
+    }
+    table.finish();
+}

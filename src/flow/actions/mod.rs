@@ -11,6 +11,7 @@ pub mod call_llm;
 pub mod call_resthook;
 pub mod call_webhook;
 pub mod enter_flow;
+pub mod exec;
 pub mod open_ticket;
 pub mod play_audio;
 pub mod remove_contact_groups;

@@ -1,0 +1,486 @@
+//! Running actions inside a sprint. Each action evaluates its templates,
+//! changes the session's contact or run, and reports what it did as events.
+//! Problems (bad expressions, missing assets, no service configured) become
+//! `error` events and the run goes on.
+
+use crate::flow::actions::Action;
+use crate::flow::assets::{FlowRef, GroupRef, NamedRef};
+use crate::flow::contact::{Contact, FieldValue};
+use crate::flow::definition::Flow;
+use crate::flow::events::{EventKind, MsgOut, QuickReply};
+use crate::flow::expressions::value::parse_decimal;
+use crate::flow::services::HttpCall;
+use crate::flow::sprint::Sprinter;
+
+/// Contact field values are cut to this many characters (reference limit).
+pub const MAX_FIELD_VALUE_CHARS: usize = 640;
+
+/// Result values are cut to this many characters (reference limit).
+pub const MAX_RESULT_VALUE_CHARS: usize = 640;
+
+/// What the sprint should do after an action.
+pub enum Outcome {
+    Continue,
+    EnterFlow { flow: FlowRef, terminal: bool },
+}
+
+pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
+    match action {
+        Action::SendMsg(a) => {
+            let (text, lang) = s.localized(&a.uuid, "text", std::slice::from_ref(&a.text));
+            let text = s.template(text.first().map(String::as_str).unwrap_or_default());
+            let (attachments, _) = s.localized(&a.uuid, "attachments", &a.attachments);
+            let attachments = evaluate_attachments(s, &attachments);
+            let (replies, _) = s.localized(&a.uuid, "quick_replies", &a.quick_replies);
+            let mut quick_replies = Vec::new();
+            for r in &replies {
+                let r = s.template(r);
+                if r.trim().is_empty() {
+                    s.error("quick reply evaluated to empty string, skipping");
+                } else {
+                    quick_replies.push(QuickReply { text: r });
+                }
+            }
+            let msg = new_msg(s, text, attachments, quick_replies, &lang, a.topic.clone());
+            s.emit(EventKind::MsgCreated { msg });
+        }
+        Action::SayMsg(a) => {
+            let (text, lang) = s.localized(&a.uuid, "text", std::slice::from_ref(&a.text));
+            let text = s.template(text.first().map(String::as_str).unwrap_or_default());
+            let (audio, _) = s.localized(&a.uuid, "audio_url", a.audio_url.as_slice());
+            let attachments = audio
+                .iter()
+                .filter(|u| !u.is_empty())
+                .map(|u| format!("audio:{u}"))
+                .collect();
+            let msg = new_msg(s, text, attachments, Vec::new(), &lang, None);
+            s.emit(EventKind::IvrCreated { msg });
+        }
+        Action::PlayAudio(a) => {
+            let (audio, lang) = s.localized(&a.uuid, "audio_url", std::slice::from_ref(&a.audio_url));
+            let url = s.template(audio.first().map(String::as_str).unwrap_or_default());
+            let msg = new_msg(
+                s,
+                String::new(),
+                vec![format!("audio:{url}")],
+                Vec::new(),
+                &lang,
+                None,
+            );
+            s.emit(EventKind::IvrCreated { msg });
+        }
+        Action::SetContactField(a) => {
+            let raw = s.template(&a.value);
+            let value: String = raw.trim().chars().take(MAX_FIELD_VALUE_CHARS).collect();
+            let new = (!value.is_empty()).then(|| field_value(&value));
+            let old = s.session.contact.fields.get(&a.field.key).cloned();
+            if old.as_ref().map(|o| &o.text) != new.as_ref().map(|n| &n.text) {
+                match &new {
+                    Some(v) => {
+                        s.session.contact.fields.insert(a.field.key.clone(), v.clone());
+                    }
+                    None => {
+                        s.session.contact.fields.remove(&a.field.key);
+                    }
+                }
+                s.emit(EventKind::ContactFieldChanged {
+                    field: a.field.clone(),
+                    value: new,
+                });
+            }
+        }
+        Action::SetContactName(a) => {
+            let name = s.template(&a.name).trim().to_owned();
+            if s.session.contact.name != name {
+                s.session.contact.name = name.clone();
+                s.emit(EventKind::ContactNameChanged { name });
+            }
+        }
+        Action::SetContactLanguage(a) => {
+            let language = s.template(&a.language).trim().to_owned();
+            if !language.is_empty()
+                && (language.len() != 3 || !language.chars().all(|c| c.is_ascii_lowercase()))
+            {
+                s.error(format!("'{language}' is not a valid language code"));
+            } else if s.session.contact.language != language {
+                s.session.contact.language = language.clone();
+                s.emit(EventKind::ContactLanguageChanged { language });
+            }
+        }
+        Action::SetContactTimezone(a) => {
+            let timezone = s.template(&a.timezone).trim().to_owned();
+            if !timezone.is_empty() && timezone.parse::<chrono_tz::Tz>().is_err() {
+                s.error(format!("unrecognized timezone: '{timezone}'"));
+            } else if s.session.contact.timezone != timezone {
+                s.session.contact.timezone = timezone.clone();
+                s.emit(EventKind::ContactTimezoneChanged { timezone });
+            }
+        }
+        Action::SetContactStatus(a) => {
+            if s.session.contact.status != a.status {
+                s.session.contact.status = a.status.clone();
+                s.emit(EventKind::ContactStatusChanged {
+                    status: a.status.clone(),
+                });
+            }
+        }
+        Action::SetContactChannel(a) => set_contact_channel(s, a.channel.as_ref()),
+        Action::AddContactUrn(a) => {
+            let path = s.template(&a.path).trim().to_owned();
+            if path.is_empty() {
+                s.error("can't add URN with empty path");
+            } else {
+                let urn = normalize_urn(s, &a.scheme, &path);
+                if !s.session.contact.urns.iter().any(|u| Contact::bare_urn(u) == urn) {
+                    s.session.contact.urns.push(urn);
+                    let urns = s.session.contact.urns.clone();
+                    s.emit(EventKind::ContactUrnsChanged { urns });
+                }
+            }
+        }
+        Action::AddContactGroups(a) => {
+            let mut added = Vec::new();
+            for g in resolve_groups(s, &a.groups) {
+                if s.assets.group(&g.uuid).is_some_and(|d| d.query.is_some()) {
+                    continue;
+                }
+                if !s.session.contact.in_group(&g.uuid) {
+                    s.session.contact.groups.push(g.clone());
+                    added.push(g);
+                }
+            }
+            if !added.is_empty() {
+                s.emit(EventKind::ContactGroupsChanged {
+                    groups_added: added,
+                    groups_removed: Vec::new(),
+                });
+            }
+        }
+        Action::RemoveContactGroups(a) => {
+            let targets: Vec<NamedRef> = if a.all_groups {
+                s.session.contact.groups.clone()
+            } else {
+                resolve_groups(s, &a.groups)
+            };
+            let mut removed = Vec::new();
+            for g in targets {
+                if s.assets.group(&g.uuid).is_some_and(|d| d.query.is_some()) {
+                    continue;
+                }
+                if s.session.contact.in_group(&g.uuid) {
+                    s.session.contact.groups.retain(|x| x.uuid != g.uuid);
+                    removed.push(g);
+                }
+            }
+            if !removed.is_empty() {
+                s.emit(EventKind::ContactGroupsChanged {
+                    groups_added: Vec::new(),
+                    groups_removed: removed,
+                });
+            }
+        }
+        Action::SetRunResult(a) => {
+            let value: String = s
+                .template(&a.value)
+                .chars()
+                .take(MAX_RESULT_VALUE_CHARS)
+                .collect();
+            let (category, lang) = s.localized(&a.uuid, "category", std::slice::from_ref(&a.category));
+            let localized = if lang != flow.language {
+                category.first().cloned().unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let node = s.current_node_uuid();
+            s.save_result(&a.name, value, a.category.clone(), localized, None, None, &node);
+        }
+        Action::SetRunLocal(a) => {
+            let value = s.template(&a.value);
+            let locals = &mut s.run_mut().locals;
+            match a.operation {
+                super::set_run_local::LocalOperation::Set => {
+                    locals.insert(a.local.clone(), value);
+                }
+                super::set_run_local::LocalOperation::Clear => {
+                    locals.remove(&a.local);
+                }
+                super::set_run_local::LocalOperation::Increment => {
+                    let current = locals
+                        .get(&a.local)
+                        .and_then(|v| parse_decimal(v))
+                        .unwrap_or_default();
+                    let by = parse_decimal(&value).unwrap_or_default();
+                    locals.insert(a.local.clone(), (current + by).normalize().to_string());
+                }
+            }
+        }
+        Action::AddInputLabels(a) => {
+            let Some(input) = s.session.input.clone() else {
+                return Outcome::Continue;
+            };
+            let labels: Vec<NamedRef> = a
+                .labels
+                .iter()
+                .filter_map(|l| {
+                    let uuid = l.uuid.clone()?;
+                    Some(NamedRef {
+                        uuid,
+                        name: l.name.clone().unwrap_or_default(),
+                    })
+                })
+                .collect();
+            if !labels.is_empty() {
+                s.emit(EventKind::InputLabelsAdded {
+                    input_uuid: input.uuid,
+                    labels,
+                });
+            }
+        }
+        Action::EnterFlow(a) => {
+            if s.assets.flow(&a.flow.uuid).is_none() {
+                s.error(format!(
+                    "missing dependency: flow[uuid={},name={}]",
+                    a.flow.uuid, a.flow.name
+                ));
+                return Outcome::Continue;
+            }
+            let parent_run_uuid = s.run().uuid.clone();
+            s.emit(EventKind::FlowEntered {
+                flow: a.flow.clone(),
+                parent_run_uuid,
+                terminal: a.terminal,
+            });
+            return Outcome::EnterFlow {
+                flow: a.flow.clone(),
+                terminal: a.terminal,
+            };
+        }
+        Action::CallWebhook(a) => {
+            let url = s.template(&a.url).trim().to_owned();
+            let body = s.template(&a.body);
+            let headers = a
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), s.template(v)))
+                .collect();
+            let call = HttpCall {
+                method: a.method.clone(),
+                url,
+                headers,
+                body,
+            };
+            match s.services.webhook(&call) {
+                Some(outcome) => {
+                    for e in outcome.events {
+                        s.emit(e);
+                    }
+                    let status = outcome.status.unwrap_or(0);
+                    let json = outcome.body.as_deref().and_then(|b| serde_json::from_str(b).ok());
+                    s.session.webhook = Some(serde_json::json!({"status": status, "json": json}));
+                    if !a.result_name.is_empty() {
+                        let category = if (200..300).contains(&status) {
+                            "Success"
+                        } else {
+                            "Failure"
+                        };
+                        let node = s.current_node_uuid();
+                        s.save_result(
+                            &a.result_name,
+                            status.to_string(),
+                            category.into(),
+                            String::new(),
+                            Some(call.url.clone()),
+                            json,
+                            &node,
+                        );
+                    }
+                }
+                None => s.error("no webhook service configured"),
+            }
+        }
+        Action::SendEmail(a) => {
+            let addresses: Vec<String> = a
+                .addresses
+                .iter()
+                .map(|x| s.template(x).trim().to_owned())
+                .collect();
+            let subject = s.template(&a.subject);
+            let body = s.template(&a.body);
+            match s.services.email(&addresses, &subject, &body) {
+                Some(outcome) => outcome.events.into_iter().for_each(|e| s.emit(e)),
+                None => s.error("no email service configured"),
+            }
+        }
+        Action::StartSession(a) => {
+            let query = s.template(&a.recipients.contact_query);
+            let payload = serde_json::json!({
+                "type": "session_triggered",
+                "flow": a.flow,
+                "groups": a.recipients.groups,
+                "contacts": a.recipients.contacts,
+                "contact_query": query,
+                "urns": a.recipients.urns,
+                "exclusions": a.exclusions,
+                "run_summary": {"uuid": s.run().uuid, "flow": s.run().flow, "status": "active"},
+            });
+            s.emit(EventKind::Service(payload));
+        }
+        Action::SendBroadcast(a) => {
+            let text = s.template(&a.text);
+            let payload = serde_json::json!({
+                "type": "broadcast_created",
+                "translations": {flow.language.clone(): {"text": text, "attachments": a.attachments, "quick_replies": a.quick_replies}},
+                "base_language": flow.language,
+                "groups": a.recipients.groups,
+                "contacts": a.recipients.contacts,
+                "contact_query": a.recipients.contact_query,
+                "urns": a.recipients.urns,
+            });
+            s.emit(EventKind::Service(payload));
+        }
+        Action::CallResthook(_)
+        | Action::OpenTicket(_)
+        | Action::CallClassifier(_)
+        | Action::CallLlm(_)
+        | Action::TransferAirtime(_)
+        | Action::RequestOptin(_) => {
+            s.error(format!(
+                "no service configured for action type '{}'",
+                action.type_name()
+            ));
+        }
+    }
+    Outcome::Continue
+}
+
+/// A field value in every form its text parses as.
+fn field_value(text: &str) -> FieldValue {
+    let number = parse_decimal(text).map(|n| serde_json::Value::String(n.normalize().to_string()));
+    FieldValue {
+        text: text.to_owned(),
+        number,
+        ..FieldValue::default()
+    }
+}
+
+fn evaluate_attachments(s: &mut Sprinter<'_>, attachments: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in attachments {
+        let evaluated = s.template(a);
+        let valid = evaluated
+            .split_once(':')
+            .is_some_and(|(ctype, url)| !ctype.is_empty() && !url.trim().is_empty() && !ctype.contains(' '));
+        if valid {
+            out.push(evaluated);
+        } else {
+            s.error("attachment evaluated to invalid value, skipping");
+        }
+    }
+    out
+}
+
+/// Builds an outgoing message to the contact's first sendable URN.
+fn new_msg(
+    s: &mut Sprinter<'_>,
+    text: String,
+    attachments: Vec<String>,
+    quick_replies: Vec<QuickReply>,
+    lang: &str,
+    topic: Option<String>,
+) -> MsgOut {
+    let mut destination = None;
+    for urn in &s.session.contact.urns {
+        let channel = Contact::urn_channel(urn)
+            .and_then(|c| s.assets.channel(c))
+            .or_else(|| s.assets.channel_for_scheme(Contact::scheme(urn)));
+        if let Some(channel) = channel {
+            destination = Some((urn.clone(), channel.clone()));
+            break;
+        }
+    }
+    let country = destination
+        .as_ref()
+        .and_then(|(_, c)| c.country.clone())
+        .or_else(|| s.env.default_country.clone());
+    let locale = match (lang, country) {
+        ("" | "und", _) => None,
+        (l, Some(c)) => Some(format!("{l}-{c}")),
+        (l, None) => Some(l.to_owned()),
+    };
+    let unsendable_reason = destination.is_none().then(|| "no_destination".to_owned());
+    MsgOut {
+        uuid: uuid::Uuid::new_v4().to_string(),
+        urn: destination.as_ref().map(|(u, _)| u.clone()),
+        channel: destination.map(|(_, c)| c.reference()),
+        text,
+        attachments,
+        quick_replies,
+        locale,
+        topic: topic.filter(|t| !t.is_empty()),
+        unsendable_reason,
+    }
+}
+
+fn resolve_groups(s: &mut Sprinter<'_>, refs: &[GroupRef]) -> Vec<NamedRef> {
+    let mut out = Vec::new();
+    for r in refs {
+        if let Some(name_match) = &r.name_match {
+            let name = s.template(name_match);
+            match s.assets.group_by_name(&name) {
+                Some(g) => out.push(NamedRef {
+                    uuid: g.uuid.clone(),
+                    name: g.name.clone(),
+                }),
+                None => s.error(format!("no such group with name '{name}'")),
+            }
+        } else if let Some(uuid) = &r.uuid {
+            match s.assets.group(uuid) {
+                Some(g) => out.push(NamedRef {
+                    uuid: g.uuid.clone(),
+                    name: g.name.clone(),
+                }),
+                None => s.error(format!(
+                    "missing dependency: group[uuid={uuid},name={}]",
+                    r.name.clone().unwrap_or_default()
+                )),
+            }
+        }
+    }
+    out
+}
+
+fn normalize_urn(s: &Sprinter<'_>, scheme: &str, path: &str) -> String {
+    let raw = format!("{scheme}:{path}");
+    match crate::core::urn::Urn::parse(&raw, s.env.default_country.as_deref()) {
+        Ok(urn) => urn.to_string(),
+        Err(_) => raw,
+    }
+}
+
+fn set_contact_channel(s: &mut Sprinter<'_>, channel: Option<&NamedRef>) {
+    let Some(channel) = channel.and_then(|c| s.assets.channel(&c.uuid)).cloned() else {
+        return;
+    };
+    let mut changed = false;
+    let urns: Vec<String> = s
+        .session
+        .contact
+        .urns
+        .iter()
+        .map(|u| {
+            let bare = Contact::bare_urn(u);
+            if channel.schemes.iter().any(|sc| sc == Contact::scheme(bare))
+                && Contact::urn_channel(u) != Some(channel.uuid.as_str())
+            {
+                changed = true;
+                format!("{bare}?channel={}", channel.uuid)
+            } else {
+                u.clone()
+            }
+        })
+        .collect();
+    if changed {
+        s.session.contact.urns = urns.clone();
+        s.emit(EventKind::ContactUrnsChanged { urns });
+    }
+}

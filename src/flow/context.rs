@@ -1,0 +1,367 @@
+//! The run context templates see: `@contact`, `@fields`, `@urns`, `@results`,
+//! `@input`, `@run`, `@parent`, `@child`, `@node`, `@trigger`, `@resume`,
+//! `@webhook`, `@locals`, `@globals`, built as an expressions `Object` from
+//! the session. It must not change the session.
+
+use chrono::DateTime;
+
+use crate::flow::contact::{Contact, FieldValue};
+use crate::flow::events::MsgIn;
+use crate::flow::expressions::value::parse_decimal;
+use crate::flow::expressions::{Environment, Object, Value};
+use crate::flow::run::Run;
+use crate::flow::session::Session;
+use crate::flow::session_assets::SessionAssets;
+use crate::flow::trigger::TriggerKind;
+
+fn text(s: &str) -> Value {
+    Value::text(s)
+}
+
+fn datetime(s: Option<&str>, env: &Environment) -> Value {
+    match s.and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+        Some(dt) => Value::DateTime(dt.with_timezone(&env.timezone)),
+        None => Value::Null,
+    }
+}
+
+fn field_value(assets: &SessionAssets, key: &str, v: &FieldValue, env: &Environment) -> Value {
+    let declared = assets.field(key).map(|f| f.value_type.as_str()).unwrap_or("text");
+    let typed = match declared {
+        "number" => v
+            .number
+            .as_ref()
+            .and_then(|n| match n {
+                serde_json::Value::Number(n) => parse_decimal(&n.to_string()),
+                serde_json::Value::String(s) => parse_decimal(s),
+                _ => None,
+            })
+            .map(Value::Number),
+        "datetime" => Some(datetime(v.datetime.as_deref(), env)).filter(|d| !d.is_null()),
+        "state" => v.state.as_deref().map(text),
+        "district" => v.district.as_deref().map(text),
+        "ward" => v.ward.as_deref().map(text),
+        _ => None,
+    };
+    typed.unwrap_or_else(|| text(&v.text))
+}
+
+fn fields_object(assets: &SessionAssets, contact: &Contact, env: &Environment) -> Object {
+    let mut obj = Object::new();
+    for f in &assets.fields {
+        let v = contact
+            .fields
+            .get(&f.key)
+            .map(|v| field_value(assets, &f.key, v, env))
+            .unwrap_or(Value::Null);
+        obj.insert(f.key.clone(), v);
+    }
+    for (k, v) in &contact.fields {
+        if obj.get(k).is_none() {
+            obj.insert(k.clone(), field_value(assets, k, v, env));
+        }
+    }
+    obj
+}
+
+fn urns_object(contact: &Contact) -> Object {
+    let mut obj = Object::new();
+    for urn in &contact.urns {
+        let scheme = Contact::scheme(urn);
+        if obj.get(scheme).is_none() {
+            obj.insert(scheme.to_owned(), text(Contact::bare_urn(urn)));
+        }
+    }
+    obj
+}
+
+/// `@contact`: renders as the name, or the first URN's path without one.
+pub fn contact_object(assets: &SessionAssets, contact: &Contact, env: &Environment) -> Object {
+    let first_urn = contact
+        .urns
+        .first()
+        .map(|u| Contact::bare_urn(u))
+        .unwrap_or_default();
+    let display = if contact.name.is_empty() {
+        first_urn
+            .split_once(':')
+            .map(|(_, p)| p)
+            .unwrap_or_default()
+            .to_owned()
+    } else {
+        contact.name.clone()
+    };
+    let groups = contact
+        .groups
+        .iter()
+        .map(|g| {
+            Value::Object(Object::with_default(
+                text(&g.name),
+                vec![("uuid".into(), text(&g.uuid)), ("name".into(), text(&g.name))],
+            ))
+        })
+        .collect();
+    let urns = contact.urns.iter().map(|u| text(Contact::bare_urn(u))).collect();
+    let channel = contact
+        .urns
+        .first()
+        .and_then(|u| Contact::urn_channel(u))
+        .and_then(|c| assets.channel(c))
+        .map(|c| {
+            Value::Object(Object::with_default(
+                text(&c.name),
+                vec![
+                    ("uuid".into(), text(&c.uuid)),
+                    ("name".into(), text(&c.name)),
+                    ("address".into(), text(&c.address)),
+                ],
+            ))
+        })
+        .unwrap_or(Value::Null);
+    let first_name = contact
+        .name
+        .split_whitespace()
+        .next()
+        .map(text)
+        .unwrap_or(Value::Null);
+    let opt = |s: &str| if s.is_empty() { Value::Null } else { text(s) };
+    Object::with_default(
+        text(&display),
+        vec![
+            ("uuid".into(), text(&contact.uuid)),
+            ("id".into(), text(&contact.id.to_string())),
+            ("name".into(), opt(&contact.name)),
+            ("first_name".into(), first_name),
+            ("language".into(), opt(&contact.language)),
+            ("status".into(), text(&contact.status)),
+            ("timezone".into(), opt(&contact.timezone)),
+            ("created_on".into(), datetime(contact.created_on.as_deref(), env)),
+            (
+                "last_seen_on".into(),
+                datetime(contact.last_seen_on.as_deref(), env),
+            ),
+            ("urns".into(), Value::array(urns)),
+            (
+                "urn".into(),
+                if first_urn.is_empty() {
+                    Value::Null
+                } else {
+                    text(first_urn)
+                },
+            ),
+            ("groups".into(), Value::array(groups)),
+            (
+                "fields".into(),
+                Value::Object(fields_object(assets, contact, env)),
+            ),
+            ("channel".into(), channel),
+        ],
+    )
+}
+
+/// `@results`: result key → result object rendering as its value.
+pub fn results_object(run: &Run, env: &Environment) -> Object {
+    let mut obj = Object::new();
+    for (key, r) in &run.results {
+        let extra = r.extra.as_ref().map(Value::from_json).unwrap_or(Value::Null);
+        let result = Object::with_default(
+            text(&r.value),
+            vec![
+                ("name".into(), text(&r.name)),
+                ("value".into(), text(&r.value)),
+                ("category".into(), text(&r.category)),
+                (
+                    "category_localized".into(),
+                    text(if r.category_localized.is_empty() {
+                        &r.category
+                    } else {
+                        &r.category_localized
+                    }),
+                ),
+                (
+                    "input".into(),
+                    r.input.as_deref().map(text).unwrap_or(Value::Null),
+                ),
+                ("extra".into(), extra),
+                ("node_uuid".into(), text(&r.node_uuid)),
+                ("created_on".into(), datetime(Some(&r.created_on), env)),
+            ],
+        );
+        obj.insert(key.clone(), Value::Object(result));
+    }
+    obj
+}
+
+fn flow_object(run: &Run) -> Value {
+    Value::Object(Object::with_default(
+        text(&run.flow.name),
+        vec![
+            ("uuid".into(), text(&run.flow.uuid)),
+            ("name".into(), text(&run.flow.name)),
+        ],
+    ))
+}
+
+fn run_object(assets: &SessionAssets, session: &Session, run: &Run, env: &Environment) -> Object {
+    let contact = contact_object(assets, &session.contact, env);
+    Object::with_default(
+        text(&format!("{}@{}", session.contact.name, run.flow.name)),
+        vec![
+            ("uuid".into(), text(&run.uuid)),
+            ("contact".into(), Value::Object(contact)),
+            ("flow".into(), flow_object(run)),
+            ("status".into(), text(run.status.wire_name())),
+            ("results".into(), Value::Object(results_object(run, env))),
+            ("created_on".into(), datetime(Some(&run.created_on), env)),
+            ("exited_on".into(), datetime(run.exited_on.as_deref(), env)),
+        ],
+    )
+}
+
+/// `@parent` / `@child`: a related run with the contact's fields and URNs.
+fn related_object(assets: &SessionAssets, session: &Session, run: &Run, env: &Environment) -> Value {
+    let contact = contact_object(assets, &session.contact, env);
+    Value::Object(Object::with_default(
+        text(&run.uuid),
+        vec![
+            ("uuid".into(), text(&run.uuid)),
+            ("run".into(), Value::Object(run_object(assets, session, run, env))),
+            ("contact".into(), Value::Object(contact)),
+            ("flow".into(), flow_object(run)),
+            (
+                "fields".into(),
+                Value::Object(fields_object(assets, &session.contact, env)),
+            ),
+            ("urns".into(), Value::Object(urns_object(&session.contact))),
+            ("results".into(), Value::Object(results_object(run, env))),
+            ("status".into(), text(run.status.wire_name())),
+        ],
+    ))
+}
+
+/// `@input`: renders as the text followed by attachments, one per line.
+pub fn input_object(msg: &MsgIn, env: &Environment, received_on: Option<&str>) -> Value {
+    let mut rendered = msg.text.clone();
+    for a in &msg.attachments {
+        if !rendered.is_empty() {
+            rendered.push('\n');
+        }
+        rendered.push_str(a);
+    }
+    Value::Object(Object::with_default(
+        text(&rendered),
+        vec![
+            ("uuid".into(), text(&msg.uuid)),
+            ("created_on".into(), datetime(received_on, env)),
+            (
+                "channel".into(),
+                msg.channel.as_ref().map(|c| text(&c.name)).unwrap_or(Value::Null),
+            ),
+            ("urn".into(), msg.urn.as_deref().map(text).unwrap_or(Value::Null)),
+            ("text".into(), text(&msg.text)),
+            (
+                "attachments".into(),
+                Value::array(msg.attachments.iter().map(|a| text(a)).collect()),
+            ),
+            (
+                "external_id".into(),
+                msg.external_id.as_deref().map(text).unwrap_or(Value::Null),
+            ),
+        ],
+    ))
+}
+
+fn trigger_object(session: &Session) -> Value {
+    let t = &session.trigger;
+    let (params, keyword) = match &t.kind {
+        TriggerKind::Manual { params, .. } => (params.as_ref().map(Value::from_json), None),
+        TriggerKind::Msg { keyword_match, .. } => (None, keyword_match.as_ref().map(|k| text(&k.keyword))),
+        _ => (None, None),
+    };
+    Value::Object(Object::from_props(vec![
+        ("type".into(), text(t.type_name())),
+        (
+            "params".into(),
+            params.unwrap_or_else(|| Value::Object(Object::new())),
+        ),
+        ("keyword".into(), keyword.unwrap_or(Value::Null)),
+        ("user".into(), Value::Null),
+        ("origin".into(), Value::Null),
+    ]))
+}
+
+/// Builds the whole context for run `run_index` of `session`.
+pub fn build(assets: &SessionAssets, session: &Session, run_index: usize, env: &Environment) -> Object {
+    let Some(run) = session.runs.get(run_index) else {
+        return Object::new();
+    };
+    let parent = run
+        .parent_uuid
+        .as_deref()
+        .and_then(|p| session.runs.iter().find(|r| r.uuid == p))
+        .map(|p| related_object(assets, session, p, env))
+        .unwrap_or(Value::Null);
+    let child = session
+        .runs
+        .iter()
+        .rev()
+        .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()))
+        .map(|c| related_object(assets, session, c, env))
+        .unwrap_or(Value::Null);
+    let node = match run.path.last() {
+        Some(step) => Value::Object(Object::from_props(vec![
+            ("uuid".into(), text(&step.node_uuid)),
+            (
+                "visit_count".into(),
+                Value::number(run.visits(&step.node_uuid) as i64),
+            ),
+        ])),
+        None => Value::Null,
+    };
+    let input = session
+        .input
+        .as_ref()
+        .map(|m| input_object(m, env, session.input_received_on.as_deref()))
+        .unwrap_or(Value::Null);
+    let resume = match &session.last_resume {
+        Some(r) => Value::from_json(r),
+        None => Value::Null,
+    };
+    let webhook = session
+        .webhook
+        .as_ref()
+        .map(Value::from_json)
+        .unwrap_or(Value::Null);
+    let locals = Object::from_props(run.locals.iter().map(|(k, v)| (k.clone(), text(v))).collect());
+    let globals = Object::from_props(
+        assets
+            .globals
+            .iter()
+            .map(|g| (g.key.clone(), text(&g.value)))
+            .collect(),
+    );
+    Object::from_props(vec![
+        (
+            "contact".into(),
+            Value::Object(contact_object(assets, &session.contact, env)),
+        ),
+        (
+            "fields".into(),
+            Value::Object(fields_object(assets, &session.contact, env)),
+        ),
+        ("urns".into(), Value::Object(urns_object(&session.contact))),
+        ("results".into(), Value::Object(results_object(run, env))),
+        ("input".into(), input),
+        ("run".into(), Value::Object(run_object(assets, session, run, env))),
+        ("child".into(), child),
+        ("parent".into(), parent),
+        ("node".into(), node),
+        ("trigger".into(), trigger_object(session)),
+        ("resume".into(), resume),
+        ("webhook".into(), webhook),
+        ("globals".into(), Value::Object(globals)),
+        ("locals".into(), Value::Object(locals)),
+        ("ticket".into(), Value::Null),
+        ("legacy_extra".into(), Value::Object(Object::new())),
+    ])
+}
