@@ -8,16 +8,15 @@ pub fn has_group(operand: &Value, args: &[Value], env: &Environment) -> Result<C
     let groups = convert::to_array(operand, env)?;
     let uuid = operand_text(&args[0], env)?;
     for g in groups.iter() {
-        match g {
-            Value::Error(e) => return Err(e.to_string()),
-            Value::Object(o) => {
-                if o.get("uuid")
-                    .is_some_and(|u| u.to_text(env).eq_ignore_ascii_case(&uuid))
-                {
-                    return Ok(CaseResult::matched(g.clone()));
-                }
-            }
-            _ => {}
+        if let Value::Error(e) = g {
+            return Err(e.to_string());
+        }
+        let uuid_matches = |o: &crate::flow::expressions::Object| {
+            o.get("uuid")
+                .is_some_and(|u| u.to_text(env).eq_ignore_ascii_case(&uuid))
+        };
+        if matches!(g, Value::Object(o) if uuid_matches(o)) {
+            return Ok(CaseResult::matched(g.clone()));
         }
     }
     Ok(CaseResult::NoMatch)

@@ -12,6 +12,9 @@ use crate::flow::expressions::{Environment, Value};
 /// Digits with the separators people type between them.
 static CANDIDATE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\+?\d[\d\-. ()]*\d").ok());
 
+/// Candidates with more digits than E.164 allows are skipped unparsed.
+const MAX_PHONE_DIGITS: usize = 15;
+
 /// National numbers shorter than this are never taken without validation
 /// (short codes, local-only numbers).
 const MIN_UNVALIDATED_DIGITS: usize = 10;
@@ -30,7 +33,7 @@ pub fn find_phone(text: &str, country: Option<&str>) -> Option<String> {
         let raw = m.as_str();
         let plus = raw.starts_with('+');
         let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-        if digits.len() < 5 {
+        if digits.len() < 5 || digits.len() > MAX_PHONE_DIGITS {
             continue;
         }
         let written = if plus {

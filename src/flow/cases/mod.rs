@@ -187,3 +187,60 @@ pub fn evaluate_case_args(test: &str, args: &[Value], env: &Environment) -> Case
 pub(crate) fn operand_text(v: &Value, env: &Environment) -> Result<String, Fail> {
     convert::to_text(v, env)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arity_includes_the_operand() {
+        assert_eq!(case_arity("has_number_between"), Some((3, Some(3))));
+        assert_eq!(case_arity("HAS_CATEGORY"), Some((2, None)));
+        assert_eq!(case_arity("has_nothing"), None);
+    }
+
+    #[test]
+    fn matches_carry_value_and_extra() {
+        let env = Environment::default();
+        let r = evaluate_case(
+            "has_pattern",
+            &Value::text("Buy cheese"),
+            &[Value::text("buy (\\w+)")],
+            &env,
+        );
+        match r {
+            CaseResult::Matched {
+                value,
+                extra: Some(extra),
+            } => {
+                assert_eq!(value.to_text(&env), "Buy cheese");
+                assert_eq!(
+                    extra.get("1").map(|v| v.to_text(&env)),
+                    Some("cheese".to_string())
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let r = evaluate_case(
+            "has_any_word",
+            &Value::text("no thanks"),
+            &[Value::text("yes")],
+            &env,
+        );
+        assert!(matches!(r, CaseResult::NoMatch));
+    }
+
+    #[test]
+    fn wrong_argument_counts_and_error_operands_are_errors() {
+        let env = Environment::default();
+        assert!(matches!(
+            evaluate_case("has_text", &Value::text("x"), &[Value::Null], &env),
+            CaseResult::Error(_)
+        ));
+        assert!(matches!(
+            evaluate_case("has_text", &Value::error("boom"), &[], &env),
+            CaseResult::Error(_)
+        ));
+        assert!(evaluate_case("has_error", &Value::error("boom"), &[], &env).is_match());
+    }
+}

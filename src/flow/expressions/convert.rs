@@ -117,10 +117,11 @@ pub fn to_time(v: &Value, env: &Environment) -> Result<NaiveTime, Fail> {
         Value::Time(t) => Ok(*t),
         Value::DateTime(dt) => Ok(dt.time()),
         Value::Text(s) => dates::time_from_string(s).ok_or_else(|| unable(v, "a time", env)),
+        // A number of hours; 24 is midnight.
         Value::Number(n) => n
             .to_u32()
-            .filter(|h| *h < 24 && n.fract().is_zero())
-            .and_then(|h| NaiveTime::from_hms_opt(h, 0, 0))
+            .filter(|h| *h <= 24 && n.fract().is_zero())
+            .and_then(|h| NaiveTime::from_hms_opt(h % 24, 0, 0))
             .ok_or_else(|| unable(v, "a time", env)),
         other => Err(unable(other, "a time", env)),
     }
@@ -133,5 +134,15 @@ pub fn to_array(v: &Value, env: &Environment) -> Result<std::sync::Arc<Vec<Value
         Value::Null => Ok(Default::default()),
         Value::Array(a) => Ok(a.clone()),
         other => Err(unable(other, "an array", env)),
+    }
+}
+
+/// An object; null is the empty object.
+pub fn to_object(v: &Value, env: &Environment) -> Result<super::value::Object, Fail> {
+    match v {
+        Value::Error(e) => Err(e.to_string()),
+        Value::Null => Ok(Default::default()),
+        Value::Object(o) => Ok(o.clone()),
+        other => Err(unable(other, "an object", env)),
     }
 }

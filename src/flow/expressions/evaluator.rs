@@ -88,10 +88,14 @@ pub fn eval(expr: &Expr, scope: &Scope<'_>, ctx: &Ctx<'_>) -> Value {
             let r = eval(r, scope, ctx);
             operators::binary(*op, &l, &r, ctx.env)
         }
-        Expr::Dot(e, key) => {
-            let v = eval(e, scope, ctx);
-            lookup_key(&v, &Value::Text(key.clone()), true, ctx.env)
-        }
+        Expr::Dot(e, key) => match eval(e, scope, ctx) {
+            // The common case (`contact.name`) needs no key value built.
+            Value::Object(o) => match o.get(key) {
+                Some(found) => found.clone(),
+                None => Value::error(format!("object has no property '{key}'")),
+            },
+            other => lookup_key(&other, &Value::Text(key.clone()), true, ctx.env),
+        },
         Expr::Index(e, idx) => {
             let v = eval(e, scope, ctx);
             if v.is_error() {
@@ -117,7 +121,14 @@ pub fn eval(expr: &Expr, scope: &Scope<'_>, ctx: &Ctx<'_>) -> Value {
             let f = match f {
                 Value::Function(f) => f,
                 Value::Error(e) => return Value::Error(e),
-                other => return Value::error(format!("{} is not a function", describe(&other, ctx.env))),
+                other => {
+                    // goflow names the callee as written when it is a plain name.
+                    let what = match callee.as_ref() {
+                        Expr::Name(name) => name.to_lowercase(),
+                        _ => describe(&other, ctx.env),
+                    };
+                    return Value::error(format!("{what} is not a function"));
+                }
             };
             let args: Vec<Value> = args.iter().map(|a| eval(a, scope, ctx)).collect();
             ctx.call(&f, &args)

@@ -8,7 +8,9 @@ pub mod dates;
 pub mod env;
 pub mod evaluator;
 pub mod functions;
+pub mod layout;
 pub mod lexer;
+pub mod object;
 pub mod operators;
 pub mod parser;
 pub mod scanner;
@@ -53,13 +55,13 @@ pub fn evaluate_template_escaped(
         match token {
             Token::Body(text) => out.push_str(&text),
             Token::Identifier(src) | Token::Expression(src) => {
-                let value = evaluate_piece(&token_source(&token), src, context, env, &mut errors);
+                let value = evaluate_piece(&token, src, context, env, &mut errors);
                 if let Value::Error(_) = value {
                     continue;
                 }
                 match escape {
                     Some(f) => out.push_str(&f(&value.to_text(env))),
-                    None => value.render_into(&mut out, env),
+                    None => value.render_into(&mut out),
                 }
             }
         }
@@ -77,7 +79,7 @@ pub fn evaluate_template_value(template: &str, context: &Object, env: &Environme
     }
     let tokens = scan(template, &|name| context.get(name).is_some());
     if let [token @ (Token::Identifier(src) | Token::Expression(src))] = tokens.as_slice() {
-        let v = evaluate_piece(&token_source(token), src, context, env, &mut errors);
+        let v = evaluate_piece(token, src, context, env, &mut errors);
         return (v, errors);
     }
     let (text, errors) = evaluate_template(template, context, env);
@@ -104,7 +106,7 @@ fn token_source(token: &Token<'_>) -> String {
 }
 
 fn evaluate_piece(
-    source: &str,
+    token: &Token<'_>,
     expr: &str,
     context: &Object,
     env: &Environment,
@@ -112,7 +114,97 @@ fn evaluate_piece(
 ) -> Value {
     let value = evaluate_expression(expr, context, env);
     if let Value::Error(e) = &value {
-        errors.push(format!("error evaluating {source}: {e}"));
+        errors.push(format!("error evaluating {}: {e}", token_source(token)));
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn context() -> Object {
+        let mut contact = Object::with_default(Value::text("Bob"), vec![("name".into(), Value::text("Bob"))]);
+        contact.insert("age", Value::Number(Decimal::new(42, 0)));
+        let mut ctx = Object::new();
+        ctx.insert("contact", Value::Object(contact));
+        ctx
+    }
+
+    #[test]
+    fn renders_identifiers_expressions_and_literal_at_signs() {
+        let env = Environment::default();
+        let (out, errors) = evaluate_template(
+            "Hi @contact.name (@(contact.age + 1)), mail bob@example.com @@",
+            &context(),
+            &env,
+        );
+        assert_eq!(out, "Hi Bob (43), mail bob@example.com @");
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn errors_render_empty_and_are_reported_without_losing_the_rest() {
+        let env = Environment::default();
+        let (out, errors) = evaluate_template("a@(1 / 0)b@contact.nope c", &context(), &env);
+        assert_eq!(out, "ab c");
+        assert_eq!(
+            errors,
+            vec![
+                "error evaluating @(1 / 0): division by zero".to_string(),
+                "error evaluating @contact.nope: object has no property 'nope'".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_lone_expression_keeps_its_type() {
+        let env = Environment::default();
+        let (v, _) = evaluate_template_value("@(contact.age * 2)", &context(), &env);
+        assert!(matches!(v, Value::Number(n) if n == Decimal::new(84, 0)));
+        let (v, _) = evaluate_template_value("@contact", &context(), &env);
+        assert!(matches!(v, Value::Object(_)));
+        let (v, _) = evaluate_template_value("x @contact", &context(), &env);
+        assert!(matches!(v, Value::Text(ref s) if s == "x Bob"));
+    }
+
+    #[test]
+    fn escaping_applies_to_inserted_values_only() {
+        let env = Environment::default();
+        let mut ctx = Object::new();
+        ctx.insert("name", Value::text("a\"b"));
+        let escape = |s: &str| s.replace('"', "\\\"");
+        let (out, _) = evaluate_template_escaped("{\"n\": \"@name\"}", &ctx, &env, Some(&escape));
+        assert_eq!(out, "{\"n\": \"a\\\"b\"}");
+    }
+
+    #[test]
+    fn json_round_trips_through_values() {
+        let json: serde_json::Value =
+            serde_json::from_str(r#"{"b": [1, 2.50, "x", null, true], "a": {"c": "d"}}"#).unwrap();
+        let v = Value::from_json(&json);
+        assert_eq!(v.to_json_string(), r#"{"a":{"c":"d"},"b":[1,2.5,"x",null,true]}"#);
+        let back: serde_json::Value = serde_json::from_str(&v.to_json_string()).unwrap();
+        assert!(Value::from_json(&back).equals(&v));
+    }
+
+    #[test]
+    fn lookups_are_case_insensitive() {
+        let env = Environment::default();
+        assert_eq!(evaluate_template("@CONTACT.Name", &context(), &env).0, "Bob");
+        assert!(matches!(
+            evaluate_expression("Contact.AGE", &context(), &env),
+            Value::Number(_)
+        ));
+    }
+
+    #[test]
+    fn oversized_templates_are_refused_not_evaluated() {
+        let env = Environment::default();
+        let big = "@(1)".repeat(MAX_TEMPLATE_LEN / 4 + 1);
+        let (out, errors) = evaluate_template(&big, &context(), &env);
+        assert!(out.is_empty());
+        assert_eq!(errors.len(), 1);
+    }
 }

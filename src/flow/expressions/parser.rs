@@ -14,6 +14,10 @@ pub const MAX_EXPRESSION_DEPTH: usize = 64;
 /// Expressions longer than this (bytes) are refused before lexing.
 pub const MAX_EXPRESSION_LEN: usize = 64 * 1024;
 
+/// Calls with more arguments than this are refused (`object()` pairs are
+/// matched quadratically; no real call needs more).
+pub const MAX_CALL_ARGS: usize = 256;
+
 /// A binary operator, lowest precedence first in [`BinOp::precedence`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinOp {
@@ -109,6 +113,8 @@ pub enum SyntaxError {
     TooDeep,
     #[error("expression longer than {MAX_EXPRESSION_LEN} bytes")]
     TooLong,
+    #[error("function call with more than {MAX_CALL_ARGS} arguments")]
+    TooManyArguments,
 }
 
 /// Parses a bare expression (no `@`).
@@ -307,6 +313,9 @@ impl Parser<'_> {
                     if *self.peek() != Tok::RParen {
                         loop {
                             args.push(self.expression(0)?);
+                            if args.len() > MAX_CALL_ARGS {
+                                return Err(SyntaxError::TooManyArguments);
+                            }
                             if *self.peek() == Tok::Comma {
                                 self.pos += 1;
                                 continue;

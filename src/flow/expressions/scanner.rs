@@ -168,3 +168,36 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod round_trip {
+    use super::*;
+
+    /// Tokens printed back as a template scan to the same tokens.
+    fn print(tokens: &[Token<'_>]) -> String {
+        tokens
+            .iter()
+            .map(|t| match t {
+                Token::Body(b) => b.replace('@', "@@"),
+                Token::Identifier(i) => format!("@{i}"),
+                Token::Expression(e) => format!("@({e})"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scan_print_scan_is_stable() {
+        let top = |n: &str| n == "contact" || n == "fields";
+        for template in [
+            "Hi @contact.name, @(upper(\"a)\")) @@x foo@bar.com.",
+            "@fields.x.@contact",
+            "@(\"zz\\\"zz\") @( ( ) )",
+            "@(unterminated",
+            "plain",
+        ] {
+            let first = scan(template, &top);
+            let printed = print(&first);
+            assert_eq!(scan(&printed, &top), first, "{template} printed as {printed}");
+        }
+    }
+}

@@ -29,19 +29,35 @@ pub fn tokenize_by_chars<'a>(text: &'a str, chars: &str) -> Vec<&'a str> {
 }
 
 /// UAX#29 words, keeping only those with a letter, digit or symbol in them.
+/// A full stop joins only digits (`21.35`), not letters (`bee.cat` is two words).
 pub fn tokenize_segments(text: &str) -> Vec<&str> {
     text.split_word_bounds()
-        .filter(|w| w.chars().any(|c| c.is_alphanumeric() || is_symbol(c)))
+        .flat_map(split_letter_stops)
+        .filter(|w| match WORDLIKE.as_ref() {
+            Some(re) => re.is_match(w),
+            None => w.chars().any(char::is_alphanumeric),
+        })
         .collect()
 }
 
-fn is_symbol(c: char) -> bool {
-    !c.is_alphanumeric()
-        && !c.is_whitespace()
-        && !c.is_ascii_punctuation()
-        && !c.is_control()
-        && (c as u32) > 0x7f
-        && !matches!(c, '\u{2000}'..='\u{206f}' | '\u{3000}'..='\u{303f}')
+/// A segment is a word when it holds a letter, digit or symbol (not just
+/// punctuation or space); ASCII symbols like `<` are punctuation here, as in goflow.
+static WORDLIKE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"[\pL\pN]|[\pS&&[^\x00-\x7F]]").ok());
+
+fn split_letter_stops(word: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = word.char_indices().collect();
+    for (i, &(pos, c)) in chars.iter().enumerate() {
+        let digit_before = i > 0 && chars[i - 1].1.is_ascii_digit();
+        let digit_after = chars.get(i + 1).is_some_and(|&(_, n)| n.is_ascii_digit());
+        if (c == '.' || c == ':') && !(digit_before && digit_after) {
+            out.push(&word[start..pos]);
+            start = pos + c.len_utf8();
+        }
+    }
+    out.push(&word[start..]);
+    out
 }
 
 /// Result name → result key: lower case, runs of other characters become `_`.

@@ -11,10 +11,8 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use super::env::Environment;
+pub use super::object::Object;
 use super::parser::Expr;
-
-/// Key whose value is used when an object itself is rendered or converted.
-pub const DEFAULT_KEY: &str = "__default__";
 
 /// An Excellent value. Cheap to clone: arrays, objects and functions are shared.
 #[derive(Debug, Clone, Default)]
@@ -58,95 +56,6 @@ impl Function {
             Function::Builtin(name) => name,
             Function::Lambda(_) => "<anon>",
         }
-    }
-}
-
-/// An ordered map of properties with an optional default value (`__default__`).
-/// Lookups are case-insensitive, as in goflow.
-#[derive(Debug, Clone, Default)]
-pub struct Object(Arc<ObjectData>);
-
-#[derive(Debug, Clone, Default)]
-struct ObjectData {
-    default: Option<Value>,
-    props: Vec<(String, Value)>,
-}
-
-impl Object {
-    pub fn new() -> Object {
-        Object::default()
-    }
-
-    /// An object whose rendering is `default` and whose properties are `props`.
-    pub fn with_default(default: Value, props: Vec<(String, Value)>) -> Object {
-        Object(Arc::new(ObjectData {
-            default: Some(default),
-            props,
-        }))
-    }
-
-    pub fn from_props(props: Vec<(String, Value)>) -> Object {
-        let mut obj = Object::new();
-        for (k, v) in props {
-            obj.insert(k, v);
-        }
-        obj
-    }
-
-    /// Sets a property (replacing one of the same name, case-insensitively).
-    /// The key `__default__` sets the default instead.
-    pub fn insert(&mut self, key: impl Into<String>, value: Value) {
-        let key = key.into();
-        let data = Arc::make_mut(&mut self.0);
-        if key == DEFAULT_KEY {
-            data.default = Some(value);
-            return;
-        }
-        match data.props.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
-            Some(slot) => slot.1 = value,
-            None => data.props.push((key, value)),
-        }
-    }
-
-    pub fn set_default(&mut self, value: Option<Value>) {
-        Arc::make_mut(&mut self.0).default = value;
-    }
-
-    /// Case-insensitive property lookup (exact match preferred).
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        let props = &self.0.props;
-        props
-            .iter()
-            .find(|(k, _)| k == key)
-            .or_else(|| props.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
-            .map(|(_, v)| v)
-    }
-
-    pub fn default_value(&self) -> Option<&Value> {
-        self.0.default.as_ref()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.props.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.props.is_empty()
-    }
-
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.props.iter().map(|(k, _)| k.as_str())
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.props.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
-    /// Properties sorted by key, the order goflow uses when rendering.
-    pub fn sorted(&self) -> Vec<(&str, &Value)> {
-        let mut v: Vec<_> = self.iter().collect();
-        v.sort_by(|a, b| a.0.cmp(b.0));
-        v
     }
 }
 
@@ -208,13 +117,16 @@ impl Value {
     }
 
     /// Text used when the value is inserted in a template (goflow `Render`).
-    pub fn to_text(&self, env: &Environment) -> String {
+    /// Rendering is the same in every environment today; the environment is
+    /// part of the signature so locale-aware rendering needs no API change.
+    pub fn to_text(&self, _env: &Environment) -> String {
         let mut out = String::new();
-        self.render_into(&mut out, env);
+        self.render_into(&mut out);
         out
     }
 
-    pub(crate) fn render_into(&self, out: &mut String, env: &Environment) {
+    /// Appends the rendering of this value to `out`.
+    pub fn render_into(&self, out: &mut String) {
         match self {
             Value::Null | Value::Error(_) => {}
             Value::Text(s) => out.push_str(s),
@@ -231,12 +143,12 @@ impl Value {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    item.render_into(out, env);
+                    item.render_into(out);
                 }
                 out.push(']');
             }
             Value::Object(o) => match o.default_value() {
-                Some(d) => d.render_into(out, env),
+                Some(d) => d.render_into(out),
                 None => {
                     out.push('{');
                     for (i, (k, v)) in o.sorted().into_iter().enumerate() {
@@ -245,7 +157,7 @@ impl Value {
                         }
                         out.push_str(k);
                         out.push_str(": ");
-                        v.render_into(out, env);
+                        v.render_into(out);
                     }
                     out.push('}');
                 }
@@ -321,7 +233,7 @@ impl Value {
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::from_json(v)))
                     .collect();
-                Value::Object(Object(Arc::new(ObjectData { default: None, props })))
+                Value::Object(Object::from_ordered(props))
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::flow::expressions::convert::{self, Fail};
 use crate::flow::expressions::evaluator::Ctx;
 use crate::flow::expressions::value::Value;
 
-pub fn arg<'v>(a: &'v [Value], i: usize) -> &'v Value {
+pub fn arg(a: &[Value], i: usize) -> &Value {
     a.get(i).unwrap_or(&Value::Null)
 }
 

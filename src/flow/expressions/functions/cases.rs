@@ -1,5 +1,5 @@
-//! The router tests, callable as functions: a match becomes an object whose
-//! default is `true` (`{match, extra}`), no match is `false`.
+//! The router tests, callable as functions: the result is an object
+//! `{match, extra}` whose default is `true` on a match and `false` otherwise.
 
 use crate::flow::cases::{evaluate_case_args, CaseResult};
 use crate::flow::expressions::convert::Fail;
@@ -18,7 +18,11 @@ pub fn case_value(result: CaseResult) -> R {
                 ("extra".into(), extra.map(Value::Object).unwrap_or(Value::Null)),
             ],
         ))),
-        CaseResult::NoMatch => Ok(Value::Boolean(false)),
+        // Renders as "false" but still answers `.match` (with nothing).
+        CaseResult::NoMatch => Ok(Value::Object(Object::with_default(
+            Value::Boolean(false),
+            vec![("match".into(), Value::Null), ("extra".into(), Value::Null)],
+        ))),
         CaseResult::Error(e) => Err(e),
     }
 }

@@ -8,8 +8,9 @@ use rust_decimal::Decimal;
 
 use super::args::{arg, date, datetime, integer, number, text, time};
 use crate::flow::expressions::convert::{self, Fail};
-use crate::flow::expressions::dates::{format_parts, localize, parse_by_layout, parse_layout};
+use crate::flow::expressions::dates::localize;
 use crate::flow::expressions::evaluator::Ctx;
+use crate::flow::expressions::layout::{format_parts, parse_by_layout, parse_layout};
 use crate::flow::expressions::value::Value;
 
 type R = Result<Value, Fail>;
@@ -212,11 +213,13 @@ pub fn today(c: &Ctx<'_>, a: &[Value]) -> R {
 
 pub fn date_from_parts(c: &Ctx<'_>, a: &[Value]) -> R {
     let (y, m, d) = (integer(c, a, 0)?, integer(c, a, 1)?, integer(c, a, 2)?);
+    // Days past the month's end roll over the way Go's time.Date does (Feb 31 → Mar 3).
     let date = i32::try_from(y)
         .ok()
         .zip(u32::try_from(m).ok())
-        .zip(u32::try_from(d).ok())
-        .and_then(|((y, m), d)| NaiveDate::from_ymd_opt(y, m, d));
+        .filter(|_| (1..=31).contains(&d))
+        .and_then(|(y, m)| NaiveDate::from_ymd_opt(y, m, 1))
+        .and_then(|first| first.checked_add_signed(Duration::days(d - 1)));
     date.map(Value::Date)
         .ok_or_else(|| "invalid value for year, month or day".into())
 }

@@ -14,6 +14,8 @@ mod urns;
 
 use std::cmp::Ordering;
 
+pub use numbers::format_decimal;
+
 use super::convert::Fail;
 use super::evaluator::Ctx;
 use super::value::Value;

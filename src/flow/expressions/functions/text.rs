@@ -18,7 +18,19 @@ pub const MAX_REPEAT_LEN: usize = 10_000;
 type R = Result<Value, Fail>;
 
 pub fn upper(c: &Ctx<'_>, a: &[Value]) -> R {
-    Ok(Value::Text(text(c, a, 0)?.to_uppercase()))
+    // Go's ToUpper maps character by character: "ß" stays "ß", not "SS".
+    let s = text(c, a, 0)?;
+    Ok(Value::Text(
+        s.chars()
+            .map(|ch| {
+                let mut up = ch.to_uppercase();
+                match (up.next(), up.next()) {
+                    (Some(u), None) => u,
+                    _ => ch,
+                }
+            })
+            .collect(),
+    ))
 }
 
 pub fn lower(c: &Ctx<'_>, a: &[Value]) -> R {
@@ -290,7 +302,10 @@ pub fn url_encode(c: &Ctx<'_>, a: &[Value]) -> R {
 
 pub fn html_decode(c: &Ctx<'_>, a: &[Value]) -> R {
     let s = text(c, a, 0)?;
-    Ok(Value::Text(html_escape::decode_html_entities(&s).into_owned()))
+    // Non-breaking spaces come out as plain spaces, as in goflow.
+    Ok(Value::Text(
+        html_escape::decode_html_entities(&s).replace('\u{a0}', " "),
+    ))
 }
 
 pub fn regex_match(c: &Ctx<'_>, a: &[Value]) -> R {
