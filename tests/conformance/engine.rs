@@ -1,96 +1,31 @@
 //! Conformance tables for the flow engine against the reference corpus in
-//! `MHERO_CONFORMANCE_DIR` (default `../shared/conformance`): migrations,
-//! broken flows, and (as the engine grows) actions, routers, resumes,
-//! triggers, runner scenarios and the run context. Each table prints
-//! `conformance <table>: <passed>/<total> passed` and fails when a case not
-//! listed in `known-failures/<table>.txt` fails or the pass count drops
-//! below that file's floor.
+//! the corpus: migrations, broken flows, single actions and runner
+//! scenarios. Events are compared after renaming UUIDs by first appearance
+//! and dropping timestamps (their order is the event order).
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::Path;
 
 use mhero::flow::definition::migrations::{migrate_to, Version};
 use mhero::flow::definition::read_flow;
+use mhero::flow::events::Event;
+use mhero::flow::resume::Resume;
+use mhero::flow::services::NoServices;
+use mhero::flow::session::{resume, start};
+use mhero::flow::session_assets::SessionAssets;
+use mhero::flow::trigger::Trigger;
 use serde_json::Value;
 
-fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("MHERO_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    assert!(
-        dir.join("goflow").is_dir(),
-        "conformance corpus not found at {} (set MHERO_CONFORMANCE_DIR)",
-        dir.display()
-    );
-    dir
-}
+use super::common::{load, Table};
 
-fn load_json(rel: &str) -> Value {
-    let path = corpus_dir().join(rel);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
-}
-
-/// The outcome of one table: case ids that failed, with why.
-struct Table {
-    name: &'static str,
-    total: usize,
-    failures: BTreeMap<String, String>,
-}
-
-impl Table {
-    fn new(name: &'static str) -> Table {
-        Table {
-            name,
-            total: 0,
-            failures: BTreeMap::new(),
-        }
-    }
-
-    fn record(&mut self, id: String, outcome: Result<(), String>) {
-        self.total += 1;
-        if let Err(why) = outcome {
-            self.failures.insert(id, why);
-        }
-    }
-
-    /// Prints the tally and checks it against the known-failures file.
-    fn finish(self) {
-        let passed = self.total - self.failures.len();
-        println!("conformance {}: {passed}/{} passed", self.name, self.total);
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/conformance/known-failures")
-            .join(format!("{}.txt", self.name));
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let mut floor = 0;
-        let mut known = HashMap::new();
-        for line in text.lines() {
-            if let Some(n) = line.strip_prefix("# floor:") {
-                floor = n.trim().parse().unwrap_or(0);
-            } else if !line.trim().is_empty() && !line.starts_with('#') {
-                let id = line.split_whitespace().next().unwrap_or_default();
-                known.insert(id.to_owned(), ());
-            }
-        }
-        let unexpected: Vec<String> = self
-            .failures
-            .iter()
-            .filter(|(id, _)| !known.contains_key(*id))
-            .map(|(id, why)| format!("  {id}  {why}"))
-            .collect();
-        assert!(
-            unexpected.is_empty(),
-            "{} unexpected failures in table {}:\n{}",
-            unexpected.len(),
-            self.name,
-            unexpected.join("\n")
-        );
-        assert!(
-            passed >= floor,
-            "table {}: {passed} passed, below the floor of {floor}",
-            self.name
-        );
-    }
+/// The engine's tables, in report order.
+pub fn tables(corpus: &Path) -> Vec<Table> {
+    vec![
+        migrations(corpus),
+        broken_flows(corpus),
+        actions(corpus),
+        runner(corpus),
+    ]
 }
 
 /// Renames every UUID-shaped string to `uuid-N` in order of first
@@ -140,10 +75,9 @@ fn rename_uuids(v: &Value) -> Value {
     walk(v, &mut seen)
 }
 
-#[test]
-fn migrations() {
+fn migrations(corpus: &Path) -> Table {
     let mut table = Table::new("migrations");
-    let dir = corpus_dir().join("goflow/migrations");
+    let dir = corpus.join("goflow/migrations");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(Result::ok)
@@ -167,19 +101,18 @@ fn migrations() {
             table.record(format!("{stem}#{i}"), outcome);
         }
     }
-    table.finish();
+    table
 }
 
-#[test]
-fn broken_flows() {
+fn broken_flows(corpus: &Path) -> Table {
     const FLOW: &str = "76f0a02f-3b75-4b86-9064-e9195e1b3a02";
     let mut table = Table::new("broken_flows");
     let expected: Vec<Value> =
-        serde_json::from_value(load_json("goflow/broken_flows/_expected_errors.json")).unwrap();
+        serde_json::from_value(load(corpus, "goflow/broken_flows/_expected_errors.json")).unwrap();
     for case in expected {
         let file = case["file"].as_str().unwrap_or_default();
         let want = case["expected_error"].as_str().unwrap_or_default();
-        let assets = load_json(&format!("goflow/broken_flows/{file}"));
+        let assets = load(corpus, &format!("goflow/broken_flows/{file}"));
         let flow = assets["flows"]
             .as_array()
             .and_then(|fs| fs.iter().find(|f| f["uuid"] == FLOW))
@@ -192,19 +125,8 @@ fn broken_flows() {
         };
         table.record(file.to_owned(), outcome);
     }
-    table.finish();
+    table
 }
-
-// ---------------------------------------------------------------------------
-// Engine tables: events are compared after renaming UUIDs by first
-// appearance and dropping timestamps (their order is the event order).
-
-use mhero::flow::events::Event;
-use mhero::flow::resume::Resume;
-use mhero::flow::services::NoServices;
-use mhero::flow::session::{resume, start};
-use mhero::flow::session_assets::SessionAssets;
-use mhero::flow::trigger::Trigger;
 
 /// Drops timestamp fields so streams compare by order only.
 fn strip_times(v: &Value) -> Value {
@@ -253,12 +175,12 @@ fn diff_events(got: &Value, want: &Value) -> String {
     "differs".to_owned()
 }
 
-fn run_scenario(entry: &Value) -> Result<(), String> {
+fn run_scenario(corpus: &Path, entry: &Value) -> Result<(), String> {
     let assets_file = entry["assets_file"].as_str().unwrap_or_default();
     let test_file = entry["test_file"].as_str().unwrap_or_default();
-    let assets = SessionAssets::from_value(load_json(&format!("goflow/runner/{assets_file}")))
+    let assets = SessionAssets::from_value(load(corpus, &format!("goflow/runner/{assets_file}")))
         .map_err(|e| format!("assets: {e}"))?;
-    let test = load_json(&format!("goflow/runner/{test_file}"));
+    let test = load(corpus, &format!("goflow/runner/{test_file}"));
     let trigger: Trigger =
         serde_json::from_value(test["trigger"].clone()).map_err(|e| format!("reading trigger: {e}"))?;
     let outputs = test["outputs"].as_array().cloned().unwrap_or_default();
@@ -292,17 +214,16 @@ fn run_scenario(entry: &Value) -> Result<(), String> {
     Err("differs".to_owned())
 }
 
-#[test]
-fn runner() {
+fn runner(corpus: &Path) -> Table {
     let mut table = Table::new("runner");
-    let index = load_json("goflow/runner/_index.json");
+    let index = load(corpus, "goflow/runner/_index.json");
     for entry in index.as_array().cloned().unwrap_or_default() {
         let id = entry["test_file"].as_str().unwrap_or_default().to_owned();
-        let outcome = std::panic::catch_unwind(|| run_scenario(&entry))
+        let outcome = std::panic::catch_unwind(|| run_scenario(corpus, &entry))
             .unwrap_or_else(|_| Err("engine panicked".to_owned()));
         table.record(id, outcome);
     }
-    table.finish();
+    table
 }
 
 const ACTION_FLOW: &str = "bead76f5-dac4-4c9d-996c-c62b326e8c0a";
@@ -392,11 +313,10 @@ fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     }
 }
 
-#[test]
-fn actions() {
+fn actions(corpus: &Path) -> Table {
     let mut table = Table::new("actions");
-    let assets = load_json("goflow/actions/_assets.json");
-    let dir = corpus_dir().join("goflow/actions");
+    let assets = load(corpus, "goflow/actions/_assets.json");
+    let dir = corpus.join("goflow/actions");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(Result::ok)
@@ -419,5 +339,5 @@ fn actions() {
             table.record(format!("{stem}#{i}"), outcome);
         }
     }
-    table.finish();
+    table
 }
