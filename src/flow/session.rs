@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use crate::flow::assets::FlowRef;
 use crate::flow::contact::Contact;
 use crate::flow::definition::FlowType;
-use crate::flow::events::{Event, MsgIn};
+use crate::flow::events::{Event, EventKind, MsgIn};
 use crate::flow::expressions::{Environment, EnvironmentSpec};
 use crate::flow::resume::{Resume, ResumeKind};
 use crate::flow::run::{Run, RunStatus};
@@ -94,9 +94,14 @@ pub fn read_environment(raw: Option<&Json>) -> Result<EnvironmentSpec, EngineErr
     serde_json::from_value(raw).map_err(|e| EngineError::BadEnvironment(e.to_string()))
 }
 
-/// The environment a session evaluates in.
-pub fn environment_of(spec: &EnvironmentSpec) -> Result<Environment, EngineError> {
-    Environment::from_spec(spec).map_err(|e| EngineError::BadEnvironment(e.to_string()))
+/// The environment a session evaluates in: the workspace's, with the
+/// contact's own timezone when it has a valid one.
+pub fn environment_of(spec: &EnvironmentSpec, contact: &Contact) -> Result<Environment, EngineError> {
+    let mut env = Environment::from_spec(spec).map_err(|e| EngineError::BadEnvironment(e.to_string()))?;
+    if let Ok(tz) = contact.timezone.parse() {
+        env.timezone = tz;
+    }
+    Ok(env)
 }
 
 /// Starts a session from a trigger and runs it until it waits or ends.
@@ -112,7 +117,7 @@ pub fn start(
     let spec = read_environment(trigger.environment.as_ref())?;
     let env = match env_override {
         Some(env) => env,
-        None => environment_of(&spec)?,
+        None => environment_of(&spec, &trigger.contact)?,
     };
     let input = match &trigger.kind {
         TriggerKind::Msg { msg, .. } => Some(msg.clone()),
@@ -177,16 +182,30 @@ pub fn resume(
             wait: wait.wait_type.clone(),
         });
     }
-    if let Some(env) = resume.environment.as_ref() {
-        session.environment = read_environment(Some(env))?;
+    let mut refreshed = Vec::new();
+    if let Some(raw) = resume.environment.as_ref() {
+        let spec = read_environment(Some(raw))?;
+        let changed = serde_json::to_value(&spec).ok() != serde_json::to_value(&session.environment).ok();
+        if changed {
+            // Report the environment as given, with defaults filled in.
+            let mut shown = serde_json::to_value(&spec).unwrap_or_default();
+            if let (Some(shown), Some(raw)) = (shown.as_object_mut(), raw.as_object()) {
+                shown.extend(raw.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            refreshed.push(EventKind::EnvironmentRefreshed { environment: shown });
+            session.environment = spec;
+        }
+    }
+    if let Some(contact) = &resume.contact {
+        if *contact != session.contact {
+            refreshed.push(EventKind::ContactRefreshed { contact: contact.clone() });
+            session.contact = contact.clone();
+        }
     }
     let env = match env_override {
         Some(env) => env,
-        None => environment_of(&session.environment)?,
+        None => environment_of(&session.environment, &session.contact)?,
     };
-    if let Some(contact) = &resume.contact {
-        session.contact = contact.clone();
-    }
     session.resumes += 1;
     session.webhook = None;
     let mut sprinter = Sprinter::new(assets, services, session, env);
@@ -196,7 +215,7 @@ pub fn resume(
         ));
         return Ok(sprinter.finish());
     }
-    sprinter.resume(&wait, resume);
+    sprinter.resume(&wait, resume, refreshed);
     Ok(sprinter.finish())
 }
 

@@ -24,6 +24,12 @@ use crate::flow::waits::Wait;
 /// Nodes one sprint may visit; a flow looping without a wait fails here.
 pub const MAX_STEPS_PER_SPRINT: usize = 100;
 
+/// How long a dial rings before giving up, when the wait does not say.
+pub const DEFAULT_DIAL_LIMIT_SECONDS: u32 = 60;
+
+/// Longest a dialled call may last, when the wait does not say (2 hours).
+pub const DEFAULT_CALL_LIMIT_SECONDS: u32 = 7200;
+
 /// Evaluated templates are cut to this many characters (reference limit).
 pub const MAX_TEMPLATE_CHARS: usize = 10_000;
 
@@ -223,13 +229,16 @@ impl<'a> Sprinter<'a> {
     }
 
     /// Continues the waiting run with a resume.
-    pub fn resume(&mut self, wait: &WaitState, resume: Resume) {
+    pub fn resume(&mut self, wait: &WaitState, resume: Resume, refreshed: Vec<EventKind>) {
         let Some(index) = self.session.runs.iter().position(|r| r.uuid == wait.run_uuid) else {
             self.fail(format!("waiting run {} is missing", wait.run_uuid));
             return;
         };
         self.run_index = index;
         self.step_uuid = self.run().path.last().map(|s| s.uuid.clone());
+        for event in refreshed {
+            self.emit(event);
+        }
         self.session.wait = None;
         self.session.status = SessionStatus::Active;
         self.run_mut().status = RunStatus::Active;
@@ -404,6 +413,9 @@ impl<'a> Sprinter<'a> {
             && self.session.resumes == 0
         {
             self.trigger_input_used = true;
+            if let Some(msg) = self.session.input.clone() {
+                self.emit(EventKind::MsgReceived { msg });
+            }
             return true;
         }
         false
@@ -441,8 +453,8 @@ impl<'a> Sprinter<'a> {
                 };
                 self.emit(EventKind::DialWait {
                     urn,
-                    dial_limit_seconds: w.dial_limit_seconds,
-                    call_limit_seconds: w.call_limit_seconds,
+                    dial_limit_seconds: Some(w.dial_limit_seconds.unwrap_or(DEFAULT_DIAL_LIMIT_SECONDS)),
+                    call_limit_seconds: Some(w.call_limit_seconds.unwrap_or(DEFAULT_CALL_LIMIT_SECONDS)),
                     expires_on,
                 });
                 ("dial", None)
@@ -553,15 +565,12 @@ impl<'a> Sprinter<'a> {
             extra: extra.clone(),
             created_on: self.now(),
         };
-        self.run_mut().results.insert(result_key(name), result);
-        self.emit(EventKind::RunResultChanged {
-            name: name.to_owned(),
-            value,
-            category,
-            category_localized,
-            input,
-            extra,
-        });
+        let previous = self
+            .run_mut()
+            .results
+            .insert(result_key(name), result)
+            .map(|p| serde_json::json!({"value": p.value, "category": p.category}));
+        self.emit(EventKind::RunResultChanged { name: name.to_owned(), value, category, extra, previous });
     }
 
     /// The node the current step is at.

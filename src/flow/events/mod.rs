@@ -101,14 +101,19 @@ pub enum EventKind {
     RunResultChanged {
         name: String,
         value: String,
-        #[serde(default, skip_serializing_if = "String::is_empty")]
+        #[serde(default)]
         category: String,
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        category_localized: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        input: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         extra: Option<serde_json::Value>,
+        /// The value and category this result had before, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<serde_json::Value>,
+    },
+    EnvironmentRefreshed {
+        environment: serde_json::Value,
+    },
+    ContactRefreshed {
+        contact: crate::flow::contact::Contact,
     },
     FlowEntered {
         flow: FlowRef,
