@@ -1,6 +1,8 @@
 //! The `mhero` command line. Each subcommand parses its arguments here and
 //! calls into the library; `main.rs` only dispatches.
 
+pub mod flow;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -26,4 +28,6 @@ pub enum Command {
     Migrate,
     /// Validate the configuration, reporting every problem at once.
     CheckConfig,
+    /// Check RapidPro flow exports, or run a flow in the terminal.
+    Flow(flow::FlowArgs),
 }

@@ -191,6 +191,7 @@ pub fn resume(
             let mut shown = serde_json::to_value(&spec).unwrap_or_default();
             if let (Some(shown), Some(raw)) = (shown.as_object_mut(), raw.as_object()) {
                 shown.extend(raw.iter().map(|(k, v)| (k.clone(), v.clone())));
+                shown.retain(|_, v| !v.is_null());
             }
             refreshed.push(EventKind::EnvironmentRefreshed { environment: shown });
             session.environment = spec;
@@ -198,7 +199,9 @@ pub fn resume(
     }
     if let Some(contact) = &resume.contact {
         if *contact != session.contact {
-            refreshed.push(EventKind::ContactRefreshed { contact: contact.clone() });
+            refreshed.push(EventKind::ContactRefreshed {
+                contact: contact.clone(),
+            });
             session.contact = contact.clone();
         }
     }

@@ -570,7 +570,13 @@ impl<'a> Sprinter<'a> {
             .results
             .insert(result_key(name), result)
             .map(|p| serde_json::json!({"value": p.value, "category": p.category}));
-        self.emit(EventKind::RunResultChanged { name: name.to_owned(), value, category, extra, previous });
+        self.emit(EventKind::RunResultChanged {
+            name: name.to_owned(),
+            value,
+            category,
+            extra,
+            previous,
+        });
     }
 
     /// The node the current step is at.

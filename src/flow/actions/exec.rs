@@ -245,8 +245,13 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
                 return Outcome::Continue;
             }
             let parent_run_uuid = s.run().uuid.clone();
+            // Events name the flow as the assets do, not as the action does.
+            let flow = s.assets.flow(&a.flow.uuid).map(|f| FlowRef {
+                uuid: f.uuid.clone(),
+                name: f.name.clone(),
+            });
             s.emit(EventKind::FlowEntered {
-                flow: a.flow.clone(),
+                flow: flow.unwrap_or_else(|| a.flow.clone()),
                 parent_run_uuid,
                 terminal: a.terminal,
             });
@@ -406,7 +411,7 @@ fn new_msg(
         .or_else(|| destination.as_ref().and_then(|(_, c)| c.country.clone()))
         .or_else(|| s.env.default_country.clone());
     let locale = match (lang, country) {
-        ("" | "und", _) => None,
+        ("", _) => None,
         (l, Some(c)) => Some(format!("{l}-{c}")),
         (l, None) => Some(l.to_owned()),
     };

@@ -82,7 +82,16 @@ impl Allowed {
 }
 
 /// `localization[lang][item uuid][property] = [strings]`.
-pub type Localization = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<String>>>>;
+pub type Localization = BTreeMap<String, BTreeMap<String, BTreeMap<String, Translation>>>;
+
+/// One translated property: a list of strings, or (from editors that store
+/// their own state in the same place, like `_ui`) anything else, kept as is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Translation {
+    Texts(Vec<String>),
+    Other(serde_json::Value),
+}
 
 /// A flow definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,11 +133,10 @@ impl Flow {
 
     /// The translation of `property` of item `uuid` in `lang`, if any.
     pub fn translation(&self, lang: &str, uuid: &str, property: &str) -> Option<&[String]> {
-        self.localization
-            .get(lang)?
-            .get(uuid)?
-            .get(property)
-            .map(Vec::as_slice)
+        match self.localization.get(lang)?.get(uuid)?.get(property)? {
+            Translation::Texts(texts) => Some(texts.as_slice()),
+            Translation::Other(_) => None,
+        }
     }
 }
 
