@@ -271,22 +271,71 @@ pub fn input_object(msg: &MsgIn, env: &Environment, received_on: Option<&str>) -
     ))
 }
 
-fn trigger_object(session: &Session) -> Value {
+/// `@trigger`: why the session started.
+pub fn trigger_object(session: &Session) -> Value {
     let t = &session.trigger;
-    let (params, keyword) = match &t.kind {
-        TriggerKind::Manual { params, .. } => (params.as_ref().map(Value::from_json), None),
-        TriggerKind::Msg { keyword_match, .. } => (None, keyword_match.as_ref().map(|k| text(&k.keyword))),
-        _ => (None, None),
-    };
+    let mut params = Value::Object(Object::new());
+    let mut keyword = text("");
+    let mut user = Value::Null;
+    let mut origin = text("");
+    let mut campaign = Value::Null;
+    let mut optin = Value::Null;
+    let mut ticket = Value::Null;
+    match &t.kind {
+        TriggerKind::Manual {
+            params: p,
+            user: u,
+            origin: o,
+        } => {
+            if let Some(p) = p {
+                params = Value::from_json(p);
+            }
+            if let Some(u) = u {
+                let name = u.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+                user = Value::Object(Object::with_default(
+                    text(name),
+                    vec![
+                        (
+                            "email".into(),
+                            Value::from_json(u.get("email").unwrap_or(&serde_json::Value::Null)),
+                        ),
+                        ("name".into(), text(name)),
+                        (
+                            "first_name".into(),
+                            text(name.split_whitespace().next().unwrap_or_default()),
+                        ),
+                    ],
+                ));
+            }
+            if let Some(o) = o {
+                origin = text(o);
+            }
+        }
+        TriggerKind::Msg {
+            keyword_match: Some(k),
+            ..
+        } => keyword = text(&k.keyword),
+        TriggerKind::Campaign { event } => {
+            campaign = event.get("campaign").map(Value::from_json).unwrap_or(Value::Null);
+        }
+        TriggerKind::Channel { params: Some(p), .. } => params = Value::from_json(p),
+        TriggerKind::Optin { event } => {
+            optin = event.get("optin").map(Value::from_json).unwrap_or(Value::Null)
+        }
+        TriggerKind::Ticket { event } => {
+            ticket = event.get("ticket").map(Value::from_json).unwrap_or(Value::Null)
+        }
+        _ => {}
+    }
     Value::Object(Object::from_props(vec![
         ("type".into(), text(t.type_name())),
-        (
-            "params".into(),
-            params.unwrap_or_else(|| Value::Object(Object::new())),
-        ),
-        ("keyword".into(), keyword.unwrap_or(Value::Null)),
-        ("user".into(), Value::Null),
-        ("origin".into(), Value::Null),
+        ("params".into(), params),
+        ("keyword".into(), keyword),
+        ("user".into(), user),
+        ("origin".into(), origin),
+        ("campaign".into(), campaign),
+        ("optin".into(), optin),
+        ("ticket".into(), ticket),
     ]))
 }
 

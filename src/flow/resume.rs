@@ -46,3 +46,21 @@ impl Resume {
         }
     }
 }
+
+impl Resume {
+    /// Reads a resume, naming a missing required field as the reference
+    /// engine does.
+    pub fn read(raw: &serde_json::Value) -> Result<Resume, String> {
+        let field = match raw.get("type").and_then(serde_json::Value::as_str) {
+            Some("msg") => Some("msg"),
+            Some("dial") => Some("dial"),
+            _ => None,
+        };
+        if let Some(field) = field {
+            if raw.get(field).is_none_or(serde_json::Value::is_null) {
+                return Err(format!("field '{field}' is required"));
+            }
+        }
+        serde_json::from_value(raw.clone()).map_err(|e| format!("unable to read resume: {e}"))
+    }
+}

@@ -5,6 +5,7 @@
 //! resume it after a restart. This module must not know how the host
 //! delivers messages or stores sessions.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -105,20 +106,20 @@ pub fn environment_of(spec: &EnvironmentSpec, contact: &Contact) -> Result<Envir
 }
 
 /// Starts a session from a trigger and runs it until it waits or ends.
+/// `clock` fixes the time the sprint sees (tests, replays); `None` reads
+/// the system clock.
 pub fn start(
     assets: &SessionAssets,
     services: &dyn Services,
     trigger: Trigger,
-    env_override: Option<Environment>,
+    clock: Option<DateTime<Utc>>,
 ) -> Result<(Session, Vec<Event>), EngineError> {
     let flow = assets
         .flow(&trigger.flow.uuid)
         .ok_or_else(|| EngineError::FlowNotFound(trigger.flow.uuid.clone()))?;
     let spec = read_environment(trigger.environment.as_ref())?;
-    let env = match env_override {
-        Some(env) => env,
-        None => environment_of(&spec, &trigger.contact)?,
-    };
+    let mut env = environment_of(&spec, &trigger.contact)?;
+    env.now = clock;
     let input = match &trigger.kind {
         TriggerKind::Msg { msg, .. } => Some(msg.clone()),
         _ => None,
@@ -158,7 +159,7 @@ pub fn resume(
     services: &dyn Services,
     session: &mut Session,
     resume: Resume,
-    env_override: Option<Environment>,
+    clock: Option<DateTime<Utc>>,
 ) -> Result<Vec<Event>, EngineError> {
     if session.status != SessionStatus::Waiting {
         return Err(EngineError::NotWaiting(
@@ -205,10 +206,8 @@ pub fn resume(
             session.contact = contact.clone();
         }
     }
-    let env = match env_override {
-        Some(env) => env,
-        None => environment_of(&session.environment, &session.contact)?,
-    };
+    let mut env = environment_of(&session.environment, &session.contact)?;
+    env.now = clock;
     session.resumes += 1;
     session.webhook = None;
     let mut sprinter = Sprinter::new(assets, services, session, env);

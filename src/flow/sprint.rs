@@ -335,6 +335,12 @@ impl<'a> Sprinter<'a> {
                 };
                 self.step_uuid = Some(step.uuid.clone());
                 self.run_mut().path.push(step);
+                if self.is_session_first_step() {
+                    if let TriggerKind::Msg { msg, .. } = &self.session.trigger.kind {
+                        let msg = msg.clone();
+                        self.emit(EventKind::MsgReceived { msg });
+                    }
+                }
                 for action in &node.actions {
                     match exec::execute(self, flow, action) {
                         Outcome::Continue => {}
@@ -375,7 +381,10 @@ impl<'a> Sprinter<'a> {
                     match self.route(flow, node, router, route_by) {
                         Some(c) => Some(c),
                         None => {
-                            self.end_run(RunStatus::Completed);
+                            self.fail(format!(
+                                "router on node[uuid={}] failed to pick a category",
+                                node.uuid
+                            ));
                             return;
                         }
                     }
@@ -402,6 +411,14 @@ impl<'a> Sprinter<'a> {
         }
     }
 
+    /// True at the very first step of a session's first sprint.
+    fn is_session_first_step(&self) -> bool {
+        self.run_index == 0
+            && self.session.runs.len() == 1
+            && self.run().path.len() == 1
+            && self.session.resumes == 0
+    }
+
     /// A msg trigger answers the first wait of the first run.
     fn can_skip_wait(&mut self, wait: &Wait) -> bool {
         let is_msg_trigger = matches!(self.session.trigger.kind, TriggerKind::Msg { .. });
@@ -413,9 +430,6 @@ impl<'a> Sprinter<'a> {
             && self.session.resumes == 0
         {
             self.trigger_input_used = true;
-            if let Some(msg) = self.session.input.clone() {
-                self.emit(EventKind::MsgReceived { msg });
-            }
             return true;
         }
         false
@@ -484,7 +498,9 @@ impl<'a> Sprinter<'a> {
                     Some(Wait::Msg(w)) => w.timeout.as_ref().map(|t| t.category_uuid.clone()),
                     _ => None,
                 };
-                (timeout, String::new(), None, None)
+                // A timed-out result holds when it timed out.
+                let now = Value::DateTime(self.env.now().with_timezone(&chrono_tz::UTC)).to_text(&self.env);
+                (timeout, now, None, None)
             }
             (Router::Random(r), RouteBy::Operand) => {
                 let n = r.base.categories.len().max(1);
@@ -516,7 +532,12 @@ impl<'a> Sprinter<'a> {
                 }
                 match found {
                     Some((c, v, x)) => (c, v, Some(input), x),
-                    None => (s.default_category_uuid.clone(), input.clone(), Some(input), None),
+                    None => (
+                        s.default_category_uuid.clone().filter(|d| !d.is_empty()),
+                        input.clone(),
+                        Some(input),
+                        None,
+                    ),
                 }
             }
         };

@@ -40,6 +40,8 @@ pub enum TriggerKind {
     },
     Channel {
         event: serde_json::Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        params: Option<serde_json::Value>,
     },
     Ticket {
         event: serde_json::Value,
@@ -75,5 +77,51 @@ impl Trigger {
             TriggerKind::Ticket { .. } => "ticket",
             TriggerKind::Optin { .. } => "optin",
         }
+    }
+}
+
+fn missing(obj: &serde_json::Value, path: &str) -> bool {
+    let mut v = obj;
+    for part in path.split('.') {
+        match v.get(part) {
+            Some(next) => v = next,
+            None => return true,
+        }
+    }
+    v.is_null() || v.as_str() == Some("")
+}
+
+/// Fields each trigger type requires, in the order errors name them.
+fn required_fields(trigger_type: &str) -> &'static [&'static str] {
+    match trigger_type {
+        "msg" => &["msg"],
+        "campaign" | "channel" | "optin" => &["event"],
+        "flow_action" => &["run_summary"],
+        "ticket" => &["event.type", "event.ticket"],
+        _ => &[],
+    }
+}
+
+impl Trigger {
+    /// Reads a trigger, naming every missing required field together the
+    /// way the reference engine does.
+    pub fn read(raw: &serde_json::Value) -> Result<Trigger, String> {
+        let trigger_type = raw
+            .get("type")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        let mut problems: Vec<String> = ["flow", "contact"]
+            .into_iter()
+            .chain(required_fields(trigger_type).iter().copied())
+            .filter(|f| missing(raw, f))
+            .map(|f| format!("field '{f}' is required"))
+            .collect();
+        if raw.get("keyword_match").is_some_and(|k| !k.is_null()) && missing(raw, "keyword_match.type") {
+            problems.push("field 'keyword_match.type' is required".to_owned());
+        }
+        if !problems.is_empty() {
+            return Err(problems.join(", "));
+        }
+        serde_json::from_value(raw.clone()).map_err(|e| format!("unable to read trigger: {e}"))
     }
 }

@@ -23,7 +23,10 @@ pub fn tables(corpus: &Path) -> Vec<Table> {
     vec![
         migrations(corpus),
         broken_flows(corpus),
-        actions(corpus),
+        folder_table(corpus, "actions", run_action_case),
+        folder_table(corpus, "routers", run_router_case),
+        folder_table(corpus, "resumes", run_resume_case),
+        folder_table(corpus, "triggers", run_trigger_case),
         runner(corpus),
     ]
 }
@@ -175,6 +178,21 @@ fn diff_events(got: &Value, want: &Value) -> String {
     "differs".to_owned()
 }
 
+/// The reference runs' clocks: the runner starts here (and advances; we
+/// compare timestamps by order only), the single-type tables are fixed here.
+const RUNNER_NOW: &str = "2018-07-06T12:30:00.123456789Z";
+const TABLE_NOW: &str = "2018-10-18T14:20:30.000123456Z";
+
+fn clock(at: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .expect("a fixed clock parses")
+        .with_timezone(&chrono::Utc)
+}
+
+fn is_msg_received(e: &Event) -> bool {
+    matches!(e.kind, mhero::flow::events::EventKind::MsgReceived { .. })
+}
+
 fn run_scenario(corpus: &Path, entry: &Value) -> Result<(), String> {
     let assets_file = entry["assets_file"].as_str().unwrap_or_default();
     let test_file = entry["test_file"].as_str().unwrap_or_default();
@@ -185,12 +203,18 @@ fn run_scenario(corpus: &Path, entry: &Value) -> Result<(), String> {
         serde_json::from_value(test["trigger"].clone()).map_err(|e| format!("reading trigger: {e}"))?;
     let outputs = test["outputs"].as_array().cloned().unwrap_or_default();
     let (mut session, events) =
-        start(&assets, &NoServices, trigger, None).map_err(|e| format!("start: {e}"))?;
+        start(&assets, &NoServices, trigger, Some(clock(RUNNER_NOW))).map_err(|e| format!("start: {e}"))?;
     let mut got = vec![events_json(&events)];
     for r in test["resumes"].as_array().cloned().unwrap_or_default() {
         let resume_value: Resume = serde_json::from_value(r).map_err(|e| format!("reading resume: {e}"))?;
-        let events = resume(&assets, &NoServices, &mut session, resume_value, None)
-            .map_err(|e| format!("resume: {e}"))?;
+        let events = resume(
+            &assets,
+            &NoServices,
+            &mut session,
+            resume_value,
+            Some(clock(RUNNER_NOW)),
+        )
+        .map_err(|e| format!("resume: {e}"))?;
         got.push(events_json(&events));
     }
     let want: Vec<Value> = outputs.iter().map(|o| o["events"].clone()).collect();
@@ -303,7 +327,10 @@ fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
         });
     }
     let trigger: Trigger = serde_json::from_value(trigger).map_err(|e| format!("trigger: {e}"))?;
-    let (_, events) = start(&assets, &NoServices, trigger, None).map_err(|e| format!("start: {e}"))?;
+    let (_, events) =
+        start(&assets, &NoServices, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
+    // The table lists what the action did, not the trigger's own message.
+    let events: Vec<Event> = events.into_iter().filter(|e| !is_msg_received(e)).collect();
     let got = normalise(&events_json(&events));
     let want = normalise(&case["events"]);
     if got == want {
@@ -313,10 +340,181 @@ fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     }
 }
 
-fn actions(corpus: &Path) -> Table {
-    let mut table = Table::new("actions");
-    let assets = load(corpus, "goflow/actions/_assets.json");
-    let dir = corpus.join("goflow/actions");
+/// The contact the router, resume and trigger tables start with.
+fn table_trigger(flow_uuid: &str, contact: Value) -> Value {
+    serde_json::json!({
+        "type": "manual",
+        "flow": {"uuid": flow_uuid, "name": "Tester"},
+        "contact": contact,
+        "environment": {
+            "allowed_languages": ["eng", "spa"], "default_country": "RW",
+            "date_format": "DD-MM-YYYY", "time_format": "tt:mm", "timezone": "America/Guayaquil"
+        },
+    })
+}
+
+/// Compares the expected parts of results (timestamps and node aside).
+fn compare_results(got: &mhero::flow::session::Session, want: &Value) -> Result<(), String> {
+    let results = got
+        .runs
+        .first()
+        .map(|r| serde_json::to_value(&r.results).unwrap_or(Value::Null));
+    let results = results.unwrap_or(Value::Null);
+    for (key, expected) in want.as_object().cloned().unwrap_or_default() {
+        let actual = &results[&key];
+        for field in ["name", "value", "category", "input", "extra"] {
+            if field == "value" && key == "random_result" {
+                continue;
+            }
+            if expected.get(field).is_some() && expected[field] != actual[field] {
+                return Err(format!(
+                    "result {key}.{field}: got {} want {}",
+                    actual[field], expected[field]
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_router_case(case: &Value, base_assets: &Value) -> Result<(), String> {
+    let mut assets_json = base_assets.clone();
+    let flow = &mut assets_json["flows"][0];
+    flow["nodes"][0]["router"] = case["router"].clone();
+    if let Some(want) = case["read_error"].as_str() {
+        return match read_flow(flow) {
+            Ok(_) => Err(format!("read without error (wanted '{want}')")),
+            Err(e) if e.to_string().ends_with(want) => Ok(()),
+            Err(e) => Err(format!("read error was: {e}")),
+        };
+    }
+    let flow_uuid = flow["uuid"].as_str().unwrap_or_default().to_owned();
+    let assets = SessionAssets::from_value(assets_json).map_err(|e| format!("assets: {e}"))?;
+    if let Some(p) = assets.broken.first() {
+        return Err(format!("flow failed to read: {p}"));
+    }
+    let mut trigger = table_trigger(&flow_uuid, default_contact());
+    trigger["type"] = Value::String("msg".into());
+    trigger["msg"] = serde_json::json!({"uuid": "aa90ce99-3b4d-44ba-b0ca-79e63d9ed842", "urn": "tel:+12065551212", "text": "Hi everybody"});
+    let trigger: Trigger = serde_json::from_value(trigger).map_err(|e| format!("trigger: {e}"))?;
+    let (session, events) =
+        start(&assets, &NoServices, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
+    if case.get("results").is_some() {
+        compare_results(&session, &case["results"])?;
+    }
+    if case.get("events").is_some() {
+        let got: Vec<Event> = events.into_iter().filter(|e| !is_msg_received(e)).collect();
+        let (got, want) = (normalise(&events_json(&got)), normalise(&case["events"]));
+        if got != want {
+            return Err(diff_events(&got, &want));
+        }
+    }
+    Ok(())
+}
+
+/// Holds a read against the case's `read_error`: `None` when the expected
+/// error happened, the value when reading should (and did) succeed.
+fn expect_read<T>(read: Result<T, String>, case: &Value) -> Result<Option<T>, String> {
+    match (read, case["read_error"].as_str()) {
+        (Err(e), Some(want)) if want == e => Ok(None),
+        (Err(e), _) => Err(format!("read error: {e}")),
+        (Ok(_), Some(want)) => Err(format!("read without error (wanted '{want}')")),
+        (Ok(v), None) => Ok(Some(v)),
+    }
+}
+
+fn run_resume_case(case: &Value, base_assets: &Value) -> Result<(), String> {
+    let Some(resume_value) = expect_read(Resume::read(&case["resume"]), case)? else {
+        return Ok(());
+    };
+    let flow_uuid = case["flow_uuid"].as_str().unwrap_or_default();
+    let mut assets_json = base_assets.clone();
+    let flows = assets_json["flows"]
+        .as_array_mut()
+        .ok_or("assets without flows")?;
+    let flow = flows
+        .iter_mut()
+        .find(|f| f["uuid"] == flow_uuid)
+        .ok_or("resume flow missing")?;
+    if let Some(wait) = case.get("wait") {
+        flow["nodes"][0]["router"]["wait"] = wait.clone();
+    }
+    let assets = SessionAssets::from_value(assets_json).map_err(|e| format!("assets: {e}"))?;
+    if let Some(p) = assets.broken.first() {
+        return Err(format!("flow failed to read: {p}"));
+    }
+    let trigger: Trigger = serde_json::from_value(table_trigger(flow_uuid, default_contact()))
+        .map_err(|e| format!("trigger: {e}"))?;
+    let (mut session, _) =
+        start(&assets, &NoServices, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
+    match resume(
+        &assets,
+        &NoServices,
+        &mut session,
+        resume_value,
+        Some(clock(TABLE_NOW)),
+    ) {
+        Err(e) => match case["resume_error"].as_str() {
+            Some(want) if e.to_string() == want => {}
+            _ => return Err(format!("resume failed: {e}")),
+        },
+        Ok(events) => {
+            if case["resume_error"].is_string() {
+                return Err("resumed without error".to_owned());
+            }
+            let (got, want) = (normalise(&events_json(&events)), normalise(&case["events"]));
+            if got != want {
+                return Err(diff_events(&got, &want));
+            }
+        }
+    }
+    fn status<T: serde::Serialize>(v: &T) -> Value {
+        serde_json::to_value(v).unwrap_or(Value::Null)
+    }
+    if let Some(want) = case.get("run_status") {
+        let got = session
+            .runs
+            .first()
+            .map(|r| status(&r.status))
+            .unwrap_or(Value::Null);
+        if &got != want {
+            return Err(format!("run status {got}, want {want}"));
+        }
+    }
+    if let Some(want) = case.get("session_status") {
+        let got = status(&session.status);
+        if &got != want {
+            return Err(format!("session status {got}, want {want}"));
+        }
+    }
+    Ok(())
+}
+
+fn run_trigger_case(case: &Value, base_assets: &Value) -> Result<(), String> {
+    let Some(trigger) = expect_read(Trigger::read(&case["trigger"]), case)? else {
+        return Ok(());
+    };
+    let assets = SessionAssets::from_value(base_assets.clone()).map_err(|e| format!("assets: {e}"))?;
+    let (session, events) =
+        start(&assets, &NoServices, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
+    let (got, want) = (normalise(&events_json(&events)), normalise(&case["events"]));
+    if got != want {
+        return Err(diff_events(&got, &want));
+    }
+    if let Some(want) = case.get("context") {
+        let got = mhero::flow::context::trigger_object(&session).to_json();
+        if &got != want {
+            return Err(format!("@trigger was {got}, want {want}"));
+        }
+    }
+    Ok(())
+}
+
+/// A table over every `<type>.json` of a corpus folder.
+fn folder_table(corpus: &Path, name: &'static str, run: fn(&Value, &Value) -> Result<(), String>) -> Table {
+    let mut table = Table::new(name);
+    let assets = load(corpus, &format!("goflow/{name}/_assets.json"));
+    let dir = corpus.join(format!("goflow/{name}"));
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(Result::ok)
@@ -334,7 +532,7 @@ fn actions(corpus: &Path) -> Table {
         }
         let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         for (i, case) in cases.iter().enumerate() {
-            let outcome = std::panic::catch_unwind(|| run_action_case(case, &assets))
+            let outcome = std::panic::catch_unwind(|| run(case, &assets))
                 .unwrap_or_else(|_| Err("engine panicked".to_owned()));
             table.record(format!("{stem}#{i}"), outcome);
         }

@@ -31,7 +31,7 @@ pub struct Case {
 
 impl SwitchRouter {
     pub(super) fn validate(&self, router: &Router) -> Result<(), String> {
-        if let Some(d) = &self.default_category_uuid {
+        if let Some(d) = self.default_category_uuid.as_ref().filter(|d| !d.is_empty()) {
             if router.category(d).is_none() {
                 return Err(format!("default category {d} is not a valid category"));
             }
