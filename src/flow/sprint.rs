@@ -152,6 +152,17 @@ impl<'a> Sprinter<'a> {
         text
     }
 
+    /// As [`Sprinter::template`], but `None` when any expression failed: the
+    /// action is then skipped (its errors are already reported).
+    pub fn template_ok(&mut self, template: &str) -> Option<String> {
+        let before = self.events.len();
+        let text = self.template(template);
+        let failed = self.events[before..]
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Error { .. }));
+        (!failed).then_some(text)
+    }
+
     /// Evaluates a template keeping the type of a lone expression.
     pub fn template_value(&mut self, template: &str) -> Value {
         let ctx = self.context();

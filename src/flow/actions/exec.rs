@@ -48,29 +48,48 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
             let (text, lang) = s.localized(&a.uuid, "text", std::slice::from_ref(&a.text));
             let text = s.template(text.first().map(String::as_str).unwrap_or_default());
             let (audio, _) = s.localized(&a.uuid, "audio_url", a.audio_url.as_slice());
-            let attachments = audio
+            let attachments: Vec<String> = audio
                 .iter()
                 .filter(|u| !u.is_empty())
                 .map(|u| format!("audio:{u}"))
                 .collect();
-            let msg = new_msg(s, text, attachments, Vec::new(), &lang, None);
-            s.emit(EventKind::IvrCreated { msg });
+            if text.trim().is_empty() && attachments.is_empty() {
+                s.error("need either audio URL or backdown text, skipping");
+            } else {
+                let msg = voice_msg(new_msg(s, text, attachments, Vec::new(), &lang, None));
+                s.emit(EventKind::IvrCreated { msg });
+            }
         }
         Action::PlayAudio(a) => {
             let (audio, lang) = s.localized(&a.uuid, "audio_url", std::slice::from_ref(&a.audio_url));
-            let url = s.template(audio.first().map(String::as_str).unwrap_or_default());
-            let msg = new_msg(
-                s,
-                String::new(),
-                vec![format!("audio:{url}")],
-                Vec::new(),
-                &lang,
-                None,
-            );
-            s.emit(EventKind::IvrCreated { msg });
+            let Some(url) = s.template_ok(audio.first().map(String::as_str).unwrap_or_default()) else {
+                return Outcome::Continue;
+            };
+            if url.trim().is_empty() {
+                s.error("audio URL evaluated to empty, skipping");
+            } else {
+                let msg = voice_msg(new_msg(
+                    s,
+                    String::new(),
+                    vec![format!("audio:{url}")],
+                    Vec::new(),
+                    &lang,
+                    None,
+                ));
+                s.emit(EventKind::IvrCreated { msg });
+            }
         }
         Action::SetContactField(a) => {
-            let raw = s.template(&a.value);
+            if s.assets.field(&a.field.key).is_none() {
+                s.error(format!(
+                    "missing dependency: field[key={},name={}]",
+                    a.field.key, a.field.name
+                ));
+                return Outcome::Continue;
+            }
+            let Some(raw) = s.template_ok(&a.value) else {
+                return Outcome::Continue;
+            };
             let value: String = raw.trim().chars().take(MAX_FIELD_VALUE_CHARS).collect();
             let new = (!value.is_empty()).then(|| field_value(&value));
             let old = s.session.contact.fields.get(&a.field.key).cloned();
@@ -90,25 +109,32 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
             }
         }
         Action::SetContactName(a) => {
-            let name = s.template(&a.name).trim().to_owned();
+            let Some(name) = s.template_ok(&a.name) else {
+                return Outcome::Continue;
+            };
+            let name: String = name.trim().chars().take(MAX_FIELD_VALUE_CHARS).collect();
             if s.session.contact.name != name {
                 s.session.contact.name = name.clone();
                 s.emit(EventKind::ContactNameChanged { name });
             }
         }
         Action::SetContactLanguage(a) => {
-            let language = s.template(&a.language).trim().to_owned();
-            if !language.is_empty()
-                && (language.len() != 3 || !language.chars().all(|c| c.is_ascii_lowercase()))
-            {
-                s.error(format!("'{language}' is not a valid language code"));
+            let Some(language) = s.template_ok(&a.language) else {
+                return Outcome::Continue;
+            };
+            let language = language.trim().to_owned();
+            if !language.is_empty() && language.chars().count() != 3 {
+                s.error(format!("iso-639-3 codes must be 3 characters, got: {language}"));
             } else if s.session.contact.language != language {
                 s.session.contact.language = language.clone();
                 s.emit(EventKind::ContactLanguageChanged { language });
             }
         }
         Action::SetContactTimezone(a) => {
-            let timezone = s.template(&a.timezone).trim().to_owned();
+            let Some(timezone) = s.template_ok(&a.timezone) else {
+                return Outcome::Continue;
+            };
+            let timezone = timezone.trim().to_owned();
             if !timezone.is_empty() && timezone.parse::<chrono_tz::Tz>().is_err() {
                 s.error(format!("unrecognized timezone: '{timezone}'"));
             } else if s.session.contact.timezone != timezone {
@@ -126,12 +152,23 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
         }
         Action::SetContactChannel(a) => set_contact_channel(s, a.channel.as_ref()),
         Action::AddContactUrn(a) => {
+            // Unlike most actions, a partly failed path is still added.
             let path = s.template(&a.path).trim().to_owned();
             if path.is_empty() {
                 s.error("can't add URN with empty path");
             } else {
                 let urn = normalize_urn(s, &a.scheme, &path);
-                if !s.session.contact.urns.iter().any(|u| Contact::bare_urn(u) == urn) {
+                let digits = |u: &str| {
+                    Contact::bare_urn(u)
+                        .trim_start_matches("tel:")
+                        .trim_start_matches('+')
+                        .to_owned()
+                };
+                let known = s.session.contact.urns.iter().any(|u| {
+                    Contact::bare_urn(u) == urn
+                        || (a.scheme == "tel" && digits(u) == digits(&format!("tel:{path}")))
+                });
+                if !known {
                     s.session.contact.urns.push(urn);
                     let urns = s.session.contact.urns.clone();
                     s.emit(EventKind::ContactUrnsChanged { urns });
@@ -180,11 +217,10 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
             }
         }
         Action::SetRunResult(a) => {
-            let value: String = s
-                .template(&a.value)
-                .chars()
-                .take(MAX_RESULT_VALUE_CHARS)
-                .collect();
+            let Some(value) = s.template_ok(&a.value) else {
+                return Outcome::Continue;
+            };
+            let value: String = value.chars().take(MAX_RESULT_VALUE_CHARS).collect();
             let (category, lang) = s.localized(&a.uuid, "category", std::slice::from_ref(&a.category));
             let localized = if lang != flow.language {
                 category.first().cloned().unwrap_or_default()
@@ -216,6 +252,7 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
         }
         Action::AddInputLabels(a) => {
             let Some(input) = s.session.input.clone() else {
+                s.error("no input to add labels to");
                 return Outcome::Continue;
             };
             let labels: Vec<NamedRef> = a
@@ -237,10 +274,17 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
             }
         }
         Action::EnterFlow(a) => {
-            if s.assets.flow(&a.flow.uuid).is_none() {
-                s.error(format!(
-                    "missing dependency: flow[uuid={},name={}]",
-                    a.flow.uuid, a.flow.name
+            let Some(child) = s.assets.flow(&a.flow.uuid) else {
+                s.fail(format!("no such flow with UUID '{}'", a.flow.uuid));
+                return Outcome::Continue;
+            };
+            if child.flow_type != flow.flow_type {
+                s.fail(format!(
+                    "can't enter flow[uuid={},name={}] of type {} from type {}",
+                    child.uuid,
+                    child.name,
+                    child.flow_type.wire_name(),
+                    flow.flow_type.wire_name()
                 ));
                 return Outcome::Continue;
             }
@@ -356,6 +400,12 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
         }
     }
     Outcome::Continue
+}
+
+/// Voice messages go to the call's URN, without channel or id parameters.
+fn voice_msg(mut msg: MsgOut) -> MsgOut {
+    msg.urn = msg.urn.map(|u| Contact::bare_urn(&u).to_owned());
+    msg
 }
 
 /// A field value in every form its text parses as.
