@@ -9,7 +9,7 @@ use crate::flow::contact::{Contact, FieldValue};
 use crate::flow::events::MsgIn;
 use crate::flow::expressions::value::parse_decimal;
 use crate::flow::expressions::{Environment, Object, Value};
-use crate::flow::run::Run;
+use crate::flow::run::{Run, RunResult};
 use crate::flow::session::Session;
 use crate::flow::session_assets::SessionAssets;
 use crate::flow::trigger::TriggerKind;
@@ -25,7 +25,27 @@ fn datetime(s: Option<&str>, env: &Environment) -> Value {
     }
 }
 
-fn field_value(assets: &SessionAssets, key: &str, v: &FieldValue, env: &Environment) -> Value {
+/// A datetime field keeps the offset it was saved with (as the reference
+/// engine does), when that offset is a whole number of hours.
+fn stored_datetime(s: &str) -> Option<Value> {
+    let dt = DateTime::parse_from_rfc3339(s).ok()?;
+    let offset = dt.offset().local_minus_utc();
+    let tz: chrono_tz::Tz = if offset % 3600 == 0 {
+        // IANA's Etc zones count hours west of UTC, so the sign flips.
+        let hours = -offset / 3600;
+        let name = match hours {
+            0 => "Etc/UTC".to_owned(),
+            h if h > 0 => format!("Etc/GMT+{h}"),
+            h => format!("Etc/GMT{h}"),
+        };
+        name.parse().ok()?
+    } else {
+        chrono_tz::UTC
+    };
+    Some(Value::DateTime(dt.with_timezone(&tz)))
+}
+
+fn field_value(assets: &SessionAssets, key: &str, v: &FieldValue) -> Value {
     let declared = assets.field(key).map(|f| f.value_type.as_str()).unwrap_or("text");
     let typed = match declared {
         "number" => v
@@ -37,7 +57,7 @@ fn field_value(assets: &SessionAssets, key: &str, v: &FieldValue, env: &Environm
                 _ => None,
             })
             .map(Value::Number),
-        "datetime" => Some(datetime(v.datetime.as_deref(), env)).filter(|d| !d.is_null()),
+        "datetime" => v.datetime.as_deref().and_then(stored_datetime),
         "state" => v.state.as_deref().map(text),
         "district" => v.district.as_deref().map(text),
         "ward" => v.ward.as_deref().map(text),
@@ -46,29 +66,72 @@ fn field_value(assets: &SessionAssets, key: &str, v: &FieldValue, env: &Environm
     typed.unwrap_or_else(|| text(&v.text))
 }
 
+/// `@fields`: field key → typed value; renders as "Name: value" lines of
+/// the fields that are set.
 fn fields_object(assets: &SessionAssets, contact: &Contact, env: &Environment) -> Object {
+    let mut lines: Vec<(String, String)> = contact
+        .fields
+        .iter()
+        .map(|(k, v)| {
+            let name = assets
+                .field(k)
+                .map(|f| f.name.clone())
+                .unwrap_or_else(|| k.clone());
+            (name, field_value(assets, k, v).to_text(env))
+        })
+        .collect();
+    lines.sort();
+    let rendered: Vec<String> = lines.into_iter().map(|(n, v)| format!("{n}: {v}")).collect();
     let mut obj = Object::new();
+    obj.set_default(Some(text(&rendered.join("\n"))));
     for f in &assets.fields {
         let v = contact
             .fields
             .get(&f.key)
-            .map(|v| field_value(assets, &f.key, v, env))
+            .map(|v| field_value(assets, &f.key, v))
             .unwrap_or(Value::Null);
         obj.insert(f.key.clone(), v);
     }
     for (k, v) in &contact.fields {
         if obj.get(k).is_none() {
-            obj.insert(k.clone(), field_value(assets, k, v, env));
+            obj.insert(k.clone(), field_value(assets, k, v));
         }
     }
     obj
 }
 
+/// URN schemes `@urns` always has a key for (null when the contact has none).
+const URN_SCHEMES: &[&str] = &[
+    "discord",
+    "ext",
+    "facebook",
+    "fcm",
+    "freshchat",
+    "instagram",
+    "jiochat",
+    "line",
+    "mailto",
+    "rocketchat",
+    "slack",
+    "tel",
+    "telegram",
+    "twitter",
+    "twitterid",
+    "viber",
+    "vk",
+    "webchat",
+    "wechat",
+    "whatsapp",
+];
+
 fn urns_object(contact: &Contact) -> Object {
     let mut obj = Object::new();
+    for scheme in URN_SCHEMES {
+        obj.insert(*scheme, Value::Null);
+    }
     for urn in &contact.urns {
         let scheme = Contact::scheme(urn);
-        if obj.get(scheme).is_none() {
+        if obj.get(scheme).is_none_or(Value::is_null) {
             obj.insert(scheme.to_owned(), text(Contact::bare_urn(urn)));
         }
     }
@@ -161,30 +224,38 @@ pub fn contact_object(assets: &SessionAssets, contact: &Contact, env: &Environme
 
 /// `@results`: result key → result object rendering as its value.
 pub fn results_object(run: &Run, env: &Environment) -> Object {
+    results_map_object(&run.results, env)
+}
+
+/// Results keyed by result key; timestamps render in UTC.
+fn results_map_object(results: &std::collections::BTreeMap<String, RunResult>, env: &Environment) -> Object {
+    let utc = Environment {
+        timezone: chrono_tz::UTC,
+        ..env.clone()
+    };
     let mut obj = Object::new();
-    for (key, r) in &run.results {
+    for (key, r) in results {
         let extra = r.extra.as_ref().map(Value::from_json).unwrap_or(Value::Null);
+        let localized = if r.category_localized.is_empty() {
+            &r.category
+        } else {
+            &r.category_localized
+        };
+        let one = |s: &str| Value::array(vec![text(s)]);
         let result = Object::with_default(
             text(&r.value),
             vec![
                 ("name".into(), text(&r.name)),
                 ("value".into(), text(&r.value)),
+                ("values".into(), one(&r.value)),
                 ("category".into(), text(&r.category)),
-                (
-                    "category_localized".into(),
-                    text(if r.category_localized.is_empty() {
-                        &r.category
-                    } else {
-                        &r.category_localized
-                    }),
-                ),
-                (
-                    "input".into(),
-                    r.input.as_deref().map(text).unwrap_or(Value::Null),
-                ),
+                ("categories".into(), one(&r.category)),
+                ("category_localized".into(), text(localized)),
+                ("categories_localized".into(), one(localized)),
+                ("input".into(), text(r.input.as_deref().unwrap_or_default())),
                 ("extra".into(), extra),
                 ("node_uuid".into(), text(&r.node_uuid)),
-                ("created_on".into(), datetime(Some(&r.created_on), env)),
+                ("created_on".into(), datetime(Some(&r.created_on), &utc)),
             ],
         );
         obj.insert(key.clone(), Value::Object(result));
@@ -218,25 +289,63 @@ fn run_object(assets: &SessionAssets, session: &Session, run: &Run, env: &Enviro
     )
 }
 
-/// `@parent` / `@child`: a related run with the contact's fields and URNs.
-fn related_object(assets: &SessionAssets, session: &Session, run: &Run, env: &Environment) -> Value {
-    let contact = contact_object(assets, &session.contact, env);
+/// `@parent` / `@child`: a related run, rendering as "contact@flow".
+fn related_object(assets: &SessionAssets, contact: &Contact, run: &Run, env: &Environment) -> Value {
+    let flow_name = assets
+        .flow(&run.flow.uuid)
+        .map(|f| f.name.as_str())
+        .unwrap_or(&run.flow.name);
+    let flow = Value::Object(Object::with_default(
+        text(flow_name),
+        vec![
+            ("uuid".into(), text(&run.flow.uuid)),
+            ("name".into(), text(flow_name)),
+        ],
+    ));
+    let status = text(run.status.wire_name());
     Value::Object(Object::with_default(
-        text(&run.uuid),
+        text(&format!("{}@{}", contact.name, flow_name)),
         vec![
             ("uuid".into(), text(&run.uuid)),
-            ("run".into(), Value::Object(run_object(assets, session, run, env))),
-            ("contact".into(), Value::Object(contact)),
-            ("flow".into(), flow_object(run)),
+            (
+                "run".into(),
+                Value::Object(Object::from_props(vec![("status".into(), status.clone())])),
+            ),
+            (
+                "contact".into(),
+                Value::Object(contact_object(assets, contact, env)),
+            ),
+            ("flow".into(), flow),
             (
                 "fields".into(),
-                Value::Object(fields_object(assets, &session.contact, env)),
+                Value::Object(fields_object(assets, contact, env)),
             ),
-            ("urns".into(), Value::Object(urns_object(&session.contact))),
+            ("urns".into(), Value::Object(urns_object(contact))),
             ("results".into(), Value::Object(results_object(run, env))),
-            ("status".into(), text(run.status.wire_name())),
+            ("status".into(), status),
         ],
     ))
+}
+
+/// The run that started this session by a `flow_action` trigger, as a run.
+fn trigger_parent(session: &Session) -> Option<(Contact, Run)> {
+    let TriggerKind::FlowAction { run_summary } = &session.trigger.kind else {
+        return None;
+    };
+    let contact: Contact = serde_json::from_value(run_summary.get("contact")?.clone()).ok()?;
+    let mut summary = run_summary.clone();
+    let obj = summary.as_object_mut()?;
+    obj.remove("contact");
+    let blank = || serde_json::Value::String(String::new());
+    obj.entry("created_on").or_insert_with(blank);
+    if let Some(serde_json::Value::Object(results)) = obj.get_mut("results") {
+        for r in results.values_mut().filter_map(serde_json::Value::as_object_mut) {
+            r.entry("node_uuid").or_insert_with(blank);
+            r.entry("created_on").or_insert_with(blank);
+        }
+    }
+    let run: Run = serde_json::from_value(summary).ok()?;
+    Some((contact, run))
 }
 
 /// `@input`: renders as the text followed by attachments, one per line.
@@ -348,14 +457,15 @@ pub fn build(assets: &SessionAssets, session: &Session, run_index: usize, env: &
         .parent_uuid
         .as_deref()
         .and_then(|p| session.runs.iter().find(|r| r.uuid == p))
-        .map(|p| related_object(assets, session, p, env))
+        .map(|p| related_object(assets, &session.contact, p, env))
+        .or_else(|| trigger_parent(session).map(|(c, r)| related_object(assets, &c, &r, env)))
         .unwrap_or(Value::Null);
     let child = session
         .runs
         .iter()
         .rev()
         .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()))
-        .map(|c| related_object(assets, session, c, env))
+        .map(|c| related_object(assets, &session.contact, c, env))
         .unwrap_or(Value::Null);
     let node = match run.path.last() {
         Some(step) => Value::Object(Object::from_props(vec![

@@ -28,6 +28,7 @@ pub fn tables(corpus: &Path) -> Vec<Table> {
         folder_table(corpus, "resumes", run_resume_case),
         folder_table(corpus, "triggers", run_trigger_case),
         runner(corpus),
+        run_context(corpus),
     ]
 }
 
@@ -541,6 +542,52 @@ fn folder_table(corpus: &Path, name: &'static str, run: fn(&Value, &Value) -> Re
                 .unwrap_or_else(|_| Err("engine panicked".to_owned()));
             table.record(format!("{stem}#{i}"), outcome);
         }
+    }
+    table
+}
+
+/// Replaces every UUID inside a text with `<uuid>`: the reference run's
+/// UUIDs came from a seeded generator.
+fn mask_uuids(text: &str) -> String {
+    let re = regex::Regex::new("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+        .expect("valid regex");
+    re.replace_all(text, "<uuid>").into_owned()
+}
+
+/// The reference context: the fixture's trigger, resumed once, evaluated
+/// in the first run.
+fn run_context(corpus: &Path) -> Table {
+    let mut table = Table::new("run_context");
+    let spec = load(corpus, "extracted/run_context.json");
+    let now = clock(spec["now"].as_str().unwrap_or(TABLE_NOW));
+    let assets = SessionAssets::from_value(load(corpus, "goflow/context_fixture/assets.json")).unwrap();
+    let trigger = Trigger::read(&load(corpus, "goflow/context_fixture/trigger.json")).unwrap();
+    let resume_value = Resume::read(&load(corpus, "goflow/context_fixture/resume.json")).unwrap();
+    let started = start(&assets, &NoServices, trigger, Some(now)).map_err(|e| e.to_string());
+    let session = started.and_then(|(mut session, _)| {
+        resume(&assets, &NoServices, &mut session, resume_value, Some(now))
+            .map(|_| session)
+            .map_err(|e| e.to_string())
+    });
+    for case in spec["cases"].as_array().cloned().unwrap_or_default() {
+        let template = case["template"].as_str().unwrap_or_default().to_owned();
+        let want = case["expected"].as_str().unwrap_or_default();
+        let outcome = match &session {
+            Err(e) => Err(format!("session failed: {e}")),
+            Ok(session) => {
+                let spec = session.environment.clone();
+                let mut env = mhero::flow::session::environment_of(&spec, &session.contact).unwrap();
+                env.now = Some(now);
+                let ctx = mhero::flow::context::build(&assets, session, 0, &env);
+                let (got, errors) = mhero::flow::expressions::evaluate_template(&template, &ctx, &env);
+                if mask_uuids(&got) == mask_uuids(want) {
+                    Ok(())
+                } else {
+                    Err(format!("got {got:?} (errors {errors:?}) want {want:?}"))
+                }
+            }
+        };
+        table.record(template, outcome);
     }
     table
 }
