@@ -450,77 +450,130 @@ pub fn trigger_object(session: &Session) -> Value {
 
 /// Builds the whole context for run `run_index` of `session`.
 pub fn build(assets: &SessionAssets, session: &Session, run_index: usize, env: &Environment) -> Object {
+    build_for(assets, session, run_index, env, &|_| true)
+}
+
+/// The context for one template: a top-level entry the template does not
+/// name cannot be seen by it, so only the ones `wanted` accepts are built
+/// (building `@contact` and `@run` dominates the cost of a simple template).
+pub fn build_for(
+    assets: &SessionAssets,
+    session: &Session,
+    run_index: usize,
+    env: &Environment,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Object {
     let Some(run) = session.runs.get(run_index) else {
         return Object::new();
     };
-    let parent = run
-        .parent_uuid
-        .as_deref()
-        .and_then(|p| session.runs.iter().find(|r| r.uuid == p))
-        .map(|p| related_object(assets, &session.contact, p, env))
-        .or_else(|| trigger_parent(session).map(|(c, r)| related_object(assets, &c, &r, env)))
-        .unwrap_or(Value::Null);
-    let child = session
-        .runs
-        .iter()
-        .rev()
-        .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()))
-        .map(|c| related_object(assets, &session.contact, c, env))
-        .unwrap_or(Value::Null);
-    let node = match run.path.last() {
-        Some(step) => Value::Object(Object::from_props(vec![
-            ("uuid".into(), text(&step.node_uuid)),
-            (
-                "visit_count".into(),
-                Value::number(run.visits(&step.node_uuid) as i64),
-            ),
-        ])),
-        None => Value::Null,
-    };
-    let input = session
-        .input
-        .as_ref()
-        .map(|m| input_object(m, env, session.input_received_on.as_deref()))
-        .unwrap_or(Value::Null);
-    let resume = match &session.last_resume {
-        Some(r) => Value::from_json(r),
-        None => Value::Null,
-    };
-    let webhook = session
-        .webhook
-        .as_ref()
-        .map(Value::from_json)
-        .unwrap_or(Value::Null);
-    let locals = Object::from_props(run.locals.iter().map(|(k, v)| (k.clone(), text(v))).collect());
-    let globals = Object::from_props(
-        assets
-            .globals
-            .iter()
-            .map(|g| (g.key.clone(), text(&g.value)))
+    let contact = &session.contact;
+    type Maker<'x> = (&'static str, Box<dyn Fn() -> Value + 'x>);
+    let makers: Vec<Maker<'_>> = vec![
+        (
+            "contact",
+            Box::new(|| Value::Object(contact_object(assets, contact, env))),
+        ),
+        (
+            "fields",
+            Box::new(|| Value::Object(fields_object(assets, contact, env))),
+        ),
+        ("urns", Box::new(|| Value::Object(urns_object(contact)))),
+        ("results", Box::new(|| Value::Object(results_object(run, env)))),
+        (
+            "input",
+            Box::new(|| match &session.input {
+                Some(m) => input_object(m, env, session.input_received_on.as_deref()),
+                None => Value::Null,
+            }),
+        ),
+        (
+            "run",
+            Box::new(|| Value::Object(run_object(assets, session, run, env))),
+        ),
+        (
+            "child",
+            Box::new(|| {
+                session
+                    .runs
+                    .iter()
+                    .rev()
+                    .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()))
+                    .map(|c| related_object(assets, contact, c, env))
+                    .unwrap_or(Value::Null)
+            }),
+        ),
+        (
+            "parent",
+            Box::new(|| {
+                run.parent_uuid
+                    .as_deref()
+                    .and_then(|p| session.runs.iter().find(|r| r.uuid == p))
+                    .map(|p| related_object(assets, contact, p, env))
+                    .or_else(|| trigger_parent(session).map(|(c, r)| related_object(assets, &c, &r, env)))
+                    .unwrap_or(Value::Null)
+            }),
+        ),
+        (
+            "node",
+            Box::new(|| match run.path.last() {
+                Some(step) => Value::Object(Object::from_props(vec![
+                    ("uuid".into(), text(&step.node_uuid)),
+                    (
+                        "visit_count".into(),
+                        Value::number(run.visits(&step.node_uuid) as i64),
+                    ),
+                ])),
+                None => Value::Null,
+            }),
+        ),
+        ("trigger", Box::new(|| trigger_object(session))),
+        (
+            "resume",
+            Box::new(|| {
+                session
+                    .last_resume
+                    .as_ref()
+                    .map(Value::from_json)
+                    .unwrap_or(Value::Null)
+            }),
+        ),
+        (
+            "webhook",
+            Box::new(|| {
+                session
+                    .webhook
+                    .as_ref()
+                    .map(Value::from_json)
+                    .unwrap_or(Value::Null)
+            }),
+        ),
+        (
+            "globals",
+            Box::new(|| {
+                let globals = assets
+                    .globals
+                    .iter()
+                    .map(|g| (g.key.clone(), text(&g.value)))
+                    .collect();
+                Value::Object(Object::from_props(globals))
+            }),
+        ),
+        (
+            "locals",
+            Box::new(|| {
+                Value::Object(Object::from_props(
+                    run.locals.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
+                ))
+            }),
+        ),
+        ("ticket", Box::new(|| Value::Null)),
+        ("legacy_extra", Box::new(|| Value::Object(Object::new()))),
+    ];
+    Object::from_props(
+        makers
+            .into_iter()
+            .filter(|(key, _)| wanted(key))
+            .map(|(key, make)| (key.to_owned(), make()))
             .collect(),
-    );
-    Object::from_props(vec![
-        (
-            "contact".into(),
-            Value::Object(contact_object(assets, &session.contact, env)),
-        ),
-        (
-            "fields".into(),
-            Value::Object(fields_object(assets, &session.contact, env)),
-        ),
-        ("urns".into(), Value::Object(urns_object(&session.contact))),
-        ("results".into(), Value::Object(results_object(run, env))),
-        ("input".into(), input),
-        ("run".into(), Value::Object(run_object(assets, session, run, env))),
-        ("child".into(), child),
-        ("parent".into(), parent),
-        ("node".into(), node),
-        ("trigger".into(), trigger_object(session)),
-        ("resume".into(), resume),
-        ("webhook".into(), webhook),
-        ("globals".into(), Value::Object(globals)),
-        ("locals".into(), Value::Object(locals)),
-        ("ticket".into(), Value::Null),
-        ("legacy_extra".into(), Value::Object(Object::new())),
-    ])
+    )
 }

@@ -131,8 +131,12 @@ impl<'a> Sprinter<'a> {
         self.assets.flow(&self.run().flow.uuid)
     }
 
-    pub fn context(&self) -> Object {
-        context::build(self.assets, self.session, self.run_index, &self.env)
+    /// The context a template can see: only the top-level entries it names.
+    fn context_for(&self, template: &str) -> Object {
+        let lower = template.to_lowercase();
+        context::build_for(self.assets, self.session, self.run_index, &self.env, &|key| {
+            lower.contains(key)
+        })
     }
 
     /// Evaluates a template to text; each expression error becomes an
@@ -141,7 +145,7 @@ impl<'a> Sprinter<'a> {
         if !template.contains('@') {
             return template.to_owned();
         }
-        let ctx = self.context();
+        let ctx = self.context_for(template);
         let (mut text, errors) = evaluate_template(template, &ctx, &self.env);
         for e in errors {
             self.error(e);
@@ -165,7 +169,7 @@ impl<'a> Sprinter<'a> {
 
     /// Evaluates a template keeping the type of a lone expression.
     pub fn template_value(&mut self, template: &str) -> Value {
-        let ctx = self.context();
+        let ctx = self.context_for(template);
         let (value, errors) = evaluate_template_value(template, &ctx, &self.env);
         for e in errors {
             self.error(e);
