@@ -17,6 +17,7 @@ pub mod run;
 pub mod services;
 pub mod session;
 pub mod session_assets;
+pub mod smart_groups;
 pub mod sprint;
 pub mod trigger;
 pub mod waits;

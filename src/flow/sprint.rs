@@ -233,6 +233,9 @@ impl<'a> Sprinter<'a> {
         };
         self.session.runs.push(run);
         self.run_index = self.session.runs.len() - 1;
+        if self.session.runs.len() == 1 && self.session.resumes == 0 {
+            self.refresh_groups();
+        }
         self.session.status = SessionStatus::Active;
         match flow.nodes.first() {
             Some(node) => {
@@ -432,6 +435,13 @@ impl<'a> Sprinter<'a> {
             && self.session.runs.len() == 1
             && self.run().path.len() == 1
             && self.session.resumes == 0
+    }
+
+    /// Re-evaluates query-based groups after a contact change.
+    pub fn refresh_groups(&mut self) {
+        if let Some(event) = crate::flow::smart_groups::refresh(self.assets, &mut self.session.contact) {
+            self.emit(event);
+        }
     }
 
     /// A msg trigger answers the first wait of the first run.

@@ -25,6 +25,25 @@ pub enum Outcome {
 }
 
 pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
+    let outcome = run_action(s, flow, action);
+    let changes_contact = matches!(
+        action,
+        Action::SetContactField(_)
+            | Action::SetContactName(_)
+            | Action::SetContactLanguage(_)
+            | Action::SetContactStatus(_)
+            | Action::SetContactTimezone(_)
+            | Action::AddContactUrn(_)
+            | Action::AddContactGroups(_)
+            | Action::RemoveContactGroups(_)
+    );
+    if changes_contact {
+        s.refresh_groups();
+    }
+    outcome
+}
+
+fn run_action(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
     match action {
         Action::SendMsg(a) => {
             let (text, lang) = s.localized(&a.uuid, "text", std::slice::from_ref(&a.text));
@@ -179,6 +198,10 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
             let mut added = Vec::new();
             for g in resolve_groups(s, &a.groups) {
                 if s.assets.group(&g.uuid).is_some_and(|d| d.query.is_some()) {
+                    s.error(format!(
+                        "can't add contacts to the query based group '{}'",
+                        g.name
+                    ));
                     continue;
                 }
                 if !s.session.contact.in_group(&g.uuid) {
@@ -202,6 +225,12 @@ pub fn execute(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
             let mut removed = Vec::new();
             for g in targets {
                 if s.assets.group(&g.uuid).is_some_and(|d| d.query.is_some()) {
+                    if !a.all_groups {
+                        s.error(format!(
+                            "can't remove contacts from the query based group '{}'",
+                            g.name
+                        ));
+                    }
                     continue;
                 }
                 if s.session.contact.in_group(&g.uuid) {
