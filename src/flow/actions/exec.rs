@@ -284,17 +284,8 @@ fn run_action(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
                 s.error("no input to add labels to");
                 return Outcome::Continue;
             };
-            let labels: Vec<NamedRef> = a
-                .labels
-                .iter()
-                .filter_map(|l| {
-                    let uuid = l.uuid.clone()?;
-                    Some(NamedRef {
-                        uuid,
-                        name: l.name.clone().unwrap_or_default(),
-                    })
-                })
-                .collect();
+            let known = s.assets.labels.clone();
+            let labels = resolve_refs(s, &a.labels, &known, "label");
             if !labels.is_empty() {
                 s.emit(EventKind::InputLabelsAdded {
                     input_uuid: input.uuid,
@@ -515,32 +506,44 @@ fn phone_country(urn: &str) -> Option<String> {
     number.country().id().map(|id| id.as_ref().to_owned())
 }
 
-fn resolve_groups(s: &mut Sprinter<'_>, refs: &[GroupRef]) -> Vec<NamedRef> {
+/// Resolves group or label references (by UUID, or by a name template)
+/// against `known`; unknown ones are `error` events. `kind` names the asset
+/// type in messages.
+fn resolve_refs(s: &mut Sprinter<'_>, refs: &[GroupRef], known: &[NamedRef], kind: &str) -> Vec<NamedRef> {
     let mut out = Vec::new();
     for r in refs {
         if let Some(name_match) = &r.name_match {
-            let name = s.template(name_match);
-            match s.assets.group_by_name(&name) {
-                Some(g) => out.push(NamedRef {
-                    uuid: g.uuid.clone(),
-                    name: g.name.clone(),
-                }),
-                None => s.error(format!("no such group with name '{name}'")),
+            let Some(name) = s.template_ok(name_match) else {
+                continue;
+            };
+            match known.iter().find(|k| k.name.eq_ignore_ascii_case(name.trim())) {
+                Some(k) => out.push(k.clone()),
+                None => s.error(format!("no such {kind} with name '{name}'")),
             }
         } else if let Some(uuid) = &r.uuid {
-            match s.assets.group(uuid) {
-                Some(g) => out.push(NamedRef {
-                    uuid: g.uuid.clone(),
-                    name: g.name.clone(),
-                }),
+            match known.iter().find(|k| &k.uuid == uuid) {
+                Some(k) => out.push(k.clone()),
                 None => s.error(format!(
-                    "missing dependency: group[uuid={uuid},name={}]",
+                    "missing dependency: {kind}[uuid={uuid},name={}]",
                     r.name.clone().unwrap_or_default()
                 )),
             }
         }
     }
     out
+}
+
+fn resolve_groups(s: &mut Sprinter<'_>, refs: &[GroupRef]) -> Vec<NamedRef> {
+    let known: Vec<NamedRef> = s
+        .assets
+        .groups
+        .iter()
+        .map(|g| NamedRef {
+            uuid: g.uuid.clone(),
+            name: g.name.clone(),
+        })
+        .collect();
+    resolve_refs(s, refs, &known, "group")
 }
 
 fn normalize_urn(s: &Sprinter<'_>, scheme: &str, path: &str) -> String {
@@ -551,29 +554,69 @@ fn normalize_urn(s: &Sprinter<'_>, scheme: &str, path: &str) -> String {
     }
 }
 
-fn set_contact_channel(s: &mut Sprinter<'_>, channel: Option<&NamedRef>) {
-    let Some(channel) = channel.and_then(|c| s.assets.channel(&c.uuid)).cloned() else {
-        return;
+/// `urn` with its `channel` parameter set to `channel` (or removed), other
+/// parameters and the fragment kept.
+fn with_channel(urn: &str, channel: Option<&str>) -> String {
+    let (rest, fragment) = match urn.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (urn, None),
     };
-    let mut changed = false;
-    let urns: Vec<String> = s
-        .session
-        .contact
-        .urns
-        .iter()
-        .map(|u| {
-            let bare = Contact::bare_urn(u);
-            if channel.schemes.iter().any(|sc| sc == Contact::scheme(bare))
-                && Contact::urn_channel(u) != Some(channel.uuid.as_str())
-            {
-                changed = true;
-                format!("{bare}?channel={}", channel.uuid)
-            } else {
-                u.clone()
-            }
-        })
+    let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut params: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("channel="))
+        .map(str::to_owned)
         .collect();
-    if changed {
+    if let Some(c) = channel {
+        params.insert(0, format!("channel={c}"));
+    }
+    let mut out = base.to_owned();
+    if !params.is_empty() {
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+/// Makes `channel` the contact's preferred one: the first URN it can send
+/// to is bound to it and moved first; `None` unbinds every URN.
+fn set_contact_channel(s: &mut Sprinter<'_>, channel: Option<&NamedRef>) {
+    let urns = match channel {
+        None => s
+            .session
+            .contact
+            .urns
+            .iter()
+            .map(|u| with_channel(u, None))
+            .collect(),
+        Some(reference) => {
+            let Some(channel) = s.assets.channel(&reference.uuid).cloned() else {
+                s.error(format!(
+                    "missing dependency: channel[uuid={},name={}]",
+                    reference.uuid, reference.name
+                ));
+                return;
+            };
+            if !channel.roles.iter().any(|r| r == "send") {
+                s.error("can't set channel that can't send as the preferred channel");
+                return;
+            }
+            let mut urns = s.session.contact.urns.clone();
+            let position = urns
+                .iter()
+                .position(|u| channel.schemes.iter().any(|sc| sc == Contact::scheme(u)));
+            if let Some(p) = position {
+                let urn = with_channel(&urns.remove(p), Some(&channel.uuid));
+                urns.insert(0, urn);
+            }
+            urns
+        }
+    };
+    if urns != s.session.contact.urns {
         s.session.contact.urns = urns.clone();
         s.emit(EventKind::ContactUrnsChanged { urns });
     }
