@@ -368,16 +368,30 @@ fn run_action(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
             }
         }
         Action::SendEmail(a) => {
-            let addresses: Vec<String> = a
-                .addresses
-                .iter()
-                .map(|x| s.template(x).trim().to_owned())
-                .collect();
-            let subject = s.template(&a.subject);
-            let body = s.template(&a.body);
-            match s.services.email(&addresses, &subject, &body) {
-                Some(outcome) => outcome.events.into_iter().for_each(|e| s.emit(e)),
-                None => s.error("no email service configured"),
+            let mut addresses = Vec::new();
+            for raw in &a.addresses {
+                let address = s.template(raw).trim().to_owned();
+                if address.is_empty() {
+                    s.error("email address evaluated to empty string, skipping");
+                } else {
+                    addresses.push(address);
+                }
+            }
+            let (subject, _) = s.localized(&a.uuid, "subject", std::slice::from_ref(&a.subject));
+            let subject = s.template(subject.first().map(String::as_str).unwrap_or_default());
+            // Subjects are one line: newlines would break the message headers.
+            let subject = subject.replace(['\r', '\n'], " ").trim().to_owned();
+            let (body, _) = s.localized(&a.uuid, "body", std::slice::from_ref(&a.body));
+            let body = s.template(body.first().map(String::as_str).unwrap_or_default());
+            if subject.is_empty() {
+                s.error("email subject evaluated to empty string, skipping");
+            } else if body.trim().is_empty() {
+                s.error("email body evaluated to empty string, skipping");
+            } else if !addresses.is_empty() {
+                match s.services.email(&addresses, &subject, &body) {
+                    Some(outcome) => outcome.events.into_iter().for_each(|e| s.emit(e)),
+                    None => s.error("no email service configured"),
+                }
             }
         }
         Action::StartSession(a) => {
