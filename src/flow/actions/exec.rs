@@ -18,6 +18,9 @@ pub const MAX_FIELD_VALUE_CHARS: usize = 640;
 /// Result values are cut to this many characters (reference limit).
 pub const MAX_RESULT_VALUE_CHARS: usize = 640;
 
+/// Webhook URLs longer than this are refused (what HTTP servers accept).
+pub const MAX_WEBHOOK_URL_LEN: usize = 2048;
+
 /// What the sprint should do after an action.
 pub enum Outcome {
     Continue,
@@ -326,6 +329,16 @@ fn run_action(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
         }
         Action::CallWebhook(a) => {
             let url = s.template(&a.url).trim().to_owned();
+            if url.is_empty() {
+                s.error("webhook URL evaluated to empty string");
+                return Outcome::Continue;
+            }
+            let lower = url.to_ascii_lowercase();
+            let has_scheme = lower.starts_with("http://") || lower.starts_with("https://");
+            if !has_scheme || url.len() > MAX_WEBHOOK_URL_LEN {
+                s.error(format!("webhook URL evaluated to an invalid URL: '{url}'"));
+                return Outcome::Continue;
+            }
             let body = s.template(&a.body);
             let headers = a
                 .headers
