@@ -1,5 +1,8 @@
 //! `send_email`: send an e-mail through the host's `Services`.
 
+use super::exec::Outcome;
+use crate::flow::definition::Flow;
+use crate::flow::sprint::Sprinter;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -9,4 +12,37 @@ pub struct SendEmail {
     pub subject: String,
     #[serde(default)]
     pub body: String,
+}
+
+impl SendEmail {
+    /// Runs the action in the sprint `s` of a run in `flow`.
+    pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
+        let a = self;
+        let mut addresses = Vec::new();
+        for raw in &a.addresses {
+            let address = s.template(raw).trim().to_owned();
+            if address.is_empty() {
+                s.error("email address evaluated to empty string, skipping");
+            } else {
+                addresses.push(address);
+            }
+        }
+        let (subject, _) = s.localized(&a.uuid, "subject", std::slice::from_ref(&a.subject));
+        let subject = s.template(subject.first().map(String::as_str).unwrap_or_default());
+        // Subjects are one line: newlines would break the message headers.
+        let subject = subject.replace(['\r', '\n'], " ").trim().to_owned();
+        let (body, _) = s.localized(&a.uuid, "body", std::slice::from_ref(&a.body));
+        let body = s.template(body.first().map(String::as_str).unwrap_or_default());
+        if subject.is_empty() {
+            s.error("email subject evaluated to empty string, skipping");
+        } else if body.trim().is_empty() {
+            s.error("email body evaluated to empty string, skipping");
+        } else if !addresses.is_empty() {
+            match s.services.email(&addresses, &subject, &body) {
+                Some(outcome) => outcome.events.into_iter().for_each(|e| s.emit(e)),
+                None => s.error("no email service configured"),
+            }
+        }
+        Outcome::Continue
+    }
 }

@@ -2,7 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::exec::evaluate_attachments;
+use super::exec::new_msg;
+use super::exec::Outcome;
 use crate::flow::assets::NamedRef;
+use crate::flow::definition::Flow;
+use crate::flow::events::EventKind;
+use crate::flow::events::QuickReply;
+use crate::flow::sprint::Sprinter;
 
 /// Topics a message may be sent under (decides which channel rules apply).
 pub const MSG_TOPICS: &[&str] = &["event", "account", "purchase", "agent"];
@@ -33,5 +40,29 @@ impl SendMsg {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl SendMsg {
+    /// Runs the action in the sprint `s` of a run in `flow`.
+    pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
+        let a = self;
+        let (text, lang) = s.localized(&a.uuid, "text", std::slice::from_ref(&a.text));
+        let text = s.template(text.first().map(String::as_str).unwrap_or_default());
+        let (attachments, _) = s.localized(&a.uuid, "attachments", &a.attachments);
+        let attachments = evaluate_attachments(s, &attachments);
+        let (replies, _) = s.localized(&a.uuid, "quick_replies", &a.quick_replies);
+        let mut quick_replies = Vec::new();
+        for r in &replies {
+            let r = s.template(r);
+            if r.trim().is_empty() {
+                s.error("quick reply evaluated to empty string, skipping");
+            } else {
+                quick_replies.push(QuickReply { text: r });
+            }
+        }
+        let msg = new_msg(s, text, attachments, quick_replies, &lang, a.topic.clone());
+        s.emit(EventKind::MsgCreated { msg });
+        Outcome::Continue
     }
 }

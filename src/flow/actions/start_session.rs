@@ -2,7 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::exec::Outcome;
 use crate::flow::assets::{FlowRef, Recipients};
+use crate::flow::definition::Flow;
+use crate::flow::events::EventKind;
+use crate::flow::sprint::Sprinter;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Exclusions {
@@ -20,4 +24,24 @@ pub struct StartSession {
     pub exclusions: Exclusions,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub create_contact: bool,
+}
+
+impl StartSession {
+    /// Runs the action in the sprint `s` of a run in `flow`.
+    pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
+        let a = self;
+        let query = s.template(&a.recipients.contact_query);
+        let payload = serde_json::json!({
+            "type": "session_triggered",
+            "flow": a.flow,
+            "groups": a.recipients.groups,
+            "contacts": a.recipients.contacts,
+            "contact_query": query,
+            "urns": a.recipients.urns,
+            "exclusions": a.exclusions,
+            "run_summary": {"uuid": s.run().uuid, "flow": s.run().flow, "status": "active"},
+        });
+        s.emit(EventKind::Service(payload));
+        Outcome::Continue
+    }
 }
