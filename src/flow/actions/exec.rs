@@ -93,10 +93,15 @@ pub(super) fn voice_msg(mut msg: MsgOut) -> MsgOut {
 
 /// A field value in every form its text parses as.
 pub(super) fn field_value(text: &str) -> FieldValue {
-    let number = parse_decimal(text).map(|n| serde_json::Value::String(n.normalize().to_string()));
+    // Numbers are kept as JSON numbers, as exports and events carry them.
+    let number = parse_decimal(text).and_then(|n| serde_json::from_str(&n.normalize().to_string()).ok());
+    let datetime = chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|_| text.to_owned());
     FieldValue {
         text: text.to_owned(),
         number,
+        datetime,
         ..FieldValue::default()
     }
 }
