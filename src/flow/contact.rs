@@ -79,6 +79,13 @@ impl Contact {
             .find(|u| Contact::scheme(u) == scheme)
     }
 
+    /// The country of a `tel:` URN's number, if it is in international form.
+    pub fn phone_country(urn: &str) -> Option<String> {
+        let path = Contact::bare_urn(urn).strip_prefix("tel:")?;
+        let number = phonenumber::parse(None, path).ok()?;
+        number.country().id().map(|id| id.as_ref().to_owned())
+    }
+
     pub fn in_group(&self, uuid: &str) -> bool {
         self.groups.iter().any(|g| g.uuid == uuid)
     }

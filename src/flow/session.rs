@@ -96,11 +96,16 @@ pub fn read_environment(raw: Option<&Json>) -> Result<EnvironmentSpec, EngineErr
 }
 
 /// The environment a session evaluates in: the workspace's, with the
-/// contact's own timezone when it has a valid one.
+/// contact's own timezone when it has a valid one and the country of their
+/// phone number when the workspace has none.
 pub fn environment_of(spec: &EnvironmentSpec, contact: &Contact) -> Result<Environment, EngineError> {
     let mut env = Environment::from_spec(spec).map_err(|e| EngineError::BadEnvironment(e.to_string()))?;
     if let Ok(tz) = contact.timezone.parse() {
         env.timezone = tz;
+    }
+    // Without a workspace country, the contact's own number says where they are.
+    if env.default_country.is_none() {
+        env.default_country = contact.urn_of_scheme("tel").and_then(Contact::phone_country);
     }
     Ok(env)
 }

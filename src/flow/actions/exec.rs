@@ -145,7 +145,7 @@ pub(super) fn new_msg(
         .session
         .contact
         .urn_of_scheme("tel")
-        .and_then(phone_country)
+        .and_then(Contact::phone_country)
         .or_else(|| destination.as_ref().and_then(|(_, c)| c.country.clone()))
         .or_else(|| s.env.default_country.clone());
     let locale = match (lang, country) {
@@ -165,13 +165,6 @@ pub(super) fn new_msg(
         topic: topic.filter(|t| !t.is_empty()),
         unsendable_reason,
     }
-}
-
-/// The country of a `tel:` URN's number, if it is in international form.
-fn phone_country(urn: &str) -> Option<String> {
-    let path = Contact::bare_urn(urn).strip_prefix("tel:")?;
-    let number = phonenumber::parse(None, path).ok()?;
-    number.country().id().map(|id| id.as_ref().to_owned())
 }
 
 /// Resolves group or label references (by UUID, or by a name template)
