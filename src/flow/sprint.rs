@@ -33,6 +33,16 @@ pub const DEFAULT_CALL_LIMIT_SECONDS: u32 = 7200;
 /// Evaluated templates are cut to this many characters (reference limit).
 pub const MAX_TEMPLATE_CHARS: usize = 10_000;
 
+/// Context values kept for old flows: the path, and what the warning says.
+const DEPRECATED_CONTEXT: &[(&str, &str)] = &[
+    ("child.run.status", "child.run.status: use child.status instead"),
+    (
+        "parent.run.status",
+        "parent.run.status: use parent.status instead",
+    ),
+    ("legacy_extra", "legacy_extra"),
+];
+
 /// How the router of the node being left should pick its category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RouteBy {
@@ -145,6 +155,7 @@ impl<'a> Sprinter<'a> {
         if !template.contains('@') {
             return template.to_owned();
         }
+        self.warn_deprecated(template);
         let ctx = self.context_for(template);
         let (mut text, errors) = evaluate_template(template, &ctx, &self.env);
         for e in errors {
@@ -167,8 +178,22 @@ impl<'a> Sprinter<'a> {
         (!failed).then_some(text)
     }
 
+    /// Warns (a `warning` event) when a template reads a context value kept
+    /// only for old flows, so authors can update them.
+    fn warn_deprecated(&mut self, template: &str) {
+        let lower = template.to_lowercase();
+        for (path, advice) in DEPRECATED_CONTEXT {
+            if lower.contains(path) {
+                self.emit(EventKind::Warning {
+                    text: format!("deprecated context value accessed: {advice}"),
+                });
+            }
+        }
+    }
+
     /// Evaluates a template keeping the type of a lone expression.
     pub fn template_value(&mut self, template: &str) -> Value {
+        self.warn_deprecated(template);
         let ctx = self.context_for(template);
         let (value, errors) = evaluate_template_value(template, &ctx, &self.env);
         for e in errors {
