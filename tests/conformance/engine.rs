@@ -11,7 +11,7 @@ use mhero::flow::definition::read_flow;
 use mhero::flow::events::Event;
 use mhero::flow::resume::Resume;
 use mhero::flow::services::NoServices;
-use mhero::flow::session::{resume, start};
+use mhero::flow::session::{resume, start, Session};
 use mhero::flow::session_assets::SessionAssets;
 use mhero::flow::trigger::Trigger;
 use serde_json::Value;
@@ -29,6 +29,7 @@ pub fn tables(corpus: &Path) -> Vec<Table> {
         folder_table(corpus, "triggers", run_trigger_case),
         runner(corpus),
         run_context(corpus),
+        doc_examples_context(corpus),
     ]
 }
 
@@ -554,6 +555,33 @@ fn mask_uuids(text: &str) -> String {
     re.replace_all(text, "<uuid>").into_owned()
 }
 
+/// The fixture session the context tables evaluate in: the trigger, resumed
+/// once, at the given time.
+fn fixture_session(
+    corpus: &Path,
+    assets: &SessionAssets,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Session, String> {
+    let trigger = Trigger::read(&load(corpus, "goflow/context_fixture/trigger.json"))?;
+    let resume_value = Resume::read(&load(corpus, "goflow/context_fixture/resume.json"))?;
+    let (mut session, _) = start(assets, &NoServices, trigger, Some(now)).map_err(|e| e.to_string())?;
+    resume(assets, &NoServices, &mut session, resume_value, Some(now)).map_err(|e| e.to_string())?;
+    Ok(session)
+}
+
+/// Evaluates `template` as text in the first run of `session`.
+fn evaluate_in(
+    assets: &SessionAssets,
+    session: &Session,
+    now: chrono::DateTime<chrono::Utc>,
+    template: &str,
+) -> (String, Vec<String>) {
+    let mut env = mhero::flow::session::environment_of(&session.environment, &session.contact).unwrap();
+    env.now = Some(now);
+    let ctx = mhero::flow::context::build(assets, session, 0, &env);
+    mhero::flow::expressions::evaluate_template(template, &ctx, &env)
+}
+
 /// The reference context: the fixture's trigger, resumed once, evaluated
 /// in the first run.
 fn run_context(corpus: &Path) -> Table {
@@ -561,25 +589,14 @@ fn run_context(corpus: &Path) -> Table {
     let spec = load(corpus, "extracted/run_context.json");
     let now = clock(spec["now"].as_str().unwrap_or(TABLE_NOW));
     let assets = SessionAssets::from_value(load(corpus, "goflow/context_fixture/assets.json")).unwrap();
-    let trigger = Trigger::read(&load(corpus, "goflow/context_fixture/trigger.json")).unwrap();
-    let resume_value = Resume::read(&load(corpus, "goflow/context_fixture/resume.json")).unwrap();
-    let started = start(&assets, &NoServices, trigger, Some(now)).map_err(|e| e.to_string());
-    let session = started.and_then(|(mut session, _)| {
-        resume(&assets, &NoServices, &mut session, resume_value, Some(now))
-            .map(|_| session)
-            .map_err(|e| e.to_string())
-    });
+    let session = fixture_session(corpus, &assets, now);
     for case in spec["cases"].as_array().cloned().unwrap_or_default() {
         let template = case["template"].as_str().unwrap_or_default().to_owned();
         let want = case["expected"].as_str().unwrap_or_default();
         let outcome = match &session {
             Err(e) => Err(format!("session failed: {e}")),
             Ok(session) => {
-                let spec = session.environment.clone();
-                let mut env = mhero::flow::session::environment_of(&spec, &session.contact).unwrap();
-                env.now = Some(now);
-                let ctx = mhero::flow::context::build(&assets, session, 0, &env);
-                let (got, errors) = mhero::flow::expressions::evaluate_template(&template, &ctx, &env);
+                let (got, errors) = evaluate_in(&assets, session, now, &template);
                 if mask_uuids(&got) == mask_uuids(want) {
                     Ok(())
                 } else {
@@ -588,6 +605,45 @@ fn run_context(corpus: &Path) -> Table {
             }
         };
         table.record(template, outcome);
+    }
+    table
+}
+
+/// The documented examples that read the run context (the others are the
+/// expressions engineer's `doc_examples` table).
+fn doc_examples_context(corpus: &Path) -> Table {
+    /// The clock the documentation examples were written against.
+    const DOC_NOW: &str = "2018-04-11T18:24:30.123456Z";
+    let mut table = Table::new("doc_examples_context");
+    let docs = load(corpus, "extracted/doc_examples.json");
+    let now = clock(DOC_NOW);
+    let assets = SessionAssets::from_value(load(corpus, "goflow/context_fixture/assets.json")).unwrap();
+    let session = fixture_session(corpus, &assets, now);
+    for section in ["functions", "router_tests"] {
+        for entry in docs[section].as_array().cloned().unwrap_or_default() {
+            for example in entry["examples"].as_array().cloned().unwrap_or_default() {
+                if example["uses_context"] != Value::Bool(true) {
+                    continue;
+                }
+                let template = example["template"].as_str().unwrap_or_default().to_owned();
+                let outcome = match &session {
+                    Err(e) => Err(format!("session failed: {e}")),
+                    Ok(session) => {
+                        let (got, errors) = evaluate_in(&assets, session, now, &template);
+                        match (
+                            example["error"].as_bool().unwrap_or(false),
+                            example["expected"].as_str(),
+                        ) {
+                            (true, _) if !errors.is_empty() => Ok(()),
+                            (true, _) => Err(format!("no error; got {got:?}")),
+                            (false, Some(want)) if got == want => Ok(()),
+                            (false, want) => Err(format!("got {got:?} (errors {errors:?}) want {want:?}")),
+                        }
+                    }
+                };
+                table.record(template, outcome);
+            }
+        }
     }
     table
 }
