@@ -557,7 +557,7 @@ impl<'a> Sprinter<'a> {
                 let pick: f64 = rand::random();
                 let index = ((pick * n as f64) as usize).min(n - 1);
                 let uuid = r.base.categories.get(index).map(|c| c.uuid.clone());
-                (uuid, pick.to_string(), Some(pick.to_string()), None)
+                (uuid, index.to_string(), Some(pick.to_string()), None)
             }
             (Router::Switch(s), RouteBy::Operand) => {
                 let operand = if s.operand.is_empty() {
