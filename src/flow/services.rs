@@ -29,7 +29,8 @@ pub trait Services {
         None
     }
 
-    fn email(&self, _addresses: &[String], _subject: &str, _body: &str) -> Option<ServiceOutcome> {
+    /// Sends an e-mail; `Err` carries why it could not be sent.
+    fn email(&self, _addresses: &[String], _subject: &str, _body: &str) -> Option<Result<(), String>> {
         None
     }
 }

@@ -276,6 +276,18 @@ fn default_contact() -> Value {
     })
 }
 
+/// The reference test harness's outside services: e-mail is sent unless the
+/// case sets `smtp_error`.
+struct TableServices {
+    smtp_error: Option<String>,
+}
+
+impl mhero::flow::services::Services for TableServices {
+    fn email(&self, _to: &[String], _subject: &str, _body: &str) -> Option<Result<(), String>> {
+        Some(self.smtp_error.clone().map_or(Ok(()), Err))
+    }
+}
+
 fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     let voice = case["in_flow_type"].as_str() == Some("voice");
     let flow_uuid = if voice { VOICE_ACTION_FLOW } else { ACTION_FLOW };
@@ -329,8 +341,11 @@ fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
         });
     }
     let trigger: Trigger = serde_json::from_value(trigger).map_err(|e| format!("trigger: {e}"))?;
+    let services = TableServices {
+        smtp_error: case["smtp_error"].as_str().map(str::to_owned),
+    };
     let (_, events) =
-        start(&assets, &NoServices, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
+        start(&assets, &services, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
     // The table lists what the action did at its own step: not the
     // trigger's message, nor what a subflow it entered went on to do.
     let first_step = events.iter().find_map(|e| e.step_uuid.clone());

@@ -2,6 +2,7 @@
 
 use super::exec::Outcome;
 use crate::flow::definition::Flow;
+use crate::flow::events::EventKind;
 use crate::flow::sprint::Sprinter;
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +40,12 @@ impl SendEmail {
             s.error("email body evaluated to empty string, skipping");
         } else if !addresses.is_empty() {
             match s.services.email(&addresses, &subject, &body) {
-                Some(outcome) => outcome.events.into_iter().for_each(|e| s.emit(e)),
+                Some(Ok(())) => s.emit(EventKind::EmailSent {
+                    to: addresses,
+                    subject,
+                    body,
+                }),
+                Some(Err(e)) => s.error(format!("unable to send email: {e}")),
                 None => s.error("no email service configured"),
             }
         }

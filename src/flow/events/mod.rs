@@ -145,6 +145,11 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         groups_removed: Vec<NamedRef>,
     },
+    EmailSent {
+        to: Vec<String>,
+        subject: String,
+        body: String,
+    },
     InputLabelsAdded {
         input_uuid: String,
         labels: Vec<NamedRef>,
