@@ -235,3 +235,67 @@ fn check_reports_each_broken_flow_with_its_location() {
     );
     assert!(!mhero::cli::flow::check(&[path]));
 }
+
+/// A host whose webhook answers every call with one canned response.
+struct CannedWebhook {
+    status: u16,
+    body: &'static str,
+    calls: std::cell::RefCell<Vec<mhero::flow::services::HttpCall>>,
+}
+
+impl mhero::flow::services::Services for CannedWebhook {
+    fn webhook(
+        &self,
+        call: &mhero::flow::services::HttpCall,
+    ) -> Option<mhero::flow::services::ServiceOutcome> {
+        self.calls.borrow_mut().push(call.clone());
+        Some(mhero::flow::services::ServiceOutcome {
+            events: Vec::new(),
+            status: Some(self.status),
+            body: Some(self.body.to_owned()),
+        })
+    }
+}
+
+#[test]
+fn webhooks_go_through_the_hosts_services_and_feed_results() {
+    let actions = serde_json::json!([
+        {"uuid": "a1b2c3d4-0000-4000-8000-000000000005", "type": "call_webhook", "method": "POST",
+         "url": "https://registry.example.org/checkin?who=@(url_encode(contact.name))",
+         "headers": {"Content-Type": "application/json"}, "body": "{\"facility\": \"@fields.facility\"}",
+         "result_name": "Registry"},
+        {"uuid": "a1b2c3d4-0000-4000-8000-000000000006", "type": "send_msg",
+         "text": "@results.registry.category: @webhook.json.message (@webhook.status)"}
+    ]);
+    let assets = one_node_flow(actions, false);
+    let host = CannedWebhook {
+        status: 201,
+        body: r#"{"message": "recorded"}"#,
+        calls: Default::default(),
+    };
+    let tiny = trigger("a1b2c3d4-0000-4000-8000-0000000000f0", "eng");
+    let (s, events) = session::start(&assets, &host, tiny, None).unwrap();
+    let calls = host.calls.borrow();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].url,
+        "https://registry.example.org/checkin?who=Aline%20Uwase"
+    );
+    assert_eq!(calls[0].body, "{\"facility\": \"Kigali CHC\"}");
+    assert_eq!(texts(&events), vec!["Success: recorded (201)"]);
+    assert_eq!(s.runs[0].results["registry"].value, "201");
+}
+
+#[test]
+fn without_a_webhook_service_the_action_is_an_error_and_the_run_goes_on() {
+    let actions = serde_json::json!([
+        {"uuid": "a1b2c3d4-0000-4000-8000-000000000005", "type": "call_webhook", "method": "GET",
+         "url": "https://registry.example.org/"},
+        {"uuid": "a1b2c3d4-0000-4000-8000-000000000006", "type": "send_msg", "text": "still here"}
+    ]);
+    let assets = one_node_flow(actions, false);
+    let (s, events) = start_tiny(&assets);
+    assert!(matches!(&events[0].kind, EventKind::Error { text } if text == "no webhook service configured"));
+    assert_eq!(texts(&events), vec!["still here"]);
+    assert_eq!(s.status, SessionStatus::Completed);
+}
