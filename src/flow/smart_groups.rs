@@ -24,6 +24,10 @@ fn field_type(declared: &str) -> FieldType {
 /// Recomputes group membership, changing `contact`; the event to report,
 /// if anything changed.
 pub fn refresh(assets: &SessionAssets, contact: &mut Contact) -> Option<EventKind> {
+    let has_smart_groups = assets.groups.iter().any(|g| g.query.is_some());
+    if contact.status == "active" && !has_smart_groups {
+        return None;
+    }
     let mut added = Vec::new();
     let mut removed = Vec::new();
     if contact.status != "active" {
