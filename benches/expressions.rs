@@ -2,7 +2,7 @@
 //! function-heavy expression, over a context shaped like a flow run's.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use mhero::flow::expressions::{evaluate_template, Environment, Object, Value};
+use mhero::flow::expressions::{evaluate_template, parser, Environment, Object, Value};
 
 fn context() -> Object {
     let mut contact = Object::with_default(
@@ -39,6 +39,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("function_heavy", |b| {
         b.iter(|| evaluate_template(black_box(heavy), &ctx, &env))
     });
+    // Templates reuse parses through a per-thread cache; this is the cost of a
+    // first sight (lex + parse) of the function-heavy expression.
+    let inner = &heavy[2..heavy.len() - 1];
+    group.bench_function("parse_uncached", |b| b.iter(|| parser::parse(black_box(inner))));
     group.finish();
 }
 

@@ -3,6 +3,7 @@
 //! property (no panic; parse → print → parse is stable).
 
 use mhero::flow::cases::evaluate_case;
+use mhero::flow::expressions::layout::{parse_by_layout, parse_layout};
 use mhero::flow::expressions::{
     evaluate_expression, evaluate_template, evaluate_template_value, parser, Environment, Object, Value,
 };
@@ -38,4 +39,11 @@ pub fn exercise(text: &str, ctx: &Object, env: &Environment) {
         let _ = evaluate_case(test, &Value::text(text), &[], env);
     }
     let _ = evaluate_case("has_pattern", &Value::text("abc"), &[Value::text(text)], env);
+    // The text as a date layout, and as input to a fixed layout.
+    if let Ok(parts) = parse_layout(text, true, true) {
+        let _ = parse_by_layout(&parts, "2019-01-02 10:11:12.5 PM +02:00");
+    }
+    if let Ok(parts) = parse_layout("YYYY-MM-DD tt:mm:ss.ffffff aa ZZZ", true, true) {
+        let _ = parse_by_layout(&parts, text);
+    }
 }

@@ -1,17 +1,13 @@
-use clap::Parser;
-use mhero::cli::{Cli, Command};
+//! `mhero`: wiring only. Everything lives in the library.
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Flow(args) => {
-            if !mhero::cli::flow::run(args)? {
-                std::process::exit(1);
-            }
-            Ok(())
-        }
-        Command::Serve | Command::Migrate | Command::CheckConfig => {
-            anyhow::bail!("not yet wired")
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    match mhero::cli::run(mhero::cli::Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mhero: {e:#}");
+            std::process::ExitCode::FAILURE
         }
     }
 }

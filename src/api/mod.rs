@@ -1,1 +1,170 @@
-//! The REST API (axum), OpenAPI document and Prometheus metrics.
+//! The REST API under `/api/v1` (axum), `/healthz`, `/metrics` and the
+//! OpenAPI document. Handlers are thin: they parse, call the store or the
+//! gateway, and shape JSON. They never touch a socket of a link.
+//!
+//! Roles: a `viewer` token may read (GET); an `operator` may also write
+//! contacts, groups, messages, broadcasts, link rates and the simulator; an
+//! `admin` may also change triggers.
+
+mod auth;
+mod body;
+mod broadcasts;
+mod contacts;
+mod error;
+mod groups;
+mod links;
+mod messages;
+pub mod openapi;
+mod simulator;
+mod triggers;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::dispatch::Gateway;
+pub use error::ApiError;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub gw: Arc<Gateway>,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Default page size for list endpoints, and the most a client may ask for.
+const PAGE: i64 = 100;
+const MAX_PAGE: i64 = 1000;
+
+pub fn router(state: ApiState) -> Router {
+    let max_body = state.gw.config.api.max_body_bytes;
+    let v1 = Router::new()
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route(
+            "/contacts/{uuid}",
+            get(contacts::get_one)
+                .patch(contacts::update)
+                .delete(contacts::delete),
+        )
+        .route("/contacts/import", post(contacts::import))
+        .route("/fields", get(contacts::list_fields).post(contacts::create_field))
+        .route("/groups", get(groups::list).post(groups::create))
+        .route(
+            "/groups/{group}",
+            get(groups::get_one).patch(groups::update).delete(groups::delete),
+        )
+        .route("/groups/{group}/members", post(groups::add_members))
+        .route("/groups/{group}/members/remove", post(groups::remove_members))
+        .route("/messages", get(messages::list).post(messages::send))
+        .route("/messages/{uuid}", get(messages::get_one))
+        .route("/broadcasts", get(broadcasts::list).post(broadcasts::create))
+        .route("/broadcasts/{uuid}", get(broadcasts::get_one))
+        .route("/broadcasts/{uuid}/cancel", post(broadcasts::cancel))
+        .route("/triggers", get(triggers::list).post(triggers::create))
+        .route("/triggers/import", post(triggers::import))
+        .route("/triggers/{uuid}", axum::routing::delete(triggers::delete))
+        .route("/links", get(links::list))
+        .route("/links/{name}", get(links::get_one).patch(links::update))
+        .route("/nodes", get(nodes))
+        .route("/simulator/inbound", post(simulator::inbound))
+        .route("/simulator/phones/{number}/received", get(simulator::received))
+        .route("/simulator/stats", get(simulator::stats))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_role,
+        ))
+        .route("/openapi.json", get(openapi::serve));
+    Router::new()
+        .nest("/api/v1", v1)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+async fn healthz(State(s): State<ApiState>) -> impl IntoResponse {
+    match s.gw.store.ping().await {
+        Ok(()) if !s.gw.is_stopping() => (
+            StatusCode::OK,
+            Json(serde_json::json!({"status": "ok", "node": s.gw.node})),
+        ),
+        Ok(()) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "stopping", "node": s.gw.node})),
+        ),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "database unavailable", "error": e.to_string()})),
+        ),
+    }
+}
+
+/// Prometheus text. Queue depths are read from the store at scrape time so
+/// they are exact for every node sharing it.
+async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
+    if let Ok(depths) = s.gw.store.queue_depths().await {
+        for h in s.gw.links.links() {
+            let depth: i64 = depths
+                .iter()
+                .filter(|(route, _)| {
+                    s.gw.links
+                        .active_link(route)
+                        .is_some_and(|l| l.name() == h.name())
+                })
+                .map(|(_, n)| n)
+                .sum();
+            metrics::gauge!("mhero_queue_depth", "link" => h.name().to_string()).set(depth as f64);
+            metrics::gauge!("mhero_link_rate", "link" => h.name().to_string()).set(h.rate());
+            metrics::gauge!("mhero_link_in_flight", "link" => h.name().to_string())
+                .set(h.in_flight.load(std::sync::atomic::Ordering::Relaxed) as f64);
+            metrics::gauge!("mhero_link_up", "link" => h.name().to_string()).set(if h.usable() {
+                1.0
+            } else {
+                0.0
+            });
+        }
+        let unrouted: i64 = depths
+            .iter()
+            .filter(|(route, _)| s.gw.links.active_link(route).is_none())
+            .map(|(_, n)| n)
+            .sum();
+        metrics::gauge!("mhero_queue_depth_unrouted").set(unrouted as f64);
+    }
+    let body = s.metrics.as_ref().map(|m| m.render()).unwrap_or_default();
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        body,
+    )
+}
+
+async fn nodes(State(s): State<ApiState>) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(
+        serde_json::json!({ "results": s.gw.store.list_nodes().await? }),
+    ))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no such endpoint (see /api/v1/openapi.json)",
+    )
+}
+
+/// `?after=N&limit=M` paging shared by list endpoints.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct Page {
+    #[serde(default)]
+    pub after: i64,
+    pub limit: Option<i64>,
+}
+
+impl Page {
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE)
+    }
+}

@@ -1,1 +1,12 @@
-//! Configuration: TOML + `MHERO_` environment overrides, parsed once into typed per-module structs.
+//! Configuration: a TOML file plus `MHERO_<SECTION>__<KEY>` environment
+//! overrides, parsed once into one typed struct per subsystem. Every problem
+//! (unknown key, wrong type, bad value) is collected with its path, so
+//! `mhero check-config` reports them all at once.
+
+mod load;
+mod secret;
+mod sections;
+
+pub use load::{load, load_str, ConfigErrors};
+pub use secret::Secret;
+pub use sections::*;

@@ -10,7 +10,7 @@ pub mod segments;
 pub mod time;
 pub mod urn;
 
-pub use contact::{ContactStatus, FieldType, FieldValue};
+pub use contact::{Contact, ContactStatus, FieldType, FieldValue};
 pub use link::{Link, LinkEvent, LinkKind, Reconciled, SendOutcome};
 pub use msg::{Direction, MsgStatus, OutMsg, Priority};
 pub use urn::Urn;

@@ -1,1 +1,252 @@
-//! Joins store, links and the flow engine: inbound, outbox dispatcher, broadcasts, scheduler.
+//! The only module that joins store and links (and, once it lands, the flow
+//! engine). It owns the running gateway's tasks:
+//!
+//! - one outbox worker per link (`outbox`), claiming due messages for the
+//!   routes the link serves, pacing them through the link's rate limit;
+//! - the recorder (`outbox`), writing send outcomes and receipts in batches;
+//! - the inbound loop (`inbound`): contact lookup, opt-out words, triggers;
+//! - the scheduler (`scheduler`): broadcasts due now, later, or recurring;
+//! - the heartbeat and reconciliation (`reconcile`): after a crash, every
+//!   message this node had handed to a link is settled against that link.
+
+mod inbound;
+mod outbox;
+mod reconcile;
+mod scheduler;
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, LinkKindName};
+use crate::core::time::{now_ms, Millis};
+use crate::core::{segments, Contact, ContactStatus, LinkEvent, Priority, Urn};
+use crate::links::simulator::SimulatorLink;
+use crate::links::{LinkHandle, LinkSet};
+use crate::store::{NewOutMsg, NewTrigger, Outcome, Store, StoreError};
+
+pub use inbound::{handle as handle_inbound, tokenize};
+
+/// Link events (inbound messages, receipts) waiting to be handled.
+const EVENT_QUEUE: usize = 10_000;
+/// Send outcomes waiting to be recorded.
+const OUTCOME_QUEUE: usize = 20_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("link {0:?}: {1}")]
+    Link(String, String),
+}
+
+/// The running gateway.
+pub struct Gateway {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub links: Arc<LinkSet>,
+    pub node: String,
+    pub started_on: Millis,
+    pub default_tz: Tz,
+    events: mpsc::Sender<LinkEvent>,
+    outcomes: mpsc::Sender<outbox::Record>,
+    cancel: CancellationToken,
+}
+
+/// Tasks to await at shutdown.
+pub struct Running {
+    pub gateway: Arc<Gateway>,
+    tasks: JoinSet<()>,
+    workers: JoinSet<()>,
+}
+
+impl Gateway {
+    /// Build the links, settle what a previous run left in flight, and start
+    /// every task.
+    pub async fn start(config: Config, store: Store) -> Result<Running, StartError> {
+        let config = Arc::new(config);
+        let node = node_id(&config);
+        let default_tz: Tz = config.contacts.default_timezone.parse().unwrap_or(chrono_tz::UTC);
+        let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+        let (out_tx, out_rx) = mpsc::channel(OUTCOME_QUEUE);
+
+        let saved_rates: std::collections::HashMap<String, f64> =
+            store.link_rates().await?.into_iter().collect();
+        let mut handles = Vec::new();
+        for lc in &config.links {
+            let link: Arc<dyn crate::core::Link> = match lc.kind {
+                LinkKindName::Simulator => SimulatorLink::start(
+                    &lc.name,
+                    &node,
+                    lc.simulator.clone(),
+                    store.clone(),
+                    events_tx.clone(),
+                ),
+                LinkKindName::Smpp => {
+                    return Err(StartError::Link(
+                        lc.name.clone(),
+                        "smpp links are not available in this build yet".into(),
+                    ))
+                }
+            };
+            let rate = saved_rates.get(&lc.name).copied().unwrap_or(lc.rate);
+            handles.push(Arc::new(LinkHandle::new(link, rate)));
+        }
+        let routes: Vec<(String, Vec<String>)> = config
+            .routes
+            .iter()
+            .map(|r| (r.prefix.clone(), r.links.clone()))
+            .collect();
+        let links = Arc::new(LinkSet::new(handles, &routes));
+
+        let triggers: Vec<NewTrigger> = config
+            .triggers
+            .iter()
+            .map(|t| NewTrigger {
+                keywords: t.keywords.clone(),
+                match_type: t.match_type,
+                reply: t.reply.clone(),
+                flow: t.flow.clone(),
+                groups: t.groups.clone(),
+                exclude_groups: t.exclude_groups.clone(),
+            })
+            .collect();
+        store.replace_config_triggers(&triggers).await?;
+
+        let gw = Arc::new(Gateway {
+            store,
+            config,
+            links,
+            node,
+            started_on: now_ms(),
+            default_tz,
+            events: events_tx,
+            outcomes: out_tx,
+            cancel: CancellationToken::new(),
+        });
+        gw.store.heartbeat(&gw.node, gw.started_on).await?;
+        let settled = reconcile::settle_own(&gw).await?;
+        if settled > 0 {
+            tracing::info!(node = %gw.node, messages = settled, "reconciled messages left in flight by the last run");
+        }
+
+        let mut tasks = JoinSet::new();
+        tasks.spawn(outbox::recorder(gw.clone(), out_rx));
+        tasks.spawn(inbound::run(gw.clone(), events_rx));
+        tasks.spawn(scheduler::run(gw.clone()));
+        tasks.spawn(reconcile::heartbeat(gw.clone()));
+        let mut workers = JoinSet::new();
+        for h in gw.links.links() {
+            workers.spawn(outbox::worker(gw.clone(), h.clone()));
+        }
+        Ok(Running {
+            gateway: gw,
+            tasks,
+            workers,
+        })
+    }
+
+    /// Where links and the API deliver inbound messages and receipts.
+    pub fn events(&self) -> mpsc::Sender<LinkEvent> {
+        self.events.clone()
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Tell idle dispatchers that work was queued.
+    pub fn wake(&self) {
+        self.links.wake_all();
+    }
+
+    /// Queue one message to a contact. Nothing is queued for a contact who is
+    /// not active unless `force` (opt-out confirmations). Returns the id.
+    pub async fn send_to_contact(
+        &self,
+        contact: &Contact,
+        urn: Option<&Urn>,
+        text: &str,
+        priority: Priority,
+        force: bool,
+    ) -> Result<Option<i64>, StoreError> {
+        if contact.status != ContactStatus::Active && !force {
+            return Ok(None);
+        }
+        let Some(urn) = urn.or_else(|| contact.urns.iter().find(|u| u.scheme() == "tel")) else {
+            return Ok(None);
+        };
+        let ids = self
+            .store
+            .queue_msgs(&[NewOutMsg {
+                contact_id: Some(contact.id),
+                urn: urn.to_string(),
+                text: text.to_string(),
+                priority,
+                segments: segments::count(text).1,
+                route: self.links.route_for(urn.path()),
+                next_attempt_on: now_ms(),
+                broadcast_id: None,
+            }])
+            .await?;
+        self.wake();
+        Ok(ids.first().copied())
+    }
+}
+
+impl Running {
+    /// Stop claiming, let sends in flight finish and their outcomes be
+    /// written, then stop everything else.
+    pub async fn shutdown(mut self) {
+        self.gateway.cancel.cancel();
+        self.gateway.wake();
+        while self.workers.join_next().await.is_some() {}
+        // Workers are done: the recorder drains what they sent, then stops
+        // when its channel closes with the last sender.
+        let _ = self.gateway.outcomes.send(outbox::Record::Flush).await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+fn node_id(config: &Config) -> String {
+    config.node.id.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "mhero".into())
+    })
+}
+
+/// How a send outcome is recorded, given the retry policy.
+fn outcome_for(config: &Config, attempts_before: u32, o: crate::core::SendOutcome) -> Outcome {
+    use crate::core::SendOutcome as S;
+    match o {
+        S::Sent { external_id } => Outcome::Sent { external_id },
+        S::Failed { reason } => Outcome::Failed { reason },
+        S::Retry { reason } => {
+            let attempt = attempts_before + 1;
+            if attempt >= config.outbox.max_attempts {
+                Outcome::Failed {
+                    reason: format!("gave up after {attempt} attempts: {reason}"),
+                }
+            } else {
+                let backoff = &config.outbox.retry_backoff_secs;
+                let secs = backoff
+                    .get(attempts_before as usize)
+                    .or(backoff.last())
+                    .copied()
+                    .unwrap_or(60);
+                Outcome::Retry {
+                    reason,
+                    next_attempt_on: now_ms() + (secs as i64) * 1000,
+                }
+            }
+        }
+    }
+}

@@ -1,1 +1,194 @@
-//! All SQL lives here (SQLite and PostgreSQL).
+//! All SQL lives here. One `Store` over SQLite (a file in WAL mode, the
+//! embedded default) or PostgreSQL (shared by several gateway nodes), through
+//! sqlx's `Any` driver so that each statement is written once. Where the two
+//! dialects differ (row locking) the code branches on [`Dialect`].
+//!
+//! Rules kept here: every multi-row change is one transaction; outbound
+//! messages are inserted before anything tries to send them; a claim marks a
+//! row with the claiming node so a restart can reconcile it.
+
+mod broadcasts;
+mod contacts;
+mod groups;
+mod import;
+mod msgs;
+mod nodes;
+mod sim;
+mod tokens;
+mod triggers;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
+
+pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast, Recipients};
+pub use contacts::{ContactFilter, ContactPatch, NewContact};
+pub use groups::Group;
+pub use import::MAX_IMPORT;
+pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewOutMsg, Outcome};
+pub use sim::SimReceived;
+pub use tokens::TokenRow;
+pub use triggers::{NewTrigger, TriggerRow};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> StoreError {
+        StoreError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's limits on
+/// bound parameters (32,766 and 65,535) at 14 columns.
+const INSERT_CHUNK: usize = 500;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connect without migrating.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        };
+        let pool = match dialect {
+            Dialect::Sqlite => {
+                // WAL lets readers go on while the dispatcher writes; NORMAL
+                // sync is durable across process crashes (our kill -9 case),
+                // and a busy timeout queues writers instead of failing them.
+                let mut url = url.to_string();
+                if !url.contains('?') {
+                    url.push_str("?mode=rwc");
+                }
+                let opts = AnyConnectOptions::from_str(&url)?;
+                AnyPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Executor;
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await?
+            }
+            Dialect::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await?
+            }
+        };
+        Ok(Store { pool, dialect })
+    }
+
+    /// Connect and bring the schema up to date.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store> {
+        let store = Store::connect(url, max_connections).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self.dialect {
+            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `$1, $2, ...` placeholders for one row of `cols` columns starting after
+/// `offset` parameters. Both SQLite and PostgreSQL accept `$N`.
+fn placeholders(offset: usize, cols: usize) -> String {
+    let mut s = String::from("(");
+    for c in 0..cols {
+        if c > 0 {
+            s.push_str(", ");
+        }
+        s.push('$');
+        s.push_str(&(offset + c + 1).to_string());
+    }
+    s.push(')');
+    s
+}
+
+fn in_list(offset: usize, n: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", offset + i + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_unique_violation() || d.message().contains("UNIQUE") || d.message().contains("duplicate key")
+        }
+        _ => false,
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn parse_enum<T: FromStr<Err = String>>(s: &str) -> Result<T> {
+    s.parse().map_err(StoreError::Corrupt)
+}

@@ -186,3 +186,40 @@ pub fn localize(tz: Tz, naive: NaiveDateTime) -> Option<DateTime<Tz>> {
             .earliest()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::expressions::layout::{format_parts, parse_layout};
+
+    #[test]
+    fn dates_written_in_the_environment_format_read_back() {
+        for format in [
+            DateFormat::DayMonthYear,
+            DateFormat::MonthDayYear,
+            DateFormat::YearMonthDay,
+        ] {
+            let env = Environment {
+                date_format: format,
+                ..Environment::default()
+            };
+            let parts = parse_layout(format.layout(), true, false).unwrap();
+            for (y, m, d) in [(2018, 12, 31), (1999, 1, 2), (2024, 2, 29)] {
+                let date = NaiveDate::from_ymd_opt(y, m, d);
+                let text = format!("it's {} ok", format_parts(&parts, date, None, None));
+                assert_eq!(date_from_string(&env, &text), date, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn iso_datetimes_keep_their_instant_and_offset() {
+        let env = Environment::default();
+        let dt = datetime_from_string(&env, "2017-06-10T17:34:00.250-06:00", false).unwrap();
+        assert_eq!(dt.to_rfc3339(), "2017-06-10T17:34:00.250-06:00");
+        assert_eq!(
+            dt.with_timezone(&chrono::Utc).to_rfc3339(),
+            "2017-06-10T23:34:00.250+00:00"
+        );
+    }
+}

@@ -151,6 +151,43 @@ fn resolve(name: &str, scope: &Scope<'_>) -> Option<Value> {
     scope.context.get(name).cloned()
 }
 
+/// Evaluates `@name.path` shorthand without parsing: the first name from the
+/// context, then a property per segment. `None` when the path needs the full
+/// parser (a segment starting with a digit, or a name that is a function).
+pub fn resolve_path(path: &str, context: &Object, env: &Environment) -> Option<Value> {
+    let mut segments = path.split('.');
+    let first = segments.next()?;
+    if path
+        .split('.')
+        .any(|s| s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()))
+        || functions::lookup(first).is_some()
+    {
+        return None;
+    }
+    let mut current = match context.get(first) {
+        Some(v) => v.clone(),
+        None => {
+            return Some(Value::error(format!(
+                "context has no property '{}'",
+                first.to_lowercase()
+            )))
+        }
+    };
+    for key in segments {
+        current = match &current {
+            Value::Object(o) => match o.get(key) {
+                Some(found) => found.clone(),
+                None => Value::error(format!("object has no property '{key}'")),
+            },
+            other => lookup_key(other, &Value::text(key), true, env),
+        };
+        if current.is_error() {
+            break;
+        }
+    }
+    Some(current)
+}
+
 /// `x.key` (dot) or `x[key]` (index) on arrays and objects.
 pub fn lookup_key(v: &Value, key: &Value, dot: bool, env: &Environment) -> Value {
     match v {

@@ -328,3 +328,34 @@ pub fn parse_by_layout(parts: &[LayoutPart], s: &str) -> Option<Parsed> {
         offset,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_then_parse_gives_back_the_datetime() {
+        let date = NaiveDate::from_ymd_opt(1977, 6, 23);
+        let time = NaiveTime::from_hms_micro_opt(15, 34, 7, 123_456);
+        for layout in [
+            "YYYY-MM-DDTtt:mm:ss.ffffffZZZ",
+            "DD/MM/YYYY hh:mm:ss.ffffff AA K",
+            "D MMMM YYYY h:m:s.ffffff aa Z",
+            "EEE, DD MMM YY tt:mm:ss.ffffff Z",
+        ] {
+            let parts = parse_layout(layout, true, true).unwrap();
+            let text = format_parts(&parts, date, time, Some(-7 * 3600));
+            let parsed = parse_by_layout(&parts, &text).unwrap_or_else(|| panic!("{layout}: {text}"));
+            assert_eq!((parsed.date, parsed.time), (date, time), "{layout}: {text}");
+            assert_eq!(parsed.offset, FixedOffset::west_opt(7 * 3600), "{layout}: {text}");
+        }
+    }
+
+    #[test]
+    fn unknown_or_misplaced_parts_are_refused() {
+        assert!(parse_layout("YYYYYYY", true, true).is_err());
+        assert!(parse_layout("tt:mm", true, false).is_err());
+        assert!(parse_layout("YY", false, true).is_err());
+        assert!(parse_layout("YYYY-MM-DDTtt", true, true).is_ok());
+    }
+}

@@ -3,6 +3,7 @@
 //! Pure: knows nothing of flows, sessions, storage or I/O. The flow engine
 //! builds the context object and calls [`evaluate_template`].
 
+mod cache;
 pub mod convert;
 pub mod dates;
 pub mod env;
@@ -88,7 +89,7 @@ pub fn evaluate_template_value(template: &str, context: &Object, env: &Environme
 
 /// Evaluates a bare expression (no `@`); syntax errors become error values.
 pub fn evaluate_expression(expr: &str, context: &Object, env: &Environment) -> Value {
-    match parser::parse(expr) {
+    match cache::parsed(expr) {
         Ok(e) => {
             let scope = Scope { context, locals: &[] };
             eval(&e, &scope, &Ctx::new(env))
@@ -112,7 +113,11 @@ fn evaluate_piece(
     env: &Environment,
     errors: &mut Vec<String>,
 ) -> Value {
-    let value = evaluate_expression(expr, context, env);
+    let value = match token {
+        Token::Identifier(path) => evaluator::resolve_path(path, context, env)
+            .unwrap_or_else(|| evaluate_expression(expr, context, env)),
+        _ => evaluate_expression(expr, context, env),
+    };
     if let Value::Error(e) = &value {
         errors.push(format!("error evaluating {}: {e}", token_source(token)));
     }

@@ -5,6 +5,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::env::InputCollation;
@@ -78,20 +79,48 @@ pub fn snakify(text: &str) -> String {
     out
 }
 
-/// Folds text for comparison under the workspace's input collation.
+/// Folds text for comparison under the workspace's input collation:
+/// lower case; `confusables` also maps look-alike characters to one
+/// skeleton (UTS #39, so Cyrillic "а" matches Latin "a"); `arabic_variants`
+/// applies NFKC and folds the Arabic/Persian letter variants people type
+/// interchangeably (ي ى → ی, ك → ک).
 pub fn collate(text: &str, collation: InputCollation) -> String {
     let lower = text.to_lowercase();
     match collation {
-        InputCollation::Default | InputCollation::Confusables => lower,
+        InputCollation::Default => lower,
+        InputCollation::Confusables => unicode_security::skeleton(&lower).collect(),
         InputCollation::ArabicVariants => lower
-            .chars()
+            .nfkc()
             .map(|c| match c {
                 'ك' => 'ک',
                 'ي' | 'ى' => 'ی',
-                'ة' => 'ه',
-                'أ' | 'إ' | 'آ' => 'ا',
                 other => other,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collations_fold_what_they_promise() {
+        assert_eq!(collate("HeLLo", InputCollation::Default), "hello");
+        // Cyrillic а and е look like Latin a and e.
+        let cyrillic = collate("h\u{0435}llo", InputCollation::Confusables);
+        assert_eq!(cyrillic, collate("hello", InputCollation::Confusables));
+        assert_ne!(collate("h\u{0435}llo", InputCollation::Default), "hello");
+        assert_eq!(
+            collate("بلي", InputCollation::ArabicVariants),
+            collate("بلی", InputCollation::ArabicVariants)
+        );
+        assert_eq!(collate("بلى", InputCollation::ArabicVariants), "بلی");
+    }
+
+    #[test]
+    fn snakify_makes_result_keys() {
+        assert_eq!(snakify("  Hello World "), "hello_world");
+        assert_eq!(snakify("this@isn't@email"), "this_isn_t_email");
     }
 }

@@ -121,17 +121,22 @@ fn add(dt: DateTime<Tz>, n: i64, unit: &str) -> Result<DateTime<Tz>, Fail> {
         |naive: Option<chrono::NaiveDateTime>| naive.and_then(|n| localize(tz, n)).ok_or_else(overflow);
     match unit {
         "Y" | "M" => {
+            // Like Go's AddDate: the day is kept and overflow rolls into the
+            // next month (Jan 31 + 1 month = Mar 3), it is not clamped.
             let months = if unit == "Y" {
                 n.checked_mul(12).ok_or_else(overflow)?
             } else {
                 n
             };
+            let first = local.with_day(1).ok_or_else(overflow)?;
             let m = Months::new(u32::try_from(months.unsigned_abs()).map_err(|_| overflow())?);
-            calendar(if months >= 0 {
-                local.checked_add_months(m)
+            let moved = if months >= 0 {
+                first.checked_add_months(m)
             } else {
-                local.checked_sub_months(m)
-            })
+                first.checked_sub_months(m)
+            };
+            let days = Duration::try_days(i64::from(local.day()) - 1).ok_or_else(overflow)?;
+            calendar(moved.and_then(|d| d.checked_add_signed(days)))
         }
         "W" => calendar(local.checked_add_signed(
             Duration::try_days(n.checked_mul(7).ok_or_else(overflow)?).ok_or_else(overflow)?,
@@ -291,5 +296,29 @@ pub fn legacy_add(c: &Ctx<'_>, a: &[Value]) -> R {
             "D",
         )?)),
         (Err(e), Err(_)) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn month_arithmetic_rolls_over_like_go() {
+        let jan31 = Tz::UTC.with_ymd_and_hms(2019, 1, 31, 10, 0, 0).unwrap();
+        assert_eq!(
+            add(jan31, 1, "M").unwrap().date_naive(),
+            NaiveDate::from_ymd_opt(2019, 3, 3).unwrap()
+        );
+        assert_eq!(
+            add(jan31, -2, "M").unwrap().date_naive(),
+            NaiveDate::from_ymd_opt(2018, 12, 1).unwrap()
+        );
+        let leap = Tz::UTC.with_ymd_and_hms(2020, 2, 29, 0, 0, 0).unwrap();
+        assert_eq!(
+            add(leap, 1, "Y").unwrap().date_naive(),
+            NaiveDate::from_ymd_opt(2021, 3, 1).unwrap()
+        );
     }
 }

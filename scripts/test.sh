@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Everything the tests need, on a fresh Debian machine, then every test.
+# Installs Debian packages (PostgreSQL server for the store tests, Node.js
+# for the test peers) when missing, checks format and lints, runs the tests,
+# and builds the docs. The servers the tests start listen on 127.0.0.1 only
+# and are stopped by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+# Test peers written on npm packages (installed from their lock files).
+for peer in tests/peers/*/; do
+  if [ -f "$peer/package-lock.json" ]; then
+    (cd "$peer" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
+
+# The flow engine's conformance corpus sits beside the checkout.
+export MHERO_CONFORMANCE_DIR="${MHERO_CONFORMANCE_DIR:-$(cd .. && pwd)/shared/conformance}"
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked --no-fail-fast
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet

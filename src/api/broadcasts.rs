@@ -1,0 +1,95 @@
+//! Broadcasts: accept, schedule, follow progress, cancel.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query as Q, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::body::Body;
+use super::{ApiError, ApiState, Page};
+use crate::core::time::Schedule;
+use crate::store::{NewBroadcast, Recipients};
+
+/// A text, or texts per language code.
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Text {
+    One(String),
+    Translated(BTreeMap<String, String>),
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewBroadcastBody {
+    text: Text,
+    base_language: Option<String>,
+    #[serde(default)]
+    contacts: Vec<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+    query: Option<String>,
+    #[serde(default)]
+    urns: Vec<String>,
+    schedule: Option<Schedule>,
+    #[serde(default = "yes")]
+    respect_hours: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub async fn create(
+    State(s): State<ApiState>,
+    Body(b): Body<NewBroadcastBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let default_lang = s.gw.config.contacts.default_language.clone();
+    let (translations, base) = match b.text {
+        Text::One(t) => {
+            let base = b.base_language.unwrap_or(default_lang);
+            (BTreeMap::from([(base.clone(), t)]), base)
+        }
+        Text::Translated(map) => {
+            let base = b
+                .base_language
+                .or_else(|| map.contains_key(&default_lang).then_some(default_lang))
+                .or_else(|| map.keys().next().cloned())
+                .unwrap_or_default();
+            (map, base)
+        }
+    };
+    let created =
+        s.gw.store
+            .create_broadcast(
+                NewBroadcast {
+                    translations,
+                    base_language: base,
+                    recipients: Recipients {
+                        contacts: b.contacts,
+                        groups: b.groups,
+                        query: b.query,
+                        urns: b.urns,
+                    },
+                    schedule: b.schedule,
+                    respect_hours: b.respect_hours,
+                },
+                s.gw.config.contacts.default_country.as_deref(),
+            )
+            .await?;
+    Ok((StatusCode::CREATED, Json(json!(created))))
+}
+
+pub async fn list(State(s): State<ApiState>, Q(p): Q<Page>) -> Result<Json<Value>, ApiError> {
+    let results = s.gw.store.list_broadcasts(p.after, p.limit()).await?;
+    Ok(Json(json!({ "results": results })))
+}
+
+pub async fn get_one(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.get_broadcast(&uuid).await?)))
+}
+
+pub async fn cancel(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.cancel_broadcast(&uuid).await?)))
+}

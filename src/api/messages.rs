@@ -1,0 +1,117 @@
+//! Messages in and out, and single sends.
+
+use axum::extract::{Path, Query as Q, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::body::Body;
+use super::{ApiError, ApiState, Page};
+use crate::core::{Priority, Urn};
+use crate::store::MsgFilter;
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ListParams {
+    direction: Option<String>,
+    status: Option<String>,
+    contact: Option<String>,
+    broadcast: Option<String>,
+    urn: Option<String>,
+    #[serde(default)]
+    after: i64,
+    limit: Option<i64>,
+}
+
+pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json<Value>, ApiError> {
+    let contact_id = match &p.contact {
+        Some(c) => Some(s.gw.store.contact_id(c).await?),
+        None => None,
+    };
+    let broadcast_id = match &p.broadcast {
+        Some(b) => Some(s.gw.store.get_broadcast(b).await?.id),
+        None => None,
+    };
+    if let Some(st) = &p.status {
+        st.parse::<crate::core::MsgStatus>()
+            .map_err(|e| ApiError::field(StatusCode::BAD_REQUEST, "status", e))?;
+    }
+    let limit = Page {
+        after: p.after,
+        limit: p.limit,
+    }
+    .limit();
+    let results =
+        s.gw.store
+            .list_msgs(&MsgFilter {
+                direction: p.direction,
+                status: p.status,
+                contact_id,
+                broadcast_id,
+                urn: p.urn,
+                after_id: p.after,
+                limit,
+            })
+            .await?;
+    let next = (results.len() as i64 == limit)
+        .then(|| results.last().map(|m| m.id))
+        .flatten();
+    Ok(Json(json!({ "results": results, "next": next })))
+}
+
+pub async fn get_one(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.get_msg(&uuid).await?)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Send {
+    contact: Option<String>,
+    urn: Option<String>,
+    text: String,
+}
+
+/// Send one message now, ahead of bulk traffic.
+pub async fn send(
+    State(s): State<ApiState>,
+    Body(m): Body<Send>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if m.text.trim().is_empty() {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text",
+            "must not be empty",
+        ));
+    }
+    let country = s.gw.config.contacts.default_country.as_deref();
+    let urn = m
+        .urn
+        .as_deref()
+        .map(|u| Urn::parse(u, country))
+        .transpose()
+        .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "urn", e.to_string()))?;
+    let contact = match (&m.contact, &urn) {
+        (Some(c), _) => s.gw.store.get_contact(c).await?,
+        (None, Some(u)) => s.gw.store.find_or_create_by_urn(u, None).await?.0,
+        (None, None) => {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "contact",
+                "give a contact or a urn",
+            ))
+        }
+    };
+    let id =
+        s.gw.send_to_contact(&contact, urn.as_ref(), &m.text, Priority::Reply, false)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!(
+                        "contact is {} or has no phone number: nothing was sent",
+                        contact.status
+                    ),
+                )
+            })?;
+    let row = s.gw.store.get_msgs_by_ids(&[id]).await?;
+    Ok((StatusCode::CREATED, Json(json!(row.first()))))
+}

@@ -1,0 +1,111 @@
+//! Keyword triggers, including import from a RapidPro export.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::body::Body;
+use super::{ApiError, ApiState};
+use crate::config::MatchType;
+use crate::store::NewTrigger;
+
+pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "results": s.gw.store.list_triggers().await? })))
+}
+
+pub async fn create(
+    State(s): State<ApiState>,
+    Body(t): Body<NewTrigger>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(json!(s.gw.store.create_trigger(&t, "api").await?)),
+    ))
+}
+
+pub async fn delete(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<StatusCode, ApiError> {
+    s.gw.store.delete_trigger(&uuid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Named {
+    uuid: Option<String>,
+    name: Option<String>,
+}
+
+/// A trigger as RapidPro exports it (`trigger_type` K = keyword, C = catch-all).
+#[derive(Debug, serde::Deserialize)]
+struct ExportTrigger {
+    trigger_type: String,
+    #[serde(default)]
+    keywords: Vec<String>,
+    keyword: Option<String>,
+    match_type: Option<String>,
+    flow: Option<Named>,
+    #[serde(default)]
+    groups: Vec<Named>,
+    #[serde(default)]
+    exclude_groups: Vec<Named>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Export {
+    #[serde(default)]
+    triggers: Vec<serde_json::Value>,
+}
+
+/// Import the keyword and catch-all triggers of a RapidPro export. Other
+/// trigger types are listed as skipped, with the reason.
+pub async fn import(State(s): State<ApiState>, Body(export): Body<Export>) -> Result<Json<Value>, ApiError> {
+    let mut to_create = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, raw) in export.triggers.into_iter().enumerate() {
+        let t: ExportTrigger = serde_json::from_value(raw)
+            .map_err(|e| ApiError::field(StatusCode::BAD_REQUEST, format!("triggers[{i}]"), e.to_string()))?;
+        let keywords: Vec<String> = t.keywords.iter().cloned().chain(t.keyword.clone()).collect();
+        let kind = t.trigger_type.as_str();
+        if kind != "K" && kind != "C" {
+            skipped.push(json!({"index": i, "reason": format!("trigger type {kind:?} is not supported")}));
+            continue;
+        }
+        let names = |v: &[Named]| {
+            v.iter()
+                .filter_map(|g| g.name.clone().or_else(|| g.uuid.clone()))
+                .collect::<Vec<_>>()
+        };
+        let flow = t.flow.as_ref().and_then(|f| f.uuid.clone());
+        if flow.is_none() {
+            skipped.push(json!({"index": i, "reason": "no flow"}));
+            continue;
+        }
+        to_create.push(NewTrigger {
+            keywords: if kind == "C" { vec![] } else { keywords },
+            match_type: if t.match_type.as_deref() == Some("O") {
+                MatchType::Only
+            } else {
+                MatchType::First
+            },
+            reply: None,
+            flow,
+            groups: names(&t.groups),
+            exclude_groups: names(&t.exclude_groups),
+        });
+    }
+    // Validate everything before writing anything.
+    for (i, t) in to_create.iter().enumerate() {
+        t.validate().map_err(|e| {
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("triggers[{i}]"),
+                e.to_string(),
+            )
+        })?;
+    }
+    let mut created = Vec::new();
+    for t in &to_create {
+        created.push(s.gw.store.create_trigger(t, "import").await?);
+    }
+    Ok(Json(json!({ "imported": created, "skipped": skipped })))
+}

@@ -1,0 +1,274 @@
+//! One struct per subsystem. Defaults are what a single-district deployment
+//! needs; `deploy/mhero.example.toml` documents every key.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+use super::Secret;
+use crate::core::time::SendingHours;
+
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub node: NodeConfig,
+    pub database: DatabaseConfig,
+    pub api: ApiConfig,
+    pub contacts: ContactsConfig,
+    pub outbox: OutboxConfig,
+    pub sending: SendingConfig,
+    pub optout: OptoutConfig,
+    pub links: Vec<LinkConfig>,
+    pub routes: Vec<RouteConfig>,
+    pub triggers: Vec<TriggerConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct NodeConfig {
+    /// Stable name of this gateway process; rows it claims carry it so a
+    /// restart can reconcile them. Defaults to the host name.
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// `sqlite://FILE` (WAL mode) or `postgres://...`.
+    pub url: Secret,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: Secret::new("sqlite://mhero.db"),
+            max_connections: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub name: String,
+    pub token: Secret,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    /// Tokens accepted besides those created through the API. With none
+    /// anywhere, the first start creates an admin token and prints it.
+    pub tokens: Vec<TokenConfig>,
+    /// Largest request body accepted; a broadcast to 100k listed contacts
+    /// is about 4 MB of UUIDs.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tokens: vec![],
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ContactsConfig {
+    /// ISO 3166 country for numbers written without `+` (e.g. `TZ`).
+    pub default_country: Option<String>,
+    pub default_timezone: String,
+    pub default_language: String,
+}
+
+impl Default for ContactsConfig {
+    fn default() -> Self {
+        ContactsConfig {
+            default_country: None,
+            default_timezone: "UTC".into(),
+            default_language: "eng".into(),
+        }
+    }
+}
+
+/// What to do with a message that was handed to a link that cannot say
+/// whether it went out before a crash (SMPP with no response seen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownAfterCrash {
+    /// Send again, recording that it may be a duplicate.
+    Resend,
+    /// Mark failed with a reason, for an operator to decide.
+    Fail,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OutboxConfig {
+    /// Messages claimed per query. Small enough that a reply queued behind a
+    /// claimed bulk batch waits at most a fraction of a second.
+    pub claim_batch: u32,
+    /// How often an idle link looks for new work (new local work wakes it).
+    pub poll_interval_ms: u64,
+    /// Delay before each retry of a temporary failure.
+    pub retry_backoff_secs: Vec<u64>,
+    /// Attempts before a temporarily failing message is failed for good.
+    pub max_attempts: u32,
+    pub unknown_after_crash: UnknownAfterCrash,
+    /// How often this node says it is alive.
+    pub heartbeat_secs: u64,
+    /// After this long without a heartbeat another node reconciles a node's
+    /// in-flight messages.
+    pub node_dead_after_secs: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            claim_batch: 200,
+            poll_interval_ms: 200,
+            retry_backoff_secs: vec![30, 300, 1800],
+            max_attempts: 4,
+            unknown_after_crash: UnknownAfterCrash::Resend,
+            heartbeat_secs: 5,
+            node_dead_after_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SendingConfig {
+    /// Local hours bulk sends may reach a handset, `HH:MM-HH:MM` in the
+    /// recipient's time zone; empty for any time.
+    pub hours: String,
+    #[serde(skip)]
+    pub parsed_hours: Option<SendingHours>,
+}
+
+impl SendingConfig {
+    pub fn window(&self) -> SendingHours {
+        self.parsed_hours.unwrap_or(SendingHours::ALWAYS)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OptoutConfig {
+    /// Words (alone in a message) that opt a contact out, per language code;
+    /// `default` applies to every language.
+    pub stop_words: BTreeMap<String, Vec<String>>,
+    pub start_words: BTreeMap<String, Vec<String>>,
+    /// Confirmation sent once, per language (`default` as fallback).
+    pub stop_reply: BTreeMap<String, String>,
+    pub start_reply: BTreeMap<String, String>,
+}
+
+impl Default for OptoutConfig {
+    fn default() -> Self {
+        let one = |k: &str, v: &[&str]| {
+            BTreeMap::from([(k.to_string(), v.iter().map(|s| s.to_string()).collect())])
+        };
+        OptoutConfig {
+            stop_words: one("default", &["STOP", "UNSUBSCRIBE", "STOPALL", "QUIT"]),
+            start_words: one("default", &["START", "UNSTOP"]),
+            stop_reply: BTreeMap::from([(
+                "default".into(),
+                "You will receive no more messages. Reply START to subscribe again.".into(),
+            )]),
+            start_reply: BTreeMap::from([(
+                "default".into(),
+                "You are subscribed again. Reply STOP to opt out.".into(),
+            )]),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkKindName {
+    Simulator,
+    Smpp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkConfig {
+    pub name: String,
+    pub kind: LinkKindName,
+    /// Messages (segments) per second; 0 means no limit.
+    #[serde(default)]
+    pub rate: f64,
+    #[serde(default)]
+    pub simulator: SimulatorConfig,
+    /// Kind-specific settings for SMPP links, read by the SMPP module.
+    #[serde(default)]
+    pub smpp: Option<toml::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimulatorConfig {
+    /// Delay per send, to mimic a carrier's round trip.
+    pub latency_ms: u64,
+    /// Numbers starting with this prefix fail permanently (for failure paths).
+    pub fail_prefix: Option<String>,
+    /// Numbers starting with this prefix fail temporarily.
+    pub retry_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// E.164 prefix such as `+25568`; empty for the default route.
+    #[serde(default)]
+    pub prefix: String,
+    /// Links in order of preference; later ones take over when earlier
+    /// ones are unhealthy.
+    pub links: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchType {
+    /// The keyword is the first word of the message.
+    First,
+    /// The keyword is the whole message.
+    Only,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerConfig {
+    /// Empty for a catch-all trigger.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default = "default_match", rename = "match")]
+    pub match_type: MatchType,
+    /// A fixed reply.
+    pub reply: Option<String>,
+    /// Flow UUID to start.
+    pub flow: Option<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub exclude_groups: Vec<String>,
+}
+
+fn default_match() -> MatchType {
+    MatchType::First
+}

@@ -1,0 +1,256 @@
+//! Inbound messages: persist first (then the link may acknowledge the
+//! carrier), then opt-out words, then keyword triggers with RapidPro's
+//! matching rules (first word or only word, case and punctuation ignored,
+//! group filters scored, catch-all last).
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::outbox::Record;
+use super::Gateway;
+use crate::config::MatchType;
+use crate::core::time::Millis;
+use crate::core::{Contact, ContactStatus, LinkEvent, Priority, Urn};
+use crate::store::{StoreError, TriggerRow};
+
+pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            LinkEvent::Inbound {
+                link,
+                from,
+                text,
+                external_id,
+                received_on,
+                ack,
+            } => {
+                let res = handle(&gw, &link, &from, &text, external_id.as_deref(), received_on).await;
+                if let Err(e) = &res {
+                    tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
+                }
+                if let Some(ack) = ack {
+                    let _ = ack.send(res.map(|_| ()).map_err(|e| e.to_string()));
+                }
+            }
+            LinkEvent::Report {
+                link,
+                external_id,
+                report,
+            } => {
+                let _ = gw
+                    .outcomes
+                    .send(Record::Report {
+                        link,
+                        external_id,
+                        report,
+                    })
+                    .await;
+            }
+        }
+    }
+}
+
+/// Persist one inbound message and act on it. An error means it was not
+/// persisted; failures after that are logged, since the message is safe.
+pub async fn handle(
+    gw: &Gateway,
+    link: &str,
+    from: &Urn,
+    text: &str,
+    external_id: Option<&str>,
+    received_on: Millis,
+) -> Result<i64, StoreError> {
+    let (contact, created) = gw.store.find_or_create_by_urn(from, None).await?;
+    let id = gw
+        .store
+        .insert_inbound(contact.id, from, text, link, external_id, received_on)
+        .await?;
+    metrics::counter!("mhero_inbound_total", "link" => link.to_string()).increment(1);
+    if created {
+        tracing::info!(contact = %contact.uuid, "new contact from an inbound message");
+    }
+    if let Err(e) = act(gw, &contact, from, text).await {
+        tracing::warn!(contact = %contact.uuid, error = %e, "inbound message stored but not acted on");
+    }
+    Ok(id)
+}
+
+async fn act(gw: &Gateway, contact: &Contact, from: &Urn, text: &str) -> Result<(), StoreError> {
+    if contact.status == ContactStatus::Blocked {
+        return Ok(());
+    }
+    let words = tokenize(text);
+    let optout = &gw.config.optout;
+    let lang = contact
+        .language
+        .as_deref()
+        .unwrap_or(&gw.config.contacts.default_language);
+    if words.len() == 1 {
+        let w = &words[0];
+        if is_word_in(&optout.stop_words, lang, w) {
+            if contact.status != ContactStatus::Stopped {
+                gw.store
+                    .set_contact_status(contact.id, ContactStatus::Stopped)
+                    .await?;
+                if let Some(reply) = pick(&optout.stop_reply, lang) {
+                    gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true)
+                        .await?;
+                }
+                tracing::info!(contact = %contact.uuid, "contact opted out");
+            }
+            return Ok(());
+        }
+        if is_word_in(&optout.start_words, lang, w) && contact.status == ContactStatus::Stopped {
+            gw.store
+                .set_contact_status(contact.id, ContactStatus::Active)
+                .await?;
+            if let Some(reply) = pick(&optout.start_reply, lang) {
+                gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true)
+                    .await?;
+            }
+            tracing::info!(contact = %contact.uuid, "contact opted back in");
+            return Ok(());
+        }
+    }
+    if contact.status == ContactStatus::Stopped {
+        // Kept in the inbox; a stopped contact gets nothing until START.
+        return Ok(());
+    }
+    let triggers = gw.store.list_triggers().await?;
+    let Some(t) = best_trigger(&triggers, &words, &contact.groups) else {
+        return Ok(());
+    };
+    if let Some(reply) = &t.reply {
+        gw.send_to_contact(contact, Some(from), reply, Priority::Reply, false)
+            .await?;
+    } else if let Some(flow) = &t.flow {
+        tracing::warn!(flow = %flow, "trigger names a flow, but flows are not run by this build yet");
+    }
+    Ok(())
+}
+
+/// Split into lower-case words; punctuation and spaces separate words and
+/// are dropped, so "Report!", " report " and "¡report" all give "report".
+pub fn tokenize(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+fn is_word_in(lists: &std::collections::BTreeMap<String, Vec<String>>, lang: &str, word: &str) -> bool {
+    [lists.get("default"), lists.get(lang)]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|w| w.to_lowercase() == word)
+}
+
+fn pick<'a>(texts: &'a std::collections::BTreeMap<String, String>, lang: &str) -> Option<&'a str> {
+    texts
+        .get(lang)
+        .or_else(|| texts.get("default"))
+        .map(String::as_str)
+}
+
+/// RapidPro's choice: keyword triggers that match (first word, or only word
+/// for `only`), then catch-alls; among candidates the best group score wins
+/// (+2 for matching include groups, +1 for having exclude groups that do not
+/// apply); ties go to the oldest.
+fn best_trigger<'a>(
+    triggers: &'a [TriggerRow],
+    words: &[String],
+    groups: &[String],
+) -> Option<&'a TriggerRow> {
+    let in_group = |g: &String| groups.iter().any(|cg| cg.eq_ignore_ascii_case(g));
+    let score = |t: &TriggerRow| -> Option<u32> {
+        if !t.groups.is_empty() && !t.groups.iter().any(in_group) {
+            return None;
+        }
+        if t.exclude_groups.iter().any(in_group) {
+            return None;
+        }
+        Some(if t.groups.is_empty() { 0 } else { 2 } + if t.exclude_groups.is_empty() { 0 } else { 1 })
+    };
+    let keyword_match = |t: &TriggerRow| match words.first() {
+        Some(first) if t.keywords.iter().any(|k| k == first) => {
+            t.match_type == MatchType::First || words.len() == 1
+        }
+        _ => false,
+    };
+    let best = |pred: &dyn Fn(&TriggerRow) -> bool| {
+        let mut best: Option<(&TriggerRow, u32)> = None;
+        for t in triggers.iter().filter(|t| pred(t)) {
+            if let Some(s) = score(t) {
+                if best.is_none_or(|(_, b)| s > b) {
+                    best = Some((t, s));
+                }
+            }
+        }
+        best.map(|(t, _)| t)
+    };
+    best(&|t| !t.keywords.is_empty() && keyword_match(t)).or_else(|| best(&|t| t.keywords.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trig(keywords: &[&str], m: MatchType, groups: &[&str], exclude: &[&str], reply: &str) -> TriggerRow {
+        TriggerRow {
+            uuid: reply.into(),
+            keywords: keywords.iter().map(|s| s.to_string()).collect(),
+            match_type: m,
+            reply: Some(reply.into()),
+            flow: None,
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+            exclude_groups: exclude.iter().map(|s| s.to_string()).collect(),
+            source: "test".into(),
+            created_on: String::new(),
+        }
+    }
+
+    #[test]
+    fn tokenizing_ignores_case_and_punctuation() {
+        assert_eq!(tokenize("  Report!  5 cases"), vec!["report", "5", "cases"]);
+        assert_eq!(tokenize("¡QUIZ?"), vec!["quiz"]);
+        assert!(tokenize("...").is_empty());
+    }
+
+    #[test]
+    fn first_word_only_word_and_catch_all() {
+        let ts = vec![
+            trig(&["report"], MatchType::First, &[], &[], "r"),
+            trig(&["quiz"], MatchType::Only, &[], &[], "q"),
+            trig(&[], MatchType::First, &[], &[], "catch"),
+        ];
+        let pick = |t: &str| best_trigger(&ts, &tokenize(t), &[]).map(|t| t.uuid.clone());
+        assert_eq!(pick("REPORT 3 malaria").as_deref(), Some("r"));
+        assert_eq!(pick("quiz.").as_deref(), Some("q"));
+        assert_eq!(pick("quiz please").as_deref(), Some("catch"));
+        assert_eq!(pick("hello").as_deref(), Some("catch"));
+    }
+
+    #[test]
+    fn groups_score_and_exclude() {
+        let ts = vec![
+            trig(&["learn"], MatchType::First, &[], &[], "all"),
+            trig(&["learn"], MatchType::First, &["Midwives"], &[], "midwives"),
+            trig(
+                &["learn"],
+                MatchType::First,
+                &[],
+                &["Stopped Training"],
+                "not-excluded",
+            ),
+        ];
+        let pick = |g: &[&str]| {
+            let g: Vec<String> = g.iter().map(|s| s.to_string()).collect();
+            best_trigger(&ts, &tokenize("learn"), &g).map(|t| t.uuid.clone())
+        };
+        assert_eq!(pick(&["midwives"]).as_deref(), Some("midwives"));
+        assert_eq!(pick(&[]).as_deref(), Some("not-excluded"));
+        assert_eq!(pick(&["Stopped Training"]).as_deref(), Some("all"));
+    }
+}

@@ -1,0 +1,401 @@
+//! `SmppLink`: one carrier account as a `core::Link`. It owns N bind tasks,
+//! sends each message's segments through one bound, healthy bind (round
+//! robin), charges the per-account token bucket per segment, rolls segment
+//! receipts up into one report per message and turns MO traffic (after
+//! reassembly) into `LinkEvent::Inbound`. Knows `core` and the SMPP
+//! modules; never the store, routing or flows.
+
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use governor::DefaultDirectRateLimiter;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::core::link::{Link, LinkEvent, LinkKind, Reconciled, SendOutcome};
+use crate::core::time::now_ms;
+use crate::core::{OutMsg, Urn};
+
+use super::bind::{self, BindHandle, InboundPdu, SubmitResult};
+use super::codec::{Address, Sm};
+use super::command_status as cs;
+use super::config::SmppConfig;
+use super::encoding::{self, reassembly::Reassembler, ESM_UDHI};
+use super::receipt;
+use super::tracker::{Report, Tracker};
+
+/// Inbound PDUs queued between the binds and the link's inbound task.
+const INBOUND_QUEUE: usize = 256;
+/// How often partial MO and held receipts are checked for expiry.
+const HOUSEKEEPING: Duration = Duration::from_secs(1);
+/// `registered_delivery`: receipt on final outcome, success or failure.
+const RECEIPT_ON_FINAL: u8 = 0x01;
+
+pub struct SmppLink {
+    name: String,
+    cfg: Arc<SmppConfig>,
+    binds: Vec<BindHandle>,
+    account: RwLock<Option<(u32, Arc<DefaultDirectRateLimiter>)>>,
+    next_bind: AtomicUsize,
+    reference: AtomicU16,
+    tracker: Arc<Mutex<Tracker>>,
+    events: mpsc::Sender<LinkEvent>,
+}
+
+fn account_limiter(rate: Option<u32>) -> Option<(u32, Arc<DefaultDirectRateLimiter>)> {
+    rate.map(|r| (r, bind::limiter(r)))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SmppLink {
+    /// Starts the binds and the inbound task; everything stops (binds
+    /// unbinding first) when `shutdown` is cancelled.
+    pub fn start(
+        name: impl Into<String>,
+        cfg: SmppConfig,
+        events: mpsc::Sender<LinkEvent>,
+        shutdown: CancellationToken,
+    ) -> Arc<SmppLink> {
+        let cfg = Arc::new(cfg);
+        let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
+        let mut binds = Vec::new();
+        for group in &cfg.binds {
+            for _ in 0..group.count {
+                binds.push(bind::spawn(
+                    cfg.clone(),
+                    binds.len(),
+                    group.kind,
+                    in_tx.clone(),
+                    shutdown.clone(),
+                ));
+            }
+        }
+        let link = Arc::new(SmppLink {
+            name: name.into(),
+            account: RwLock::new(account_limiter(cfg.rate_per_account)),
+            cfg: cfg.clone(),
+            binds,
+            next_bind: AtomicUsize::new(0),
+            reference: AtomicU16::new(rand::random()),
+            tracker: Arc::new(Mutex::new(Tracker::new(cfg.timeouts.receipt_hold_ms as i64))),
+            events: events.clone(),
+        });
+        let inbound = InboundTask {
+            link: link.name.clone(),
+            cfg,
+            tracker: link.tracker.clone(),
+            events,
+            reassembler: Reassembler::new(link.cfg.timeouts.mo_reassembly_ms as i64),
+        };
+        tokio::spawn(inbound.run(in_rx, shutdown));
+        link
+    }
+
+    /// Changes the per-bind and per-account rates (segments per second) at
+    /// run time; `None` means unlimited.
+    pub fn set_rates(&self, per_bind: Option<u32>, per_account: Option<u32>) {
+        for b in &self.binds {
+            b.shared.set_rate(per_bind);
+        }
+        *self.account.write().unwrap_or_else(|p| p.into_inner()) = account_limiter(per_account);
+    }
+
+    /// The binds, for tests and the API.
+    pub fn binds(&self) -> &[BindHandle] {
+        &self.binds
+    }
+
+    fn pick_bind(&self) -> Option<&BindHandle> {
+        let senders: Vec<&BindHandle> = self
+            .binds
+            .iter()
+            .filter(|b| b.shared.kind.can_send() && b.shared.is_bound())
+            .collect();
+        if senders.is_empty() {
+            return None;
+        }
+        let i = self.next_bind.fetch_add(1, Ordering::Relaxed) % senders.len();
+        Some(senders[i])
+    }
+
+    async fn charge_account(&self, segments: usize) {
+        let limiter = self
+            .account
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(_, l)| l.clone());
+        if let Some(l) = limiter {
+            for _ in 0..segments {
+                l.until_ready().await;
+            }
+        }
+    }
+
+    fn segment_sms(&self, msg: &OutMsg) -> Result<Vec<Sm>, String> {
+        let dest = msg.urn.path().trim_start_matches('+').to_string();
+        let reference = self.reference.fetch_add(1, Ordering::Relaxed);
+        let segments = encoding::split(&msg.text, self.cfg.encoding, reference).map_err(|e| e.to_string())?;
+        Ok(segments
+            .into_iter()
+            .map(|s| Sm {
+                source: Address {
+                    ton: self.cfg.source_ton,
+                    npi: self.cfg.source_npi,
+                    addr: self.cfg.source_addr.clone(),
+                },
+                dest: Address {
+                    ton: self.cfg.dest_ton,
+                    npi: self.cfg.dest_npi,
+                    addr: dest.clone(),
+                },
+                esm_class: if s.udhi { ESM_UDHI } else { 0 },
+                registered_delivery: if self.cfg.registered_delivery {
+                    RECEIPT_ON_FINAL
+                } else {
+                    0
+                },
+                data_coding: s.data_coding,
+                short_message: s.short_message,
+                sar: s.sar,
+                ..Sm::default()
+            })
+            .collect())
+    }
+
+    async fn emit_reports(&self, reports: Vec<Report>) {
+        emit_reports(&self.events, &self.name, reports).await;
+    }
+}
+
+async fn emit_reports(events: &mpsc::Sender<LinkEvent>, link: &str, reports: Vec<Report>) -> bool {
+    for r in reports {
+        let ev = LinkEvent::Report {
+            link: link.to_string(),
+            external_id: r.external_id,
+            report: r.report,
+        };
+        if events.send(ev).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+#[async_trait]
+impl Link for SmppLink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> LinkKind {
+        LinkKind::Smpp
+    }
+
+    fn healthy(&self) -> bool {
+        self.binds
+            .iter()
+            .any(|b| b.shared.kind.can_send() && b.shared.is_bound())
+    }
+
+    fn max_in_flight(&self) -> usize {
+        let senders = self.binds.iter().filter(|b| b.shared.kind.can_send()).count();
+        (senders * self.cfg.window).max(1)
+    }
+
+    async fn send(&self, msg: &OutMsg) -> SendOutcome {
+        if msg.urn.scheme() != "tel" {
+            return SendOutcome::Failed {
+                reason: format!("SMPP cannot reach {} URNs", msg.urn.scheme()),
+            };
+        }
+        let sms = match self.segment_sms(msg) {
+            Ok(s) => s,
+            Err(reason) => return SendOutcome::Failed { reason },
+        };
+        self.charge_account(sms.len()).await;
+        let Some(bind) = self.pick_bind() else {
+            return SendOutcome::Retry {
+                reason: "no bound transmitter or transceiver".into(),
+            };
+        };
+        let results = futures::future::join_all(sms.into_iter().map(|sm| bind.submit(sm))).await;
+        let mut ids = Vec::with_capacity(results.len());
+        let mut retry = None;
+        for r in results {
+            match r {
+                SubmitResult::Accepted { message_id } => ids.push(self.cfg.dlr_ids.submit(&message_id)),
+                SubmitResult::Failed { reason } => return SendOutcome::Failed { reason },
+                SubmitResult::Retry { reason } => retry = Some(reason),
+            }
+        }
+        if let Some(reason) = retry {
+            return SendOutcome::Retry { reason };
+        }
+        let (external_id, reports) = lock(&self.tracker).record(ids, now_ms());
+        self.emit_reports(reports).await;
+        SendOutcome::Sent {
+            external_id: Some(external_id),
+        }
+    }
+
+    async fn reconcile(&self, _msg: &OutMsg) -> Reconciled {
+        // SMPP has no way to ask whether an unacknowledged submit went out.
+        Reconciled::Unknown
+    }
+
+    fn details(&self) -> serde_json::Value {
+        let binds: Vec<_> = self
+            .binds
+            .iter()
+            .map(|b| {
+                json!({
+                    "index": b.shared.index,
+                    "kind": b.shared.kind,
+                    "state": b.shared.state(),
+                    "in_flight": b.shared.in_flight(),
+                    "window": self.cfg.window,
+                    "rate": b.shared.rate().map(|(configured, current)| json!({"configured": configured, "current": current})),
+                    "last_error": b.shared.last_error(),
+                    "counters": b.shared.counters(),
+                })
+            })
+            .collect();
+        let t = lock(&self.tracker);
+        json!({
+            "host": self.cfg.host,
+            "port": self.cfg.port,
+            "system_id": self.cfg.system_id,
+            "binds": binds,
+            "rate_per_account": self.account.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(r, _)| *r),
+            "receipts_awaited": t.tracked(),
+            "receipts_held": t.held(),
+        })
+    }
+}
+
+struct InboundTask {
+    link: String,
+    cfg: Arc<SmppConfig>,
+    tracker: Arc<Mutex<Tracker>>,
+    events: mpsc::Sender<LinkEvent>,
+    reassembler: Reassembler,
+}
+
+impl InboundTask {
+    async fn run(mut self, mut rx: mpsc::Receiver<InboundPdu>, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(HOUSEKEEPING);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                pdu = rx.recv() => match pdu {
+                    Some(p) => self.handle(p).await,
+                    None => break,
+                },
+                _ = tick.tick() => self.housekeeping().await,
+            }
+        }
+    }
+
+    async fn housekeeping(&mut self) {
+        let now = now_ms();
+        let reports = lock(&self.tracker).expire(now);
+        emit_reports(&self.events, &self.link, reports).await;
+        for partial in self.reassembler.expire(now) {
+            tracing::warn!(link = %self.link, from = %partial.key.from, missing = ?partial.missing, "concatenated MO incomplete; delivering what arrived");
+            if let Ok(from) = self.sender_urn(&partial.key.from) {
+                // Every part was acknowledged to the carrier already, so
+                // there is nobody left to answer.
+                self.deliver(from, partial.text, None).await;
+            }
+        }
+    }
+
+    async fn handle(&mut self, p: InboundPdu) {
+        if let Some(r) = receipt::parse(&p.sm) {
+            let id = self.cfg.dlr_ids.receipt(&r.id);
+            let reports = lock(&self.tracker).receipt(&id, r.state, r.err, now_ms());
+            let ok = emit_reports(&self.events, &self.link, reports).await;
+            let _ = p.reply.send(if ok { cs::ESME_ROK } else { cs::ESME_RX_T_APPN });
+            return;
+        }
+        let sm = &p.sm;
+        let addr = if sm.source.ton == 1 && !sm.source.addr.starts_with('+') {
+            format!("+{}", sm.source.addr)
+        } else {
+            sm.source.addr.clone()
+        };
+        let from = match self.sender_urn(&addr) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::warn!(link = %self.link, sender = %sm.source.addr, error = %e, "MO from an unusable sender; refused");
+                let _ = p.reply.send(cs::ESME_RINVSRCADR);
+                return;
+            }
+        };
+        let udhi = sm.esm_class & ESM_UDHI != 0;
+        let packing = self.cfg.encoding.packing;
+        let part = match encoding::decode(sm.data_coding, udhi, sm.user_data(), sm.sar, packing) {
+            Ok(part) => part,
+            Err(e) => {
+                // A broken header: keep the text rather than lose the message.
+                tracing::warn!(link = %self.link, error = %e, "MO with a bad UDH; reading it without one");
+                encoding::decode(sm.data_coding, false, sm.user_data(), None, packing).unwrap_or(
+                    encoding::Part {
+                        concat: None,
+                        text: String::new(),
+                    },
+                )
+            }
+        };
+        let text = match part.concat {
+            None => part.text,
+            Some(c) => match self.reassembler.push(&addr, c, part.text, now_ms()) {
+                Some(done) => done.text,
+                None => {
+                    let _ = p.reply.send(cs::ESME_ROK);
+                    return;
+                }
+            },
+        };
+        let (ack, ack_rx) = oneshot::channel();
+        if !self.deliver(from, text, Some(ack)).await {
+            let _ = p.reply.send(cs::ESME_RX_T_APPN);
+            return;
+        }
+        tokio::spawn(async move {
+            let status = match ack_rx.await {
+                Ok(Ok(())) => cs::ESME_ROK,
+                _ => cs::ESME_RX_T_APPN,
+            };
+            let _ = p.reply.send(status);
+        });
+    }
+
+    fn sender_urn(&self, addr: &str) -> Result<Urn, crate::core::urn::UrnError> {
+        Urn::parse(&format!("tel:{addr}"), self.cfg.country.as_deref())
+    }
+
+    async fn deliver(
+        &self,
+        from: Urn,
+        text: String,
+        ack: Option<oneshot::Sender<Result<(), String>>>,
+    ) -> bool {
+        let ev = LinkEvent::Inbound {
+            link: self.link.clone(),
+            from,
+            text,
+            external_id: None,
+            received_on: now_ms(),
+            ack,
+        };
+        self.events.send(ev).await.is_ok()
+    }
+}

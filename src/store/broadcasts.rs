@@ -1,0 +1,470 @@
+//! Broadcasts: one text (with translations) to contacts, groups, a contact
+//! query or bare numbers; now, at a time, or on a recurring schedule.
+//!
+//! Accepting a broadcast only writes its row. The scheduler later
+//! "materialises" it: in one transaction it resolves the recipients and
+//! writes one queued outbox row each. A conditional status change makes
+//! exactly one node do that, and a crash part-way rolls it all back.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono_tz::Tz;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::msgs::insert_out;
+use super::{in_list, parse_json, NewOutMsg, Result, Store, StoreError};
+use crate::core::query::Query;
+use crate::core::segments;
+use crate::core::time::{now_ms, rfc3339, Millis, Schedule, SendingHours};
+use crate::core::{Priority, Urn};
+
+/// Contacts looked up per query while materialising.
+const LOOKUP_CHUNK: usize = 500;
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipients {
+    /// Contact UUIDs.
+    #[serde(default)]
+    pub contacts: Vec<String>,
+    /// Group UUIDs or names.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// A contact query (see `core::query`).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Phone numbers; contacts are created for unknown ones.
+    #[serde(default)]
+    pub urns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBroadcast {
+    /// Text per language code; `base_language` must be present.
+    pub translations: BTreeMap<String, String>,
+    pub base_language: String,
+    pub recipients: Recipients,
+    pub schedule: Option<Schedule>,
+    /// Hold each message until the recipient's local sending hours.
+    pub respect_hours: bool,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct BroadcastProgress {
+    pub total: i64,
+    pub queued: i64,
+    pub wired: i64,
+    pub sent: i64,
+    pub delivered: i64,
+    pub errored: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Broadcast {
+    #[serde(skip)]
+    pub id: i64,
+    pub uuid: String,
+    pub translations: BTreeMap<String, String>,
+    pub base_language: String,
+    pub recipients: Recipients,
+    pub schedule: Option<Schedule>,
+    pub respect_hours: bool,
+    /// pending, scheduled, recurring, sending, queued, cancelled, failed.
+    pub status: String,
+    pub parent: Option<String>,
+    pub next_fire: Option<String>,
+    pub recipient_count: i64,
+    pub error: Option<String>,
+    pub created_on: String,
+    pub progress: BroadcastProgress,
+}
+
+/// What materialising needs from outside the store.
+pub struct MaterializeParams<'a> {
+    /// The route name for an E.164 number.
+    pub route: &'a (dyn Fn(&str) -> String + Sync),
+    pub hours: SendingHours,
+    pub default_tz: Tz,
+    pub default_country: Option<&'a str>,
+}
+
+const COLS: &str =
+    "b.id, b.uuid, b.translations, b.base_language, b.recipients, b.schedule, b.respect_hours, \
+    b.status, p.uuid AS parent_uuid, b.fire_on, b.recipient_count, b.error, b.created_on";
+
+impl Store {
+    /// Validate and persist a broadcast; it is sent by the scheduler.
+    pub async fn create_broadcast(
+        &self,
+        b: NewBroadcast,
+        default_country: Option<&str>,
+    ) -> Result<Broadcast> {
+        if !b.translations.contains_key(&b.base_language) {
+            return Err(StoreError::invalid(
+                "text",
+                format!("needs a text in the base language {:?}", b.base_language),
+            ));
+        }
+        if b.translations.values().any(|t| t.trim().is_empty()) {
+            return Err(StoreError::invalid("text", "must not be empty"));
+        }
+        self.check_recipients(&b.recipients, default_country).await?;
+        let now = now_ms();
+        let (status, fire_on) = match &b.schedule {
+            None => ("pending", Some(now)),
+            Some(s) => {
+                s.validate()
+                    .map_err(|e| StoreError::invalid("schedule", e.to_string()))?;
+                match s.next_after(now - 1, chrono_tz::UTC) {
+                    Some(t) if s.is_recurring() => ("recurring", Some(t)),
+                    Some(t) => ("scheduled", Some(t)),
+                    None => return Err(StoreError::invalid("schedule.at", "is in the past")),
+                }
+            }
+        };
+        let uuid = Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO broadcasts (uuid, translations, base_language, recipients, schedule, respect_hours, status, \
+             fire_on, created_on, modified_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(&uuid)
+        .bind(to_json(&b.translations))
+        .bind(&b.base_language)
+        .bind(to_json(&b.recipients))
+        .bind(b.schedule.as_ref().map(to_json))
+        .bind(b.respect_hours as i64)
+        .bind(status)
+        .bind(fire_on)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.get_broadcast(&uuid).await
+    }
+
+    async fn check_recipients(&self, r: &Recipients, default_country: Option<&str>) -> Result<()> {
+        if r.contacts.is_empty() && r.groups.is_empty() && r.query.is_none() && r.urns.is_empty() {
+            return Err(StoreError::invalid(
+                "recipients",
+                "name at least one contact, group, query or URN",
+            ));
+        }
+        for (i, c) in r.contacts.iter().enumerate() {
+            self.contact_id(c).await.map_err(|_| {
+                StoreError::invalid(format!("recipients.contacts[{i}]"), format!("no contact {c}"))
+            })?;
+        }
+        for (i, g) in r.groups.iter().enumerate() {
+            self.get_group(g).await.map_err(|_| {
+                StoreError::invalid(format!("recipients.groups[{i}]"), format!("no group {g:?}"))
+            })?;
+        }
+        if let Some(q) = &r.query {
+            let parsed =
+                Query::parse(q).map_err(|e| StoreError::invalid("recipients.query", e.to_string()))?;
+            parsed
+                .check(&self.field_types().await?, false)
+                .map_err(|e| StoreError::invalid("recipients.query", e.to_string()))?;
+        }
+        for (i, u) in r.urns.iter().enumerate() {
+            Urn::parse(u, default_country)
+                .map_err(|e| StoreError::invalid(format!("recipients.urns[{i}]"), e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    pub async fn get_broadcast(&self, uuid: &str) -> Result<Broadcast> {
+        let sql = format!(
+            "SELECT {COLS} FROM broadcasts b LEFT JOIN broadcasts p ON p.id = b.parent_id WHERE b.uuid = $1"
+        );
+        let r = sqlx::query(&sql)
+            .bind(uuid)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("broadcast {uuid}")))?;
+        let mut b = broadcast_row(&r)?;
+        b.progress = self.broadcast_progress(b.id).await?;
+        Ok(b)
+    }
+
+    pub async fn list_broadcasts(&self, after_id: i64, limit: i64) -> Result<Vec<Broadcast>> {
+        let sql = format!(
+            "SELECT {COLS} FROM broadcasts b LEFT JOIN broadcasts p ON p.id = b.parent_id WHERE b.id > $1 \
+             ORDER BY b.id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after_id)
+            .bind(limit.clamp(1, 500))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut b = broadcast_row(r)?;
+            b.progress = self.broadcast_progress(b.id).await?;
+            out.push(b);
+        }
+        Ok(out)
+    }
+
+    pub async fn broadcast_progress(&self, id: i64) -> Result<BroadcastProgress> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM msgs WHERE broadcast_id = $1 GROUP BY status")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut p = BroadcastProgress::default();
+        for r in rows {
+            let n: i64 = r.try_get("n")?;
+            p.total += n;
+            match r.try_get::<String, _>("status")?.as_str() {
+                "queued" => p.queued += n,
+                "wired" => p.wired += n,
+                "sent" => p.sent += n,
+                "delivered" => p.delivered += n,
+                "errored" => p.errored += n,
+                _ => p.failed += n,
+            }
+        }
+        Ok(p)
+    }
+
+    /// Stop a broadcast: no further firings, and its unsent messages fail.
+    pub async fn cancel_broadcast(&self, uuid: &str) -> Result<Broadcast> {
+        let b = self.get_broadcast(uuid).await?;
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE broadcasts SET status = 'cancelled', fire_on = NULL, modified_on = $1 \
+             WHERE (id = $2 OR parent_id = $2) AND status IN ('pending', 'scheduled', 'recurring', 'queued')",
+        )
+        .bind(now)
+        .bind(b.id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE msgs SET status = 'failed', failure_reason = 'broadcast cancelled', modified_on = $1 \
+             WHERE status IN ('queued', 'errored') AND broadcast_id IN \
+             (SELECT id FROM broadcasts WHERE id = $2 OR parent_id = $2)",
+        )
+        .bind(now)
+        .bind(b.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.get_broadcast(uuid).await
+    }
+
+    /// Broadcasts due to fire or be materialised: `(id, status, fire_on)`.
+    pub async fn due_broadcasts(&self, now: Millis) -> Result<Vec<(i64, String, Millis)>> {
+        let rows = sqlx::query(
+            "SELECT id, status, fire_on FROM broadcasts WHERE status IN ('pending', 'scheduled', 'recurring') \
+             AND fire_on <= $1 ORDER BY fire_on, id LIMIT 100",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("status")?, r.try_get("fire_on")?)))
+            .collect()
+    }
+
+    /// Fire one occurrence of a recurring broadcast: a child broadcast to be
+    /// materialised. Only the node whose update wins creates it.
+    pub async fn fire_recurring(&self, id: i64, fired: Millis, next: Option<Millis>) -> Result<Option<i64>> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE broadcasts SET fire_on = $1, status = $2, modified_on = $3 \
+             WHERE id = $4 AND fire_on = $5 AND status = 'recurring'",
+        )
+        .bind(next)
+        .bind(if next.is_some() { "recurring" } else { "queued" })
+        .bind(now)
+        .bind(id)
+        .bind(fired)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let child: i64 = sqlx::query(
+            "INSERT INTO broadcasts (uuid, translations, base_language, recipients, schedule, respect_hours, status, \
+             parent_id, fire_on, created_on, modified_on) \
+             SELECT $1, translations, base_language, recipients, NULL, respect_hours, 'pending', id, $2, $2, $2 \
+             FROM broadcasts WHERE id = $3 RETURNING id",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(now)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        tx.commit().await?;
+        Ok(Some(child))
+    }
+
+    /// Resolve a due broadcast's recipients and queue one message each.
+    /// Returns `None` when another node already did.
+    pub async fn materialize_broadcast(&self, id: i64, p: &MaterializeParams<'_>) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT translations, base_language, recipients, respect_hours FROM broadcasts WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        let translations: BTreeMap<String, String> =
+            parse_json("translations", &row.try_get::<String, _>("translations")?)?;
+        let base: String = row.try_get("base_language")?;
+        let recipients: Recipients = parse_json("recipients", &row.try_get::<String, _>("recipients")?)?;
+        let respect_hours = row.try_get::<i64, _>("respect_hours")? != 0;
+
+        // Work that may write (contacts for new numbers) happens before the
+        // transaction: on SQLite a second writer would wait on our lock.
+        let mut ids: BTreeSet<i64> = BTreeSet::new();
+        for u in &recipients.urns {
+            if let Ok(urn) = Urn::parse(u, p.default_country) {
+                ids.insert(self.find_or_create_by_urn(&urn, None).await?.0.id);
+            }
+        }
+        for c in &recipients.contacts {
+            if let Ok(cid) = self.contact_id(c).await {
+                ids.insert(cid);
+            }
+        }
+        let mut gids = Vec::new();
+        for g in &recipients.groups {
+            if let Ok(group) = self.get_group(g).await {
+                gids.push(group.id);
+            }
+        }
+        ids.extend(self.group_member_ids(&gids).await?);
+        if let Some(q) = &recipients.query {
+            match Query::parse(q) {
+                Ok(q) => ids.extend(self.query_contact_ids(&q).await?),
+                Err(e) => {
+                    return self
+                        .fail_broadcast(id, &format!("bad query: {e}"))
+                        .await
+                        .map(|_| None)
+                }
+            }
+        }
+
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE broadcasts SET status = 'sending', modified_on = $1 WHERE id = $2 AND status IN ('pending', 'scheduled')",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let ids: Vec<i64> = ids.into_iter().collect();
+        let mut out = Vec::with_capacity(ids.len());
+        let mut tz_cache: HashMap<String, Tz> = HashMap::new();
+        let mut seg_cache: HashMap<String, u32> = HashMap::new();
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT c.id, c.status, c.language, c.timezone, \
+                 (SELECT u.urn FROM contact_urns u WHERE u.contact_id = c.id AND u.urn LIKE 'tel:%' \
+                  ORDER BY u.priority DESC, u.id LIMIT 1) AS urn \
+                 FROM contacts c WHERE c.id IN ({})",
+                in_list(0, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for cid in chunk {
+                q = q.bind(*cid);
+            }
+            for r in q.fetch_all(&mut *tx).await? {
+                if r.try_get::<String, _>("status")? != "active" {
+                    continue;
+                }
+                let Some(urn) = r.try_get::<Option<String>, _>("urn")? else {
+                    continue;
+                };
+                let lang: Option<String> = r.try_get("language")?;
+                let text = lang
+                    .as_ref()
+                    .and_then(|l| translations.get(l))
+                    .or_else(|| translations.get(&base))
+                    .cloned()
+                    .unwrap_or_default();
+                let segs = *seg_cache
+                    .entry(text.clone())
+                    .or_insert_with(|| segments::count(&text).1);
+                let tz = match r.try_get::<Option<String>, _>("timezone")? {
+                    Some(name) => *tz_cache
+                        .entry(name.clone())
+                        .or_insert_with(|| name.parse().unwrap_or(p.default_tz)),
+                    None => p.default_tz,
+                };
+                let path = urn.strip_prefix("tel:").unwrap_or(&urn);
+                out.push(NewOutMsg {
+                    contact_id: Some(r.try_get("id")?),
+                    route: (p.route)(path),
+                    urn,
+                    text,
+                    priority: Priority::Bulk,
+                    segments: segs,
+                    next_attempt_on: if respect_hours {
+                        p.hours.next_allowed(now, tz)
+                    } else {
+                        now
+                    },
+                    broadcast_id: Some(id),
+                });
+            }
+        }
+        // Deterministic order: by contact.
+        out.sort_by_key(|m| m.contact_id);
+        insert_out(&mut tx, &out).await?;
+        sqlx::query(
+            "UPDATE broadcasts SET status = 'queued', recipient_count = $1, modified_on = $2 WHERE id = $3",
+        )
+        .bind(out.len() as i64)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(out.len() as i64))
+    }
+
+    async fn fail_broadcast(&self, id: i64, error: &str) -> Result<()> {
+        sqlx::query("UPDATE broadcasts SET status = 'failed', error = $1, modified_on = $2 WHERE id = $3")
+            .bind(error)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn broadcast_row(r: &sqlx::any::AnyRow) -> Result<Broadcast> {
+    let schedule: Option<String> = r.try_get("schedule")?;
+    Ok(Broadcast {
+        id: r.try_get("id")?,
+        uuid: r.try_get("uuid")?,
+        translations: parse_json("translations", &r.try_get::<String, _>("translations")?)?,
+        base_language: r.try_get("base_language")?,
+        recipients: parse_json("recipients", &r.try_get::<String, _>("recipients")?)?,
+        schedule: schedule.map(|s| parse_json("schedule", &s)).transpose()?,
+        respect_hours: r.try_get::<i64, _>("respect_hours")? != 0,
+        status: r.try_get("status")?,
+        parent: r.try_get("parent_uuid")?,
+        next_fire: r.try_get::<Option<i64>, _>("fire_on")?.map(rfc3339),
+        recipient_count: r.try_get("recipient_count")?,
+        error: r.try_get("error")?,
+        created_on: rfc3339(r.try_get("created_on")?),
+        progress: BroadcastProgress::default(),
+    })
+}

@@ -1,0 +1,530 @@
+//! Messages: inbound records and the outbox.
+//!
+//! The outbox protocol: a row is inserted `queued` before anyone sends it. A
+//! dispatcher claims rows (`wired`, stamped with its node) in small batches,
+//! hands them to a link and records the outcome. Rows left `wired` by a node
+//! that stopped are reconciled against the link at its restart (or by a
+//! surviving node once its heartbeat is stale), so a message is neither lost
+//! nor silently sent twice.
+
+use sqlx::{Any, Row, Transaction};
+use uuid::Uuid;
+
+use super::{in_list, placeholders, Dialect, Result, Store, StoreError, INSERT_CHUNK};
+use crate::core::time::{now_ms, rfc3339, Millis};
+use crate::core::{OutMsg, Priority, Urn};
+
+/// A message to put in the outbox.
+#[derive(Debug, Clone)]
+pub struct NewOutMsg {
+    pub contact_id: Option<i64>,
+    pub urn: String,
+    pub text: String,
+    pub priority: Priority,
+    pub segments: u32,
+    pub route: String,
+    pub next_attempt_on: Millis,
+    pub broadcast_id: Option<i64>,
+}
+
+/// A claimed message and the link it was claimed for.
+#[derive(Debug, Clone)]
+pub struct ClaimedMsg {
+    pub msg: OutMsg,
+    pub link: String,
+}
+
+/// The result of one send, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Sent {
+        external_id: Option<String>,
+    },
+    /// Temporary failure: try again at `next_attempt_on`.
+    Retry {
+        reason: String,
+        next_attempt_on: Millis,
+    },
+    Failed {
+        reason: String,
+    },
+    /// Put back without counting an attempt (never reached the link).
+    Requeue {
+        note: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MsgFilter {
+    pub direction: Option<String>,
+    pub status: Option<String>,
+    pub contact_id: Option<i64>,
+    pub broadcast_id: Option<i64>,
+    pub urn: Option<String>,
+    pub after_id: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MsgRow {
+    #[serde(skip)]
+    pub id: i64,
+    pub uuid: String,
+    pub direction: String,
+    pub contact: Option<String>,
+    pub urn: String,
+    pub text: String,
+    pub status: String,
+    pub priority: String,
+    pub segments: i64,
+    pub link: Option<String>,
+    pub external_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub attempts: i64,
+    pub broadcast: Option<String>,
+    pub created_on: String,
+    pub wired_on: Option<String>,
+    pub sent_on: Option<String>,
+    pub delivered_on: Option<String>,
+    pub modified_on: String,
+}
+
+const ROW_COLS: &str =
+    "m.id, m.uuid, m.direction, c.uuid AS contact_uuid, m.urn, m.text, m.status, m.priority, \
+    m.segments, m.link, m.external_id, m.failure_reason, m.attempts, b.uuid AS broadcast_uuid, m.created_on, \
+    m.wired_on, m.sent_on, m.delivered_on, m.modified_on";
+const ROW_FROM: &str =
+    "msgs m LEFT JOIN contacts c ON c.id = m.contact_id LEFT JOIN broadcasts b ON b.id = m.broadcast_id";
+
+fn msg_row(r: &sqlx::any::AnyRow) -> Result<MsgRow> {
+    let opt_time = |k: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<i64>, _>(k)?.map(rfc3339)) };
+    Ok(MsgRow {
+        id: r.try_get("id")?,
+        uuid: r.try_get("uuid")?,
+        direction: r.try_get("direction")?,
+        contact: r.try_get("contact_uuid")?,
+        urn: r.try_get("urn")?,
+        text: r.try_get("text")?,
+        status: r.try_get("status")?,
+        priority: Priority::from_i64(r.try_get("priority")?)
+            .as_str_name()
+            .to_string(),
+        segments: r.try_get("segments")?,
+        link: r.try_get("link")?,
+        external_id: r.try_get("external_id")?,
+        failure_reason: r.try_get("failure_reason")?,
+        attempts: r.try_get("attempts")?,
+        broadcast: r.try_get("broadcast_uuid")?,
+        created_on: rfc3339(r.try_get("created_on")?),
+        wired_on: opt_time("wired_on")?,
+        sent_on: opt_time("sent_on")?,
+        delivered_on: opt_time("delivered_on")?,
+        modified_on: rfc3339(r.try_get("modified_on")?),
+    })
+}
+
+impl Priority {
+    fn as_str_name(self) -> &'static str {
+        match self {
+            Priority::Bulk => "bulk",
+            Priority::Reply => "reply",
+        }
+    }
+}
+
+fn out_msg(r: &sqlx::any::AnyRow) -> Result<OutMsg> {
+    let urn: String = r.try_get("urn")?;
+    let uuid: String = r.try_get("uuid")?;
+    Ok(OutMsg {
+        id: r.try_get("id")?,
+        uuid: Uuid::parse_str(&uuid).map_err(|e| StoreError::Corrupt(format!("msg uuid: {e}")))?,
+        urn: Urn::parse(&urn, None).map_err(|e| StoreError::Corrupt(format!("msg urn: {e}")))?,
+        text: r.try_get("text")?,
+        segments: r.try_get::<i64, _>("segments")?.max(1) as u32,
+        priority: Priority::from_i64(r.try_get("priority")?),
+        attempts: r.try_get::<i64, _>("attempts")?.max(0) as u32,
+    })
+}
+
+/// Insert outbound rows inside an open transaction; returns their ids.
+pub(super) async fn insert_out(tx: &mut Transaction<'_, Any>, msgs: &[NewOutMsg]) -> Result<Vec<i64>> {
+    const COLS: usize = 13;
+    let now = now_ms();
+    let mut ids = Vec::with_capacity(msgs.len());
+    for chunk in msgs.chunks(INSERT_CHUNK) {
+        let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(i * COLS, COLS)).collect();
+        let sql = format!(
+            "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, priority, segments, route, \
+             next_attempt_on, broadcast_id, created_on, modified_on) VALUES {} RETURNING id",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for m in chunk {
+            q = q
+                .bind(Uuid::new_v4().to_string())
+                .bind("out")
+                .bind(m.contact_id)
+                .bind(m.urn.as_str())
+                .bind(m.text.as_str())
+                .bind("queued")
+                .bind(m.priority as i64)
+                .bind(m.segments.max(1) as i64)
+                .bind(m.route.as_str())
+                .bind(m.next_attempt_on)
+                .bind(m.broadcast_id)
+                .bind(now)
+                .bind(now);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            ids.push(r.try_get("id")?);
+        }
+    }
+    Ok(ids)
+}
+
+impl Store {
+    /// Persist outbound messages; after this returns they will be sent.
+    pub async fn queue_msgs(&self, msgs: &[NewOutMsg]) -> Result<Vec<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let ids = insert_out(&mut tx, msgs).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    pub async fn insert_inbound(
+        &self,
+        contact_id: i64,
+        urn: &Urn,
+        text: &str,
+        link: &str,
+        external_id: Option<&str>,
+        received_on: Millis,
+    ) -> Result<i64> {
+        let now = now_ms();
+        let r = sqlx::query(
+            "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, link, external_id, created_on, \
+             modified_on) VALUES ($1, 'in', $2, $3, $4, 'handled', $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(contact_id)
+        .bind(urn.to_string())
+        .bind(text)
+        .bind(link)
+        .bind(external_id)
+        .bind(received_on)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(r.try_get("id")?)
+    }
+
+    /// Claim up to `limit` due messages of one route and priority for `link`
+    /// on this node. On PostgreSQL concurrent nodes skip each other's rows.
+    pub async fn claim(
+        &self,
+        node: &str,
+        link: &str,
+        route: &str,
+        priority: Priority,
+        limit: u32,
+    ) -> Result<Vec<OutMsg>> {
+        let now = now_ms();
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE msgs SET status = 'wired', node = $1, link = $2, wired_on = $3, modified_on = $3 \
+             WHERE id IN (SELECT id FROM msgs WHERE status IN ('queued', 'errored') AND route = $4 \
+             AND priority = $5 AND next_attempt_on <= $6 ORDER BY next_attempt_on, id LIMIT $7{lock}) \
+             RETURNING id, uuid, urn, text, segments, priority, attempts"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(node)
+            .bind(link)
+            .bind(now)
+            .bind(route)
+            .bind(priority as i64)
+            .bind(now)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = rows.iter().map(out_msg).collect::<Result<Vec<_>>>()?;
+        out.sort_by_key(|m| m.id);
+        Ok(out)
+    }
+
+    /// Record send outcomes of rows this node holds. Rows another node took
+    /// over in the meantime are left alone.
+    pub async fn record_outcomes(&self, node: &str, outcomes: &[(i64, Outcome)]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let sent: Vec<(i64, Option<&str>)> = outcomes
+            .iter()
+            .filter_map(|(id, o)| match o {
+                Outcome::Sent { external_id } => Some((*id, external_id.as_deref())),
+                _ => None,
+            })
+            .collect();
+        for chunk in sent.chunks(INSERT_CHUNK) {
+            let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(2 + i * 2, 2)).collect();
+            let sql = format!(
+                "UPDATE msgs SET status = 'sent', sent_on = $1, modified_on = $1, external_id = v.column2, \
+                 attempts = attempts + 1, failure_reason = NULL \
+                 FROM (VALUES {}) AS v WHERE msgs.id = v.column1 AND msgs.status = 'wired' AND msgs.node = $2",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now).bind(node);
+            for (id, ext) in chunk {
+                q = q.bind(*id).bind(*ext);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for (id, o) in outcomes {
+            let q = match o {
+                Outcome::Sent { .. } => continue,
+                Outcome::Retry {
+                    reason,
+                    next_attempt_on,
+                } => sqlx::query(
+                    "UPDATE msgs SET status = 'errored', failure_reason = $1, next_attempt_on = $2, \
+                     attempts = attempts + 1, node = NULL, modified_on = $3 \
+                     WHERE id = $4 AND status = 'wired' AND node = $5",
+                )
+                .bind(reason.as_str())
+                .bind(*next_attempt_on),
+                Outcome::Failed { reason } => sqlx::query(
+                    "UPDATE msgs SET status = 'failed', failure_reason = $1, attempts = attempts + 1, \
+                     next_attempt_on = NULL, node = NULL, modified_on = $2 \
+                     WHERE id = $3 AND status = 'wired' AND node = $4",
+                )
+                .bind(reason.as_str()),
+                Outcome::Requeue { note } => sqlx::query(
+                    "UPDATE msgs SET status = 'queued', failure_reason = COALESCE($1, failure_reason), \
+                     node = NULL, modified_on = $2 WHERE id = $3 AND status = 'wired' AND node = $4",
+                )
+                .bind(note.as_deref()),
+            };
+            q.bind(now).bind(*id).bind(node).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Messages this node claimed and never recorded an outcome for.
+    pub async fn wired_for_node(&self, node: &str) -> Result<Vec<ClaimedMsg>> {
+        let rows = sqlx::query(
+            "SELECT id, uuid, urn, text, segments, priority, attempts, link FROM msgs \
+             WHERE status = 'wired' AND node = $1 ORDER BY id",
+        )
+        .bind(node)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClaimedMsg {
+                    msg: out_msg(r)?,
+                    link: r.try_get::<Option<String>, _>("link")?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Apply delivery receipts `(link, external_id)` that report delivery,
+    /// in one statement. Returns the pairs that matched a sent message; the
+    /// others may belong to sends not recorded yet.
+    pub async fn apply_delivered(&self, receipts: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        let mut matched = Vec::new();
+        let now = now_ms();
+        for chunk in receipts.chunks(INSERT_CHUNK) {
+            let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(1 + i * 2, 2)).collect();
+            let sql = format!(
+                "UPDATE msgs SET status = 'delivered', delivered_on = $1, modified_on = $1 \
+                 FROM (VALUES {}) AS v WHERE msgs.link = v.column1 AND msgs.external_id = v.column2 \
+                 AND msgs.direction = 'out' AND msgs.status IN ('sent', 'delivered') \
+                 RETURNING msgs.link, msgs.external_id",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now);
+            for (link, ext) in chunk {
+                q = q.bind(link.as_str()).bind(ext.as_str());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                matched.push((r.try_get("link")?, r.try_get("external_id")?));
+            }
+        }
+        Ok(matched)
+    }
+
+    /// Apply a receipt reporting failure. Returns false when no sent
+    /// message has that carrier id (yet).
+    pub async fn apply_failed_report(&self, link: &str, external_id: &str, reason: &str) -> Result<bool> {
+        let res = sqlx::query(
+            "UPDATE msgs SET status = 'failed', failure_reason = $1, modified_on = $2 \
+             WHERE link = $3 AND external_id = $4 AND direction = 'out' AND status = 'sent'",
+        )
+        .bind(reason)
+        .bind(now_ms())
+        .bind(link)
+        .bind(external_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() > 0)
+    }
+
+    /// Carrier ids of messages on `link` sent before `sent_before` that
+    /// still wait for a receipt.
+    pub async fn awaiting_receipt(&self, link: &str, sent_before: Millis) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT external_id FROM msgs WHERE status = 'sent' AND link = $1 AND direction = 'out' \
+             AND external_id IS NOT NULL AND sent_on < $2 ORDER BY id LIMIT 10000",
+        )
+        .bind(link)
+        .bind(sent_before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("external_id")?)).collect()
+    }
+
+    /// Record that this node is alive.
+    pub async fn heartbeat(&self, node: &str, started_on: Millis) -> Result<()> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO nodes (id, started_on, heartbeat_on) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET heartbeat_on = $3, started_on = $2",
+        )
+        .bind(node)
+        .bind(started_on)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Move the wired messages of nodes silent since `dead_before` to `me`
+    /// and return them, so `me` reconciles exactly those (never its own
+    /// sends in flight).
+    pub async fn take_over_dead_nodes(&self, me: &str, dead_before: Millis) -> Result<Vec<ClaimedMsg>> {
+        let rows = sqlx::query(
+            "UPDATE msgs SET node = $1, modified_on = $2 WHERE status = 'wired' AND node <> $1 AND node IN \
+             (SELECT id FROM nodes WHERE heartbeat_on < $3) \
+             RETURNING id, uuid, urn, text, segments, priority, attempts, link",
+        )
+        .bind(me)
+        .bind(now_ms())
+        .bind(dead_before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClaimedMsg {
+                    msg: out_msg(r)?,
+                    link: r.try_get::<Option<String>, _>("link")?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn list_msgs(&self, f: &MsgFilter) -> Result<Vec<MsgRow>> {
+        let mut conds = vec!["m.id > $1".to_string()];
+        let mut n = 1;
+        let mut next = |c: &str| {
+            n += 1;
+            conds.push(format!("{c} = ${n}"));
+        };
+        if f.direction.is_some() {
+            next("m.direction");
+        }
+        if f.status.is_some() {
+            next("m.status");
+        }
+        if f.contact_id.is_some() {
+            next("m.contact_id");
+        }
+        if f.broadcast_id.is_some() {
+            next("m.broadcast_id");
+        }
+        if f.urn.is_some() {
+            next("m.urn");
+        }
+        let sql = format!(
+            "SELECT {ROW_COLS} FROM {ROW_FROM} WHERE {} ORDER BY m.id LIMIT {}",
+            conds.join(" AND "),
+            f.limit.clamp(1, 1000)
+        );
+        let mut q = sqlx::query(&sql).bind(f.after_id);
+        if let Some(d) = &f.direction {
+            q = q.bind(d.as_str());
+        }
+        if let Some(s) = &f.status {
+            q = q.bind(s.as_str());
+        }
+        if let Some(c) = f.contact_id {
+            q = q.bind(c);
+        }
+        if let Some(b) = f.broadcast_id {
+            q = q.bind(b);
+        }
+        if let Some(u) = &f.urn {
+            q = q.bind(u.as_str());
+        }
+        q.fetch_all(&self.pool).await?.iter().map(msg_row).collect()
+    }
+
+    pub async fn get_msg(&self, uuid: &str) -> Result<MsgRow> {
+        let sql = format!("SELECT {ROW_COLS} FROM {ROW_FROM} WHERE m.uuid = $1");
+        let r = sqlx::query(&sql)
+            .bind(uuid)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("message {uuid}")))?;
+        msg_row(&r)
+    }
+
+    pub async fn get_msgs_by_ids(&self, ids: &[i64]) -> Result<Vec<MsgRow>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT {ROW_COLS} FROM {ROW_FROM} WHERE m.id IN ({}) ORDER BY m.id",
+            in_list(0, ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&self.pool).await?.iter().map(msg_row).collect()
+    }
+
+    /// Outbound messages waiting, per route and priority (for metrics and the
+    /// links API).
+    pub async fn queue_depths(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT route, COUNT(*) AS n FROM msgs WHERE status IN ('queued', 'errored') GROUP BY route",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<Option<String>, _>("route")?.unwrap_or_default(),
+                    r.try_get("n")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Count of outbound messages per status.
+    pub async fn status_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM msgs WHERE direction = 'out' GROUP BY status")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+            .collect()
+    }
+}

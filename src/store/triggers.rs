@@ -1,0 +1,145 @@
+//! Keyword and catch-all triggers. Those from the config file are replaced
+//! at every start; those created through the API or imported from a
+//! RapidPro export persist.
+
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{parse_json, Result, Store, StoreError};
+use crate::config::MatchType;
+use crate::core::time::{now_ms, rfc3339};
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTrigger {
+    /// Empty for a catch-all.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default = "first", rename = "match")]
+    pub match_type: MatchType,
+    pub reply: Option<String>,
+    pub flow: Option<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub exclude_groups: Vec<String>,
+}
+
+fn first() -> MatchType {
+    MatchType::First
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TriggerRow {
+    pub uuid: String,
+    pub keywords: Vec<String>,
+    #[serde(rename = "match")]
+    pub match_type: MatchType,
+    pub reply: Option<String>,
+    pub flow: Option<String>,
+    pub groups: Vec<String>,
+    pub exclude_groups: Vec<String>,
+    pub source: String,
+    pub created_on: String,
+}
+
+impl NewTrigger {
+    pub fn validate(&self) -> Result<()> {
+        if self.reply.as_deref().is_none_or(|r| r.trim().is_empty()) && self.flow.is_none() {
+            return Err(StoreError::invalid("reply", "a trigger needs a reply or a flow"));
+        }
+        for (i, k) in self.keywords.iter().enumerate() {
+            if k.split_whitespace().count() != 1 {
+                return Err(StoreError::invalid(
+                    format!("keywords[{i}]"),
+                    "must be exactly one word",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn create_trigger(&self, t: &NewTrigger, source: &str) -> Result<TriggerRow> {
+        t.validate()?;
+        let uuid = Uuid::new_v4().to_string();
+        let keywords: Vec<String> = t.keywords.iter().map(|k| k.trim().to_lowercase()).collect();
+        sqlx::query(
+            "INSERT INTO triggers (uuid, keywords, match_type, reply, flow_uuid, groups, exclude_groups, source, \
+             created_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&uuid)
+        .bind(serde_json::to_string(&keywords).unwrap_or_default())
+        .bind(match t.match_type {
+            MatchType::First => "first",
+            MatchType::Only => "only",
+        })
+        .bind(t.reply.as_deref())
+        .bind(t.flow.as_deref())
+        .bind(serde_json::to_string(&t.groups).unwrap_or_default())
+        .bind(serde_json::to_string(&t.exclude_groups).unwrap_or_default())
+        .bind(source)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        self.list_triggers()
+            .await?
+            .into_iter()
+            .find(|r| r.uuid == uuid)
+            .ok_or_else(|| StoreError::NotFound(format!("trigger {uuid}")))
+    }
+
+    /// Replace the triggers that came from the config file.
+    pub async fn replace_config_triggers(&self, triggers: &[NewTrigger]) -> Result<()> {
+        for t in triggers {
+            t.validate()?;
+        }
+        sqlx::query("DELETE FROM triggers WHERE source = 'config'")
+            .execute(&self.pool)
+            .await?;
+        for t in triggers {
+            self.create_trigger(t, "config").await?;
+        }
+        Ok(())
+    }
+
+    pub async fn list_triggers(&self) -> Result<Vec<TriggerRow>> {
+        let rows = sqlx::query(
+            "SELECT uuid, keywords, match_type, reply, flow_uuid, groups, exclude_groups, source, created_on \
+             FROM triggers ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TriggerRow {
+                    uuid: r.try_get("uuid")?,
+                    keywords: parse_json("keywords", &r.try_get::<String, _>("keywords")?)?,
+                    match_type: if r.try_get::<String, _>("match_type")? == "only" {
+                        MatchType::Only
+                    } else {
+                        MatchType::First
+                    },
+                    reply: r.try_get("reply")?,
+                    flow: r.try_get("flow_uuid")?,
+                    groups: parse_json("groups", &r.try_get::<String, _>("groups")?)?,
+                    exclude_groups: parse_json("exclude_groups", &r.try_get::<String, _>("exclude_groups")?)?,
+                    source: r.try_get("source")?,
+                    created_on: rfc3339(r.try_get("created_on")?),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn delete_trigger(&self, uuid: &str) -> Result<()> {
+        let res = sqlx::query("DELETE FROM triggers WHERE uuid = $1")
+            .bind(uuid)
+            .execute(&self.pool)
+            .await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("trigger {uuid}")));
+        }
+        Ok(())
+    }
+}

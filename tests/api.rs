@@ -1,0 +1,784 @@
+//! The REST API over real HTTP against `mhero serve`, on SQLite and on a
+//! private PostgreSQL server.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// Run a test body once per database.
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(Db::Postgres).await
+            }
+        }
+    };
+}
+
+// Fields drop in order: the server stops before its database and files.
+struct Env {
+    server: Server,
+    _db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+fn start(kind: Db, extra: &str) -> Env {
+    start_with(kind, "", extra)
+}
+
+fn start_with(kind: Db, outbox: &str, extra: &str) -> Env {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::new(kind, dir.path());
+    let server = Server::start(
+        dir.path(),
+        "mhero",
+        &config_with(&db.url, "node-a", outbox, extra),
+    );
+    Env {
+        server,
+        _db: db,
+        _dir: dir,
+    }
+}
+
+async fn fields(api: &Api) {
+    for (k, t) in [
+        ("cadre", "text"),
+        ("district", "location"),
+        ("age", "number"),
+        ("training_date", "datetime"),
+    ] {
+        let (s, v) = api.post("/fields", json!({"key": k, "type": t})).await;
+        assert_eq!(s, 201, "{v}");
+    }
+}
+
+fn uuids(v: &Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|c| c["uuid"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+on_both!(contacts_and_smart_groups);
+async fn contacts_and_smart_groups(kind: Db) {
+    let env = start(kind, "");
+    let api = env.server.api(OPERATOR);
+    fields(&api).await;
+    let cadres = ["midwife", "nurse", "clinical officer"];
+    let districts = ["Tanzania > Morogoro > Kilosa", "Tanzania > Morogoro > Mvomero"];
+    let (s, v) = api
+        .post(
+            "/contacts/import",
+            contacts_json(60, 0, |k| {
+                json!({"cadre": cadres[k % 3], "district": districts[k % 2], "age": 20 + k, "training_date": "2026-03-01"})
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["created"], 60);
+
+    // A smart group matches exactly the contacts its query describes.
+    let (s, g) = api
+        .post(
+            "/groups",
+            json!({"name": "Kilosa midwives", "query": "cadre = \"midwife\" AND district = \"Kilosa\""}),
+        )
+        .await;
+    assert_eq!(s, 201, "{g}");
+    let expected = (0..60).filter(|k| k % 3 == 0 && k % 2 == 0).count() as i64;
+    assert_eq!(g["count"], expected);
+    let by_query = api
+        .ok("/contacts?query=cadre%20%3D%20midwife%20AND%20district%20%3D%20Kilosa&limit=1000")
+        .await;
+    let in_group = api
+        .ok(&format!(
+            "/contacts?group={}&limit=1000",
+            g["uuid"].as_str().unwrap()
+        ))
+        .await;
+    let mut a = uuids(&by_query);
+    let mut b = uuids(&in_group);
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    assert_eq!(a.len() as i64, expected);
+
+    // Membership follows field changes.
+    let nurse = api
+        .ok("/contacts?query=cadre%20%3D%20nurse%20AND%20district%20%3D%20Kilosa&limit=1")
+        .await;
+    let nurse_uuid = uuids(&nurse)[0].clone();
+    let (s, c) = api
+        .patch(
+            &format!("/contacts/{nurse_uuid}"),
+            json!({"fields": {"cadre": "Midwife"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{c}");
+    assert!(
+        c["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g == "Kilosa midwives"),
+        "{c}"
+    );
+    let g2 = api.ok("/groups/Kilosa%20midwives").await;
+    assert_eq!(g2["count"], expected + 1);
+
+    // Numeric and date comparisons use the field types.
+    let older = api.ok("/contacts?query=age%20%3E%3D%2070&limit=1000").await;
+    assert_eq!(uuids(&older).len(), 10);
+
+    // Static groups: add and remove by hand; smart groups refuse it.
+    let (s, st) = api.post("/groups", json!({"name": "Trained 2026"})).await;
+    assert_eq!(s, 201, "{st}");
+    let (s, st) = api
+        .post(
+            "/groups/Trained%202026/members",
+            json!({"contacts": [nurse_uuid]}),
+        )
+        .await;
+    assert_eq!((s, st["count"].clone()), (200, json!(1)));
+    let (s, _) = api
+        .post(
+            "/groups/Kilosa%20midwives/members",
+            json!({"contacts": [nurse_uuid]}),
+        )
+        .await;
+    assert_eq!(s, 422);
+
+    // Single contact CRUD with E.164 normalisation.
+    let (s, c) = api
+        .post(
+            "/contacts",
+            json!({"name": "Amina", "urns": ["0712 000 999"], "language": "swa", "fields": {"age": "41"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["urns"][0], "tel:+255712000999");
+    assert_eq!(c["fields"]["age"], "41");
+    let (s, v) = api.post("/contacts", json!({"urns": ["+255712000999"]})).await;
+    assert_eq!(s, 409, "duplicate URN: {v}");
+    let (s, _) = api
+        .delete(&format!("/contacts/{}", c["uuid"].as_str().unwrap()))
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = api
+        .get(&format!("/contacts/{}", c["uuid"].as_str().unwrap()))
+        .await;
+    assert_eq!(s, 404);
+}
+
+on_both!(bad_input_is_refused_whole);
+async fn bad_input_is_refused_whole(kind: Db) {
+    let env = start(kind, "");
+    let api = env.server.api(OPERATOR);
+    fields(&api).await;
+    // Malformed JSON.
+    let (s, v) = api.post_raw("/contacts", "{\"name\": ").await;
+    assert_eq!(s, 400, "{v}");
+    // A wrong type names its field.
+    let (s, v) = api
+        .post("/contacts", json!({"name": "x", "urns": "tel:+255712345678"}))
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(v["field"], "urns", "{v}");
+    // An unknown key is refused, not ignored.
+    let (s, v) = api.post("/contacts", json!({"nmae": "x"})).await;
+    assert_eq!(s, 400, "{v}");
+    // A bad value deep in an import names the row and nothing is written.
+    let mut body = contacts_json(5, 100, |_| json!({"age": "30"}));
+    body["contacts"][3]["fields"]["age"] = json!("thirty");
+    let (s, v) = api.post("/contacts/import", body).await;
+    assert_eq!(s, 422);
+    assert_eq!(v["field"], "contacts[3].fields.age", "{v}");
+    assert_eq!(api.ok("/contacts").await["results"].as_array().unwrap().len(), 0);
+    // Bad queries, schedules and phone numbers.
+    let (s, v) = api
+        .post("/groups", json!({"name": "g", "query": "cadre = "}))
+        .await;
+    assert_eq!((s, v["field"].clone()), (422, json!("query")), "{v}");
+    let (s, v) = api
+        .post("/groups", json!({"name": "g", "query": "rank = 3"}))
+        .await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "hi", "urns": ["+255712345678"], "schedule": {"repeat": "hourly"}}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = api
+        .post("/broadcasts", json!({"text": "hi", "urns": ["not a number"]}))
+        .await;
+    assert_eq!((s, v["field"].clone()), (422, json!("recipients.urns[0]")), "{v}");
+    let (s, _) = api.post("/broadcasts", json!({"text": "hi"})).await;
+    assert_eq!(s, 422);
+    let (s, _) = api.patch("/links/simulator", json!({"rate": -5})).await;
+    assert_eq!(s, 422);
+    assert_eq!(
+        api.ok("/broadcasts").await["results"].as_array().unwrap().len(),
+        0
+    );
+}
+
+on_both!(roles_and_tokens);
+async fn roles_and_tokens(kind: Db) {
+    let env = start(kind, "");
+    let viewer = env.server.api(VIEWER);
+    let (s, _) = viewer.get("/contacts").await;
+    assert_eq!(s, 200);
+    let (s, _) = viewer.post("/contacts", json!({"name": "x"})).await;
+    assert_eq!(s, 403);
+    let (s, _) = viewer.with_token("nope-nope-nope-nope").get("/contacts").await;
+    assert_eq!(s, 401);
+    let op = env.server.api(OPERATOR);
+    let (s, _) = op
+        .post("/triggers", json!({"keywords": ["report"], "reply": "ok"}))
+        .await;
+    assert_eq!(s, 403);
+    let (s, v) = env
+        .server
+        .api(ADMIN)
+        .post("/triggers", json!({"keywords": ["report"], "reply": "ok"}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+}
+
+on_both!(broadcast_lifecycle_and_failures);
+async fn broadcast_lifecycle_and_failures(kind: Db) {
+    let env = start_with(
+        kind,
+        "retry_backoff_secs = [1]\nmax_attempts = 2",
+        r#"
+[[links]]
+name = "simulator"
+kind = "simulator"
+[links.simulator]
+fail_prefix = "+2557900"
+retry_prefix = "+2557800"
+"#,
+    );
+    let api = env.server.api(OPERATOR);
+    fields(&api).await;
+    let (s, _) = api
+        .post(
+            "/contacts/import",
+            contacts_json(
+                40,
+                0,
+                |k| json!({"cadre": if k % 2 == 0 { "midwife" } else { "nurse" }}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, g) = api
+        .post("/groups", json!({"name": "Midwives", "query": "cadre = midwife"}))
+        .await;
+    assert_eq!(s, 201, "{g}");
+    let (s, b) = api
+        .post(
+            "/broadcasts",
+            json!({"text": {"eng": "Training on Monday", "swa": "Mafunzo Jumatatu"}, "groups": ["Midwives"],
+                   "urns": ["+255790000001", "+255780000001"], "respect_hours": false}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let id = b["uuid"].as_str().unwrap().to_string();
+    let done = api
+        .wait_for(&format!("/broadcasts/{id}"), 60, |v| {
+            let p = &v["progress"];
+            v["status"] == "queued" && p["delivered"].as_i64() == Some(20) && p["failed"].as_i64() == Some(2)
+        })
+        .await;
+    assert_eq!(done["recipient_count"], 22);
+    assert_eq!(done["progress"]["total"], 22);
+
+    // Every message's lifecycle is recorded.
+    let msgs = api
+        .ok(&format!("/messages?broadcast={id}&status=delivered&limit=1000"))
+        .await;
+    let list = msgs["results"].as_array().unwrap();
+    assert_eq!(list.len(), 20);
+    for m in list {
+        assert_eq!(m["link"], "simulator");
+        assert!(m["external_id"].as_str().unwrap().starts_with("sim-"));
+        assert_eq!(m["segments"], 1);
+        for t in ["wired_on", "sent_on", "delivered_on"] {
+            assert!(m[t].is_string(), "{t} missing in {m}");
+        }
+    }
+    let failed = api.ok(&format!("/messages?broadcast={id}&status=failed")).await;
+    let reasons: Vec<&str> = failed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["failure_reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons.contains(&"simulated permanent failure"), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.starts_with("gave up after 2 attempts")),
+        "{reasons:?}"
+    );
+    let retried = failed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["urn"] == "tel:+255780000001")
+        .unwrap();
+    assert_eq!(retried["attempts"], 2);
+
+    // Each phone received exactly what was sent to it.
+    let phone = api.ok("/simulator/phones/+255700000000/received").await;
+    assert_eq!(phone["results"][0]["text"], "Training on Monday");
+    let stats = api.ok("/simulator/stats").await;
+    assert_eq!(stats["received"], 20);
+    assert_eq!(stats["distinct_messages"], 20);
+}
+
+on_both!(keywords_opt_out_and_replies);
+async fn keywords_opt_out_and_replies(kind: Db) {
+    let env = start(
+        kind,
+        r#"
+[[triggers]]
+keywords = ["report"]
+reply = "Send: REPORT <disease> <cases>"
+[[triggers]]
+keywords = ["quiz"]
+match = "only"
+reply = "Quiz starts Monday"
+[optout.stop_words]
+default = ["STOP"]
+swa = ["ACHA"]
+"#,
+    );
+    let api = env.server.api(OPERATOR);
+    let phone = "+255711000001";
+    let inbox = |after: usize| {
+        let api = api.clone();
+        async move {
+            api.wait_for(&format!("/simulator/phones/{phone}/received"), 20, |v| {
+                v["results"].as_array().map(|a| a.len()).unwrap_or(0) > after
+            })
+            .await["results"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let say = |text: &str| {
+        let api = api.clone();
+        let text = text.to_string();
+        async move {
+            let (s, v) = api
+                .post("/simulator/inbound", json!({"from": phone, "text": text}))
+                .await;
+            assert_eq!(s, 201, "{v}");
+            v
+        }
+    };
+    let m = say("Report! 3 malaria").await;
+    assert_eq!(m["direction"], "in");
+    assert_eq!(m["status"], "handled");
+    assert_eq!(inbox(0).await[0]["text"], "Send: REPORT <disease> <cases>");
+    say("quiz please").await; // "only" trigger does not match two words
+    say("QUIZ.").await;
+    let got = inbox(1).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1]["text"], "Quiz starts Monday");
+
+    // STOP: stopped, confirmed once.
+    say("stop").await;
+    let got = inbox(2).await;
+    assert!(got[2]["text"].as_str().unwrap().contains("no more messages"));
+    say("STOP").await;
+    let contact = api
+        .ok(&format!("/messages?urn=tel:%2B{}&direction=in", &phone[1..]))
+        .await["results"][0]["contact"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = api.ok(&format!("/contacts/{contact}")).await;
+    assert_eq!(c["status"], "stopped");
+    // A stopped contact receives nothing: not keyword replies, not sends.
+    say("report").await;
+    let (s, _) = api
+        .post("/messages", json!({"contact": contact, "text": "hello"}))
+        .await;
+    assert_eq!(s, 409);
+    let (s, b) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "all", "contacts": [contact], "respect_hours": false}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    api.wait_for(&format!("/broadcasts/{}", b["uuid"].as_str().unwrap()), 20, |v| {
+        v["status"] == "queued"
+    })
+    .await;
+    // START re-subscribes and confirms.
+    say("start").await;
+    let got = inbox(3).await;
+    assert_eq!(got.len(), 4, "stopped contact got something: {got:?}");
+    assert!(got[3]["text"].as_str().unwrap().contains("subscribed again"));
+    assert_eq!(api.ok(&format!("/contacts/{contact}")).await["status"], "active");
+
+    // Opt-out words per language.
+    let (s, c2) = api
+        .post("/contacts", json!({"urns": ["+255711000002"], "language": "swa"}))
+        .await;
+    assert_eq!(s, 201);
+    api.post(
+        "/simulator/inbound",
+        json!({"from": "+255711000002", "text": "Acha"}),
+    )
+    .await;
+    assert_eq!(
+        api.ok(&format!("/contacts/{}", c2["uuid"].as_str().unwrap()))
+            .await["status"],
+        "stopped"
+    );
+
+    // RapidPro export triggers import (flow triggers are stored for the engine).
+    let export = json!({"version": "13", "triggers": [
+        {"trigger_type": "K", "keywords": ["case"], "match_type": "F", "flow": {"uuid": "1b1a9a6e-0000-4000-8000-000000000001", "name": "Case report"}, "groups": []},
+        {"trigger_type": "M", "flow": {"uuid": "x", "name": "Missed call"}},
+    ]});
+    let (s, v) = env.server.api(ADMIN).post("/triggers/import", export).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["imported"].as_array().unwrap().len(), 1);
+    assert_eq!(v["skipped"].as_array().unwrap().len(), 1);
+}
+
+on_both!(link_tuning_routing_and_failover);
+async fn link_tuning_routing_and_failover(kind: Db) {
+    let env = start(
+        kind,
+        r#"
+[[links]]
+name = "airtel"
+kind = "simulator"
+rate = 50
+[[links]]
+name = "vodacom"
+kind = "simulator"
+[[routes]]
+prefix = "+25568"
+links = ["airtel", "vodacom"]
+[[routes]]
+links = ["vodacom"]
+"#,
+    );
+    let api = env.server.api(OPERATOR);
+    let send = |urn: &str, text: &str| {
+        let api = api.clone();
+        let body = json!({"urn": urn, "text": text});
+        async move {
+            let (s, v) = api.post("/messages", body).await;
+            assert_eq!(s, 201, "{v}");
+            v["uuid"].as_str().unwrap().to_string()
+        }
+    };
+    let link_of = |uuid: String| {
+        let api = api.clone();
+        async move {
+            api.wait_for(&format!("/messages/{uuid}"), 20, |m| m["status"] == "delivered")
+                .await["link"]
+                .clone()
+        }
+    };
+    assert_eq!(link_of(send("+255681000001", "a").await).await, "airtel");
+    assert_eq!(link_of(send("+255761000001", "b").await).await, "vodacom");
+
+    // Live tuning: the rate changes at once and is kept across restarts.
+    let (s, l) = api.patch("/links/airtel", json!({"rate": 12.5})).await;
+    assert_eq!((s, l["rate"].clone()), (200, json!(12.5)), "{l}");
+    // Switched off, airtel's route fails over to vodacom.
+    let (s, l) = api.patch("/links/airtel", json!({"enabled": false})).await;
+    assert_eq!((s, l["enabled"].clone()), (200, json!(false)));
+    assert_eq!(link_of(send("+255681000002", "c").await).await, "vodacom");
+    let links = api.ok("/links").await;
+    let vodacom = links["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "vodacom")
+        .unwrap()
+        .clone();
+    assert_eq!(vodacom["routes"].as_array().unwrap().len(), 2, "{vodacom}");
+
+    let mut server = env.server;
+    server.restart();
+    let api = server.api(VIEWER);
+    assert_eq!(api.ok("/links/airtel").await["rate"], 12.5);
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("mhero_link_rate{link=\"airtel\"} 12.5"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("mhero_queue_depth{link=\"vodacom\"}"),
+        "{metrics}"
+    );
+}
+
+on_both!(scheduled_recurring_and_sending_hours);
+async fn scheduled_recurring_and_sending_hours(kind: Db) {
+    // Sending hours that exclude the current UTC hour in Dar es Salaam.
+    let now_local = (chrono::Utc::now() + chrono::Duration::hours(3))
+        .format("%H")
+        .to_string();
+    let h: u32 = now_local.parse().unwrap();
+    let window = format!("{:02}:00-{:02}:00", (h + 2) % 24, (h + 3) % 24);
+    let env = start(kind, &format!("[sending]\nhours = \"{window}\"\n"));
+    let api = env.server.api(OPERATOR);
+    // Held for the recipient's sending hours.
+    let (s, b) = api
+        .post("/broadcasts", json!({"text": "later", "urns": ["+255712300001"]}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let held = api
+        .wait_for(&format!("/broadcasts/{}", b["uuid"].as_str().unwrap()), 20, |v| {
+            v["status"] == "queued"
+        })
+        .await;
+    assert_eq!(held["progress"]["queued"], 1, "{held}");
+    // The same broadcast with hours waived goes now.
+    let (_, now) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "now", "urns": ["+255712300002"], "respect_hours": false}),
+        )
+        .await;
+    api.wait_for(
+        &format!("/broadcasts/{}", now["uuid"].as_str().unwrap()),
+        20,
+        |v| v["progress"]["delivered"] == 1,
+    )
+    .await;
+    // A broadcast scheduled two seconds ahead fires then.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let (s, sched) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "scheduled", "urns": ["+255712300003"], "respect_hours": false, "schedule": {"repeat": "once", "at": at}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{sched}");
+    assert_eq!(sched["status"], "scheduled");
+    api.wait_for(
+        &format!("/broadcasts/{}", sched["uuid"].as_str().unwrap()),
+        30,
+        |v| v["progress"]["delivered"] == 1,
+    )
+    .await;
+    // A recurring broadcast knows its next firing, and can be cancelled.
+    let (s, rec) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "weekly", "urns": ["+255712300004"],
+                   "schedule": {"repeat": "weekly", "days": ["Mon"], "time": "08:00:00", "timezone": "Africa/Dar_es_Salaam"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{rec}");
+    assert_eq!(rec["status"], "recurring");
+    assert!(
+        rec["next_fire"].as_str().unwrap().ends_with("05:00:00.000Z"),
+        "{rec}"
+    );
+    let (s, c) = api
+        .post(
+            &format!("/broadcasts/{}/cancel", rec["uuid"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, c["status"].clone()), (200, json!("cancelled")));
+}
+
+on_both!(replies_overtake_bulk_and_queries_target);
+async fn replies_overtake_bulk_and_queries_target(kind: Db) {
+    let env = start(
+        kind,
+        "[[links]]\nname = \"simulator\"\nkind = \"simulator\"\nrate = 5\n",
+    );
+    let api = env.server.api(OPERATOR);
+    fields(&api).await;
+    let (s, _) = api
+        .post(
+            "/contacts/import",
+            contacts_json(60, 0, |k| json!({"cadre": if k < 50 { "nurse" } else { "cho" }})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    // A bulk backlog of 50 at 5 msg/s: ten seconds of sending.
+    let (s, b) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "bulk", "query": "cadre = nurse", "respect_hours": false}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let path = format!("/broadcasts/{}", b["uuid"].as_str().unwrap());
+    api.wait_for(&path, 20, |v| {
+        v["progress"]["delivered"].as_i64().unwrap_or(0) >= 2
+    })
+    .await;
+    // A reply queued now goes out before the rest of the bulk.
+    let (s, m) = api
+        .post(
+            "/messages",
+            json!({"urn": "+255799999999", "text": "your answer"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    api.wait_for(&format!("/messages/{}", m["uuid"].as_str().unwrap()), 20, |v| {
+        v["status"] == "delivered"
+    })
+    .await;
+    let p = api.ok(&path).await["progress"].clone();
+    assert_eq!(p["total"], 50, "the query picked exactly the nurses: {p}");
+    assert!(
+        p["queued"].as_i64().unwrap() >= 30,
+        "the reply waited behind bulk: {p}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_documents_every_route() {
+    let env = start(Db::Sqlite, "");
+    let api = env.server.api(ADMIN);
+    let doc = api.ok("/openapi.json").await;
+    let paths = doc["paths"].as_object().unwrap();
+    let mut checked = 0;
+    for (path, ops) in paths {
+        for (method, _) in ops.as_object().unwrap() {
+            let concrete = path
+                .trim_start_matches("/api/v1")
+                .replace("{uuid}", "00000000-0000-4000-8000-000000000000")
+                .replace("{group}", "nogroup")
+                .replace("{name}", "simulator")
+                .replace("{number}", "+255712345678");
+            let (s, v) = match method.as_str() {
+                "get" => api.get(&concrete).await,
+                "post" => api.post(&concrete, json!({})).await,
+                "patch" => api.patch(&concrete, json!({})).await,
+                "delete" => api.delete(&concrete).await,
+                other => panic!("unexpected method {other}"),
+            };
+            // Any answer but the router's "no such endpoint" proves the route exists.
+            let unrouted = s == 404
+                && v["error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("no such endpoint"));
+            assert!(
+                !unrouted && s != 405,
+                "{method} {path} is documented but not routed ({s}: {v})"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} operations documented");
+    let (s, _) = api.get("/no/such/thing").await;
+    assert_eq!(s, 404);
+}
+
+#[test]
+fn check_config_reports_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[database]\nurl = \"mysql://x\"\n[api]\nlisten = \"nope\"\n[[links]]\nname = \"a\"\nkind = \"fax\"\n[[routes]]\nlinks = [\"b\"]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
+        .args(["check-config", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in ["database.url", "api.listen", "links[0].kind", "routes[0].links"] {
+        assert!(err.contains(needle), "{needle} missing from:\n{err}");
+    }
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[database]\nurl = \"postgres://u:secret@localhost/db\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
+        .args(["check-config", "--config"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("secret"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_run_with_no_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
+        .current_dir(dir.path())
+        .env("MHERO_API__LISTEN", "127.0.0.1:0")
+        .env("MHERO_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take(6)
+            .collect()
+    };
+    let banner = lines.join("\n");
+    let base = banner
+        .split("API ")
+        .nth(1)
+        .and_then(|r| r.split("/api/v1").next())
+        .unwrap()
+        .to_string();
+    let token = std::fs::read_to_string(dir.path().join("mhero.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(banner.contains(&token), "the banner shows the token: {banner}");
+    assert!(banner.contains("curl"), "{banner}");
+    assert!(dir.path().join("mhero.db").exists());
+    let api = Api::for_base(&base, &token);
+    let (s, v) = api
+        .post(
+            "/simulator/inbound",
+            json!({"from": "+255712345678", "text": "Hello"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let got = api
+        .wait_for("/simulator/phones/+255712345678/received", 20, |v| {
+            v["results"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
+    assert!(got["results"][0]["text"].as_str().unwrap().contains("mHero"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
