@@ -16,18 +16,17 @@ use std::path::{Path, PathBuf};
 
 #[path = "conformance/common.rs"]
 mod common;
+#[path = "conformance/engine.rs"]
+mod engine;
 #[path = "conformance/expressions.rs"]
 mod expressions;
 #[path = "conformance/values.rs"]
 mod values;
-// The flow engine's tables (actions, routers, runner, …) go here:
-// #[path = "conformance/engine.rs"]
-// mod engine;
 
 pub use common::Table;
 
 /// Every suite of tables, in report order. The engine adds `engine::tables`.
-const SUITES: &[fn(&Path) -> Vec<Table>] = &[expressions::tables, values::tables];
+const SUITES: &[fn(&Path) -> Vec<Table>] = &[expressions::tables, values::tables, engine::tables];
 
 fn corpus_dir() -> PathBuf {
     let dir = match std::env::var_os("MHERO_CONFORMANCE_DIR") {

@@ -1,6 +1,7 @@
 //! The `mhero` command line. Each subcommand parses its arguments here and
 //! calls into the library; `main.rs` only dispatches.
 
+pub mod flow;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ pub enum Command {
     Migrate,
     /// Validate the configuration, reporting every problem at once.
     CheckConfig,
+    /// Check RapidPro flow exports, or run a flow in the terminal.
+    Flow(flow::FlowArgs),
 }
 
 /// Run the parsed command line.
@@ -37,6 +40,11 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => rt.block_on(serve::serve(path))?,
+        Command::Flow(args) => {
+            if !flow::run(args)? {
+                return Ok(std::process::ExitCode::from(1));
+            }
+        }
         Command::Migrate => rt.block_on(async {
             let config = crate::config::load(path)?;
             let store = crate::store::Store::open(config.database.url.expose(), 1).await?;

@@ -18,7 +18,7 @@ pub const MAX_EXPRESSION_LEN: usize = 64 * 1024;
 /// matched quadratically; no real call needs more).
 pub const MAX_CALL_ARGS: usize = 256;
 
-/// A binary operator, lowest precedence first in [`BinOp::precedence`].
+/// A binary operator, lowest precedence first in `BinOp::precedence`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinOp {
     Concat,

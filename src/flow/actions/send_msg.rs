@@ -1,0 +1,68 @@
+//! `send_msg`: send a message to the contact.
+
+use serde::{Deserialize, Serialize};
+
+use super::exec::evaluate_attachments;
+use super::exec::new_msg;
+use super::exec::Outcome;
+use crate::flow::assets::NamedRef;
+use crate::flow::definition::Flow;
+use crate::flow::events::EventKind;
+use crate::flow::events::QuickReply;
+use crate::flow::sprint::Sprinter;
+
+/// Topics a message may be sent under (decides which channel rules apply).
+pub const MSG_TOPICS: &[&str] = &["event", "account", "purchase", "agent"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendMsg {
+    pub uuid: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick_replies: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_urns: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<NamedRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub template_variables: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+}
+
+impl SendMsg {
+    pub fn validate(&self) -> Result<(), String> {
+        match &self.topic {
+            Some(t) if !t.is_empty() && !MSG_TOPICS.contains(&t.as_str()) => {
+                Err("field 'topic' is not a valid message topic".to_owned())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl SendMsg {
+    /// Runs the action in the sprint `s` of a run in `flow`.
+    pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
+        let a = self;
+        let (text, lang) = s.localized(&a.uuid, "text", std::slice::from_ref(&a.text));
+        let text = s.template(text.first().map(String::as_str).unwrap_or_default());
+        let (attachments, _) = s.localized(&a.uuid, "attachments", &a.attachments);
+        let attachments = evaluate_attachments(s, &attachments);
+        let (replies, _) = s.localized(&a.uuid, "quick_replies", &a.quick_replies);
+        let mut quick_replies = Vec::new();
+        for r in &replies {
+            let r = s.template(r);
+            if r.trim().is_empty() {
+                s.error("quick reply evaluated to empty string, skipping");
+            } else {
+                quick_replies.push(QuickReply { text: r });
+            }
+        }
+        let msg = new_msg(s, text, attachments, quick_replies, &lang, a.topic.clone());
+        s.emit(EventKind::MsgCreated { msg });
+        Outcome::Continue
+    }
+}

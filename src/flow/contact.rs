@@ -1,0 +1,92 @@
+//! The contact a session runs for, as the engine sees and changes it: name,
+//! language, status, timezone, URNs, groups and field values. The host loads
+//! it and persists the changes the engine reports as events; this module
+//! must not know where contacts are stored.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::flow::assets::NamedRef;
+
+/// A contact field's value in each of the forms it can be read as.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FieldValue {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datetime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward: Option<String>,
+}
+
+fn active() -> String {
+    "active".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub uuid: String,
+    #[serde(default)]
+    pub id: i64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub language: String,
+    #[serde(default = "active")]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub timezone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<NamedRef>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, FieldValue>,
+}
+
+impl Contact {
+    /// The URN scheme of `urn` (`tel` of `tel:+250…`).
+    pub fn scheme(urn: &str) -> &str {
+        urn.split(':').next().unwrap_or_default()
+    }
+
+    /// A URN without its query (`?channel=…&id=…`).
+    pub fn bare_urn(urn: &str) -> &str {
+        urn.split('?').next().unwrap_or(urn)
+    }
+
+    /// The channel UUID a URN is bound to, if any.
+    pub fn urn_channel(urn: &str) -> Option<&str> {
+        let query = urn.split_once('?')?.1;
+        query.split('&').find_map(|kv| kv.strip_prefix("channel="))
+    }
+
+    /// The first URN of the given scheme.
+    pub fn urn_of_scheme(&self, scheme: &str) -> Option<&str> {
+        self.urns
+            .iter()
+            .map(String::as_str)
+            .find(|u| Contact::scheme(u) == scheme)
+    }
+
+    /// The country of a `tel:` URN's number, if it is in international form.
+    pub fn phone_country(urn: &str) -> Option<String> {
+        let path = Contact::bare_urn(urn).strip_prefix("tel:")?;
+        let number = phonenumber::parse(None, path).ok()?;
+        number.country().id().map(|id| id.as_ref().to_owned())
+    }
+
+    pub fn in_group(&self, uuid: &str) -> bool {
+        self.groups.iter().any(|g| g.uuid == uuid)
+    }
+}

@@ -1,0 +1,168 @@
+//! Migrations that bring older flow definitions up to spec 13.6.1, applied
+//! to the raw JSON before it is typed (as the reference engine does). Each
+//! step is named by the version it produces. Spec 14.x definitions are read
+//! as they are: their few new shapes are understood by the typed structs.
+//! This module must not know how flows execute.
+
+mod refs;
+mod v13;
+
+use serde_json::Value;
+
+/// A migration step: the version it produces and the rewrite it applies.
+type Step = (Version, fn(&mut Value));
+
+/// The 13.x steps in order.
+const STEPS: &[Step] = &[
+    (Version(13, 1, 0), v13::to_13_1_0),
+    (Version(13, 2, 0), v13::to_13_2_0),
+    (Version(13, 3, 0), v13::to_13_3_0),
+    (Version(13, 4, 0), v13::to_13_4_0),
+    (Version(13, 5, 0), v13::to_13_5_0),
+    (Version(13, 6, 0), v13::to_13_6_0),
+    (Version(13, 6, 1), v13::to_13_6_1),
+];
+
+/// The newest major version this engine reads.
+const MAX_MAJOR: u32 = 14;
+
+/// A semantic version `major.minor.patch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    pub fn parse(s: &str) -> Option<Version> {
+        let mut parts = s.trim().split('.').map(|p| p.parse::<u32>().ok());
+        let major = parts.next()??;
+        let minor = parts.next().unwrap_or(Some(0))?;
+        let patch = parts.next().unwrap_or(Some(0))?;
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Version(major, minor, patch))
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// True for the pre-13 format with `action_sets` / `rule_sets`.
+pub fn is_legacy(flow: &Value) -> bool {
+    flow.get("action_sets").is_some() || flow.get("rule_sets").is_some() || flow.get("metadata").is_some()
+}
+
+/// Migrates a definition to the newest version this engine understands.
+pub fn migrate(flow: Value) -> Result<Value, String> {
+    migrate_to(flow, Version(13, 6, 1))
+}
+
+/// Migrates a 13.x definition up to (and including) `target`.
+pub fn migrate_to(mut flow: Value, target: Version) -> Result<Value, String> {
+    if is_legacy(&flow) {
+        return Err(
+            "unable to read flow: legacy definitions (spec 11 and older, with action_sets and \
+                    rule_sets) are not supported; re-export the flow from a current RapidPro"
+                .to_owned(),
+        );
+    }
+    let raw = flow
+        .get("spec_version")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if raw.is_empty() {
+        return Err("field 'spec_version' is required".to_owned());
+    }
+    let version =
+        Version::parse(raw).ok_or_else(|| format!("field 'spec_version' '{raw}' is not a valid version"))?;
+    if version.0 < 13 {
+        return Err(format!(
+            "spec version {version} is older than 13 and not supported"
+        ));
+    }
+    if version.0 > MAX_MAJOR {
+        return Err(format!(
+            "spec version {version} is newer than this engine reads ({MAX_MAJOR}.x)"
+        ));
+    }
+    for (to, step) in STEPS {
+        if version < *to && *to <= target {
+            step(&mut flow);
+            if let Some(obj) = flow.as_object_mut() {
+                obj.insert("spec_version".to_owned(), Value::String(to.to_string()));
+            }
+        }
+    }
+    Ok(flow)
+}
+
+/// Applies `f` to every template string of a flow: the strings inside
+/// actions, router operands and case arguments, and translations.
+fn for_each_template(flow: &mut Value, f: &mut dyn FnMut(&mut String)) {
+    fn walk(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
+        match v {
+            Value::String(s) => f(s),
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, f)),
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    if k != "uuid" && k != "type" {
+                        walk(v, f);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(Value::Array(nodes)) = flow.get_mut("nodes") {
+        for node in nodes {
+            if let Some(actions) = node.get_mut("actions") {
+                walk(actions, f);
+            }
+            if let Some(router) = node.get_mut("router") {
+                if let Some(operand) = router.get_mut("operand") {
+                    walk(operand, f);
+                }
+                if let Some(Value::Array(cases)) = router.get_mut("cases") {
+                    for case in cases {
+                        if let Some(args) = case.get_mut("arguments") {
+                            walk(args, f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(loc) = flow.get_mut("localization") {
+        walk(loc, f);
+    }
+}
+
+/// Every action object of a flow.
+fn actions_mut(flow: &mut Value) -> impl Iterator<Item = &mut Value> {
+    flow.get_mut("nodes")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.get_mut("actions").and_then(Value::as_array_mut))
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_with_missing_parts() {
+        assert_eq!(Version::parse("13"), Some(Version(13, 0, 0)));
+        assert_eq!(Version::parse("13.6.1"), Some(Version(13, 6, 1)));
+        assert_eq!(Version::parse("13.x"), None);
+    }
+
+    #[test]
+    fn newer_majors_are_refused() {
+        let flow = serde_json::json!({"spec_version": "15.0.0"});
+        assert!(migrate(flow).unwrap_err().contains("newer"));
+    }
+}

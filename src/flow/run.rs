@@ -1,0 +1,98 @@
+//! A run: one contact's way through one flow: the path of steps taken, the
+//! results saved, run-local variables, and how it ended. Sessions hold a
+//! stack of runs (parents waiting on subflows).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::flow::assets::FlowRef;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Active,
+    Waiting,
+    Completed,
+    Expired,
+    Interrupted,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            RunStatus::Active => "active",
+            RunStatus::Waiting => "waiting",
+            RunStatus::Completed => "completed",
+            RunStatus::Expired => "expired",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn is_done(self) -> bool {
+        !matches!(self, RunStatus::Active | RunStatus::Waiting)
+    }
+}
+
+/// One visit to a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub uuid: String,
+    pub node_uuid: String,
+    pub arrived_on: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_uuid: Option<String>,
+}
+
+/// A saved result (`@results.<key>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub name: String,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub category: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub category_localized: String,
+    pub node_uuid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<serde_json::Value>,
+    pub created_on: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub uuid: String,
+    pub flow: FlowRef,
+    pub status: RunStatus,
+    #[serde(default)]
+    pub path: Vec<Step>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub results: BTreeMap<String, RunResult>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub locals: BTreeMap<String, String>,
+    pub created_on: String,
+    #[serde(default)]
+    pub exited_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_uuid: Option<String>,
+}
+
+impl Run {
+    /// How many times the run has been at `node_uuid`.
+    pub fn visits(&self, node_uuid: &str) -> usize {
+        self.path.iter().filter(|s| s.node_uuid == node_uuid).count()
+    }
+
+    pub fn current_node(&self) -> Option<&str> {
+        self.path.last().map(|s| s.node_uuid.as_str())
+    }
+}
+
+/// The key a result name is saved under (`Favorite Color` → `favorite_color`).
+pub fn result_key(name: &str) -> String {
+    crate::flow::expressions::text::snakify(name)
+}
