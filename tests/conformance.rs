@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 #[path = "conformance/common.rs"]
@@ -88,7 +89,10 @@ fn conformance() {
     let mut problems = Vec::new();
     for suite in SUITES {
         for table in suite(&corpus) {
-            println!(
+            // Straight to the stderr handle, which the test harness does
+            // not capture, so every run (CI included) shows the table.
+            let _ = writeln!(
+                std::io::stderr(),
                 "conformance {}: {}/{} passed",
                 table.name,
                 table.passed(),
