@@ -269,19 +269,41 @@ impl Store {
                 _ => None,
             })
             .collect();
-        for chunk in sent.chunks(INSERT_CHUNK) {
-            let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(2 + i * 2, 2)).collect();
-            let sql = format!(
-                "UPDATE msgs SET status = 'sent', sent_on = $1, modified_on = $1, external_id = v.column2, \
-                 attempts = attempts + 1, failure_reason = NULL \
-                 FROM (VALUES {}) AS v WHERE msgs.id = v.column1 AND msgs.status = 'wired' AND msgs.node = $2",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(now).bind(node);
-            for (id, ext) in chunk {
-                q = q.bind(*id).bind(*ext);
+        match self.dialect {
+            // SQLite may plan a join against VALUES as a scan of `msgs`;
+            // one statement per row costs no round trip there.
+            Dialect::Sqlite => {
+                for (id, ext) in &sent {
+                    sqlx::query(
+                        "UPDATE msgs SET status = 'sent', sent_on = $1, modified_on = $1, external_id = $2, \
+                         attempts = attempts + 1, failure_reason = NULL \
+                         WHERE id = $3 AND status = 'wired' AND node = $4",
+                    )
+                    .bind(now)
+                    .bind(*ext)
+                    .bind(*id)
+                    .bind(node)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
-            q.execute(&mut *tx).await?;
+            Dialect::Postgres => {
+                for chunk in sent.chunks(INSERT_CHUNK) {
+                    let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(2 + i * 2, 2)).collect();
+                    let sql = format!(
+                        "UPDATE msgs SET status = 'sent', sent_on = $1, modified_on = $1, external_id = v.column2, \
+                         attempts = attempts + 1, failure_reason = NULL \
+                         FROM (VALUES {}) AS v WHERE msgs.id = v.column1 AND msgs.status = 'wired' \
+                         AND msgs.node = $2",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql).bind(now).bind(node);
+                    for (id, ext) in chunk {
+                        q = q.bind(*id).bind(*ext);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+            }
         }
         for (id, o) in outcomes {
             let q = match o {
@@ -339,6 +361,27 @@ impl Store {
     pub async fn apply_delivered(&self, receipts: &[(String, String)]) -> Result<Vec<(String, String)>> {
         let mut matched = Vec::new();
         let now = now_ms();
+        if self.dialect == Dialect::Sqlite {
+            // Per row in one transaction: each uses the (link, external_id)
+            // index, where a join against VALUES may not.
+            let mut tx = self.pool.begin().await?;
+            for (link, ext) in receipts {
+                let res = sqlx::query(
+                    "UPDATE msgs SET status = 'delivered', delivered_on = $1, modified_on = $1 \
+                     WHERE link = $2 AND external_id = $3 AND direction = 'out' AND status IN ('sent', 'delivered')",
+                )
+                .bind(now)
+                .bind(link.as_str())
+                .bind(ext.as_str())
+                .execute(&mut *tx)
+                .await?;
+                if res.rows_affected() > 0 {
+                    matched.push((link.clone(), ext.clone()));
+                }
+            }
+            tx.commit().await?;
+            return Ok(matched);
+        }
         for chunk in receipts.chunks(INSERT_CHUNK) {
             let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(1 + i * 2, 2)).collect();
             let sql = format!(
