@@ -86,10 +86,11 @@ mod tests {
             codec.encode_into(&all, &mut codes);
             codec.decode_into(&codes, &mut levels);
             assert!(levels.windows(2).all(|w| w[0] <= w[1]), "{codec:?}");
-            // Every code is reachable from some input.
+            // Every code is reachable from some input, except µ-law's negative zero.
             codes.sort_unstable();
             codes.dedup();
-            assert_eq!(codes.len(), 256, "{codec:?}");
+            let reachable = if codec == Codec::Pcmu { 255 } else { 256 };
+            assert_eq!(codes.len(), reachable, "{codec:?}");
         }
     }
 

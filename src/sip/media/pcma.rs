@@ -7,6 +7,9 @@ pub const SILENCE: u8 = 0xD5;
 /// A-law transmits every other bit inverted so idle lines still carry transitions.
 const EVEN_BIT_INVERSION: u8 = 0x55;
 
+/// Largest 12-bit magnitude: rounding carries +32767 one step past it.
+const MAX_MAGNITUDE12: i32 = 4095;
+
 /// Decode table built at compile time.
 static DECODE: [i16; 256] = build_decode_table();
 
@@ -48,15 +51,14 @@ pub fn decode(code: u8) -> i16 {
 /// One linear PCM sample to an A-law code.
 #[inline]
 pub fn encode(sample: i16) -> u8 {
-    let linear = i32::from(sample);
-    // One's complement for negatives keeps the two halves symmetric around zero.
-    let (sign, magnitude) = if linear >= 0 {
-        (0x80, linear)
+    // A-law is defined on 13-bit linear: round to the nearest 13-bit value (as sox
+    // does, bit for bit), then one's complement for negatives keeps the halves symmetric.
+    let linear13 = (i32::from(sample) + 4) >> 3;
+    let (sign, magnitude12) = if linear13 >= 0 {
+        (0x80, linear13.min(MAX_MAGNITUDE12))
     } else {
-        (0x00, -linear - 1)
+        (0x00, -linear13 - 1)
     };
-    // A-law quantises 13-bit linear: 12 bits of magnitude.
-    let magnitude12 = magnitude >> 3;
     let (exponent, mantissa) = if magnitude12 < 32 {
         (0, magnitude12 >> 1)
     } else {

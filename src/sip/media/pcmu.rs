@@ -4,10 +4,12 @@
 /// µ-law silence: the code for linear zero (sign bit clear after inversion).
 pub const SILENCE: u8 = 0xFF;
 
-/// Added before the segment search so every segment starts on a power of two.
-const BIAS: i32 = 0x84;
-/// Largest magnitude that still fits the top segment once `BIAS` is added.
-const CLIP: i32 = 32635;
+/// Added before the segment search so every segment starts on a power of two
+/// (33 in 14-bit units, 0x84 at 16-bit scale).
+const BIAS14: i32 = 33;
+const BIAS: i32 = BIAS14 << 2;
+/// Largest 14-bit magnitude that still fits the top segment once the bias is added.
+const CLIP14: i32 = 8158;
 
 /// Decode table built at compile time: 256 entries cost nothing to keep.
 static DECODE: [i16; 256] = build_decode_table();
@@ -40,19 +42,21 @@ pub fn decode(code: u8) -> i16 {
     DECODE[code as usize]
 }
 
-/// One linear PCM sample to a µ-law code (nearest segment, truncated mantissa as G.711 does).
+/// One linear PCM sample to a µ-law code (truncated mantissa, as G.711 does).
 #[inline]
 pub fn encode(sample: i16) -> u8 {
-    let linear = i32::from(sample);
-    let (sign, magnitude) = if linear < 0 {
-        (0x80, -linear)
+    // µ-law is defined on 14-bit linear: round to the nearest 14-bit value rather
+    // than truncate, which removes a bias towards negative values and matches sox bit for bit.
+    let linear14 = (i32::from(sample) + 2) >> 2;
+    let (sign, magnitude) = if linear14 < 0 {
+        (0x80, -linear14)
     } else {
-        (0x00, linear)
+        (0x00, linear14)
     };
-    let biased = magnitude.min(CLIP) + BIAS;
-    // `biased` lies in 132..=32767, so its top bit is bit 7..=14: the segment is that minus 7.
-    let exponent = (31 - biased.leading_zeros() as i32) - 7;
-    let mantissa = (biased >> (exponent + 3)) & 0x0F;
+    let biased = magnitude.min(CLIP14) + BIAS14;
+    // `biased` lies in 33..=8191, so its top bit is bit 5..=12: the segment is that minus 5.
+    let exponent = (31 - biased.leading_zeros() as i32) - 5;
+    let mantissa = (biased >> (exponent + 1)) & 0x0F;
     !((sign | (exponent << 4) | mantissa) as u8)
 }
 
