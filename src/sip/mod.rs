@@ -4,8 +4,9 @@
 //! Layers, inner to outer: [`media`] (pure sample and packet codecs, no I/O),
 //! [`sdp`] (audio-only offer/answer), [`rtp_session`] and [`port_pool`] (one
 //! tokio task per call owning its UDP socket), [`prompts`] (WAV files encoded
-//! to G.711 once at load).
+//! to G.711 once at load), [`dtmf_relay`] (keys carried in SIP INFO bodies).
 
+pub mod dtmf_relay;
 pub mod media;
 pub mod port_pool;
 pub mod prompts;
