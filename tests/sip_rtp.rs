@@ -265,25 +265,38 @@ async fn rfc4733_from_a_carrier_like_peer_survives_ssrc_changes_jumps_and_junk()
 }
 
 #[tokio::test]
-async fn in_band_tones_in_30ms_frames_with_a_sequence_jump_are_heard() {
+async fn in_band_tones_in_10ms_and_30ms_frames_with_a_sequence_jump_are_heard() {
     let pool = pool();
-    let peer_socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (b, mut events) = session(&pool, config(Codec::Pcma, None, 0xB)).await;
-    let peer = RawPeer {
-        socket: peer_socket,
-        to: b.local_addr(),
-    };
-    let mut audio = dtmf(Digit::D7, 90);
-    audio.extend(vec![0i16; 8 * 90]);
-    audio.extend(dtmf(Digit::D9, 90));
-    audio.extend(vec![0i16; 8 * 90]);
-    let coded = encode(Codec::Pcma, &audio);
-    for (i, frame) in coded.chunks(240).enumerate() {
-        // The sequence jumps by 1000 half-way, as after a carrier's media server switch.
-        let seq = if i < 6 { i as u16 } else { 1000 + i as u16 };
-        peer.send(8, seq, 240 * i as u32, 0xA, i == 0, frame).await;
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    for frame_len in [80usize, 240] {
+        let peer_socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let (b, mut events) = session(&pool, config(Codec::Pcma, None, 0xB)).await;
+        let peer = RawPeer {
+            socket: peer_socket,
+            to: b.local_addr(),
+        };
+        let mut audio = dtmf(Digit::D7, 90);
+        audio.extend(vec![0i16; 8 * 90]);
+        audio.extend(dtmf(Digit::D9, 90));
+        audio.extend(vec![0i16; 8 * 90]);
+        let coded = encode(Codec::Pcma, &audio);
+        let frames = coded.len().div_ceil(frame_len);
+        for (i, frame) in coded.chunks(frame_len).enumerate() {
+            // The sequence jumps by 1000 half-way, as after a carrier's media server switch.
+            let seq = if i < frames / 2 { i as u16 } else { 1000 + i as u16 };
+            peer.send(8, seq, (frame_len * i) as u32, 0xA, i == 0, frame)
+                .await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        assert_eq!(
+            next_digit(&mut events).await,
+            (Digit::D7, DigitSource::Inband),
+            "{frame_len}-sample frames"
+        );
+        assert_eq!(
+            next_digit(&mut events).await,
+            (Digit::D9, DigitSource::Inband),
+            "{frame_len}-sample frames"
+        );
+        b.stop().await.unwrap();
     }
-    assert_eq!(next_digit(&mut events).await, (Digit::D7, DigitSource::Inband));
-    assert_eq!(next_digit(&mut events).await, (Digit::D9, DigitSource::Inband));
 }
