@@ -37,6 +37,8 @@ const PTIME_RANGE_MS: std::ops::RangeInclusive<u32> = 10..=60;
 pub enum RtpSessionError {
     #[error("packet time {0} ms is outside 10-60 ms")]
     BadPtime(u32),
+    #[error("the RTP socket has no local address: {0}")]
+    NoLocalAddress(std::io::Error),
     #[error("the RTP media task has ended")]
     Ended,
 }
@@ -136,7 +138,7 @@ pub fn spawn(
     if !PTIME_RANGE_MS.contains(&config.ptime_ms) {
         return Err(RtpSessionError::BadPtime(config.ptime_ms));
     }
-    let local = socket.local_addr().map_err(|_| RtpSessionError::Ended)?;
+    let local = socket.local_addr().map_err(RtpSessionError::NoLocalAddress)?;
     let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
     let stats = Arc::new(RtpStats::default());
     let session = Session::new(socket, config, events, Arc::clone(&stats));
