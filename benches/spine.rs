@@ -262,11 +262,17 @@ fn main() {
     rt.block_on(async {
         println!("| database | case | median | baseline (same run) | ratio |");
         println!("|---|---|---|---|---|");
-        for kind in [Db::Sqlite, Db::Postgres] {
-            for line in accept_and_dispatch(kind).await {
-                println!("{line}");
+        // MHERO_BENCH_ONLY=sqlite,postgres,rate picks cases (default: all).
+        let only = std::env::var("MHERO_BENCH_ONLY").unwrap_or_else(|_| "sqlite,postgres,rate".into());
+        for (name, kind) in [("sqlite", Db::Sqlite), ("postgres", Db::Postgres)] {
+            if only.contains(name) {
+                for line in accept_and_dispatch(kind).await {
+                    println!("{line}");
+                }
             }
         }
-        println!("{}", rate_accuracy().await);
+        if only.contains("rate") {
+            println!("{}", rate_accuracy().await);
+        }
     });
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the tests need, on a fresh Debian machine, then every test.
 # Installs Debian packages (PostgreSQL server for the store tests, Node.js
-# for the test peers) when missing, checks format and lints, runs the tests,
+# for the SMPP and FHIR test peers, SIPp and sox for the voice tests) when
+# missing, checks format and lints, runs the tests,
 # and builds the docs. The servers the tests start listen on 127.0.0.1 only
 # and are stopped by PID.
 set -euo pipefail
@@ -14,6 +15,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v sox >/dev/null 2>&1 || need+=(sox)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   as_root apt-get update -qq

@@ -1,2 +1,14 @@
 //! SIP trunks and RTP media for IVR: dialogs, SDP, G.711, DTMF (RFC 4733 and
 //! in-band), prompts and recordings. Knows `core`, never flows or SQL.
+//!
+//! Layers, inner to outer: [`media`] (pure sample and packet codecs, no I/O),
+//! [`sdp`] (audio-only offer/answer), [`rtp_session`] and [`port_pool`] (one
+//! tokio task per call owning its UDP socket), [`prompts`] (WAV files encoded
+//! to G.711 once at load), [`dtmf_relay`] (keys carried in SIP INFO bodies).
+
+pub mod dtmf_relay;
+pub mod media;
+pub mod port_pool;
+pub mod prompts;
+pub mod rtp_session;
+pub mod sdp;

@@ -1,0 +1,337 @@
+//! One call's RTP: a tokio task that owns the call's UDP socket, sends a frame
+//! every packet time (prompt audio from a queue, silence when the queue is
+//! empty, because carriers and NATs drop calls that go quiet), latches onto the
+//! address the peer really sends from (symmetric RTP), and turns what it hears
+//! into DTMF digits from RFC 4733 events and in-band tones. Driven through a
+//! cloneable [`RtpHandle`]. Knows nothing of SIP dialogs, prompts on disk or flows.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::sip::media::codec::Codec;
+use crate::sip::media::digit::Digit;
+use crate::sip::media::digit_collector::{DigitCollector, DigitSource};
+use crate::sip::media::dtmf_detector::DtmfDetector;
+use crate::sip::media::event_tracker::EventTracker;
+use crate::sip::media::rtp::RtpPacket;
+use crate::sip::media::telephone_event::TelephoneEvent;
+use crate::sip::media::SAMPLE_RATE;
+
+/// Largest datagram we read: RTP for telephony fits one Ethernet MTU.
+const MAX_DATAGRAM: usize = 1500;
+/// Commands waiting for the media task; a call issues a handful per prompt.
+const COMMAND_QUEUE: usize = 32;
+/// Packet times we accept from SDP; outside this a carrier is misconfigured.
+const PTIME_RANGE_MS: std::ops::RangeInclusive<u32> = 10..=60;
+
+/// Why a session could not start.
+#[derive(Debug, Error)]
+pub enum RtpSessionError {
+    #[error("packet time {0} ms is outside 10-60 ms")]
+    BadPtime(u32),
+    #[error("the RTP socket has no local address: {0}")]
+    NoLocalAddress(std::io::Error),
+    #[error("the RTP media task has ended")]
+    Ended,
+}
+
+/// What the session needs from the negotiated SDP.
+#[derive(Debug, Clone)]
+pub struct RtpConfig {
+    pub codec: Codec,
+    pub payload_type: u8,
+    pub telephone_event: Option<u8>,
+    /// Where to send until the peer's own packets tell us otherwise.
+    pub remote: Option<SocketAddr>,
+    pub ptime_ms: u32,
+    pub ssrc: u32,
+}
+
+/// What the session reports to the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// A key press, de-duplicated across RFC 4733, in-band and SIP INFO.
+    Digit { digit: Digit, source: DigitSource },
+    /// The play queue ran dry (not sent after a barge-in clear).
+    PlaybackFinished,
+    /// Media now goes to a new peer address (first packet, or the peer moved).
+    Latched(SocketAddr),
+}
+
+enum Command {
+    Play(Arc<[u8]>),
+    ClearQueue,
+    SipInfoDigit(Digit),
+    Stop,
+}
+
+/// Counters readable while the call runs.
+#[derive(Debug, Default)]
+pub struct RtpStats {
+    pub sent: AtomicU64,
+    pub sent_silence: AtomicU64,
+    pub received: AtomicU64,
+    pub malformed: AtomicU64,
+    pub ssrc_changes: AtomicU64,
+}
+
+/// Cloneable handle to one call's media task. The task stops on [`RtpHandle::stop`]
+/// or when the last handle is dropped.
+#[derive(Debug, Clone)]
+pub struct RtpHandle {
+    commands: mpsc::Sender<Command>,
+    stats: Arc<RtpStats>,
+    local: SocketAddr,
+}
+
+impl RtpHandle {
+    /// Queue encoded audio (already in the session's codec) after what is queued.
+    pub async fn play(&self, audio: Arc<[u8]>) -> Result<(), RtpSessionError> {
+        self.send(Command::Play(audio)).await
+    }
+
+    /// Barge-in: drop everything queued; silence follows at the next tick.
+    pub async fn clear_queue(&self) -> Result<(), RtpSessionError> {
+        self.send(Command::ClearQueue).await
+    }
+
+    /// A digit the dialog received by SIP INFO, merged with the media paths.
+    pub async fn sip_info_digit(&self, digit: Digit) -> Result<(), RtpSessionError> {
+        self.send(Command::SipInfoDigit(digit)).await
+    }
+
+    pub async fn stop(&self) -> Result<(), RtpSessionError> {
+        self.send(Command::Stop).await
+    }
+
+    pub fn stats(&self) -> &RtpStats {
+        &self.stats
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    async fn send(&self, command: Command) -> Result<(), RtpSessionError> {
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| RtpSessionError::Ended)
+    }
+}
+
+/// Start the media task on a bound socket. Events go to `events`; if the call
+/// stops reading them they are dropped (and logged) rather than stalling the clock.
+pub fn spawn(
+    socket: UdpSocket,
+    config: RtpConfig,
+    events: mpsc::Sender<MediaEvent>,
+) -> Result<RtpHandle, RtpSessionError> {
+    if !PTIME_RANGE_MS.contains(&config.ptime_ms) {
+        return Err(RtpSessionError::BadPtime(config.ptime_ms));
+    }
+    let local = socket.local_addr().map_err(RtpSessionError::NoLocalAddress)?;
+    let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+    let stats = Arc::new(RtpStats::default());
+    let session = Session::new(socket, config, events, Arc::clone(&stats));
+    tokio::spawn(session.run(receiver));
+    Ok(RtpHandle {
+        commands,
+        stats,
+        local,
+    })
+}
+
+struct Session {
+    socket: UdpSocket,
+    config: RtpConfig,
+    events: mpsc::Sender<MediaEvent>,
+    stats: Arc<RtpStats>,
+    remote: Option<SocketAddr>,
+    queue: VecDeque<(Arc<[u8]>, usize)>,
+    playing: bool,
+    sequence: u16,
+    timestamp: u32,
+    first_packet: bool,
+    last_ssrc: Option<u32>,
+    tracker: EventTracker,
+    detector: DtmfDetector,
+    collector: DigitCollector,
+    started: Instant,
+    pcm: Vec<i16>,
+}
+
+impl Session {
+    fn new(
+        socket: UdpSocket,
+        config: RtpConfig,
+        events: mpsc::Sender<MediaEvent>,
+        stats: Arc<RtpStats>,
+    ) -> Self {
+        Session {
+            socket,
+            remote: config.remote,
+            // RFC 3550 asks for random initial sequence and timestamp; the SSRC makes them unique enough.
+            sequence: (config.ssrc >> 16) as u16,
+            timestamp: config.ssrc.rotate_left(7),
+            config,
+            events,
+            stats,
+            queue: VecDeque::new(),
+            playing: false,
+            first_packet: true,
+            last_ssrc: None,
+            tracker: EventTracker::new(),
+            detector: DtmfDetector::new(),
+            collector: DigitCollector::new(),
+            started: Instant::now(),
+            pcm: Vec::with_capacity(480),
+        }
+    }
+
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let frame = Duration::from_millis(u64::from(self.config.ptime_ms));
+        let mut clock = tokio::time::interval(frame);
+        // Catch up after a stall: the receiver's timestamps, not arrival times, place audio.
+        clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        let mut buffer = vec![0u8; MAX_DATAGRAM];
+        let mut outgoing = Vec::with_capacity(MAX_DATAGRAM);
+        loop {
+            tokio::select! {
+                _ = clock.tick() => self.send_frame(&mut outgoing).await,
+                received = self.socket.recv_from(&mut buffer) => match received {
+                    Ok((len, from)) => self.on_datagram(&buffer[..len], from),
+                    // ICMP port unreachable surfaces here on Linux; the peer may come back.
+                    Err(err) => tracing::debug!(%err, "RTP receive error"),
+                },
+                command = commands.recv() => match command {
+                    Some(Command::Play(audio)) => {
+                        self.queue.push_back((audio, 0));
+                        self.playing = true;
+                    }
+                    Some(Command::ClearQueue) => {
+                        self.queue.clear();
+                        self.playing = false;
+                    }
+                    Some(Command::SipInfoDigit(digit)) => self.on_digit(digit, DigitSource::SipInfo),
+                    Some(Command::Stop) | None => break,
+                },
+            }
+        }
+    }
+
+    fn samples_per_frame(&self) -> usize {
+        (SAMPLE_RATE * self.config.ptime_ms / 1000) as usize
+    }
+
+    async fn send_frame(&mut self, outgoing: &mut Vec<u8>) {
+        let samples = self.samples_per_frame();
+        let mut payload = Vec::with_capacity(samples);
+        while payload.len() < samples {
+            let Some((audio, offset)) = self.queue.front_mut() else {
+                break;
+            };
+            let take = (samples - payload.len()).min(audio.len() - *offset);
+            payload.extend_from_slice(&audio[*offset..*offset + take]);
+            *offset += take;
+            if *offset == audio.len() {
+                self.queue.pop_front();
+            }
+        }
+        let silent = payload.is_empty();
+        payload.resize(samples, self.config.codec.silence());
+        if self.playing && self.queue.is_empty() {
+            self.playing = false;
+            self.emit(MediaEvent::PlaybackFinished);
+        }
+
+        let mut packet = RtpPacket::new(
+            self.config.payload_type,
+            self.sequence,
+            self.timestamp,
+            self.config.ssrc,
+            &payload,
+        );
+        packet.marker = self.first_packet;
+        self.sequence = self.sequence.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(samples as u32);
+        let Some(remote) = self.remote else { return };
+        outgoing.clear();
+        if let Err(err) = packet.encode_into(outgoing) {
+            tracing::warn!(%err, "RTP packet not encodable");
+            return;
+        }
+        match self.socket.send_to(outgoing, remote).await {
+            Ok(_) => {
+                self.first_packet = false;
+                self.stats.sent.fetch_add(1, Ordering::Relaxed);
+                if silent {
+                    self.stats.sent_silence.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(err) => tracing::debug!(%err, %remote, "RTP send failed"),
+        }
+    }
+
+    fn on_datagram(&mut self, datagram: &[u8], from: SocketAddr) {
+        let packet = match RtpPacket::decode(datagram) {
+            Ok(packet) => packet,
+            Err(err) => {
+                self.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%err, %from, "dropping a datagram that is not RTP");
+                return;
+            }
+        };
+        self.stats.received.fetch_add(1, Ordering::Relaxed);
+        if self.remote != Some(from) {
+            self.remote = Some(from);
+            self.emit(MediaEvent::Latched(from));
+        }
+        if self.last_ssrc.is_some_and(|s| s != packet.ssrc) {
+            self.stats.ssrc_changes.fetch_add(1, Ordering::Relaxed);
+        }
+        self.last_ssrc = Some(packet.ssrc);
+
+        if Some(packet.payload_type) == self.config.telephone_event {
+            match TelephoneEvent::decode(packet.payload) {
+                Ok(event) => {
+                    let at = self.started.elapsed();
+                    if let Some(digit) = self.tracker.on_packet(packet.ssrc, packet.timestamp, &event, at) {
+                        self.on_digit(digit, DigitSource::Rfc4733);
+                    }
+                }
+                Err(err) => {
+                    self.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(%err, "dropping a bad telephone-event packet");
+                }
+            }
+        } else if packet.payload_type == self.config.payload_type {
+            // Frame size is whatever the peer sent: 10, 20 or 30 ms all decode the same way.
+            self.pcm.clear();
+            self.config.codec.decode_into(packet.payload, &mut self.pcm);
+            for detected in self.detector.push(&self.pcm) {
+                self.on_digit(detected.digit, DigitSource::Inband);
+            }
+        }
+    }
+
+    fn on_digit(&mut self, digit: Digit, source: DigitSource) {
+        if let Some(digit) = self.collector.offer(digit, source, self.started.elapsed()) {
+            self.emit(MediaEvent::Digit { digit, source });
+        }
+    }
+
+    fn emit(&self, event: MediaEvent) {
+        if let Err(err) = self.events.try_send(event) {
+            tracing::warn!(%err, "call is not reading media events; one dropped");
+        }
+    }
+}
