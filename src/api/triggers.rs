@@ -95,11 +95,11 @@ pub async fn import(State(s): State<ApiState>, Body(export): Body<Export>) -> Re
     }
     // Validate everything before writing anything.
     for (i, t) in to_create.iter().enumerate() {
-        t.validate().map_err(|e| {
+        t.validate().map_err(|(field, problem)| {
             ApiError::field(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("triggers[{i}]"),
-                e.to_string(),
+                format!("triggers[{i}].{field}"),
+                problem,
             )
         })?;
     }

@@ -278,11 +278,8 @@ fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
         }
     }
     for (i, t) in cfg.triggers.iter().enumerate() {
-        if t.reply.is_none() && t.flow.is_none() {
-            errors.push(format!("triggers[{i}]: needs a reply or a flow"));
-        }
-        if t.keywords.iter().any(|k| k.split_whitespace().count() != 1) {
-            errors.push(format!("triggers[{i}].keywords: each keyword must be one word"));
+        if let Err((field, problem)) = t.validate() {
+            errors.push(format!("triggers[{i}].{field}: {problem}"));
         }
     }
     for (i, t) in cfg.api.tokens.iter().enumerate() {

@@ -273,3 +273,18 @@ pub struct TriggerConfig {
 fn default_match() -> MatchType {
     MatchType::First
 }
+
+impl TriggerConfig {
+    /// `(field, problem)` when the trigger cannot work.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if self.reply.as_deref().is_none_or(|r| r.trim().is_empty()) && self.flow.is_none() {
+            return Err(("reply".into(), "a trigger needs a reply or a flow".into()));
+        }
+        for (i, k) in self.keywords.iter().enumerate() {
+            if k.split_whitespace().count() != 1 {
+                return Err((format!("keywords[{i}]"), "must be exactly one word".into()));
+            }
+        }
+        Ok(())
+    }
+}

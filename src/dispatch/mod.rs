@@ -27,7 +27,7 @@ use crate::core::{segments, Contact, ContactStatus, LinkEvent, Priority, Urn};
 use crate::links::simulator::SimulatorLink;
 use crate::links::{LinkHandle, LinkSet};
 use crate::smpp::SmppLink;
-use crate::store::{NewOutMsg, NewTrigger, Outcome, Store, StoreError};
+use crate::store::{NewOutMsg, Outcome, Store, StoreError};
 
 pub use inbound::{handle as handle_inbound, tokenize};
 
@@ -109,19 +109,7 @@ impl Gateway {
             .collect();
         let links = Arc::new(LinkSet::new(handles, &routes));
 
-        let triggers: Vec<NewTrigger> = config
-            .triggers
-            .iter()
-            .map(|t| NewTrigger {
-                keywords: t.keywords.clone(),
-                match_type: t.match_type,
-                reply: t.reply.clone(),
-                flow: t.flow.clone(),
-                groups: t.groups.clone(),
-                exclude_groups: t.exclude_groups.clone(),
-            })
-            .collect();
-        store.replace_config_triggers(&triggers).await?;
+        store.replace_config_triggers(&config.triggers).await?;
 
         let gw = Arc::new(Gateway {
             store,

@@ -9,25 +9,9 @@ use super::{parse_json, Result, Store, StoreError};
 use crate::config::MatchType;
 use crate::core::time::{now_ms, rfc3339};
 
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewTrigger {
-    /// Empty for a catch-all.
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    #[serde(default = "first", rename = "match")]
-    pub match_type: MatchType,
-    pub reply: Option<String>,
-    pub flow: Option<String>,
-    #[serde(default)]
-    pub groups: Vec<String>,
-    #[serde(default)]
-    pub exclude_groups: Vec<String>,
-}
-
-fn first() -> MatchType {
-    MatchType::First
-}
+/// A trigger to create: the same shape whether it comes from the config
+/// file, the API or an import.
+pub use crate::config::TriggerConfig as NewTrigger;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TriggerRow {
@@ -43,26 +27,14 @@ pub struct TriggerRow {
     pub created_on: String,
 }
 
-impl NewTrigger {
-    pub fn validate(&self) -> Result<()> {
-        if self.reply.as_deref().is_none_or(|r| r.trim().is_empty()) && self.flow.is_none() {
-            return Err(StoreError::invalid("reply", "a trigger needs a reply or a flow"));
-        }
-        for (i, k) in self.keywords.iter().enumerate() {
-            if k.split_whitespace().count() != 1 {
-                return Err(StoreError::invalid(
-                    format!("keywords[{i}]"),
-                    "must be exactly one word",
-                ));
-            }
-        }
-        Ok(())
-    }
+fn check(t: &NewTrigger) -> Result<()> {
+    t.validate()
+        .map_err(|(field, message)| StoreError::invalid(field, message))
 }
 
 impl Store {
     pub async fn create_trigger(&self, t: &NewTrigger, source: &str) -> Result<TriggerRow> {
-        t.validate()?;
+        check(t)?;
         let uuid = Uuid::new_v4().to_string();
         let keywords: Vec<String> = t.keywords.iter().map(|k| k.trim().to_lowercase()).collect();
         sqlx::query(
@@ -93,7 +65,7 @@ impl Store {
     /// Replace the triggers that came from the config file.
     pub async fn replace_config_triggers(&self, triggers: &[NewTrigger]) -> Result<()> {
         for t in triggers {
-            t.validate()?;
+            check(t)?;
         }
         sqlx::query("DELETE FROM triggers WHERE source = 'config'")
             .execute(&self.pool)
