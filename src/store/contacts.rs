@@ -444,18 +444,8 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM group_members WHERE contact_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM contact_urns WHERE contact_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE msgs SET contact_id = NULL WHERE contact_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // URNs and memberships go with the contact (ON DELETE CASCADE) and
+        // its message history stays, unlinked (ON DELETE SET NULL).
         sqlx::query("DELETE FROM contacts WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
