@@ -18,14 +18,14 @@ pub async fn create(
     State(s): State<ApiState>,
     Body(t): Body<NewTrigger>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(json!(s.gw.store.create_trigger(&t, "api").await?)),
-    ))
+    let created = s.gw.store.create_trigger(&t, "api").await?;
+    s.gw.triggers.invalidate().await;
+    Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
 pub async fn delete(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<StatusCode, ApiError> {
     s.gw.store.delete_trigger(&uuid).await?;
+    s.gw.triggers.invalidate().await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -107,5 +107,6 @@ pub async fn import(State(s): State<ApiState>, Body(export): Body<Export>) -> Re
     for t in &to_create {
         created.push(s.gw.store.create_trigger(t, "import").await?);
     }
+    s.gw.triggers.invalidate().await;
     Ok(Json(json!({ "imported": created, "skipped": skipped })))
 }

@@ -28,7 +28,7 @@ use crate::flow::session_assets::SessionAssets;
 use crate::flow::trigger::{KeywordMatch, Trigger, TriggerKind};
 use crate::store::{
     Applied, Completion, ContactChanges, FollowUpStart, NewBroadcast, NewOutMsg, Recipients, ResultWrite,
-    RunWrite, SessionWrite, SprintWrite, StoreError, WaitingSession,
+    RunWrite, SessionWrite, SprintWrite, StoreError, TriggerRow, WaitingSession,
 };
 
 /// How long assets are trusted before the store is asked whether flows,
@@ -102,13 +102,15 @@ pub enum Sprinted {
 
 impl AssetsCache {
     pub async fn get(&self, gw: &Gateway) -> Result<(Arc<SessionAssets>, Vec<String>), FlowError> {
-        let mut guard = self.inner.lock().await;
-        if let Some(c) = guard.as_ref() {
+        if let Some(c) = self.inner.lock().await.as_ref() {
             if c.checked.elapsed() < ASSETS_RECHECK {
                 return Ok((c.assets.clone(), c.languages.clone()));
             }
         }
+        // Ask the store without holding the lock: other sprints go on with
+        // the assets they have meanwhile.
         let version = gw.store.assets_version().await?;
+        let mut guard = self.inner.lock().await;
         if let Some(c) = guard.as_mut() {
             if c.version == version {
                 c.checked = Instant::now();
@@ -126,6 +128,34 @@ impl AssetsCache {
     }
 
     /// Forget the cache: the next use rebuilds (after an import).
+    pub async fn invalidate(&self) {
+        *self.inner.lock().await = None;
+    }
+}
+
+/// Keyword triggers, read on every inbound message: kept in memory and
+/// re-read after a local change or every [`TRIGGERS_RECHECK`] (another node
+/// may have changed them).
+#[derive(Default)]
+pub struct TriggerCache {
+    inner: Mutex<Option<(Instant, Arc<Vec<TriggerRow>>)>>,
+}
+
+const TRIGGERS_RECHECK: Duration = Duration::from_secs(1);
+
+impl TriggerCache {
+    pub async fn get(&self, gw: &Gateway) -> Result<Arc<Vec<TriggerRow>>, StoreError> {
+        let mut guard = self.inner.lock().await;
+        if let Some((at, list)) = guard.as_ref() {
+            if at.elapsed() < TRIGGERS_RECHECK {
+                return Ok(list.clone());
+            }
+        }
+        let list = Arc::new(gw.store.list_triggers().await?);
+        *guard = Some((Instant::now(), list.clone()));
+        Ok(list)
+    }
+
     pub async fn invalidate(&self) {
         *self.inner.lock().await = None;
     }

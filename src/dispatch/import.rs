@@ -152,6 +152,7 @@ pub async fn import_export(gw: &Gateway, raw: Value, source: &str) -> Result<Imp
         summary.triggers_created += 1;
     }
 
+    gw.triggers.invalidate().await;
     for c in &parsed.campaigns {
         let mut events = Vec::new();
         for (i, e) in c.events.iter().enumerate() {

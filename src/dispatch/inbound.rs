@@ -163,7 +163,7 @@ async fn act(
         // Kept in the inbox; a stopped contact gets nothing until START.
         return Ok(());
     }
-    let triggers = gw.store.list_triggers().await?;
+    let triggers = gw.triggers.get(gw).await?;
     let trigger = best_trigger(&triggers, &words, &contact.groups);
     // RapidPro's order: a keyword trigger wins over the waiting session (it
     // starts its flow afresh); the waiting session takes the reply before a

@@ -71,6 +71,8 @@ pub struct Gateway {
     links_cancel: CancellationToken,
     /// Flows, fields and groups as the engine sees them.
     pub(crate) assets: engine::AssetsCache,
+    /// Keyword triggers as inbound messages are matched against them.
+    pub(crate) triggers: engine::TriggerCache,
     /// Webhooks and other outside services flows call.
     services: HostServices,
     /// Wakes the flow-start worker when a start is accepted.
@@ -142,6 +144,7 @@ impl Gateway {
             cancel: CancellationToken::new(),
             links_cancel,
             assets: engine::AssetsCache::default(),
+            triggers: engine::TriggerCache::default(),
             services: HostServices::new(config_webhooks, tokio::runtime::Handle::current()),
             starts_wake: tokio::sync::Notify::new(),
         });
