@@ -18,6 +18,7 @@ use mhero::flow::services::NoServices;
 use mhero::flow::session::{self, Session, SessionStatus};
 use mhero::flow::session_assets::SessionAssets;
 use mhero::flow::trigger::Trigger;
+use mhero::smpp::encoding::gsm7;
 
 const HR_UPDATE: &str = "flows/hr_update.json";
 const HR_UPDATE_UUID: &str = "0246ad54-71c1-4ec0-af8c-06b8644bbd07";
@@ -40,6 +41,10 @@ const UI_NODE_TYPES: [&str; 6] = [
     "split_by_run_result",
     "split_by_random",
 ];
+
+/// Septets in two concatenated GSM segments: no message we ship costs a
+/// health worker's programme more than two SMS.
+const MAX_MESSAGE_SEPTETS: usize = 2 * 153;
 
 /// The contact's own number (Cameroon, a bilingual country).
 const URN: &str = "tel:+237670000001";
@@ -159,6 +164,10 @@ impl Chat {
             SessionStatus::Waiting,
             "the flow should be waiting"
         );
+        // The host persists a waiting session and reads it back for the
+        // reply, possibly after a restart: every step goes through JSON.
+        let stored = serde_json::to_string(&self.session).unwrap();
+        self.session = serde_json::from_str(&stored).unwrap();
         let events = session::resume(
             &self.assets,
             &NoServices,
@@ -343,6 +352,16 @@ fn shipped_exports_are_complete_for_rapidpro_and_translated_to_french() {
                 .map(|n| n["uuid"].as_str().unwrap())
                 .collect();
             let ui_uuids: BTreeSet<&str> = ui.keys().map(String::as_str).collect();
+            // The editor takes the top-most (then left-most) node as the entry.
+            let at = |uuid: &str| {
+                let p = &ui[uuid]["position"];
+                (p["top"].as_i64().unwrap(), p["left"].as_i64().unwrap())
+            };
+            let entry = flow["nodes"][0]["uuid"].as_str().unwrap();
+            assert!(
+                node_uuids.iter().all(|n| at(entry) <= at(n)),
+                "{name}: entry node is not top-left"
+            );
             assert_eq!(node_uuids, ui_uuids, "{name}: _ui nodes differ from nodes");
             for node in flow["nodes"].as_array().unwrap() {
                 let entry = &ui[node["uuid"].as_str().unwrap()];
@@ -364,6 +383,19 @@ fn shipped_exports_are_complete_for_rapidpro_and_translated_to_french() {
                 }
             }
 
+            // Every contact field a template reads is declared by the export.
+            let text = flow["nodes"].to_string();
+            for (i, _) in text.match_indices("fields.") {
+                let key: String = text[i + "fields.".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(
+                    field_keys.contains(key.as_str()),
+                    "{name}: @fields.{key} is not declared"
+                );
+            }
+
             // French for every message, category and result category.
             let (items, _) = translatable(flow);
             assert!(!items.is_empty());
@@ -371,6 +403,22 @@ fn shipped_exports_are_complete_for_rapidpro_and_translated_to_french() {
             for (uuid, property) in items {
                 let text = fra[&uuid][property][0].as_str().unwrap_or_default();
                 assert!(!text.is_empty(), "{name}: no French {property} for {uuid}");
+            }
+            // Both languages stay in the GSM alphabet (a French accent outside it
+            // would switch the message to UCS-2 and double its cost) and short.
+            for node in flow["nodes"].as_array().unwrap() {
+                for action in node["actions"].as_array().into_iter().flatten() {
+                    if action["type"] != "send_msg" {
+                        continue;
+                    }
+                    let english = action["text"].as_str().unwrap();
+                    let french = fra[action["uuid"].as_str().unwrap()]["text"][0].as_str().unwrap();
+                    for text in [english, french] {
+                        let septets =
+                            gsm7::encode(text).unwrap_or_else(|| panic!("{name}: not GSM 03.38: {text}"));
+                        assert!(septets.len() <= MAX_MESSAGE_SEPTETS, "{name}: too long: {text}");
+                    }
+                }
             }
         }
         for trigger in export["triggers"].as_array().unwrap() {
@@ -496,6 +544,37 @@ fn hr_update_corrects_facility_cadre_and_phone() {
         chat.result_keys(),
         ["cadre", "facility", "phone"].map(String::from).into()
     );
+}
+
+#[test]
+fn hr_update_asks_a_worker_with_nothing_on_record() {
+    let (mut chat, sent) = Chat::manual(HR_UPDATE, HR_UPDATE_UUID, contact("eng", json!({})));
+    assert_eq!(
+        sent,
+        strings(&[
+            "Hello Grace. We have no facility on record for you. Please send the name of \
+                   the health facility where you work."
+        ])
+    );
+    assert_eq!(
+        chat.say("Bali Health Centre"),
+        strings(&[
+            "We have no cadre on record for you. Please send your cadre: Midwife, Nurse, \
+                   Clinical Officer, Doctor or Community Health Worker."
+        ])
+    );
+    let sent = chat.say("CHW");
+    assert!(sent[0].starts_with("Your phone number on record is"), "{sent:?}");
+    chat.say("yes");
+    assert_eq!(
+        chat.field_changes(),
+        vec![
+            pair("facility", "Bali Health Centre"),
+            pair("cadre", "Community Health Worker"),
+            pair("phone_confirmed", "+237670000001"),
+        ]
+    );
+    assert_eq!(chat.result("cadre"), pair("CHW", "Community Health Worker"));
 }
 
 #[test]
@@ -659,7 +738,11 @@ fn case_report_reminds_once_when_the_first_question_times_out() {
                    MEASLES, EBOLA or OTHER."
         ])
     );
-    assert_eq!(chat.result("disease").1, "No Response");
+    // A timed-out result holds when it timed out.
+    assert_eq!(
+        chat.result("disease"),
+        pair("2025-03-10T08:00:00.000000Z", "No Response")
+    );
     assert_eq!(chat.session.wait.as_ref().unwrap().timeout_seconds, Some(3600));
     assert_eq!(
         chat.say("measles"),
