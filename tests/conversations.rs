@@ -642,3 +642,161 @@ async fn broken_exports_are_refused_whole(kind: Db) {
     assert_eq!(api.ok("/triggers").await["results"].as_array().unwrap().len(), 1);
     assert_eq!(api.ok("/flows").await["results"].as_array().unwrap().len(), 1);
 }
+
+/// A phone's side of a conversation: each turn says something and waits
+/// for the reply.
+struct Chat {
+    phone: Phone,
+    seen: usize,
+}
+
+impl Chat {
+    /// Say something; the messages that came back (a flow may send several,
+    /// and they may arrive in any order, as from a carrier).
+    async fn turn(&mut self, said: &str) -> Vec<String> {
+        self.phone.say(said).await;
+        self.next().await
+    }
+
+    /// Wait for at least one new message and let the rest of the reply
+    /// arrive.
+    async fn next(&mut self) -> Vec<String> {
+        self.phone.wait_for(self.seen + 1, 10).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let all = self.phone.received().await;
+        let new = all[self.seen..].to_vec();
+        self.seen = all.len();
+        new
+    }
+}
+
+/// The flows we ship in `flows/`, imported from the config file as an
+/// operator would, each run end to end through the gateway: a case report,
+/// the training quiz (LEARN replays it), an HR update that changes the
+/// contact's fields and number, and a ministry poll started through the API.
+on_both!(the_shipped_flows_run_end_to_end);
+async fn the_shipped_flows_run_end_to_end(kind: Db) {
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let imports: Vec<String> = ["case_report", "training_quiz", "hr_update", "ministry_poll"]
+        .iter()
+        .map(|f| format!("\"{repo}/flows/{f}.json\""))
+        .collect();
+    let env = start(kind, &format!("[flows]\nimports = [{}]\n", imports.join(", ")));
+    let api = env.server.api(OPERATOR);
+    let (s, v) = api
+        .post(
+            "/contacts",
+            json!({"name": "Grace", "urns": ["tel:+255715000001"],
+                   "fields": {"facility": "Kilosa District Hospital", "cadre": "Nurse"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let grace = v["uuid"].as_str().unwrap().to_string();
+    let phone = Phone::new(&api, "+255715000001");
+    let mut chat = Chat {
+        phone: phone.clone(),
+        seen: 0,
+    };
+
+    // Case report, with the facility on record for "same".
+    assert_eq!(
+        chat.turn("CASE").await,
+        ["Case report. Which disease? Reply MALARIA, CHOLERA, MEASLES, EBOLA or OTHER."]
+    );
+    assert_eq!(
+        chat.turn("cholera").await,
+        ["How many cases of Cholera? Reply with a number."]
+    );
+    assert!(chat.turn("7").await[0].starts_with("Where were the cases seen?"));
+    assert_eq!(
+        chat.turn("same").await,
+        ["Thank you. 7 case(s) of Cholera reported at Kilosa District Hospital."]
+    );
+
+    // The training quiz: five answers, a score; LEARN starts it again.
+    chat.turn("QUIZ").await;
+    for answer in ["2", "1", "3", "2"] {
+        chat.turn(answer).await;
+    }
+    let end = chat.turn("1").await;
+    assert!(
+        end.contains(&"You scored 5 out of 5. Text LEARN to take the quiz again.".to_string()),
+        "{end:?}"
+    );
+    chat.turn("learn").await;
+    for answer in ["1", "1", "1", "1"] {
+        chat.turn(answer).await;
+    }
+    let end = chat.turn("1").await;
+    assert!(
+        end.iter().any(|m| m.starts_with("You scored 2 out of 5.")),
+        "{end:?}"
+    );
+    let quiz = api
+        .ok("/flows/80d7a3cd-e0a8-46b3-aa1e-57af9cf6b993/results")
+        .await;
+    assert_eq!(quiz["runs"]["completed"], 2, "{quiz}");
+    let by_key = |k: &str| -> Vec<(String, i64)> {
+        quiz["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == k)
+            .map(|r| {
+                r["categories"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| {
+                        (
+                            c["name"].as_str().unwrap().to_string(),
+                            c["count"].as_i64().unwrap(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        by_key("q1"),
+        [("Correct".to_string(), 1), ("Incorrect".to_string(), 1)]
+    );
+    assert_eq!(by_key("q2"), [("Correct".to_string(), 2)]);
+
+    // HR update: a new facility, cadre and number land on the contact.
+    assert!(chat.turn("HR").await[0].contains("Kilosa District Hospital"));
+    assert!(chat.turn("Mbengwi Health Centre").await[0].contains("cadre"));
+    assert!(chat.turn("midwife").await[0].contains("phone number"));
+    assert_eq!(
+        chat.turn("+255715999999").await,
+        ["Thank you! Your record is up to date: Mbengwi Health Centre, Midwife, +255715999999."]
+    );
+    let c = api.ok(&format!("/contacts/{grace}")).await;
+    assert_eq!(c["fields"]["facility"], "Mbengwi Health Centre", "{c}");
+    assert_eq!(c["fields"]["cadre"], "Midwife", "{c}");
+    assert_eq!(c["fields"]["phone_confirmed"], "+255715999999", "{c}");
+    let urns: Vec<&str> = c["urns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    assert!(urns.contains(&"tel:+255715999999"), "{c}");
+
+    // The ministry poll, started through the API, answered YES.
+    let (s, v) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": "Ministry Poll", "contacts": [grace]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let question = chat.next().await;
+    assert!(question[0].contains("malaria test kits"), "{question:?}");
+    chat.turn("yes").await;
+    let poll = api.ok("/flows/670d39df-5677-497c-931b-161f63220fc5/runs").await;
+    assert_eq!(
+        poll["results"][0]["results"]["stock"]["category"], "Yes",
+        "{poll}"
+    );
+}
