@@ -95,3 +95,90 @@ async fn a_surviving_node_finishes_a_dead_nodes_work() {
     drop((a, b));
     drop(pg);
 }
+
+/// Two nodes share the timeout scheduler: 40 workers leave a case report
+/// unanswered, each gets exactly one reminder (fired by whichever node
+/// holds the lease), and when that node is killed the other one takes the
+/// lease over and fires the second round.
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_timeouts_fire_once_across_nodes() {
+    const WORKERS: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let pg = Pg::start();
+    let url = pg.create_db("mhero");
+    let export = common::flows::export(
+        &[common::flows::case_report(Some(3))],
+        &[("case", "Case Report Test")],
+        json!([]),
+        json!([]),
+        json!([]),
+    );
+    let path = dir.path().join("case.json");
+    std::fs::write(&path, export.to_string()).unwrap();
+    let extra = format!(
+        "[flows]\nimports = [\"{}\"]\ntimeout_poll_ms = 200\n",
+        path.display()
+    );
+    let a = Server::start(dir.path(), "a", &config(&url, "node-a", &extra));
+    let mut b = Server::start(dir.path(), "b", &config(&url, "node-b", &extra));
+    let (s, v) = a
+        .api(OPERATOR)
+        .post("/contacts/import", contacts_json(WORKERS, 0, |_| json!({})))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    // Half text node A's API, half node B's.
+    for k in 0..WORKERS {
+        let api = if k % 2 == 0 {
+            a.api(OPERATOR)
+        } else {
+            b.api(OPERATOR)
+        };
+        let (s, v) = api
+            .post(
+                "/simulator/inbound",
+                json!({"from": format!("+2557{k:08}"), "text": "case"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let viewer = a.api(VIEWER);
+    let received = |k: usize| format!("/simulator/phones/+2557{k:08}/received");
+    // Question, then one reminder each after 3 s.
+    for k in 0..WORKERS {
+        viewer
+            .wait_for(&received(k), 30, |v| {
+                v["results"].as_array().is_some_and(|r| r.len() >= 2)
+            })
+            .await;
+    }
+    // Node B dies; node A fires the second round within the lease's life.
+    b.kill9();
+    for k in 0..WORKERS {
+        viewer
+            .wait_for(&received(k), 40, |v| {
+                v["results"].as_array().is_some_and(|r| r.len() >= 3)
+            })
+            .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    for k in 0..WORKERS {
+        let got = viewer.ok(&received(k)).await;
+        let texts: Vec<&str> = got["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap())
+            .collect();
+        // Either the next reminder is still 3 s away, or it fired once.
+        assert!(texts.len() == 3 || texts.len() == 4, "{k}: {texts:?}");
+        assert_eq!(texts[0], "Which disease? MALARIA, CHOLERA or MEASLES");
+        assert!(
+            texts[1..].iter().all(|t| t.starts_with("Reminder: ")),
+            "{k}: {texts:?}"
+        );
+    }
+    let stats = viewer.ok("/simulator/stats").await;
+    assert_eq!(stats["received"], stats["distinct_messages"], "{stats}");
+    drop((a, b));
+    drop(pg);
+}
