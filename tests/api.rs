@@ -700,6 +700,12 @@ fn check_config_reports_every_problem() {
 #[tokio::test(flavor = "multi_thread")]
 async fn first_run_with_no_config() {
     let dir = tempfile::tempdir().unwrap();
+    // Run from a checkout: the shipped flows are there to try.
+    std::fs::create_dir(dir.path().join("flows")).unwrap();
+    for f in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/flows")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.path().join("flows").join(f.file_name().unwrap())).unwrap();
+    }
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
         .current_dir(dir.path())
         .env("MHERO_API__LISTEN", "127.0.0.1:0")
@@ -744,6 +750,25 @@ async fn first_run_with_no_config() {
         })
         .await;
     assert!(got["results"][0]["text"].as_str().unwrap().contains("mHero"));
+    let (s, v) = api
+        .post(
+            "/simulator/inbound",
+            json!({"from": "+255712345678", "text": "CASE"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let got = api
+        .wait_for("/simulator/phones/+255712345678/received", 20, |v| {
+            v["results"].as_array().is_some_and(|a| a.len() >= 2)
+        })
+        .await;
+    assert!(
+        got["results"][1]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Case report. Which disease?"),
+        "{got}"
+    );
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -20,6 +20,14 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
     if first_run_defaults && config.triggers.is_empty() {
         config.triggers.push(demo_trigger());
     }
+    if first_run_defaults && config.flows.imports.is_empty() {
+        // The flows we ship, when run from a checkout: text CASE, QUIZ or HR.
+        config.flows.imports = SHIPPED_FLOWS
+            .iter()
+            .map(|f| format!("flows/{f}.json"))
+            .filter(|p| Path::new(p).exists())
+            .collect();
+    }
     let store = Store::open(config.database.url.expose(), config.database.max_connections)
         .await
         .context("opening the database")?;
@@ -54,13 +62,20 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Exports in `flows/` a first run imports.
+const SHIPPED_FLOWS: [&str; 4] = ["case_report", "training_quiz", "hr_update", "ministry_poll"];
+
 /// The embedded default answers every message, so a first run shows a
 /// round trip through the simulator.
 fn demo_trigger() -> TriggerConfig {
     TriggerConfig {
         keywords: vec![],
         match_type: MatchType::First,
-        reply: Some("Thank you, your message reached the mHero gateway. Reply STOP to opt out.".into()),
+        reply: Some(
+            "Thank you, your message reached the mHero gateway. Text CASE to report cases, QUIZ for a \
+             training quiz, HR to check your record. Reply STOP to opt out."
+                .into(),
+        ),
         flow: None,
         groups: vec![],
         exclude_groups: vec![],
@@ -110,6 +125,9 @@ fn print_banner(gw: &Gateway, addr: std::net::SocketAddr, token: Option<&str>) {
     println!(
         "  curl -s -X POST {base}/api/v1/simulator/inbound -H 'Authorization: Bearer {shown}' \
          -H 'Content-Type: application/json' -d '{{\"from\": \"+255712345678\", \"text\": \"Hello\"}}'"
+    );
+    println!(
+        "(Text CASE, QUIZ or HR instead of Hello to run a shipped flow; send the answers the same way.)"
     );
     println!("What that phone received:");
     println!(
