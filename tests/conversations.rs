@@ -670,10 +670,10 @@ impl Chat {
     }
 }
 
-/// The flows we ship in `flows/`, imported from the config file as an
-/// operator would, each run end to end through the gateway: a case report,
-/// the training quiz (LEARN replays it), an HR update that changes the
-/// contact's fields and number, and a ministry poll started through the API.
+// The flows we ship in `flows/`, imported from the config file as an
+// operator would, each run end to end through the gateway: a case report,
+// the training quiz (LEARN replays it), an HR update that changes the
+// contact's fields and number, and a ministry poll started through the API.
 on_both!(the_shipped_flows_run_end_to_end);
 async fn the_shipped_flows_run_end_to_end(kind: Db) {
     let repo = env!("CARGO_MANIFEST_DIR");
