@@ -9,6 +9,7 @@
 mod auth;
 mod body;
 mod broadcasts;
+mod calls;
 mod contacts;
 mod error;
 mod groups;
@@ -67,6 +68,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/triggers", get(triggers::list).post(triggers::create))
         .route("/triggers/import", post(triggers::import))
         .route("/triggers/{uuid}", axum::routing::delete(triggers::delete))
+        .route("/calls", get(calls::list).post(calls::create))
+        .route("/calls/{uuid}", get(calls::get_one))
         .route("/links", get(links::list))
         .route("/links/{name}", get(links::get_one).patch(links::update))
         .route("/nodes", get(nodes))

@@ -21,6 +21,7 @@ pub struct Config {
     pub links: Vec<LinkConfig>,
     pub routes: Vec<RouteConfig>,
     pub triggers: Vec<TriggerConfig>,
+    pub trunks: Vec<super::TrunkConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

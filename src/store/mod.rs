@@ -8,6 +8,7 @@
 //! row with the claiming node so a restart can reconcile it.
 
 mod broadcasts;
+mod calls;
 mod contacts;
 mod groups;
 mod import;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
+pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
 pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast, Recipients};
 pub use contacts::{ContactFilter, ContactPatch, NewContact};
 pub use groups::Group;
