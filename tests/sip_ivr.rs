@@ -29,18 +29,26 @@ fn manifest(rel: &str) -> PathBuf {
 }
 
 fn scenario(name: &str) -> String {
-    manifest(&format!("tests/peers/sipp/{name}")).display().to_string()
+    manifest(&format!("tests/peers/sipp/{name}"))
+        .display()
+        .to_string()
 }
 
 fn free_udp_port() -> u16 {
-    StdUdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    StdUdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A free even port with its odd partner free too (RTP ranges).
 fn free_rtp_base() -> u16 {
     loop {
         let p = free_udp_port() & !1;
-        if p > 1024 && StdUdpSocket::bind(("127.0.0.1", p)).is_ok() && StdUdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
+        if p > 1024
+            && StdUdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && StdUdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
         {
             return p;
         }
@@ -247,10 +255,15 @@ fn inband_keys(keys: &str, lead_ms: usize, gap_ms: usize) -> Vec<u8> {
     for c in keys.chars() {
         let digit = Digit::from_char(c).unwrap();
         let (row, col) = digit.keypad_position();
-        let (low, high) = ([697.0, 770.0, 852.0, 941.0][row], [1209.0, 1336.0, 1477.0, 1633.0][col]);
+        let (low, high) = (
+            [697.0, 770.0, 852.0, 941.0][row],
+            [1209.0, 1336.0, 1477.0, 1633.0][col],
+        );
         for i in 0..960 {
             let t = i as f64 / rate;
-            let v = 7000.0 * ((2.0 * std::f64::consts::PI * low * t).sin() + (2.0 * std::f64::consts::PI * high * t).sin());
+            let v = 7000.0
+                * ((2.0 * std::f64::consts::PI * low * t).sin()
+                    + (2.0 * std::f64::consts::PI * high * t).sin());
             samples.push(v as i16);
         }
         samples.extend(std::iter::repeat_n(0, gap_ms * 8));
@@ -356,7 +369,10 @@ async fn outbound_call_answered_by_sipp_completes_the_quiz() {
     finished(phone).await;
     let call = settled(&gw.store, |c| c.id == id && finished_call(c)).await;
     assert_eq!(call.direction, "out");
-    assert_eq!((call.status.as_str(), call.outcome.as_deref()), ("completed", Some("answered")));
+    assert_eq!(
+        (call.status.as_str(), call.outcome.as_deref()),
+        ("completed", Some("answered"))
+    );
     assert_eq!(call.attempts, 1);
     assert_eq!(call.digits, "13#");
     let (status, results) = results(&gw.store, &call).await;
@@ -384,7 +400,10 @@ async fn unanswered(scenario_name: &str, outcome: &str, code: i64) {
     assert_eq!(call.attempts, 1);
     // The first step of the schedule is 30 minutes from the failed attempt.
     let next = call.next_attempt_on.unwrap();
-    assert!(next >= before + 30 * 60_000 && next <= now_ms() + 30 * 60_000, "retry at {next}");
+    assert!(
+        next >= before + 30 * 60_000 && next <= now_ms() + 30 * 60_000,
+        "retry at {next}"
+    );
     gw.ivr.shutdown();
 }
 

@@ -26,8 +26,12 @@ pub struct NewCallsBody {
     trunk: Option<String>,
 }
 
-pub async fn create(State(s): State<ApiState>, Body(b): Body<NewCallsBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let bad = |field: &str, message: String| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, message);
+pub async fn create(
+    State(s): State<ApiState>,
+    Body(b): Body<NewCallsBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let bad =
+        |field: &str, message: String| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, message);
     let trunks = &s.gw.config.trunks;
     let trunk = match &b.trunk {
         Some(name) => trunks
@@ -61,7 +65,10 @@ pub async fn create(State(s): State<ApiState>, Body(b): Body<NewCallsBody>) -> R
         let call = s.gw.store.get_call(id).await?;
         queued.push(json!({"uuid": call.uuid, "contact": uuid, "urn": urn, "status": call.status}));
     }
-    Ok((StatusCode::CREATED, Json(json!({"trunk": trunk.name, "calls": queued}))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"trunk": trunk.name, "calls": queued})),
+    ))
 }
 
 pub async fn list(State(s): State<ApiState>, Q(p): Q<Page>) -> Result<Json<Value>, ApiError> {

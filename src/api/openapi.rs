@@ -130,7 +130,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Call contacts with a voice flow over a SIP trunk",
         new_calls
     ),
-    ep!("get", "/calls/{uuid}", "viewer", "Get an IVR call with its flow results"),
+    ep!(
+        "get",
+        "/calls/{uuid}",
+        "viewer",
+        "Get an IVR call with its flow results"
+    ),
     ep!("get", "/broadcasts", "viewer", "List broadcasts with progress"),
     ep!(
         "post",

@@ -174,7 +174,7 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
         if t.max_calls == 0 {
             errors.push(format!("trunks[{i}].max_calls: must be at least 1"));
         }
-        if !(t.calls_per_second > 0.0) {
+        if !t.calls_per_second.is_finite() || t.calls_per_second <= 0.0 {
             errors.push(format!("trunks[{i}].calls_per_second: must be a positive number"));
         }
         if t.ring_timeout_secs == 0 || t.max_call_secs == 0 {
@@ -182,7 +182,9 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
                 "trunks[{i}].ring_timeout_secs/max_call_secs: must be at least 1"
             ));
         }
-        if crate::sip::port_pool::PortPool::for_concurrency(t.bind.ip(), t.rtp_port_start, t.max_calls).is_err() {
+        if crate::sip::port_pool::PortPool::for_concurrency(t.bind.ip(), t.rtp_port_start, t.max_calls)
+            .is_err()
+        {
             errors.push(format!(
                 "trunks[{i}].rtp_port_start: {} calls from port {} run past 65535",
                 t.max_calls, t.rtp_port_start
@@ -197,12 +199,14 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
                 t.calling_window
             ));
         }
-        if t.retry_minutes.iter().any(|m| !(*m >= 0.0)) {
+        if t.retry_minutes.iter().any(|m| m.is_nan() || *m < 0.0) {
             errors.push(format!("trunks[{i}].retry_minutes: must be minutes, 0 or more"));
         }
         for (j, r) in t.inbound.iter().enumerate() {
             if r.number.trim().is_empty() || r.flow.trim().is_empty() {
-                errors.push(format!("trunks[{i}].inbound[{j}]: number and flow must not be empty"));
+                errors.push(format!(
+                    "trunks[{i}].inbound[{j}]: number and flow must not be empty"
+                ));
             }
         }
     }

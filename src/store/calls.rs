@@ -296,7 +296,8 @@ impl Store {
             .map(|r| {
                 let json = |col: &str| -> Result<serde_json::Value> {
                     let text: String = r.try_get(col)?;
-                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("call run {col}: {e}")))
+                    serde_json::from_str(&text)
+                        .map_err(|e| StoreError::Corrupt(format!("call run {col}: {e}")))
                 };
                 Ok(CallRunRow {
                     session_uuid: r.try_get("session_uuid")?,

@@ -24,8 +24,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
-pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
 pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast, Recipients};
+pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
 pub use contacts::{ContactFilter, ContactPatch, NewContact};
 pub use groups::Group;
 pub use import::MAX_IMPORT;

@@ -50,7 +50,9 @@ pub fn prompt_name(url: &str) -> &str {
 
 /// ISO 639-3 language of a flow locale (`eng-US` → `eng`).
 fn language_of(locale: Option<&str>) -> Option<&str> {
-    locale.and_then(|l| l.split(['-', '_']).next()).filter(|l| !l.is_empty())
+    locale
+        .and_then(|l| l.split(['-', '_']).next())
+        .filter(|l| !l.is_empty())
 }
 
 /// espeak-ng's voice for an ISO 639-3 code; unknown codes pass through.
@@ -69,7 +71,12 @@ fn espeak_voice(lang: &str) -> &str {
 }
 
 impl AudioSource {
-    pub fn new(prompts: PromptLibrary, default_language: &str, tts_command: &str, cache_dir: PathBuf) -> Self {
+    pub fn new(
+        prompts: PromptLibrary,
+        default_language: &str,
+        tts_command: &str,
+        cache_dir: PathBuf,
+    ) -> Self {
         AudioSource {
             prompts,
             default_language: default_language.to_owned(),
@@ -86,10 +93,10 @@ impl AudioSource {
     /// The audio of one `ivr_created` message.
     pub async fn for_msg(&self, msg: &MsgOut) -> Result<Arc<Prompt>, AudioError> {
         let lang = language_of(msg.locale.as_deref()).unwrap_or(&self.default_language);
-        let audio_url = msg
-            .attachments
-            .iter()
-            .find_map(|a| a.strip_prefix("audio:").or_else(|| a.split_once(':').map(|(_, u)| u)));
+        let audio_url = msg.attachments.iter().find_map(|a| {
+            a.strip_prefix("audio:")
+                .or_else(|| a.split_once(':').map(|(_, u)| u))
+        });
         if let Some(url) = audio_url {
             let name = prompt_name(url);
             match self.prompts.get(lang, name) {
@@ -179,7 +186,8 @@ fn shell_quote(s: &str) -> String {
 }
 
 /// The default speech command: espeak-ng speaks, sox makes it 8 kHz mono 16-bit.
-pub const DEFAULT_TTS: &str = "espeak-ng -v {voice} --stdin --stdout | sox -q -t wav - -r 8000 -c 1 -b 16 {out}";
+pub const DEFAULT_TTS: &str =
+    "espeak-ng -v {voice} --stdin --stdout | sox -q -t wav - -r 8000 -c 1 -b 16 {out}";
 
 #[cfg(test)]
 mod tests {

@@ -64,9 +64,11 @@ impl Ivr {
             .iter()
             .find(|u| u.scheme() == "tel")
             .ok_or(PlaceError::NoPhone)?;
-        Ok(queue_voice_call(&self.shared.store, trunk, contact.id, &urn.to_string(), flow)
-            .await
-            .map_err(IvrError::from)?)
+        Ok(
+            queue_voice_call(&self.shared.store, trunk, contact.id, &urn.to_string(), flow)
+                .await
+                .map_err(IvrError::from)?,
+        )
     }
 }
 
@@ -96,7 +98,12 @@ pub(super) async fn run(ivr: Ivr, trunk: String) {
         if room == 0 {
             continue;
         }
-        let due = match ivr.shared.store.claim_due_calls(&ivr.shared.node, &trunk, room.min(CLAIM_BATCH)).await {
+        let due = match ivr
+            .shared
+            .store
+            .claim_due_calls(&ivr.shared.node, &trunk, room.min(CLAIM_BATCH))
+            .await
+        {
             Ok(due) => due,
             Err(err) => {
                 tracing::error!(%trunk, %err, "due calls not readable");
@@ -155,7 +162,14 @@ async fn timezone_of(ivr: &Ivr, row: &CallRow) -> Tz {
 }
 
 /// When to try a call again after `outcome` on its `attempts`-th attempt, if at all.
-pub fn retry_at(rt_retry_minutes: &[f64], window: Option<crate::core::time::SendingHours>, attempts: i64, outcome: CallOutcome, tz: Tz, now: Millis) -> Option<Millis> {
+pub fn retry_at(
+    rt_retry_minutes: &[f64],
+    window: Option<crate::core::time::SendingHours>,
+    attempts: i64,
+    outcome: CallOutcome,
+    tz: Tz,
+    now: Millis,
+) -> Option<Millis> {
     if !outcome.is_retryable() {
         return None;
     }
@@ -170,7 +184,10 @@ async fn attempt(ivr: &Ivr, trunk: &str, row: CallRow, tz: Tz) {
     let store = &ivr.shared.store;
     let fail = |reason: String| async move {
         tracing::error!(call = row.id, %reason, "outbound call not placed");
-        if let Err(err) = store.record_unanswered(row.id, CallOutcome::Failed.wire_name(), None, None).await {
+        if let Err(err) = store
+            .record_unanswered(row.id, CallOutcome::Failed.wire_name(), None, None)
+            .await
+        {
             tracing::error!(call = row.id, %err, "call outcome not stored");
         }
     };
@@ -232,11 +249,27 @@ mod tests {
             .unwrap()
             .timestamp_millis(); // 12:00 local
         let min = 60_000;
-        assert_eq!(retry_at(&schedule, None, 1, CallOutcome::Busy, tz, now), Some(now + 30 * min));
-        assert_eq!(retry_at(&schedule, None, 2, CallOutcome::NoAnswer, tz, now), Some(now + 60 * min));
-        assert_eq!(retry_at(&schedule, None, 3, CallOutcome::Congestion, tz, now), Some(now + 1440 * min));
-        assert_eq!(retry_at(&schedule, None, 4, CallOutcome::Busy, tz, now), None, "schedule used up");
-        assert_eq!(retry_at(&schedule, None, 1, CallOutcome::InvalidNumber, tz, now), None);
+        assert_eq!(
+            retry_at(&schedule, None, 1, CallOutcome::Busy, tz, now),
+            Some(now + 30 * min)
+        );
+        assert_eq!(
+            retry_at(&schedule, None, 2, CallOutcome::NoAnswer, tz, now),
+            Some(now + 60 * min)
+        );
+        assert_eq!(
+            retry_at(&schedule, None, 3, CallOutcome::Congestion, tz, now),
+            Some(now + 1440 * min)
+        );
+        assert_eq!(
+            retry_at(&schedule, None, 4, CallOutcome::Busy, tz, now),
+            None,
+            "schedule used up"
+        );
+        assert_eq!(
+            retry_at(&schedule, None, 1, CallOutcome::InvalidNumber, tz, now),
+            None
+        );
         assert_eq!(retry_at(&schedule, None, 1, CallOutcome::Rejected, tz, now), None);
         // A 12:00 local failure with a 60-minute retry and an 08:00-12:30 window
         // waits until 08:00 local the next day (05:00 UTC).

@@ -112,7 +112,10 @@ pub fn trigger_for(
         .collect();
     let mut urns: Vec<String> = vec![urn.to_owned()];
     urns.extend(contact.urns.iter().map(|u| u.to_string()).filter(|u| u != urn));
-    let language = contact.language.clone().unwrap_or_else(|| default_language.to_owned());
+    let language = contact
+        .language
+        .clone()
+        .unwrap_or_else(|| default_language.to_owned());
     let mut raw = serde_json::json!({
         "flow": {"uuid": flow.uuid, "name": flow.name},
         "contact": {

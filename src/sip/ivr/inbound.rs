@@ -20,7 +20,10 @@ pub(super) async fn serve(ivr: Ivr, trunk: String, mut calls: mpsc::Receiver<Inc
 
 /// Digits and `+` of a number as carriers write it in a SIP URI user part.
 fn digits_of(number: &str) -> String {
-    number.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
+    number
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect()
 }
 
 async fn take(ivr: Ivr, trunk: &str, call: IncomingCall) {

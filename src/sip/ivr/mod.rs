@@ -116,7 +116,9 @@ impl Ivr {
                 &config.tts_command,
                 config.recordings_dir.join("tts-cache"),
             );
-            let (trunk, calls) = Trunk::start(TrunkSettings::from_config(config)).await.map_err(failed)?;
+            let (trunk, calls) = Trunk::start(TrunkSettings::from_config(config))
+                .await
+                .map_err(failed)?;
             let settings = IvrSettings {
                 first_digit_timeout: Duration::from_secs(config.digit_timeout_secs),
                 inter_digit_timeout: Duration::from_secs(config.inter_digit_timeout_secs),

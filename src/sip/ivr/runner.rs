@@ -91,7 +91,10 @@ pub async fn run_voice_flow(
         let answer = match hint {
             Some(Hint::Audio) => run.record().await,
             Some(Hint::Digits { count, terminated_by }) => {
-                let finish = terminated_by.as_deref().and_then(|t| t.chars().next()).and_then(Digit::from_char);
+                let finish = terminated_by
+                    .as_deref()
+                    .and_then(|t| t.chars().next())
+                    .and_then(Digit::from_char);
                 run.gather(count.map(|c| c as usize), finish).await
             }
             // A voice wait without a hint: one key, as a menu.
@@ -170,7 +173,9 @@ impl Calling<'_> {
             match &event.kind {
                 EventKind::IvrCreated { msg } => match self.audio.for_msg(msg).await {
                     Ok(prompt) => {
-                        let start = self.playing_until.map_or(Instant::now(), |t| t.max(Instant::now()));
+                        let start = self
+                            .playing_until
+                            .map_or(Instant::now(), |t| t.max(Instant::now()));
                         self.playing_until = Some(start + prompt.duration());
                         if let Err(err) = self.call.play(prompt.audio(self.call.codec())).await {
                             tracing::debug!(%err, "media ended before a prompt");
@@ -190,7 +195,9 @@ impl Calling<'_> {
 
     /// Let the last prompts play, then return (the caller may hang up first).
     async fn play_out(&mut self) {
-        let Some(until) = self.playing_until.take() else { return };
+        let Some(until) = self.playing_until.take() else {
+            return;
+        };
         let deadline = until + PLAYOUT_GRACE;
         loop {
             match self.call.next_event(Some(deadline)).await {
@@ -244,7 +251,11 @@ impl Calling<'_> {
     async fn record(&mut self) -> Answer {
         // The prompt plays out first: its audio is ours, not the caller's answer.
         while self.playing_until.is_some() {
-            match self.call.next_event(self.playing_until.map(|t| t + PLAYOUT_GRACE)).await {
+            match self
+                .call
+                .next_event(self.playing_until.map(|t| t + PLAYOUT_GRACE))
+                .await
+            {
                 CallEvent::PlaybackFinished | CallEvent::Deadline => self.playing_until = None,
                 CallEvent::Digit { .. } => {
                     self.playing_until = None;
@@ -266,7 +277,11 @@ impl Calling<'_> {
             if now >= hard_stop {
                 break false;
             }
-            match self.call.next_event(Some((now + RECORD_POLL).min(hard_stop))).await {
+            match self
+                .call
+                .next_event(Some((now + RECORD_POLL).min(hard_stop)))
+                .await
+            {
                 CallEvent::Digit { digit, .. } => {
                     self.digits.push(digit.as_char());
                     break false;
@@ -309,6 +324,12 @@ impl Calling<'_> {
 fn sanitize(call_id: &str) -> String {
     call_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

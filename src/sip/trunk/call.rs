@@ -36,7 +36,10 @@ pub enum HangupBy {
 /// What happened on the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallEvent {
-    Digit { digit: Digit, source: DigitSource },
+    Digit {
+        digit: Digit,
+        source: DigitSource,
+    },
     /// Everything queued has been played.
     PlaybackFinished,
     /// The caller hung up (BYE) or the call hit its maximum length.
@@ -182,7 +185,9 @@ impl ActiveCall {
             DialogState::Terminated(_, reason) => {
                 tracing::debug!(call = %self.call_id, ?reason, "dialog terminated");
                 let by = match reason {
-                    TerminatedReason::UacBye | TerminatedReason::UasBye | TerminatedReason::Timeout => HangupBy::Caller,
+                    TerminatedReason::UacBye | TerminatedReason::UasBye | TerminatedReason::Timeout => {
+                        HangupBy::Caller
+                    }
                     _ => HangupBy::Us,
                 };
                 Some(self.finish(by))

@@ -59,7 +59,10 @@ pub(super) fn offer(shared: &Arc<Shared>, mut tx: Transaction, calls: &mpsc::Sen
     };
     let (state_tx, states) = shared.dialogs.new_dialog_state_channel();
     let contact = shared.dialogs.build_local_contact(None, None).ok();
-    let mut dialog = match shared.dialogs.get_or_create_server_invite(&tx, state_tx, None, contact) {
+    let mut dialog = match shared
+        .dialogs
+        .get_or_create_server_invite(&tx, state_tx, None, contact)
+    {
         Ok(dialog) => dialog,
         Err(err) => {
             tracing::info!(%err, "INVITE refused: no dialog");
@@ -136,7 +139,8 @@ impl IncomingCall {
             return Err(TrunkError::CallerCancelled);
         }
         let headers = vec![Header::ContentType("application/sdp".into())];
-        self.dialog.accept(Some(headers), Some(sdp.to_string().into_bytes()))?;
+        self.dialog
+            .accept(Some(headers), Some(sdp.to_string().into_bytes()))?;
         let (events_tx, media) = mpsc::channel(MEDIA_EVENTS);
         let rtp = rtp_session::spawn(
             tokio::net::UdpSocket::from_std(socket)?,

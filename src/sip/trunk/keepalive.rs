@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rsipstack::dialog::registration::{Registration, RefreshOutcome};
+use rsipstack::dialog::registration::{RefreshOutcome, Registration};
 use rsipstack::sip::{Method, SipMessage, StatusCodeKind, Uri};
 use rsipstack::transaction::key::{TransactionKey, TransactionRole};
 use rsipstack::transaction::make_tag;
@@ -74,20 +74,25 @@ async fn register_loop(shared: Arc<Shared>, cancel: CancellationToken) {
     let health = &shared.health;
     let name = settings.name.clone();
     registration
-        .keep_alive(server, settings.register_expires, cancel, |outcome| match outcome {
-            RefreshOutcome::Registered(_) => {
-                tracing::info!(trunk = %name, "registered");
-                health.update(|h| h.registered = Some(true));
-            }
-            RefreshOutcome::Rejected(response) => {
-                tracing::warn!(trunk = %name, status = %response.status_code, "registration refused");
-                health.update(|h| h.registered = Some(false));
-            }
-            RefreshOutcome::Failed(err) => {
-                tracing::warn!(trunk = %name, %err, "registration failed");
-                health.update(|h| h.registered = Some(false));
-            }
-        })
+        .keep_alive(
+            server,
+            settings.register_expires,
+            cancel,
+            |outcome| match outcome {
+                RefreshOutcome::Registered(_) => {
+                    tracing::info!(trunk = %name, "registered");
+                    health.update(|h| h.registered = Some(true));
+                }
+                RefreshOutcome::Rejected(response) => {
+                    tracing::warn!(trunk = %name, status = %response.status_code, "registration refused");
+                    health.update(|h| h.registered = Some(false));
+                }
+                RefreshOutcome::Failed(err) => {
+                    tracing::warn!(trunk = %name, %err, "registration failed");
+                    health.update(|h| h.registered = Some(false));
+                }
+            },
+        )
         .await;
 }
 
@@ -99,7 +104,10 @@ async fn options_loop(shared: Arc<Shared>, every: Duration, cancel: Cancellation
             _ = cancel.cancelled() => return,
         }
         shared.health.update(|h| h.options_sent += 1);
-        let status = tokio::time::timeout(OPTIONS_TIMEOUT, ping(&shared)).await.ok().flatten();
+        let status = tokio::time::timeout(OPTIONS_TIMEOUT, ping(&shared))
+            .await
+            .ok()
+            .flatten();
         match status {
             Some(code) => shared.health.update(|h| {
                 h.options_answered += 1;

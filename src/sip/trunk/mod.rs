@@ -43,10 +43,11 @@ pub enum TrunkError {
     Bind {
         addr: SocketAddr,
         #[source]
-        source: rsipstack::Error,
+        source: Box<rsipstack::Error>,
     },
+    /// Boxed: the stack's error is large and calls pass this around often.
     #[error("SIP stack: {0}")]
-    Stack(#[from] rsipstack::Error),
+    Stack(Box<rsipstack::Error>),
     #[error("RTP ports: {0}")]
     Ports(#[from] PortPoolError),
     #[error("RTP socket: {0}")]
@@ -61,6 +62,12 @@ pub enum TrunkError {
     CallerCancelled,
     #[error("bad SIP URI {0:?}")]
     BadUri(String),
+}
+
+impl From<rsipstack::Error> for TrunkError {
+    fn from(err: rsipstack::Error) -> Self {
+        TrunkError::Stack(Box::new(err))
+    }
 }
 
 /// What a trunk needs, SIP-side only (parsed from `[[trunks]]`).
@@ -100,7 +107,8 @@ impl TrunkSettings {
                 .map(|r| (r.username.clone(), r.password.expose().to_owned())),
             registrar: c.register.as_ref().and_then(|r| r.registrar.clone()),
             register_expires: c.register.as_ref().map_or(3600, |r| r.expires_secs),
-            options_interval: (c.options_interval_secs > 0).then(|| Duration::from_secs(c.options_interval_secs)),
+            options_interval: (c.options_interval_secs > 0)
+                .then(|| Duration::from_secs(c.options_interval_secs)),
             max_calls: c.max_calls,
             rtp_port_start: c.rtp_port_start,
             media_address: c.media_address.unwrap_or(c.bind.ip()),
@@ -161,7 +169,7 @@ impl Trunk {
             .await
             .map_err(|source| TrunkError::Bind {
                 addr: settings.bind,
-                source,
+                source: Box::new(source),
             })?;
         let local = udp.get_addr().get_socketaddr().unwrap_or(settings.bind);
         transport.add_transport(udp.into());
@@ -172,7 +180,11 @@ impl Trunk {
             .build();
         let incoming = endpoint.incoming_transactions()?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
-        let ports = PortPool::for_concurrency(settings.media_address, settings.rtp_port_start, settings.max_calls)?;
+        let ports = PortPool::for_concurrency(
+            settings.media_address,
+            settings.rtp_port_start,
+            settings.max_calls,
+        )?;
         let shared = Arc::new(Shared {
             slots: Arc::new(Semaphore::new(settings.max_calls as usize)),
             settings,
@@ -190,7 +202,12 @@ impl Trunk {
             endpoint.shutdown();
         });
         let (calls_tx, calls_rx) = mpsc::channel(INCOMING_QUEUE);
-        tokio::spawn(request_loop(Arc::clone(&shared), incoming, calls_tx, cancel.clone()));
+        tokio::spawn(request_loop(
+            Arc::clone(&shared),
+            incoming,
+            calls_tx,
+            cancel.clone(),
+        ));
         keepalive::spawn(Arc::clone(&shared), cancel.clone());
         tracing::info!(trunk = %shared.settings.name, %local, peer = %shared.settings.peer, "SIP trunk up");
         Ok((Trunk { shared, cancel }, calls_rx))
@@ -219,7 +236,11 @@ impl Trunk {
     }
 
     /// Call `number`; ringing stops after `ring_timeout` with a CANCEL.
-    pub async fn place_call(&self, number: &str, ring_timeout: Duration) -> Result<ActiveCall, OutboundFailure> {
+    pub async fn place_call(
+        &self,
+        number: &str,
+        ring_timeout: Duration,
+    ) -> Result<ActiveCall, OutboundFailure> {
         outbound::place_call(&self.shared, number, ring_timeout).await
     }
 
@@ -244,7 +265,8 @@ async fn request_loop(
             tx = incoming.recv() => match tx { Some(tx) => tx, None => break },
             _ = cancel.cancelled() => break,
         };
-        if let Some(rsipstack::dialog::dialog::Dialog::Invite(mut dialog)) = shared.dialogs.match_dialog(&tx) {
+        if let Some(rsipstack::dialog::dialog::Dialog::Invite(mut dialog)) = shared.dialogs.match_dialog(&tx)
+        {
             tokio::spawn(async move {
                 if let Err(err) = dialog.handle(&mut tx).await {
                     tracing::debug!(%err, "in-dialog request failed");
@@ -259,7 +281,9 @@ async fn request_loop(
             }
             Method::Options => StatusCode::OK,
             // A request for a dialog we do not have (ended, or never ours).
-            Method::Bye | Method::Info | Method::Update | Method::Cancel => StatusCode::CallTransactionDoesNotExist,
+            Method::Bye | Method::Info | Method::Update | Method::Cancel => {
+                StatusCode::CallTransactionDoesNotExist
+            }
             Method::Ack => continue,
             _ => StatusCode::MethodNotAllowed,
         };

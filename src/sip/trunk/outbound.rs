@@ -113,11 +113,22 @@ pub(super) async fn place_call(
     let response = match finished {
         Ok(Ok((_, Some(response)))) => response,
         Ok(Ok((_, None))) => {
-            let outcome = if cancelled { CallOutcome::NoAnswer } else { CallOutcome::Failed };
-            return Err(OutboundFailure::local(outcome, "INVITE ended without a final response"));
+            let outcome = if cancelled {
+                CallOutcome::NoAnswer
+            } else {
+                CallOutcome::Failed
+            };
+            return Err(OutboundFailure::local(
+                outcome,
+                "INVITE ended without a final response",
+            ));
         }
         Ok(Err(err)) => {
-            let outcome = if cancelled { CallOutcome::NoAnswer } else { CallOutcome::Failed };
+            let outcome = if cancelled {
+                CallOutcome::NoAnswer
+            } else {
+                CallOutcome::Failed
+            };
             return Err(OutboundFailure::local(outcome, err));
         }
         Err(join) => return Err(OutboundFailure::local(CallOutcome::Failed, join)),
@@ -126,7 +137,11 @@ pub(super) async fn place_call(
     let outcome = CallOutcome::from_status(code, cancelled);
     if outcome != CallOutcome::Answered || matches!(dialog.state(), DialogState::Terminated(..)) {
         return Err(OutboundFailure {
-            outcome: if outcome == CallOutcome::Answered { CallOutcome::NoAnswer } else { outcome },
+            outcome: if outcome == CallOutcome::Answered {
+                CallOutcome::NoAnswer
+            } else {
+                outcome
+            },
             status: Some(code),
             reason: response.status_code.to_string(),
         });
