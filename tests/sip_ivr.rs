@@ -120,9 +120,13 @@ struct Gateway {
 
 /// A trunk on a free port, whose carrier is `peer_port`, with the quiz on 5551000.
 async fn gateway(extra: &str) -> Gateway {
+    gateway_with(free_udp_port(), 0, extra).await
+}
+
+/// A trunk whose carrier is `peer_port`, pinging it every `options_secs` (0: never).
+async fn gateway_with(peer_port: u16, options_secs: u64, extra: &str) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
     let sip_port = free_udp_port();
-    let peer_port = free_udp_port();
     let recordings = dir.path().join("recordings");
     let flow = manifest("flows/voice_quiz.json");
     let toml = format!(
@@ -133,7 +137,7 @@ async fn gateway(extra: &str) -> Gateway {
         name = "carrier"
         bind = "127.0.0.1:{sip_port}"
         peer = "127.0.0.1:{peer_port}"
-        options_interval_secs = 0
+        options_interval_secs = {options_secs}
         max_calls = 8
         calls_per_second = 20
         rtp_port_start = {rtp}
@@ -460,5 +464,78 @@ async fn far_end_hears_the_prompt() {
     Codec::Pcma.decode_into(&heard[..n], &mut theirs);
     assert_eq!(ours, theirs, "the far end hears the prompt sample for sample");
     drop(phone);
+    gw.ivr.shutdown();
+}
+
+/// Start a SIPp UAS on a free port for `scenario_name`; returns it and its port.
+async fn carrier(scenario_name: &str, work: &Path) -> (Sipp, u16) {
+    let peer_port = free_udp_port();
+    let scen = scenario(scenario_name);
+    let port = peer_port.to_string();
+    let peer = sipp(
+        &[
+            "-sf",
+            &scen,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-m",
+            "1",
+            "-timeout",
+            "30",
+            "-timeout_error",
+        ],
+        work,
+    );
+    // SIPp must listen before the trunk sends its first request.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    (peer, peer_port)
+}
+
+#[tokio::test]
+async fn trunk_registers_with_digest_auth() {
+    let work = workdir();
+    let (registrar, peer_port) = carrier("uas_registrar.xml", work.path()).await;
+    let gw = gateway_with(
+        peer_port,
+        0,
+        r#"register = { username = "alice", password = "s3cret" }"#,
+    )
+    .await;
+    finished(registrar).await;
+    let trunk = gw.ivr.trunk("carrier").unwrap();
+    for _ in 0..30 {
+        if trunk.health().registered == Some(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let health = trunk.health();
+    assert_eq!(health.registered, Some(true), "{health:?}");
+    gw.ivr.shutdown();
+}
+
+#[tokio::test]
+async fn trunk_pings_the_carrier_with_options() {
+    let work = workdir();
+    let (peer, peer_port) = carrier("uas_options.xml", work.path()).await;
+    let gw = gateway_with(peer_port, 1, "").await;
+    finished(peer).await;
+    // SIPp exits as it sends the 200; give our side a moment to read it.
+    let trunk = gw.ivr.trunk("carrier").unwrap();
+    for _ in 0..30 {
+        if trunk.health().options_answered > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let health = trunk.health();
+    assert_eq!(health.registered, None, "IP-authenticated trunk");
+    assert!(
+        health.options_sent >= 1 && health.options_answered >= 1,
+        "{health:?}"
+    );
+    assert_eq!(health.options_status, Some(200));
     gw.ivr.shutdown();
 }

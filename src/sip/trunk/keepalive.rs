@@ -97,7 +97,8 @@ async fn register_loop(shared: Arc<Shared>, cancel: CancellationToken) {
 }
 
 async fn options_loop(shared: Arc<Shared>, every: Duration, cancel: CancellationToken) {
-    let mut ticker = tokio::time::interval(every);
+    // The first ping waits a period: registration goes first on a new trunk.
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
