@@ -211,3 +211,37 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trunk_section_parses_and_reports_every_bad_field() {
+        let good = r#"
+            [[trunks]]
+            name = "carrier"
+            bind = "127.0.0.1:5070"
+            peer = "127.0.0.1:5080"
+            calling_window = "08:00-19:00"
+            inbound = [{ number = "5551000", flow = "flows/voice_quiz.json" }]
+        "#;
+        let c = crate::config::load_str(good, std::iter::empty()).unwrap();
+        let t = &c.trunks[0];
+        assert_eq!((t.max_calls, t.retry_minutes.len()), (100, 3));
+        assert!(t.parsed_window.is_some());
+        let bad = r#"
+            [[trunks]]
+            name = "carrier"
+            bind = "127.0.0.1:5070"
+            peer = "127.0.0.1:5080"
+            max_calls = 0
+            calls_per_second = -1
+            calling_window = "late"
+            retry_minutes = [-5]
+            rtp_port_start = 65000
+        "#;
+        let errors = crate::config::load_str(bad, std::iter::empty()).unwrap_err().0;
+        for want in ["max_calls", "calls_per_second", "calling_window", "retry_minutes"] {
+            assert!(errors.iter().any(|e| e.contains(want)), "{want} in {errors:?}");
+        }
+    }
+}
