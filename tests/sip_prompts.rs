@@ -14,12 +14,19 @@ fn prompts_dir() -> &'static Path {
 #[test]
 fn example_prompts_load_in_both_languages() {
     let library = PromptLibrary::load(prompts_dir()).unwrap();
-    assert_eq!(library.len(), 4);
+    assert_eq!(library.len(), 12);
     for lang in ["eng", "fra"] {
-        for name in ["welcome", "menu"] {
+        for name in [
+            "welcome",
+            "menu",
+            "quiz_welcome",
+            "quiz_q1",
+            "quiz_q2",
+            "quiz_thanks",
+        ] {
             let prompt = library.get(lang, name).unwrap();
             let seconds = prompt.duration().as_secs_f64();
-            assert!((1.0..10.0).contains(&seconds), "{lang}/{name}: {seconds} s");
+            assert!((1.0..15.0).contains(&seconds), "{lang}/{name}: {seconds} s");
             assert_eq!(prompt.audio(Codec::Pcmu).len(), prompt.audio(Codec::Pcma).len());
         }
     }
@@ -30,7 +37,14 @@ fn example_prompts_load_in_both_languages() {
 fn speech_through_g711_is_not_dtmf() {
     let library = PromptLibrary::load(prompts_dir()).unwrap();
     for lang in ["eng", "fra"] {
-        for name in ["welcome", "menu"] {
+        for name in [
+            "welcome",
+            "menu",
+            "quiz_welcome",
+            "quiz_q1",
+            "quiz_q2",
+            "quiz_thanks",
+        ] {
             let file = prompts_dir().join(lang).join(format!("{name}.wav"));
             assert!(!read_wav(&file).unwrap().is_empty());
             for codec in [Codec::Pcmu, Codec::Pcma] {

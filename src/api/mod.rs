@@ -9,6 +9,7 @@
 mod auth;
 mod body;
 mod broadcasts;
+mod calls;
 mod contacts;
 mod error;
 mod flows;
@@ -80,6 +81,8 @@ pub fn router(state: ApiState) -> Router {
             "/campaigns/{uuid}",
             get(flows::get_campaign).delete(flows::delete_campaign),
         )
+        .route("/calls", get(calls::list).post(calls::create))
+        .route("/calls/{uuid}", get(calls::get_one))
         .route("/links", get(links::list))
         .route("/links/{name}", get(links::get_one).patch(links::update))
         .route("/nodes", get(nodes))

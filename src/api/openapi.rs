@@ -122,6 +122,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "viewer",
         "Get a message with its full lifecycle"
     ),
+    ep!("get", "/calls", "viewer", "List IVR calls, newest first (limit=)"),
+    ep!(
+        "post",
+        "/calls",
+        "operator",
+        "Call contacts with a voice flow over a SIP trunk",
+        new_calls
+    ),
+    ep!(
+        "get",
+        "/calls/{uuid}",
+        "viewer",
+        "Get an IVR call with its flow results"
+    ),
     ep!("get", "/broadcasts", "viewer", "List broadcasts with progress"),
     ep!(
         "post",
@@ -304,6 +318,13 @@ fn send_msg() -> Value {
         &["text"],
     )
 }
+fn new_calls() -> Value {
+    obj(
+        json!({"contacts": strings(), "flow": {"type": "string"}, "trunk": {"type": "string"}}),
+        &["contacts", "flow"],
+    )
+}
+
 fn new_broadcast() -> Value {
     obj(
         json!({

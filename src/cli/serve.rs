@@ -41,6 +41,15 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
         .await
         .context("starting the gateway")?;
     let gw = running.gateway.clone();
+    // SIP trunks for IVR calls, when any are configured.
+    let ivr = if gw.config.trunks.is_empty() {
+        None
+    } else {
+        let ivr = crate::sip::ivr::Ivr::start(&gw.config.trunks, gw.store.clone(), &gw.node, gw.default_tz)
+            .await
+            .context("starting the SIP trunks")?;
+        Some(ivr)
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -56,6 +65,9 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
         .await
         .context("serving the API")?;
     tracing::info!("draining: letting sends in flight finish");
+    if let Some(ivr) = &ivr {
+        ivr.shutdown();
+    }
     running.shutdown().await;
     gw.store.close().await;
     tracing::info!("stopped");

@@ -78,6 +78,7 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             "triggers" => cfg.triggers = list(key, v, &mut errors),
             "flows" => cfg.flows = section(key, v, &mut errors),
             "webhooks" => cfg.webhooks = section(key, v, &mut errors),
+            "trunks" => cfg.trunks = list(key, v, &mut errors),
             other => errors.push(format!("{other}: unknown section")),
         }
     }
@@ -196,7 +197,7 @@ fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<St
     out
 }
 
-fn parse_hours(s: &str) -> Option<SendingHours> {
+pub(super) fn parse_hours(s: &str) -> Option<SendingHours> {
     let (a, b) = s.split_once('-')?;
     let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").ok();
     Some(SendingHours {
@@ -206,6 +207,7 @@ fn parse_hours(s: &str) -> Option<SendingHours> {
 }
 
 fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
+    super::trunks::validate(&mut cfg.trunks, errors);
     let url = cfg.database.url.expose();
     if !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
         errors.push("database.url: must start with sqlite: or postgres:".into());

@@ -6,7 +6,9 @@
 mod load;
 mod secret;
 mod sections;
+mod trunks;
 
 pub use load::{load, load_str, ConfigErrors};
 pub use secret::Secret;
 pub use sections::*;
+pub use trunks::{InboundRoute, RegisterConfig, TrunkConfig};

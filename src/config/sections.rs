@@ -23,6 +23,7 @@ pub struct Config {
     pub triggers: Vec<TriggerConfig>,
     pub flows: FlowsConfig,
     pub webhooks: WebhooksConfig,
+    pub trunks: Vec<super::TrunkConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -7,8 +7,13 @@
 //! to G.711 once at load), [`dtmf_relay`] (keys carried in SIP INFO bodies).
 
 pub mod dtmf_relay;
+pub mod gather;
+pub mod ivr;
 pub mod media;
+pub mod outcome;
 pub mod port_pool;
 pub mod prompts;
+pub mod recording;
 pub mod rtp_session;
 pub mod sdp;
+pub mod trunk;

@@ -70,6 +70,8 @@ enum Command {
     Play(Arc<[u8]>),
     ClearQueue,
     SipInfoDigit(Digit),
+    Tap(Option<mpsc::Sender<Vec<i16>>>),
+    Remote(SocketAddr),
     Stop,
 }
 
@@ -106,6 +108,17 @@ impl RtpHandle {
     /// A digit the dialog received by SIP INFO, merged with the media paths.
     pub async fn sip_info_digit(&self, digit: Digit) -> Result<(), RtpSessionError> {
         self.send(Command::SipInfoDigit(digit)).await
+    }
+
+    /// Copy every decoded frame the peer sends to `tap` (recording), or stop
+    /// copying with `None`. Frames are dropped when the tap is full.
+    pub async fn tap(&self, tap: Option<mpsc::Sender<Vec<i16>>>) -> Result<(), RtpSessionError> {
+        self.send(Command::Tap(tap)).await
+    }
+
+    /// The peer moved its media (re-INVITE); latching still follows its packets.
+    pub async fn set_remote(&self, remote: SocketAddr) -> Result<(), RtpSessionError> {
+        self.send(Command::Remote(remote)).await
     }
 
     pub async fn stop(&self) -> Result<(), RtpSessionError> {
@@ -167,6 +180,7 @@ struct Session {
     collector: DigitCollector,
     started: Instant,
     pcm: Vec<i16>,
+    tap: Option<mpsc::Sender<Vec<i16>>>,
 }
 
 impl Session {
@@ -194,6 +208,7 @@ impl Session {
             collector: DigitCollector::new(),
             started: Instant::now(),
             pcm: Vec::with_capacity(480),
+            tap: None,
         }
     }
 
@@ -222,6 +237,8 @@ impl Session {
                         self.playing = false;
                     }
                     Some(Command::SipInfoDigit(digit)) => self.on_digit(digit, DigitSource::SipInfo),
+                    Some(Command::Tap(tap)) => self.tap = tap,
+                    Some(Command::Remote(remote)) => self.remote = Some(remote),
                     Some(Command::Stop) | None => break,
                 },
             }
@@ -317,6 +334,11 @@ impl Session {
             // Frame size is whatever the peer sent: 10, 20 or 30 ms all decode the same way.
             self.pcm.clear();
             self.config.codec.decode_into(packet.payload, &mut self.pcm);
+            if let Some(tap) = &self.tap {
+                if tap.try_send(self.pcm.clone()).is_err() {
+                    tracing::debug!("recording tap full or closed; frame dropped");
+                }
+            }
             for detected in self.detector.push(&self.pcm) {
                 self.on_digit(detected.digit, DigitSource::Inband);
             }

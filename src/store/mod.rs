@@ -8,6 +8,7 @@
 //! row with the claiming node so a restart can reconcile it.
 
 mod broadcasts;
+mod calls;
 mod campaigns;
 mod contacts;
 mod flows;
@@ -29,6 +30,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
 pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast, Recipients};
+pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
 pub use campaigns::{Campaign, DueFire, EventRow, NewCampaign, NewEvent};
 pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
