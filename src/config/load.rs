@@ -76,6 +76,7 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             "links" => cfg.links = list(key, v, &mut errors),
             "routes" => cfg.routes = list(key, v, &mut errors),
             "triggers" => cfg.triggers = list(key, v, &mut errors),
+            "registries" => cfg.registries = list(key, v, &mut errors),
             other => errors.push(format!("{other}: unknown section")),
         }
     }
@@ -282,6 +283,7 @@ fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
             errors.push(format!("triggers[{i}].{field}: {problem}"));
         }
     }
+    super::validate_registries(&cfg.registries, errors);
     for (i, t) in cfg.api.tokens.iter().enumerate() {
         if t.token.expose().len() < 16 {
             errors.push(format!("api.tokens[{i}].token: must be at least 16 characters"));

@@ -4,9 +4,11 @@
 //! `mhero check-config` reports them all at once.
 
 mod load;
+mod registries;
 mod secret;
 mod sections;
 
 pub use load::{load, load_str, ConfigErrors};
+pub use registries::*;
 pub use secret::Secret;
 pub use sections::*;

@@ -21,6 +21,7 @@ pub struct Config {
     pub links: Vec<LinkConfig>,
     pub routes: Vec<RouteConfig>,
     pub triggers: Vec<TriggerConfig>,
+    pub registries: Vec<super::RegistryConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -12,6 +12,7 @@
 mod inbound;
 mod outbox;
 mod reconcile;
+pub mod registry;
 mod scheduler;
 
 use std::sync::Arc;
@@ -134,6 +135,7 @@ impl Gateway {
         tasks.spawn(inbound::run(gw.clone(), events_rx));
         tasks.spawn(scheduler::run(gw.clone()));
         tasks.spawn(reconcile::heartbeat(gw.clone()));
+        registry::spawn(&gw, &mut tasks);
         let mut workers = JoinSet::new();
         for h in gw.links.links() {
             workers.spawn(outbox::worker(gw.clone(), h.clone()));

@@ -13,6 +13,7 @@ mod groups;
 mod import;
 mod msgs;
 mod nodes;
+mod registry;
 mod sim;
 mod tokens;
 mod triggers;
@@ -28,6 +29,10 @@ pub use contacts::{ContactFilter, ContactPatch, NewContact};
 pub use groups::Group;
 pub use import::MAX_IMPORT;
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewOutMsg, Outcome};
+pub use registry::{
+    GroupSync, NewRequest, PendingPractitioner, PhoneConflict, RegistryRecord, RegistrySyncState,
+    RequestProgress, RequestRow, UpsertReport, WriteBackMsg, UPSERT_CHUNK,
+};
 pub use sim::SimReceived;
 pub use tokens::TokenRow;
 pub use triggers::{NewTrigger, TriggerRow};
