@@ -101,7 +101,7 @@ async fn faults_are_retried_or_reported_and_the_rest_completes() {
     moved.name[0].text = Some("Worker One".into());
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     client.update(&moved).await.expect("rename");
-    fhir.fault("malformed", 4, "GET /Location").await;
+    fhir.fault("malformed", 1, "GET /Location").await; // a 200 with a broken body: not retried, reported
     let partial = sync_registry(&store, &config, registry, &client, false, &|_| {})
         .await
         .expect("sync runs");
