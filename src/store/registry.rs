@@ -106,8 +106,10 @@ impl Store {
     ) -> Result<UpsertReport> {
         let types = self.field_types().await?;
         let mut report = UpsertReport::default();
+        ensure_state(&self.pool, registry).await?;
         for chunk in records.chunks(UPSERT_CHUNK) {
             let mut tx = self.pool.begin().await?;
+            take_write_lock(&mut tx, registry).await?;
             let links = load_links(&mut tx, registry, chunk).await?;
             let mut owners = urn_owners(&mut tx, chunk.iter().flat_map(|r| r.phones.iter())).await?;
             for record in chunk {
@@ -336,7 +338,9 @@ impl Store {
             None => (self.adopt_group(registry, name).await?, GroupSync::Created),
         };
         let contact_ids = self.contact_ids_of(registry, &sorted).await?;
+        ensure_state(&self.pool, registry).await?;
         let mut tx = self.pool.begin().await?;
+        take_write_lock(&mut tx, registry).await?;
         let current: Vec<i64> = sqlx::query("SELECT contact_id FROM group_members WHERE group_id = $1")
             .bind(group_id)
             .fetch_all(&mut *tx)
@@ -439,6 +443,17 @@ async fn ensure_state(pool: &sqlx::AnyPool, registry: &str) -> Result<()> {
     .bind(now_ms())
     .execute(pool)
     .await?;
+    Ok(())
+}
+
+/// Write first, so the transaction holds SQLite's write lock before it reads:
+/// a read transaction that later writes fails with SQLITE_BUSY_SNAPSHOT when
+/// another connection (the running gateway) committed in between.
+async fn take_write_lock(tx: &mut Transaction<'_, Any>, registry: &str) -> Result<()> {
+    sqlx::query("UPDATE registry_state SET modified_on = modified_on WHERE registry = $1")
+        .bind(registry)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
