@@ -11,6 +11,7 @@ mod body;
 mod broadcasts;
 mod calls;
 mod contacts;
+mod emnutt;
 mod error;
 mod flows;
 mod groups;
@@ -89,6 +90,23 @@ pub fn router(state: ApiState) -> Router {
         .route("/simulator/inbound", post(simulator::inbound))
         .route("/simulator/phones/{number}/received", get(simulator::received))
         .route("/simulator/stats", get(simulator::stats))
+        .route(
+            "/emNutt/fhir/CommunicationRequest",
+            post(emnutt::communication_request),
+        )
+        .route("/emNutt/fhir/getProgress", get(emnutt::get_progress))
+        .route(
+            "/emNutt/fhir/cancelMessageSchedule",
+            post(emnutt::cancel_schedule),
+        )
+        .route(
+            "/emNutt/optout",
+            axum::routing::put(emnutt::optout).post(emnutt::optout),
+        )
+        .route(
+            "/emNutt/undoOptout",
+            axum::routing::put(emnutt::undo_optout).post(emnutt::undo_optout),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_role,
@@ -96,6 +114,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/openapi.json", get(openapi::serve));
     Router::new()
         .nest("/api/v1", v1)
+        .merge(emnutt::compat_routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)

@@ -267,7 +267,48 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "viewer",
         "Totals of what simulated phones received"
     ),
+    ep!(
+        "post",
+        "/emNutt/fhir/CommunicationRequest",
+        "operator",
+        "emNutt-compatible send: a CommunicationRequest as iHRIS 5 posts it (also at /emNutt/fhir/..., basic auth)",
+        communication_request
+    ),
+    ep!(
+        "get",
+        "/emNutt/fhir/getProgress",
+        "viewer",
+        "emNutt-compatible progress of sends (requestIDs=a,b)"
+    ),
+    ep!(
+        "post",
+        "/emNutt/fhir/cancelMessageSchedule",
+        "operator",
+        "emNutt-compatible cancel of a scheduled send ({\"reqID\": ...})"
+    ),
+    ep!(
+        "post",
+        "/emNutt/optout",
+        "operator",
+        "emNutt-compatible opt-out by Practitioner id (PUT as iHRIS sends it, or POST)",
+        emnutt_entities
+    ),
+    ep!(
+        "post",
+        "/emNutt/undoOptout",
+        "operator",
+        "emNutt-compatible undo of an opt-out (PUT or POST)",
+        emnutt_entities
+    ),
 ];
+
+fn communication_request() -> Value {
+    json!({"type": "object", "description": "FHIR R4 CommunicationRequest (payload.contentString or contentReference Basic/<flow>)",
+           "properties": {"resourceType": {"const": "CommunicationRequest"}}, "required": ["resourceType", "payload", "recipient"]})
+}
+fn emnutt_entities() -> Value {
+    json!({"type": "array", "items": obj(json!({"entitytype": {"type": "string"}, "globalid": {"type": "string"}}), &["globalid"])})
+}
 
 fn obj(props: Value, required: &[&str]) -> Value {
     json!({"type": "object", "additionalProperties": false, "properties": props, "required": required})

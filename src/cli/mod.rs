@@ -2,6 +2,7 @@
 //! calls into the library; `main.rs` only dispatches.
 
 pub mod flow;
+mod registry;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ pub enum Command {
     CheckConfig,
     /// Check RapidPro flow exports, or run a flow in the terminal.
     Flow(flow::FlowArgs),
+    /// Sync health-worker registries (FHIR R4, iHRIS) into the contacts.
+    Registry(registry::RegistryArgs),
 }
 
 /// Run the parsed command line.
@@ -42,6 +45,11 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Serve => rt.block_on(serve::serve(path))?,
         Command::Flow(args) => {
             if !flow::run(args)? {
+                return Ok(std::process::ExitCode::from(1));
+            }
+        }
+        Command::Registry(args) => {
+            if !rt.block_on(registry::run(path, args))? {
                 return Ok(std::process::ExitCode::from(1));
             }
         }

@@ -79,6 +79,7 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             "flows" => cfg.flows = section(key, v, &mut errors),
             "webhooks" => cfg.webhooks = section(key, v, &mut errors),
             "trunks" => cfg.trunks = list(key, v, &mut errors),
+            "registries" => cfg.registries = list(key, v, &mut errors),
             other => errors.push(format!("{other}: unknown section")),
         }
     }
@@ -286,6 +287,7 @@ fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
             errors.push(format!("triggers[{i}].{field}: {problem}"));
         }
     }
+    super::validate_registries(&cfg.registries, errors);
     for (i, t) in cfg.api.tokens.iter().enumerate() {
         if t.token.expose().len() < 16 {
             errors.push(format!("api.tokens[{i}].token: must be at least 16 characters"));

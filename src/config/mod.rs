@@ -4,11 +4,13 @@
 //! `mhero check-config` reports them all at once.
 
 mod load;
+mod registries;
 mod secret;
 mod sections;
 mod trunks;
 
 pub use load::{load, load_str, ConfigErrors};
+pub use registries::*;
 pub use secret::Secret;
 pub use sections::*;
 pub use trunks::{InboundRoute, RegisterConfig, TrunkConfig};

@@ -24,6 +24,7 @@ pub struct Config {
     pub flows: FlowsConfig,
     pub webhooks: WebhooksConfig,
     pub trunks: Vec<super::TrunkConfig>,
+    pub registries: Vec<super::RegistryConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -15,6 +15,7 @@ mod import;
 mod inbound;
 mod outbox;
 mod reconcile;
+pub mod registry;
 mod scheduler;
 mod sessions;
 mod starts;
@@ -173,6 +174,7 @@ impl Gateway {
         tasks.spawn(sessions::run(gw.clone()));
         tasks.spawn(starts::run(gw.clone()));
         tasks.spawn(campaigns::run(gw.clone()));
+        registry::spawn(&gw, &mut tasks);
         let mut workers = JoinSet::new();
         for h in gw.links.links() {
             workers.spawn(outbox::worker(gw.clone(), h.clone()));

@@ -17,6 +17,7 @@ mod import;
 mod leases;
 mod msgs;
 mod nodes;
+mod registry;
 mod sessions;
 mod sim;
 mod starts;
@@ -37,6 +38,10 @@ pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
 pub use import::MAX_IMPORT;
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewOutMsg, Outcome};
+pub use registry::{
+    GroupSync, NewRequest, PendingPractitioner, PhoneConflict, RegistryRecord, RegistrySyncState,
+    RequestProgress, RequestRow, UpsertReport, WriteBackMsg, UPSERT_CHUNK,
+};
 pub use sessions::{
     Applied, Completion, FollowUpStart, ResultWrite, RunWrite, SessionWrite, SprintWrite, WaitingSession,
 };

@@ -8,6 +8,7 @@
 //! - [`workflow`]: RapidPro flows as `Basic` resources.
 
 pub mod request;
+pub mod schedule;
 pub mod workflow;
 
 use super::resources::{Coding, Identifier, Meta};

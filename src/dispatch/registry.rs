@@ -1,0 +1,119 @@
+//! The health-worker registries at work: where `fhir` (the registry) meets
+//! `store` (contacts, broadcasts, messages). One task per configured
+//! registry, started by `serve`, takes the registry's lease (one node at a
+//! time when several share PostgreSQL) and then, each on its own interval:
+//!
+//! - [`sync`]: Practitioners → contacts, incremental by `_lastUpdated`,
+//!   `Group`s → groups, the contact-uuid identifier and `optedout` tag back;
+//! - [`requests`]: `CommunicationRequest`s (polled, or posted to the emNutt
+//!   API) → broadcasts, each acted on once;
+//! - [`write_back`]: Practitioner updates and a `Communication` per message.
+
+pub mod requests;
+pub mod sync;
+pub mod write_back;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tokio::task::JoinSet;
+
+use super::Gateway;
+use crate::config::{RegistryAuth, RegistryConfig, DEFAULT_LEASE_SECS};
+use crate::core::time::now_ms;
+use crate::fhir::{FhirAuth, FhirClient, FhirConfig, FhirError};
+
+pub use requests::{accept_request, PollError, RequestError, Source};
+pub use sync::{sync_registry, SyncError, SyncProgress, SyncReport};
+pub use write_back::{write_back, WriteBackReport};
+
+/// How often a registry task wakes to check its lease and due work.
+const TICK: Duration = Duration::from_millis(500);
+
+/// A client for `registry` with its auth and timeout.
+pub fn client_for(registry: &RegistryConfig) -> Result<FhirClient, FhirError> {
+    let mut config = FhirConfig::new(&registry.base_url);
+    config.timeout = Duration::from_secs(registry.timeout_secs.max(1));
+    config.auth = match &registry.auth {
+        RegistryAuth::None => FhirAuth::None,
+        RegistryAuth::Bearer { token } => FhirAuth::Bearer(SecretString::from(token.expose().to_string())),
+        RegistryAuth::Basic { user, password } => FhirAuth::Basic {
+            user: user.clone(),
+            password: SecretString::from(password.expose().to_string()),
+        },
+    };
+    FhirClient::new(config)
+}
+
+/// Start one task per configured registry.
+pub fn spawn(gw: &Arc<Gateway>, tasks: &mut JoinSet<()>) {
+    for registry in &gw.config.registries {
+        tasks.spawn(run(gw.clone(), registry.clone()));
+    }
+}
+
+async fn run(gw: Arc<Gateway>, registry: RegistryConfig) {
+    let client = match client_for(&registry) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(registry = %registry.name, error = %e, "registry disabled");
+            return;
+        }
+    };
+    let lease_ms = (DEFAULT_LEASE_SECS as i64) * 1000;
+    let mut next_sync = now_ms();
+    let mut next_poll = now_ms();
+    while !gw.is_stopping() {
+        let now = now_ms();
+        match gw
+            .store
+            .lease_registry(&registry.name, &gw.node, now + lease_ms)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tokio::time::sleep(TICK).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(registry = %registry.name, error = %e, "registry lease unavailable");
+                tokio::time::sleep(TICK).await;
+                continue;
+            }
+        }
+        if registry.sync_interval_secs > 0 && now >= next_sync {
+            next_sync = now + (registry.sync_interval_secs as i64) * 1000;
+            match sync_registry(&gw.store, &gw.config, &registry, &client, false, &|_| {}).await {
+                Ok(report) => {
+                    tracing::info!(registry = %registry.name, summary = %report.summary(), "registry synced")
+                }
+                Err(e) => tracing::warn!(registry = %registry.name, error = %e, "registry sync failed"),
+            }
+        }
+        if registry.poll_interval_secs > 0 && now >= next_poll {
+            next_poll = now + (registry.poll_interval_secs as i64) * 1000;
+            match requests::poll(&gw.store, &gw.config, &registry, &client).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(registry = %registry.name, requests = n, "acted on registry send requests");
+                    gw.wake();
+                }
+                Err(e) => {
+                    tracing::warn!(registry = %registry.name, error = %e, "polling send requests failed")
+                }
+            }
+            if registry.write_back {
+                match write_back(&gw.store, &registry, &client).await {
+                    Ok(r) if r.is_empty() => {}
+                    Ok(r) => {
+                        tracing::info!(registry = %registry.name, report = ?r, "wrote back to the registry")
+                    }
+                    Err(e) => tracing::warn!(registry = %registry.name, error = %e, "write-back failed"),
+                }
+            }
+        }
+        tokio::time::sleep(TICK).await;
+    }
+    let _ = gw.store.release_registry(&registry.name, &gw.node).await;
+}

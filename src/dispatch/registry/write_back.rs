@@ -1,0 +1,260 @@
+//! Writing back to a registry, all by PUT with ids that do not change, so a
+//! repeat changes nothing: Practitioners get the contact-uuid identifier and
+//! the `optedout` tag (read-modify-PUT, keeping every other field); emNutt-API
+//! requests are stored as `CommunicationRequest`s; every settled message of a
+//! linked contact becomes a `Communication`, after a cursor kept in the store.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use crate::config::RegistryConfig;
+use crate::core::msg::{Direction, MsgStatus};
+use crate::core::time::{now_ms, to_datetime, Millis};
+use crate::fhir::client::MAX_BUNDLE_ENTRIES;
+use crate::fhir::mhero::{set_contact_uuid, set_opted_out};
+use crate::fhir::resources::{CommunicationRequest, Practitioner};
+use crate::fhir::write_back::{communication, MessageRecord};
+use crate::fhir::{BatchItemError, FhirClient};
+use crate::store::{Store, StoreError};
+
+/// Practitioners written back per round: one batch bundle.
+const PRACTITIONER_ROUND: i64 = MAX_BUNDLE_ENTRIES as i64;
+/// Rounds per call, so one call is bounded (10,000 practitioners = 50 rounds).
+const MAX_ROUNDS: usize = 500;
+/// Messages modified this recently are left for the next round: a row being
+/// committed now may carry an earlier stamp than one already read.
+const SETTLE_MS: Millis = 2_000;
+
+/// What one write-back call did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteBackReport {
+    pub practitioners: usize,
+    pub requests: usize,
+    pub communications: usize,
+    /// Resources the registry refused, each with the server's reason.
+    pub rejected: Vec<String>,
+}
+
+impl WriteBackReport {
+    pub fn is_empty(&self) -> bool {
+        self.practitioners == 0 && self.requests == 0 && self.communications == 0 && self.rejected.is_empty()
+    }
+}
+
+/// Everything due for `registry`.
+pub async fn write_back(
+    store: &Store,
+    registry: &RegistryConfig,
+    client: &FhirClient,
+) -> Result<WriteBackReport, StoreError> {
+    let name = registry.name.as_str();
+    let (practitioners, mut rejected) = write_back_practitioners(store, name, client).await?;
+    let (requests, more) = write_back_requests(store, name, client).await?;
+    rejected.extend(more);
+    let (communications, more) = write_back_messages(store, name, client).await?;
+    rejected.extend(more);
+    Ok(WriteBackReport {
+        practitioners,
+        requests,
+        communications,
+        rejected,
+    })
+}
+
+/// The contact-uuid identifier and `optedout` tag onto every Practitioner
+/// that lags its contact. Returns how many were written and the errors.
+pub async fn write_back_practitioners(
+    store: &Store,
+    registry: &str,
+    client: &FhirClient,
+) -> Result<(usize, Vec<String>), StoreError> {
+    let mut written = 0;
+    let mut errors = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let pending = store
+            .pending_practitioner_writes(registry, PRACTITIONER_ROUND)
+            .await?;
+        if pending.is_empty() {
+            break;
+        }
+        let ids: Vec<&str> = pending.iter().map(|p| p.practitioner_id.as_str()).collect();
+        let read = match client.read_many::<Practitioner>(&ids).await {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e.to_string());
+                break;
+            }
+        };
+        errors.extend(read.malformed.iter().map(ToString::to_string));
+        let mut by_id: HashMap<String, Practitioner> = read
+            .resources
+            .into_iter()
+            .filter_map(|p| Some((p.id.clone()?, p)))
+            .collect();
+        let mut updates = Vec::new();
+        let mut missing = 0;
+        for p in &pending {
+            let Some(mut resource) = by_id.remove(&p.practitioner_id) else {
+                missing += 1;
+                errors.push(format!(
+                    "Practitioner/{} is gone from the registry",
+                    p.practitioner_id
+                ));
+                continue;
+            };
+            set_contact_uuid(&mut resource.identifier, &p.contact_uuid);
+            set_opted_out(&mut resource.meta, p.stopped);
+            updates.push((p, resource));
+        }
+        let resources: Vec<Practitioner> = updates.iter().map(|(_, r)| r.clone()).collect();
+        let results = client.put_all(&resources).await;
+        let mut progressed = false;
+        for ((p, _), result) in updates.iter().zip(results) {
+            match result {
+                Ok(_) => {
+                    store
+                        .mark_practitioner_written(registry, &p.practitioner_id, &p.contact_uuid, p.stopped)
+                        .await?;
+                    written += 1;
+                    progressed = true;
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        // Nothing moved (all gone or refused): the same rows would come back.
+        if !progressed || missing == pending.len() {
+            break;
+        }
+    }
+    Ok((written, errors))
+}
+
+/// R4 status of a request we hold, as iHRIS's screens read it.
+fn request_status(status: &str) -> &'static str {
+    match status {
+        "scheduled" => "on-hold",
+        "sent" => "completed",
+        "cancelled" | "failed" => "revoked",
+        _ => "active",
+    }
+}
+
+/// Store the requests iHRIS posted to us on the registry, as emNutt did, so
+/// Communications can point at them. Their invalid relative `sender`
+/// extension is dropped.
+async fn write_back_requests(
+    store: &Store,
+    registry: &str,
+    client: &FhirClient,
+) -> Result<(usize, Vec<String>), StoreError> {
+    let rows = store
+        .unwritten_requests(registry, MAX_BUNDLE_ENTRIES as i64)
+        .await?;
+    if rows.is_empty() {
+        return Ok((0, vec![]));
+    }
+    let mut errors = Vec::new();
+    let mut resources = Vec::new();
+    let mut ids = Vec::new();
+    for row in &rows {
+        match serde_json::from_value::<CommunicationRequest>(row.resource.clone()) {
+            Ok(mut cr) => {
+                cr.id = Some(row.request_id.clone());
+                cr.status = Some(request_status(&row.status).to_string());
+                cr.extension.retain(|e| e.url.contains("://"));
+                if let Some(meta) = cr.meta.as_mut() {
+                    meta.version_id = None;
+                    meta.last_updated = None;
+                }
+                resources.push(cr);
+                ids.push(row.id.clone());
+            }
+            Err(e) => {
+                errors.push(format!("request {}: {e}", row.id));
+                store.mark_request_written(&row.id).await?;
+            }
+        }
+    }
+    let mut written = 0;
+    for (id, result) in ids.iter().zip(client.put_all(&resources).await) {
+        match result {
+            Ok(_) => {
+                written += 1;
+                store.mark_request_written(id).await?;
+            }
+            Err(e) => {
+                errors.push(e.to_string());
+                // Refused as invalid: it never will be valid; do not retry forever.
+                if is_refusal(&e) {
+                    store.mark_request_written(id).await?;
+                }
+            }
+        }
+    }
+    Ok((written, errors))
+}
+
+/// A per-resource 4xx: the registry read it and said no (unlike a lost bundle).
+fn is_refusal(e: &BatchItemError) -> bool {
+    e.status.is_some_and(|s| (400..500).contains(&s))
+}
+
+/// A `Communication` per settled message of a linked contact, in batches of
+/// at most 200, after the cursor. The cursor moves past a batch once the
+/// registry answered for every entry (stored, or refused as invalid).
+async fn write_back_messages(
+    store: &Store,
+    registry: &str,
+    client: &FhirClient,
+) -> Result<(usize, Vec<String>), StoreError> {
+    let mut cursor = store.registry_sync_state(registry).await?.msg_cursor;
+    let mut written = 0;
+    let mut errors = Vec::new();
+    let before = now_ms() - SETTLE_MS;
+    for _ in 0..MAX_ROUNDS {
+        let msgs = store
+            .msgs_to_write_back(registry, cursor, before, MAX_BUNDLE_ENTRIES as i64)
+            .await?;
+        let Some(last) = msgs.last() else { break };
+        let last = (last.modified_on, last.id);
+        let mut resources = Vec::with_capacity(msgs.len());
+        for m in &msgs {
+            match record(m) {
+                Some(r) => resources.push(communication(&r)),
+                None => errors.push(format!("message {} is not readable for write-back", m.uuid)),
+            }
+        }
+        let results = client.put_all(&resources).await;
+        let mut lost = false;
+        for result in results {
+            match result {
+                Ok(_) => written += 1,
+                Err(e) => {
+                    lost |= !is_refusal(&e);
+                    errors.push(e.to_string());
+                }
+            }
+        }
+        if lost {
+            // Not answered: try the same batch next round.
+            break;
+        }
+        cursor = last;
+        store.set_msg_cursor(registry, cursor).await?;
+    }
+    Ok((written, errors))
+}
+
+fn record(m: &crate::store::WriteBackMsg) -> Option<MessageRecord> {
+    Some(MessageRecord {
+        msg_uuid: Uuid::parse_str(&m.uuid).ok()?,
+        direction: m.direction.parse::<Direction>().ok()?,
+        status: m.status.parse::<MsgStatus>().ok()?,
+        text: m.text.clone(),
+        practitioner_id: m.practitioner_id.clone(),
+        at: to_datetime(m.at),
+        request_id: m.request_id.clone(),
+        in_response_to: None,
+    })
+}
