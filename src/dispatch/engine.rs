@@ -49,6 +49,8 @@ pub enum FlowError {
     BadSession(String, String),
     #[error("the engine task failed: {0}")]
     Join(String),
+    #[error("flow {0} is a voice flow: it runs over a call (POST /calls), not over SMS")]
+    Voice(String),
 }
 
 /// The flows, fields and groups sessions run against, rebuilt when the
@@ -297,6 +299,9 @@ impl Gateway {
             let flow = assets
                 .flow(flow_uuid)
                 .ok_or_else(|| FlowError::NoFlow(flow_uuid.to_string()))?;
+            if flow.flow_type == crate::flow::definition::FlowType::Voice {
+                return Err(FlowError::Voice(flow.name.clone()));
+            }
             let kind = match &reason {
                 StartReason::Msg { msg, keyword } => TriggerKind::Msg {
                     msg: msg.clone(),

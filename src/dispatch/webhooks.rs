@@ -177,14 +177,13 @@ mod tests {
     use super::*;
 
     fn services(allowed: &[&str], private: bool) -> HostServices {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         HostServices::new(
             WebhooksConfig {
                 allowed_hosts: allowed.iter().map(|s| s.to_string()).collect(),
                 allow_private: private,
                 ..Default::default()
             },
-            rt.handle().clone(),
+            Handle::current(),
         )
     }
 

@@ -117,6 +117,12 @@ impl Store {
             .get_flow(flow)
             .await
             .map_err(|_| StoreError::invalid("flow", format!("no flow {flow:?}")))?;
+        if flow.flow_type == "voice" {
+            return Err(StoreError::invalid(
+                "flow",
+                format!("{:?} is a voice flow: place calls with POST /calls", flow.name),
+            ));
+        }
         self.check_recipients(recipients, default_country).await?;
         let mut tx = self.begin_write().await?;
         let uuid = insert_start(&mut tx, &flow.uuid, recipients, exclusions, params, origin).await?;
