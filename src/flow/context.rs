@@ -567,7 +567,7 @@ pub fn build_for(
             }),
         ),
         ("ticket", Box::new(|| Value::Null)),
-        ("legacy_extra", Box::new(|| Value::Object(Object::new()))),
+        ("legacy_extra", Box::new(|| legacy_extra(run))),
     ];
     Object::from_props(
         makers
@@ -576,4 +576,18 @@ pub fn build_for(
             .map(|(key, make)| (key.to_owned(), make()))
             .collect(),
     )
+}
+
+/// `@legacy_extra`: what old flows read as `@extra`, the JSON objects of
+/// the run's results (webhook responses) merged, the latest winning.
+fn legacy_extra(run: &Run) -> Value {
+    let mut results: Vec<&crate::flow::run::RunResult> = run.results.values().collect();
+    results.sort_by(|a, b| a.created_on.cmp(&b.created_on));
+    let mut merged = serde_json::Map::new();
+    for r in results {
+        if let Some(serde_json::Value::Object(extra)) = &r.extra {
+            merged.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    Value::from_json(&serde_json::Value::Object(merged))
 }

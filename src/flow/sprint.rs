@@ -167,6 +167,22 @@ impl<'a> Sprinter<'a> {
         text
     }
 
+    /// Evaluates a contact query template: each inserted value becomes a
+    /// quoted string, so values can't change the query's shape.
+    pub fn template_query(&mut self, template: &str) -> String {
+        if !template.contains('@') {
+            return template.to_owned();
+        }
+        let ctx = self.context_for(template);
+        let quote = |v: &str| format!("\"{}\"", v.replace('"', "\\\""));
+        let (text, errors) =
+            crate::flow::expressions::evaluate_template_escaped(template, &ctx, &self.env, Some(&quote));
+        for e in errors {
+            self.error(e);
+        }
+        text
+    }
+
     /// As [`Sprinter::template`], but `None` when any expression failed: the
     /// action is then skipped (its errors are already reported).
     pub fn template_ok(&mut self, template: &str) -> Option<String> {

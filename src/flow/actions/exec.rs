@@ -70,8 +70,8 @@ fn run_action(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
         Action::SendEmail(a) => a.execute(s, flow),
         Action::StartSession(a) => a.execute(s, flow),
         Action::SendBroadcast(a) => a.execute(s, flow),
-        Action::CallResthook(_)
-        | Action::OpenTicket(_)
+        Action::CallResthook(a) => a.execute(s, flow),
+        Action::OpenTicket(_)
         | Action::CallClassifier(_)
         | Action::CallLlm(_)
         | Action::TransferAirtime(_)
