@@ -130,7 +130,7 @@ pub fn start(
         _ => None,
     };
     let mut session = Session {
-        uuid: uuid::Uuid::new_v4().to_string(),
+        uuid: crate::flow::ids::new_uuid(),
         flow_type: flow.flow_type,
         environment: spec,
         contact: trigger.contact.clone(),

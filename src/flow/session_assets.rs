@@ -23,6 +23,9 @@ pub struct Channel {
     pub roles: Vec<String>,
     #[serde(default)]
     pub country: Option<String>,
+    /// Optional abilities (`optins`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
 }
 
 impl Channel {

@@ -63,6 +63,8 @@ pub struct Sprinter<'a> {
     run_index: usize,
     /// Whether the trigger message has been used as the answer to a wait.
     trigger_input_used: bool,
+    /// The sprint's time as events carry it (read once per sprint).
+    now: String,
 }
 
 pub fn now_text(env: &Environment) -> String {
@@ -76,9 +78,13 @@ impl<'a> Sprinter<'a> {
         assets: &'a SessionAssets,
         services: &'a dyn Services,
         session: &'a mut Session,
-        env: Environment,
+        mut env: Environment,
     ) -> Sprinter<'a> {
         let run_index = session.current_run_index().unwrap_or(0);
+        // One clock reading per sprint: a sprint takes microseconds, and its
+        // events and expressions then agree on the time.
+        env.now = Some(env.now.unwrap_or_else(Utc::now));
+        let now = now_text(&env);
         Sprinter {
             assets,
             services,
@@ -89,6 +95,7 @@ impl<'a> Sprinter<'a> {
             step_uuid: None,
             run_index,
             trigger_input_used: false,
+            now,
         }
     }
 
@@ -101,7 +108,7 @@ impl<'a> Sprinter<'a> {
     }
 
     pub fn now(&self) -> String {
-        now_text(&self.env)
+        self.now.clone()
     }
 
     pub fn emit(&mut self, kind: EventKind) {
@@ -259,7 +266,7 @@ impl<'a> Sprinter<'a> {
             return;
         };
         let run = Run {
-            uuid: uuid::Uuid::new_v4().to_string(),
+            uuid: crate::flow::ids::new_uuid(),
             flow: FlowRef {
                 uuid: flow.uuid.clone(),
                 name: flow.name.clone(),
@@ -387,7 +394,7 @@ impl<'a> Sprinter<'a> {
             };
             if !arrived {
                 let step = Step {
-                    uuid: uuid::Uuid::new_v4().to_string(),
+                    uuid: crate::flow::ids::new_uuid(),
                     node_uuid: node_uuid.clone(),
                     arrived_on: self.now(),
                     exit_uuid: None,

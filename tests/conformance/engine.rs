@@ -431,7 +431,11 @@ fn run_router_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     if let Some(p) = assets.broken.first() {
         return Err(format!("flow failed to read: {p}"));
     }
-    let mut trigger = table_trigger(&flow_uuid, default_contact());
+    // The reference's router tables run for a contact in no group (their
+    // has_group cases see `[]`).
+    let mut contact = default_contact();
+    contact["groups"] = json!([]);
+    let mut trigger = table_trigger(&flow_uuid, contact);
     trigger["type"] = Value::String("msg".into());
     trigger["msg"] = serde_json::json!({"uuid": "aa90ce99-3b4d-44ba-b0ca-79e63d9ed842", "urn": "tel:+12065551212", "text": "Hi everybody"});
     let trigger: Trigger = serde_json::from_value(trigger).map_err(|e| format!("trigger: {e}"))?;

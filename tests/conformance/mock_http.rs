@@ -7,7 +7,8 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 
-use mhero::flow::services::{HttpCall, HttpTrace, Services};
+use mhero::flow::assets::NamedRef;
+use mhero::flow::services::{Classification, Entity, HttpCall, HttpLog, HttpTrace, Intent, ProviderCall, Services};
 use serde_json::Value;
 
 /// Bodies longer than this are not read (the reference client's limit).
@@ -187,7 +188,130 @@ impl Services for MockServices {
         })
     }
 
+    /// wit.ai when the case has canned wit.ai answers, otherwise the
+    /// reference harness's fixed test classifier.
+    fn classify(&self, _classifier: &NamedRef, kind: &str, input: &str) -> Option<ProviderCall<Classification>> {
+        let query: String = input
+            .bytes()
+            .map(|b| match b {
+                b' ' => "+".to_owned(),
+                b if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) => (b as char).to_string(),
+                b => format!("%{b:02X}"),
+            })
+            .collect();
+        let url = format!("https://api.wit.ai/message?v=20200513&q={query}");
+        let mock = self.mocks.borrow_mut().get_mut(&url).and_then(VecDeque::pop_front);
+        let Some(mock) = mock.filter(|_| kind == "wit") else {
+            return Some(test_classification());
+        };
+        let request = format!(
+            "GET /message?v=20200513&q={query} HTTP/1.1\r\nHost: api.wit.ai\r\nUser-Agent: Go-http-client/1.1\r\nAuthorization: Bearer ****************\r\nAccept-Encoding: gzip\r\n\r\n"
+        );
+        let status = mock["status"].as_u64().unwrap_or(0) as u16;
+        let body = mock["body"].as_str().unwrap_or_default().to_owned();
+        let mut log = HttpLog {
+            url,
+            status_code: None,
+            request,
+            response: None,
+            elapsed_ms: self.elapsed_ms,
+            retries: 0,
+            status: "connection_error".into(),
+            created_on: String::new(),
+        };
+        if status == 0 {
+            return Some(ProviderCall {
+                http_logs: vec![log],
+                result: Err("unable to connect to server".into()),
+            });
+        }
+        log.status_code = Some(status);
+        log.response = Some(format!(
+            "HTTP/1.0 {status} {}\r\nContent-Length: {}\r\n\r\n{body}",
+            reason(status),
+            body.len()
+        ));
+        if !(200..300).contains(&status) {
+            log.status = "response_error".into();
+            return Some(ProviderCall {
+                http_logs: vec![log],
+                result: Err("wit.ai API request failed".into()),
+            });
+        }
+        log.status = "success".into();
+        let parsed: Value = serde_json::from_str(&body).unwrap_or_default();
+        let number = |v: &Value| -> serde_json::Number {
+            let f = v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0.0);
+            serde_json::Number::from_f64(f).unwrap_or_else(|| 0.into())
+        };
+        let intents = parsed["intents"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|i| Intent {
+                        name: i["name"].as_str().unwrap_or_default().to_owned(),
+                        confidence: number(&i["confidence"]),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut entities = std::collections::BTreeMap::new();
+        for (key, list) in parsed["entities"].as_object().cloned().unwrap_or_default() {
+            let name = key.split(':').next().unwrap_or_default().to_owned();
+            let values: Vec<Entity> = list
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|e| Entity {
+                            value: e["value"].as_str().unwrap_or_default().to_owned(),
+                            confidence: number(&e["confidence"]),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            entities.insert(name, values);
+        }
+        Some(ProviderCall {
+            http_logs: vec![log],
+            result: Ok(Classification { intents, entities }),
+        })
+    }
+
     fn email(&self, _to: &[String], _subject: &str, _body: &str) -> Option<Result<(), String>> {
         Some(self.smtp_error.clone().map_or(Ok(()), Err))
+    }
+}
+
+/// The reference harness's fixed classifier: two intents and one entity.
+fn test_classification() -> ProviderCall<Classification> {
+    let log = HttpLog {
+        url: "http://test.acme.ai?classify".into(),
+        status_code: Some(200),
+        request: "GET /?classify HTTP/1.1\r\nHost: test.acme.ai\r\nUser-Agent: Go-http-client/1.1\r\nAccept-Encoding: gzip\r\n\r\n".into(),
+        response: Some("HTTP/1.0 200 OK\r\nContent-Length: 14\r\n\r\n{\"intents\":[]}".into()),
+        elapsed_ms: 1000,
+        retries: 0,
+        status: "success".into(),
+        created_on: String::new(),
+    };
+    let n = |f: f64| serde_json::Number::from_f64(f).unwrap_or_else(|| 0.into());
+    let intent = |name: &str, c: f64| Intent {
+        name: name.into(),
+        confidence: n(c),
+    };
+    let mut entities = std::collections::BTreeMap::new();
+    entities.insert(
+        "location".to_owned(),
+        vec![Entity {
+            value: "Quito".into(),
+            confidence: 1.into(),
+        }],
+    );
+    ProviderCall {
+        http_logs: vec![log],
+        result: Ok(Classification {
+            intents: vec![intent("book_flight", 0.5), intent("book_hotel", 0.25)],
+            entities,
+        }),
     }
 }
