@@ -150,7 +150,11 @@ impl<'a> Sprinter<'a> {
 
     /// The context a template can see: only the top-level entries it names.
     fn context_for(&self, template: &str) -> Object {
-        let lower = template.to_lowercase();
+        self.context_for_lower(&template.to_lowercase())
+    }
+
+    /// As [`Sprinter::context_for`], given the template in lower case.
+    fn context_for_lower(&self, lower: &str) -> Object {
         context::build_for(self.assets, self.session, self.run_index, &self.env, &|key| {
             lower.contains(key)
         })
@@ -162,8 +166,9 @@ impl<'a> Sprinter<'a> {
         if !template.contains('@') {
             return template.to_owned();
         }
-        self.warn_deprecated(template);
-        let ctx = self.context_for(template);
+        let lower = template.to_lowercase();
+        self.warn_deprecated(&lower);
+        let ctx = self.context_for_lower(&lower);
         let (mut text, errors) = evaluate_template(template, &ctx, &self.env);
         for e in errors {
             self.error(e);
@@ -201,10 +206,9 @@ impl<'a> Sprinter<'a> {
         (!failed).then_some(text)
     }
 
-    /// Warns (a `warning` event) when a template reads a context value kept
-    /// only for old flows, so authors can update them.
-    fn warn_deprecated(&mut self, template: &str) {
-        let lower = template.to_lowercase();
+    /// Warns (a `warning` event) when a template (given in lower case) reads
+    /// a context value kept only for old flows, so authors can update them.
+    fn warn_deprecated(&mut self, lower: &str) {
         for (path, advice) in DEPRECATED_CONTEXT {
             if lower.contains(path) {
                 self.emit(EventKind::Warning {
@@ -216,8 +220,9 @@ impl<'a> Sprinter<'a> {
 
     /// Evaluates a template keeping the type of a lone expression.
     pub fn template_value(&mut self, template: &str) -> Value {
-        self.warn_deprecated(template);
-        let ctx = self.context_for(template);
+        let lower = template.to_lowercase();
+        self.warn_deprecated(&lower);
+        let ctx = self.context_for_lower(&lower);
         let (value, errors) = evaluate_template_value(template, &ctx, &self.env);
         for e in errors {
             self.error(e);
@@ -246,6 +251,10 @@ impl<'a> Sprinter<'a> {
         let Some(flow) = self.flow() else {
             return (base.to_vec(), String::new());
         };
+        if flow.localization.is_empty() {
+            // Nothing translated: skip working out the language order.
+            return (base.to_vec(), flow.language.clone());
+        }
         for lang in self.languages() {
             if lang == flow.language {
                 break;
@@ -313,6 +322,7 @@ impl<'a> Sprinter<'a> {
         let route = match resume.kind {
             ResumeKind::Msg { msg } => {
                 self.session.input = Some(msg.clone());
+                self.session.contact.last_seen_on = Some(now.clone());
                 self.session.input_received_on = Some(now);
                 self.emit(EventKind::MsgReceived { msg });
                 RouteBy::Operand
