@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 mod common;
 #[path = "conformance/engine.rs"]
 mod engine;
+#[path = "conformance/mock_http.rs"]
+mod mock_http;
 #[path = "conformance/expressions.rs"]
 mod expressions;
 #[path = "conformance/values.rs"]
@@ -87,8 +89,18 @@ fn conformance() {
     let corpus = corpus_dir();
     let blessing = std::env::var_os("MHERO_CONFORMANCE_BLESS").is_some();
     let mut problems = Vec::new();
+    // `MHERO_CONFORMANCE_DETAIL=<text>` prints the whole reason of each
+    // failing case whose id contains the text (the lists keep 160 chars).
+    let detail = std::env::var("MHERO_CONFORMANCE_DETAIL").ok();
     for suite in SUITES {
         for table in suite(&corpus) {
+            if let Some(want) = &detail {
+                for (id, outcome) in &table.cases {
+                    if let (true, Err(reason)) = (id.contains(want.as_str()), outcome) {
+                        let _ = writeln!(std::io::stderr(), "DETAIL {}/{id}: {reason}", table.name);
+                    }
+                }
+            }
             // Straight to the stderr handle, which the test harness does
             // not capture, so every run (CI included) shows the table.
             let _ = writeln!(

@@ -25,6 +25,15 @@ pub struct FieldValue {
     pub ward: Option<String>,
 }
 
+/// Phone numbers whose country is remembered per thread; the cache starts
+/// over when full (a gateway thread serves a working set of contacts).
+const PHONE_COUNTRY_CACHE_ENTRIES: usize = 4096;
+
+thread_local! {
+    static PHONE_COUNTRIES: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 fn active() -> String {
     "active".to_owned()
 }
@@ -82,8 +91,22 @@ impl Contact {
     /// The country of a `tel:` URN's number, if it is in international form.
     pub fn phone_country(urn: &str) -> Option<String> {
         let path = Contact::bare_urn(urn).strip_prefix("tel:")?;
-        let number = phonenumber::parse(None, path).ok()?;
-        number.country().id().map(|id| id.as_ref().to_owned())
+        // Parsing a number costs microseconds and every sprint and message
+        // asks again for the same contact: remember recent answers.
+        PHONE_COUNTRIES.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(known) = cache.get(path) {
+                return known.clone();
+            }
+            let country = phonenumber::parse(None, path)
+                .ok()
+                .and_then(|n| n.country().id().map(|id| id.as_ref().to_owned()));
+            if cache.len() >= PHONE_COUNTRY_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(path.to_owned(), country.clone());
+            country
+        })
     }
 
     pub fn in_group(&self, uuid: &str) -> bool {

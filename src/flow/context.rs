@@ -453,6 +453,9 @@ pub fn build(assets: &SessionAssets, session: &Session, run_index: usize, env: &
     build_for(assets, session, run_index, env, &|_| true)
 }
 
+/// The top-level names of the run context, in the order they are built.
+const CONTEXT_KEYS: [&str; 16] = ["contact", "fields", "urns", "results", "input", "run", "child", "parent", "node", "trigger", "resume", "webhook", "globals", "locals", "ticket", "legacy_extra"];
+
 /// The context for one template: a top-level entry the template does not
 /// name cannot be seen by it, so only the ones `wanted` accepts are built
 /// (building `@contact` and `@run` dominates the cost of a simple template).
@@ -467,32 +470,18 @@ pub fn build_for(
         return Object::new();
     };
     let contact = &session.contact;
-    type Maker<'x> = (&'static str, Box<dyn Fn() -> Value + 'x>);
-    let makers: Vec<Maker<'_>> = vec![
-        (
-            "contact",
-            Box::new(|| Value::Object(contact_object(assets, contact, env))),
-        ),
-        (
-            "fields",
-            Box::new(|| Value::Object(fields_object(assets, contact, env))),
-        ),
-        ("urns", Box::new(|| Value::Object(urns_object(contact)))),
-        ("results", Box::new(|| Value::Object(results_object(run, env)))),
-        (
-            "input",
-            Box::new(|| match &session.input {
+    let make = |key: &str| -> Value {
+        match key {
+            "contact" => Value::Object(contact_object(assets, contact, env)),
+            "fields" => Value::Object(fields_object(assets, contact, env)),
+            "urns" => Value::Object(urns_object(contact)),
+            "results" => Value::Object(results_object(run, env)),
+            "input" => match &session.input {
                 Some(m) => input_object(m, env, session.input_received_on.as_deref()),
                 None => Value::Null,
-            }),
-        ),
-        (
-            "run",
-            Box::new(|| Value::Object(run_object(assets, session, run, env))),
-        ),
-        (
-            "child",
-            Box::new(|| {
+            },
+            "run" => Value::Object(run_object(assets, session, run, env)),
+            "child" => {
                 session
                     .runs
                     .iter()
@@ -500,22 +489,16 @@ pub fn build_for(
                     .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()))
                     .map(|c| related_object(assets, contact, c, env))
                     .unwrap_or(Value::Null)
-            }),
-        ),
-        (
-            "parent",
-            Box::new(|| {
+            },
+            "parent" => {
                 run.parent_uuid
                     .as_deref()
                     .and_then(|p| session.runs.iter().find(|r| r.uuid == p))
                     .map(|p| related_object(assets, contact, p, env))
                     .or_else(|| trigger_parent(session).map(|(c, r)| related_object(assets, &c, &r, env)))
                     .unwrap_or(Value::Null)
-            }),
-        ),
-        (
-            "node",
-            Box::new(|| match run.path.last() {
+            },
+            "node" => match run.path.last() {
                 Some(step) => Value::Object(Object::from_props(vec![
                     ("uuid".into(), text(&step.node_uuid)),
                     (
@@ -524,56 +507,59 @@ pub fn build_for(
                     ),
                 ])),
                 None => Value::Null,
-            }),
-        ),
-        ("trigger", Box::new(|| trigger_object(session))),
-        (
-            "resume",
-            Box::new(|| {
+            },
+            "trigger" => trigger_object(session),
+            "resume" => {
                 session
                     .last_resume
                     .as_ref()
                     .map(Value::from_json)
                     .unwrap_or(Value::Null)
-            }),
-        ),
-        (
-            "webhook",
-            Box::new(|| {
+            },
+            "webhook" => {
                 session
                     .webhook
                     .as_ref()
                     .map(Value::from_json)
                     .unwrap_or(Value::Null)
-            }),
-        ),
-        (
-            "globals",
-            Box::new(|| {
+            },
+            "globals" => {
                 let globals = assets
                     .globals
                     .iter()
                     .map(|g| (g.key.clone(), text(&g.value)))
                     .collect();
                 Value::Object(Object::from_props(globals))
-            }),
-        ),
-        (
-            "locals",
-            Box::new(|| {
+            },
+            "locals" => {
                 Value::Object(Object::from_props(
                     run.locals.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
                 ))
-            }),
-        ),
-        ("ticket", Box::new(|| Value::Null)),
-        ("legacy_extra", Box::new(|| Value::Object(Object::new()))),
-    ];
+            },
+            "ticket" => Value::Null,
+            "legacy_extra" => legacy_extra(run),
+            _ => Value::Null,
+        }
+    };
     Object::from_props(
-        makers
-            .into_iter()
-            .filter(|(key, _)| wanted(key))
-            .map(|(key, make)| (key.to_owned(), make()))
+        CONTEXT_KEYS
+            .iter()
+            .filter(|key| wanted(key))
+            .map(|key| ((*key).to_owned(), make(key)))
             .collect(),
     )
+}
+
+/// `@legacy_extra`: what old flows read as `@extra`, the JSON objects of
+/// the run's results (webhook responses) merged, the latest winning.
+fn legacy_extra(run: &Run) -> Value {
+    let mut results: Vec<&crate::flow::run::RunResult> = run.results.values().collect();
+    results.sort_by(|a, b| a.created_on.cmp(&b.created_on));
+    let mut merged = serde_json::Map::new();
+    for r in results {
+        if let Some(serde_json::Value::Object(extra)) = &r.extra {
+            merged.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    Value::from_json(&serde_json::Value::Object(merged))
 }

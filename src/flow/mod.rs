@@ -11,6 +11,7 @@ pub mod definition;
 pub mod eval;
 pub mod events;
 pub mod expressions;
+pub mod ids;
 pub mod resume;
 pub mod routers;
 pub mod run;

@@ -130,7 +130,7 @@ pub fn start(
         _ => None,
     };
     let mut session = Session {
-        uuid: uuid::Uuid::new_v4().to_string(),
+        uuid: crate::flow::ids::new_uuid(),
         flow_type: flow.flow_type,
         environment: spec,
         contact: trigger.contact.clone(),
@@ -149,6 +149,10 @@ pub fn start(
         name: flow.name.clone(),
     };
     let mut sprinter = Sprinter::new(assets, services, &mut session, env);
+    if sprinter.session.input.is_some() {
+        // A contact who writes in has been seen now.
+        sprinter.session.contact.last_seen_on = Some(sprinter.now());
+    }
     sprinter.start_flow(&flow_ref, None);
     let events = sprinter.finish();
     Ok((session, events))

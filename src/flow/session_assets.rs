@@ -23,6 +23,9 @@ pub struct Channel {
     pub roles: Vec<String>,
     #[serde(default)]
     pub country: Option<String>,
+    /// Optional abilities (`optins`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
 }
 
 impl Channel {
@@ -44,10 +47,48 @@ pub struct Global {
     pub value: String,
 }
 
+/// A resthook: a name other systems subscribe URLs to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Resthook {
+    pub slug: String,
+    #[serde(default)]
+    pub subscribers: Vec<String>,
+}
+
+/// A classifier (NLU service) a flow may call; `type` names the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Classifier {
+    pub uuid: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub intents: Vec<String>,
+}
+
+/// A user tickets may be assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct User {
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 struct Extras {
     #[serde(default)]
     channels: Vec<Channel>,
+    #[serde(default)]
+    resthooks: Vec<Resthook>,
+    #[serde(default)]
+    classifiers: Vec<Classifier>,
+    #[serde(default)]
+    topics: Vec<NamedRef>,
+    #[serde(default)]
+    users: Vec<User>,
+    #[serde(default)]
+    optins: Vec<NamedRef>,
     #[serde(default)]
     labels: Vec<NamedRef>,
     #[serde(default)]
@@ -64,6 +105,11 @@ pub struct SessionAssets {
     pub channels: Vec<Channel>,
     pub labels: Vec<NamedRef>,
     pub globals: Vec<Global>,
+    pub resthooks: Vec<Resthook>,
+    pub classifiers: Vec<Classifier>,
+    pub topics: Vec<NamedRef>,
+    pub users: Vec<User>,
+    pub optins: Vec<NamedRef>,
 }
 
 impl SessionAssets {
@@ -78,6 +124,11 @@ impl SessionAssets {
             channels: extras.channels,
             labels: extras.labels,
             globals: extras.globals,
+            resthooks: extras.resthooks,
+            classifiers: extras.classifiers,
+            topics: extras.topics,
+            users: extras.users,
+            optins: extras.optins,
         })
     }
 
@@ -95,6 +146,14 @@ impl SessionAssets {
 
     pub fn group_by_name(&self, name: &str) -> Option<&GroupDecl> {
         self.groups.iter().find(|g| g.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn resthook(&self, slug: &str) -> Option<&Resthook> {
+        self.resthooks.iter().find(|r| r.slug == slug)
+    }
+
+    pub fn classifier(&self, uuid: &str) -> Option<&Classifier> {
+        self.classifiers.iter().find(|c| c.uuid == uuid)
     }
 
     pub fn channel(&self, uuid: &str) -> Option<&Channel> {

@@ -32,6 +32,7 @@ pub fn refresh(assets: &SessionAssets, contact: &mut Contact) -> Option<EventKin
     let mut removed = Vec::new();
     if contact.status != "active" {
         removed = std::mem::take(&mut contact.groups);
+        removed.sort_by(|a, b| a.name.cmp(&b.name));
     } else {
         let types: HashMap<String, FieldType> = assets
             .fields

@@ -63,6 +63,8 @@ pub struct Sprinter<'a> {
     run_index: usize,
     /// Whether the trigger message has been used as the answer to a wait.
     trigger_input_used: bool,
+    /// The sprint's time as events carry it (read once per sprint).
+    now: String,
 }
 
 pub fn now_text(env: &Environment) -> String {
@@ -76,9 +78,13 @@ impl<'a> Sprinter<'a> {
         assets: &'a SessionAssets,
         services: &'a dyn Services,
         session: &'a mut Session,
-        env: Environment,
+        mut env: Environment,
     ) -> Sprinter<'a> {
         let run_index = session.current_run_index().unwrap_or(0);
+        // One clock reading per sprint: a sprint takes microseconds, and its
+        // events and expressions then agree on the time.
+        env.now = Some(env.now.unwrap_or_else(Utc::now));
+        let now = now_text(&env);
         Sprinter {
             assets,
             services,
@@ -89,6 +95,7 @@ impl<'a> Sprinter<'a> {
             step_uuid: None,
             run_index,
             trigger_input_used: false,
+            now,
         }
     }
 
@@ -101,7 +108,7 @@ impl<'a> Sprinter<'a> {
     }
 
     pub fn now(&self) -> String {
-        now_text(&self.env)
+        self.now.clone()
     }
 
     pub fn emit(&mut self, kind: EventKind) {
@@ -143,7 +150,11 @@ impl<'a> Sprinter<'a> {
 
     /// The context a template can see: only the top-level entries it names.
     fn context_for(&self, template: &str) -> Object {
-        let lower = template.to_lowercase();
+        self.context_for_lower(&template.to_lowercase())
+    }
+
+    /// As [`Sprinter::context_for`], given the template in lower case.
+    fn context_for_lower(&self, lower: &str) -> Object {
         context::build_for(self.assets, self.session, self.run_index, &self.env, &|key| {
             lower.contains(key)
         })
@@ -155,14 +166,31 @@ impl<'a> Sprinter<'a> {
         if !template.contains('@') {
             return template.to_owned();
         }
-        self.warn_deprecated(template);
-        let ctx = self.context_for(template);
+        let lower = template.to_lowercase();
+        self.warn_deprecated(&lower);
+        let ctx = self.context_for_lower(&lower);
         let (mut text, errors) = evaluate_template(template, &ctx, &self.env);
         for e in errors {
             self.error(e);
         }
         if text.chars().count() > MAX_TEMPLATE_CHARS {
             text = text.chars().take(MAX_TEMPLATE_CHARS).collect();
+        }
+        text
+    }
+
+    /// Evaluates a contact query template: each inserted value becomes a
+    /// quoted string, so values can't change the query's shape.
+    pub fn template_query(&mut self, template: &str) -> String {
+        if !template.contains('@') {
+            return template.to_owned();
+        }
+        let ctx = self.context_for(template);
+        let quote = |v: &str| format!("\"{}\"", v.replace('"', "\\\""));
+        let (text, errors) =
+            crate::flow::expressions::evaluate_template_escaped(template, &ctx, &self.env, Some(&quote));
+        for e in errors {
+            self.error(e);
         }
         text
     }
@@ -178,10 +206,9 @@ impl<'a> Sprinter<'a> {
         (!failed).then_some(text)
     }
 
-    /// Warns (a `warning` event) when a template reads a context value kept
-    /// only for old flows, so authors can update them.
-    fn warn_deprecated(&mut self, template: &str) {
-        let lower = template.to_lowercase();
+    /// Warns (a `warning` event) when a template (given in lower case) reads
+    /// a context value kept only for old flows, so authors can update them.
+    fn warn_deprecated(&mut self, lower: &str) {
         for (path, advice) in DEPRECATED_CONTEXT {
             if lower.contains(path) {
                 self.emit(EventKind::Warning {
@@ -193,8 +220,9 @@ impl<'a> Sprinter<'a> {
 
     /// Evaluates a template keeping the type of a lone expression.
     pub fn template_value(&mut self, template: &str) -> Value {
-        self.warn_deprecated(template);
-        let ctx = self.context_for(template);
+        let lower = template.to_lowercase();
+        self.warn_deprecated(&lower);
+        let ctx = self.context_for_lower(&lower);
         let (value, errors) = evaluate_template_value(template, &ctx, &self.env);
         for e in errors {
             self.error(e);
@@ -223,6 +251,10 @@ impl<'a> Sprinter<'a> {
         let Some(flow) = self.flow() else {
             return (base.to_vec(), String::new());
         };
+        if flow.localization.is_empty() {
+            // Nothing translated: skip working out the language order.
+            return (base.to_vec(), flow.language.clone());
+        }
         for lang in self.languages() {
             if lang == flow.language {
                 break;
@@ -243,7 +275,7 @@ impl<'a> Sprinter<'a> {
             return;
         };
         let run = Run {
-            uuid: uuid::Uuid::new_v4().to_string(),
+            uuid: crate::flow::ids::new_uuid(),
             flow: FlowRef {
                 uuid: flow.uuid.clone(),
                 name: flow.name.clone(),
@@ -290,6 +322,7 @@ impl<'a> Sprinter<'a> {
         let route = match resume.kind {
             ResumeKind::Msg { msg } => {
                 self.session.input = Some(msg.clone());
+                self.session.contact.last_seen_on = Some(now.clone());
                 self.session.input_received_on = Some(now);
                 self.emit(EventKind::MsgReceived { msg });
                 RouteBy::Operand
@@ -371,7 +404,7 @@ impl<'a> Sprinter<'a> {
             };
             if !arrived {
                 let step = Step {
-                    uuid: uuid::Uuid::new_v4().to_string(),
+                    uuid: crate::flow::ids::new_uuid(),
                     node_uuid: node_uuid.clone(),
                     arrived_on: self.now(),
                     exit_uuid: None,

@@ -17,6 +17,7 @@ use mhero::flow::trigger::Trigger;
 use serde_json::{json, Value};
 
 use super::common::{load, Table};
+use super::mock_http::MockServices;
 
 /// The engine's tables, in report order.
 pub fn tables(corpus: &Path) -> Vec<Table> {
@@ -63,6 +64,12 @@ fn rename_uuids(v: &Value) -> Value {
     fn walk(v: &Value, seen: &mut HashMap<String, usize>) -> Value {
         match v {
             Value::String(s) if is_uuid(s) => Value::String(name(s, seen)),
+            // UUIDs inside texts (HTTP logs, payloads) are renamed the same way.
+            Value::String(s) if s.len() > 36 => {
+                let re = regex::Regex::new("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+                    .expect("valid regex");
+                Value::String(re.replace_all(s, |c: &regex::Captures| name(&c[0], seen)).into_owned())
+            }
             Value::Array(items) => Value::Array(items.iter().map(|i| walk(i, seen)).collect()),
             Value::Object(map) => {
                 let mut out = serde_json::Map::new();
@@ -204,14 +211,15 @@ fn run_scenario(corpus: &Path, entry: &Value) -> Result<(), String> {
     let trigger: Trigger =
         serde_json::from_value(test["trigger"].clone()).map_err(|e| format!("reading trigger: {e}"))?;
     let outputs = test["outputs"].as_array().cloned().unwrap_or_default();
+    let services = MockServices::new(&test["http_mocks"], None).with_elapsed_ms(1000);
     let (mut session, events) =
-        start(&assets, &NoServices, trigger, Some(clock(RUNNER_NOW))).map_err(|e| format!("start: {e}"))?;
+        start(&assets, &services, trigger, Some(clock(RUNNER_NOW))).map_err(|e| format!("start: {e}"))?;
     let mut got = vec![events_json(&events)];
     for r in test["resumes"].as_array().cloned().unwrap_or_default() {
         let resume_value: Resume = serde_json::from_value(r).map_err(|e| format!("reading resume: {e}"))?;
         let events = resume(
             &assets,
-            &NoServices,
+            &services,
             &mut session,
             resume_value,
             Some(clock(RUNNER_NOW)),
@@ -276,18 +284,6 @@ fn default_contact() -> Value {
     })
 }
 
-/// The reference test harness's outside services: e-mail is sent unless the
-/// case sets `smtp_error`.
-struct TableServices {
-    smtp_error: Option<String>,
-}
-
-impl mhero::flow::services::Services for TableServices {
-    fn email(&self, _to: &[String], _subject: &str, _body: &str) -> Option<Result<(), String>> {
-        Some(self.smtp_error.clone().map_or(Ok(()), Err))
-    }
-}
-
 fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     let voice = case["in_flow_type"].as_str() == Some("voice");
     let flow_uuid = if voice { VOICE_ACTION_FLOW } else { ACTION_FLOW };
@@ -330,20 +326,23 @@ fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
             "date_format": "DD-MM-YYYY", "time_format": "tt:mm", "timezone": "America/Guayaquil"
         },
     });
+    if case["redact_urns"].as_bool().unwrap_or(false) {
+        trigger["environment"]["redaction_policy"] = Value::String("urns".into());
+    }
+    if case["as_batch"].as_bool().unwrap_or(false) {
+        trigger["batch"] = Value::Bool(true);
+    }
     if !no_input {
         trigger["type"] = Value::String("msg".into());
         trigger["msg"] = serde_json::json!({
             "uuid": "aa90ce99-3b4d-44ba-b0ca-79e63d9ed842",
             "urn": "tel:+12065551212",
-            "channel": {"uuid": "57f1078f-88aa-46f4-a59a-948a5739c03d", "name": "My Android Phone"},
             "text": "Hi everybody",
             "attachments": ["image/jpeg:http://http://s3.amazon.com/bucket/test.jpg", "audio/mp3:http://s3.amazon.com/bucket/test.mp3"]
         });
     }
     let trigger: Trigger = serde_json::from_value(trigger).map_err(|e| format!("trigger: {e}"))?;
-    let services = TableServices {
-        smtp_error: case["smtp_error"].as_str().map(str::to_owned),
-    };
+    let services = MockServices::new(&case["http_mocks"], case["smtp_error"].as_str().map(str::to_owned));
     let (_, events) =
         start(&assets, &services, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
     // The table lists what the action did at its own step: not the
@@ -432,7 +431,11 @@ fn run_router_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     if let Some(p) = assets.broken.first() {
         return Err(format!("flow failed to read: {p}"));
     }
-    let mut trigger = table_trigger(&flow_uuid, default_contact());
+    // The reference's router tables run for a contact in no group (their
+    // has_group cases see `[]`).
+    let mut contact = default_contact();
+    contact["groups"] = json!([]);
+    let mut trigger = table_trigger(&flow_uuid, contact);
     trigger["type"] = Value::String("msg".into());
     trigger["msg"] = serde_json::json!({"uuid": "aa90ce99-3b4d-44ba-b0ca-79e63d9ed842", "urn": "tel:+12065551212", "text": "Hi everybody"});
     let trigger: Trigger = serde_json::from_value(trigger).map_err(|e| format!("trigger: {e}"))?;
@@ -605,8 +608,9 @@ fn fixture_session(
 ) -> Result<Session, String> {
     let trigger = Trigger::read(&load(corpus, "goflow/context_fixture/trigger.json"))?;
     let resume_value = Resume::read(&load(corpus, "goflow/context_fixture/resume.json"))?;
-    let (mut session, _) = start(assets, &NoServices, trigger, Some(now)).map_err(|e| e.to_string())?;
-    resume(assets, &NoServices, &mut session, resume_value, Some(now)).map_err(|e| e.to_string())?;
+    let services = MockServices::new(&Value::Null, None);
+    let (mut session, _) = start(assets, &services, trigger, Some(now)).map_err(|e| e.to_string())?;
+    resume(assets, &services, &mut session, resume_value, Some(now)).map_err(|e| e.to_string())?;
     Ok(session)
 }
 

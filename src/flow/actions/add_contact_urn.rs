@@ -23,6 +23,8 @@ impl AddContactUrn {
         let path = s.template(&a.path).trim().to_owned();
         if path.is_empty() {
             s.error("can't add URN with empty path");
+        } else if !super::exec::urn_path_is_valid(&a.scheme, &path) {
+            s.error(format!("'{}:{path}' is not valid URN", a.scheme));
         } else {
             let urn = normalize_urn(s, &a.scheme, &path);
             let digits = |u: &str| {

@@ -70,12 +70,11 @@ fn run_action(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
         Action::SendEmail(a) => a.execute(s, flow),
         Action::StartSession(a) => a.execute(s, flow),
         Action::SendBroadcast(a) => a.execute(s, flow),
-        Action::CallResthook(_)
-        | Action::OpenTicket(_)
-        | Action::CallClassifier(_)
-        | Action::CallLlm(_)
-        | Action::TransferAirtime(_)
-        | Action::RequestOptin(_) => {
+        Action::CallResthook(a) => a.execute(s, flow),
+        Action::CallClassifier(a) => a.execute(s, flow),
+        Action::RequestOptin(a) => a.execute(s, flow),
+        Action::TransferAirtime(a) => a.execute(s, flow),
+        Action::OpenTicket(_) | Action::CallLlm(_) => {
             s.error(format!(
                 "no service configured for action type '{}'",
                 action.type_name()
@@ -155,7 +154,7 @@ pub(super) fn new_msg(
     };
     let unsendable_reason = destination.is_none().then(|| "no_destination".to_owned());
     MsgOut {
-        uuid: uuid::Uuid::new_v4().to_string(),
+        uuid: crate::flow::ids::new_uuid(),
         urn: destination.as_ref().map(|(u, _)| u.clone()),
         channel: destination.map(|(_, c)| c.reference()),
         text,
@@ -212,11 +211,34 @@ pub(super) fn resolve_groups(s: &mut Sprinter<'_>, refs: &[GroupRef]) -> Vec<Nam
     resolve_refs(s, refs, &known, "group")
 }
 
+/// `scheme:path` in its normal form. A phone number that is not valid in
+/// the workspace's country is tried as an international one (`+` added).
 pub(super) fn normalize_urn(s: &Sprinter<'_>, scheme: &str, path: &str) -> String {
     let raw = format!("{scheme}:{path}");
-    match crate::core::urn::Urn::parse(&raw, s.env.default_country.as_deref()) {
+    let country = s.env.default_country.as_deref();
+    if scheme == "tel" && !path.starts_with('+') {
+        let valid_here = phonenumber::parse(country.and_then(|c| c.parse().ok()), path)
+            .is_ok_and(|n| phonenumber::is_valid(&n));
+        if !valid_here {
+            let international = format!("+{}", path.trim());
+            if phonenumber::parse(None, &international).is_ok_and(|n| phonenumber::is_valid(&n)) {
+                return format!("tel:{international}");
+            }
+        }
+    }
+    match crate::core::urn::Urn::parse(&raw, country) {
         Ok(urn) => urn.to_string(),
         Err(_) => raw,
+    }
+}
+
+/// Whether a URN's path has the shape its scheme requires, where the
+/// scheme says (numeric ids for telegram, whatsapp and facebook).
+pub(super) fn urn_path_is_valid(scheme: &str, path: &str) -> bool {
+    let numeric = |p: &str| !p.is_empty() && p.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit());
+    match scheme {
+        "telegram" | "whatsapp" => numeric(path),
+        _ => true,
     }
 }
 

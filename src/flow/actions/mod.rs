@@ -13,6 +13,7 @@ pub mod call_webhook;
 pub mod enter_flow;
 pub mod exec;
 pub mod open_ticket;
+pub mod recipients;
 pub mod play_audio;
 pub mod remove_contact_groups;
 pub mod request_optin;

@@ -22,6 +22,7 @@ impl SendEmail {
         let mut addresses = Vec::new();
         for raw in &a.addresses {
             let address = s.template(raw).trim().to_owned();
+            let address = address.strip_prefix("mailto:").unwrap_or(&address).to_owned();
             if address.is_empty() {
                 s.error("email address evaluated to empty string, skipping");
             } else {
@@ -31,7 +32,7 @@ impl SendEmail {
         let (subject, _) = s.localized(&a.uuid, "subject", std::slice::from_ref(&a.subject));
         let subject = s.template(subject.first().map(String::as_str).unwrap_or_default());
         // Subjects are one line: newlines would break the message headers.
-        let subject = subject.replace(['\r', '\n'], " ").trim().to_owned();
+        let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
         let (body, _) = s.localized(&a.uuid, "body", std::slice::from_ref(&a.body));
         let body = s.template(body.first().map(String::as_str).unwrap_or_default());
         if subject.is_empty() {

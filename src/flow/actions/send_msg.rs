@@ -6,10 +6,14 @@ use super::exec::evaluate_attachments;
 use super::exec::new_msg;
 use super::exec::Outcome;
 use crate::flow::assets::NamedRef;
+use crate::flow::contact::Contact;
 use crate::flow::definition::Flow;
 use crate::flow::events::EventKind;
 use crate::flow::events::QuickReply;
 use crate::flow::sprint::Sprinter;
+
+/// Quick replies longer than this are cut, ending in `...` (what channels show).
+pub const MAX_QUICK_REPLY_CHARS: usize = 64;
 
 /// Topics a message may be sent under (decides which channel rules apply).
 pub const MSG_TOPICS: &[&str] = &["event", "account", "purchase", "agent"];
@@ -58,11 +62,43 @@ impl SendMsg {
             if r.trim().is_empty() {
                 s.error("quick reply evaluated to empty string, skipping");
             } else {
-                quick_replies.push(QuickReply { text: r });
+                let text = if r.chars().count() > MAX_QUICK_REPLY_CHARS {
+                    let mut cut: String = r.chars().take(MAX_QUICK_REPLY_CHARS - 3).collect();
+                    cut.push_str("...");
+                    cut
+                } else {
+                    r
+                };
+                quick_replies.push(QuickReply { text });
             }
         }
         let msg = new_msg(s, text, attachments, quick_replies, &lang, a.topic.clone());
+        let first_urn = msg.urn.clone();
+        let copy = msg.clone();
         s.emit(EventKind::MsgCreated { msg });
+        if a.all_urns && first_urn.is_some() {
+            // The same message to every other URN a channel can send to.
+            let others: Vec<(String, NamedRef)> = s
+                .session
+                .contact
+                .urns
+                .iter()
+                .filter(|u| Some(*u) != first_urn.as_ref())
+                .filter_map(|u| {
+                    let channel = Contact::urn_channel(u)
+                        .and_then(|c| s.assets.channel(c))
+                        .or_else(|| s.assets.channel_for_scheme(Contact::scheme(u)))?;
+                    Some((u.clone(), channel.reference()))
+                })
+                .collect();
+            for (urn, channel) in others {
+                let mut msg = copy.clone();
+                msg.uuid = crate::flow::ids::new_uuid();
+                msg.urn = Some(urn);
+                msg.channel = Some(channel);
+                s.emit(EventKind::MsgCreated { msg });
+            }
+        }
         Outcome::Continue
     }
 }

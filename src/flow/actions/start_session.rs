@@ -1,8 +1,11 @@
-//! `start_session`: ask the host to start other contacts in a flow.
+//! `start_session`: ask the host to start other contacts (or a new one) in
+//! a flow (`session_triggered`, with this run's summary and ancestry).
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::exec::Outcome;
+use super::recipients;
 use crate::flow::assets::{FlowRef, Recipients};
 use crate::flow::definition::Flow;
 use crate::flow::events::EventKind;
@@ -28,20 +31,47 @@ pub struct StartSession {
 
 impl StartSession {
     /// Runs the action in the sprint `s` of a run in `flow`.
-    pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
-        let a = self;
-        let query = s.template(&a.recipients.contact_query);
-        let payload = serde_json::json!({
-            "type": "session_triggered",
-            "flow": a.flow,
-            "groups": a.recipients.groups,
-            "contacts": a.recipients.contacts,
-            "contact_query": query,
-            "urns": a.recipients.urns,
-            "exclusions": a.exclusions,
-            "run_summary": {"uuid": s.run().uuid, "flow": s.run().flow, "status": "active"},
+    pub fn execute(&self, s: &mut Sprinter<'_>, flow: &Flow) -> Outcome {
+        if s.assets.flow(&self.flow.uuid).is_none() {
+            s.error(format!(
+                "missing dependency: flow[uuid={},name={}]",
+                self.flow.uuid, self.flow.name
+            ));
+            return Outcome::Continue;
+        }
+        let to = recipients::resolve(s, &self.recipients);
+        if s.session.trigger.batch && (!to.groups.is_empty() || !to.contact_query.is_empty()) {
+            s.error("can't start new sessions for groups or queries during batch starts");
+            return Outcome::Continue;
+        }
+        if to.is_empty() && !self.create_contact {
+            return Outcome::Continue;
+        }
+        let mut contact = serde_json::to_value(&s.session.contact).unwrap_or_default();
+        if let Some(c) = contact.as_object_mut() {
+            c.remove("id");
+        }
+        let run = s.run();
+        let run_summary = json!({
+            "uuid": run.uuid,
+            "flow": {"uuid": flow.uuid, "name": flow.name, "revision": flow.revision},
+            "contact": contact,
+            "status": run.status.wire_name(),
+            "results": run.results,
         });
-        s.emit(EventKind::Service(payload));
+        let since_input = u32::from(s.session.input.is_none());
+        let mut event = json!({
+            "type": "session_triggered",
+            "flow": self.flow,
+            "exclusions": self.exclusions,
+            "run_summary": run_summary,
+            "history": {"parent_uuid": s.session.uuid, "ancestors": 1, "ancestors_since_input": since_input},
+        });
+        to.write_into(&mut event);
+        if self.create_contact {
+            event["create_contact"] = json!(true);
+        }
+        s.emit(EventKind::Service(event));
         Outcome::Continue
     }
 }

@@ -15,8 +15,13 @@ pub fn has_group(operand: &Value, args: &[Value], env: &Environment) -> Result<C
             o.get("uuid")
                 .is_some_and(|u| u.to_text(env).eq_ignore_ascii_case(&uuid))
         };
-        if matches!(g, Value::Object(o) if uuid_matches(o)) {
-            return Ok(CaseResult::matched(g.clone()));
+        if let Value::Object(o) = g {
+            if uuid_matches(o) {
+                // The match is the group itself, shown whole (not as its name).
+                let mut group = o.clone();
+                group.set_default(None);
+                return Ok(CaseResult::matched(Value::Object(group)));
+            }
         }
     }
     Ok(CaseResult::NoMatch)

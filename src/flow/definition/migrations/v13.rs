@@ -7,7 +7,7 @@ use super::{actions_mut, for_each_template, refs};
 use crate::flow::actions::{MAX_CATEGORY_NAME_CHARS, MAX_RESULT_NAME_CHARS};
 
 fn new_uuid() -> String {
-    uuid::Uuid::new_v4().to_string()
+    crate::flow::ids::new_uuid()
 }
 
 /// Cuts to `max` characters, dropping whitespace left at the cut.
