@@ -13,6 +13,7 @@ mod groups;
 mod import;
 mod msgs;
 mod nodes;
+mod segments;
 mod sim;
 mod tokens;
 mod triggers;

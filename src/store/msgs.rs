@@ -305,6 +305,7 @@ impl Store {
                 }
             }
         }
+        super::segments::record(&mut tx, &sent).await?;
         for (id, o) in outcomes {
             let q = match o {
                 Outcome::Sent { .. } => continue,
@@ -380,7 +381,7 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            return Ok(matched);
+            return self.apply_delivered_segments(receipts, matched).await;
         }
         for chunk in receipts.chunks(INSERT_CHUNK) {
             let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(1 + i * 2, 2)).collect();
@@ -399,6 +400,23 @@ impl Store {
                 matched.push((r.try_get("link")?, r.try_get("external_id")?));
             }
         }
+        self.apply_delivered_segments(receipts, matched).await
+    }
+
+    /// Receipts no message's whole `external_id` matched may name one
+    /// segment of a multi-segment message.
+    async fn apply_delivered_segments(
+        &self,
+        receipts: &[(String, String)],
+        mut matched: Vec<(String, String)>,
+    ) -> Result<Vec<(String, String)>> {
+        let whole: std::collections::HashSet<&(String, String)> = matched.iter().collect();
+        let rest: Vec<(String, String)> = receipts.iter().filter(|r| !whole.contains(r)).cloned().collect();
+        for (link, ext) in rest {
+            if self.apply_segment_report(&link, &ext, None).await? {
+                matched.push((link, ext));
+            }
+        }
         Ok(matched)
     }
 
@@ -415,7 +433,10 @@ impl Store {
         .bind(external_id)
         .execute(&self.pool)
         .await?;
-        Ok(res.rows_affected() > 0)
+        if res.rows_affected() > 0 {
+            return Ok(true);
+        }
+        self.apply_segment_report(link, external_id, Some(reason)).await
     }
 
     /// Carrier ids of messages on `link` sent before `sent_before` that
