@@ -139,7 +139,7 @@ fn describe(r: &Run) -> String {
 
 struct Ours {
     _dir: tempfile::TempDir,
-    server: Server,
+    _server: Server,
     api: Api,
     sink: Sink,
     group: String,
@@ -186,7 +186,7 @@ binds = [{{ kind = "transceiver", count = 1 }}]
     }
     Ours {
         _dir: dir,
-        server,
+        _server: server,
         api,
         sink,
         group,

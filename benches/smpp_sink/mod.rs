@@ -104,9 +104,13 @@ impl Sink {
             .enable_all()
             .build()
             .expect("sink runtime");
-        let listener = runtime
-            .block_on(TcpListener::bind(("127.0.0.1", port)))
-            .expect("sink listen");
+        // Bound without `block_on`, so a sink can start inside another runtime.
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("sink listen");
+        std_listener.set_nonblocking(true).expect("sink nonblocking");
+        let listener = {
+            let _inside = runtime.enter();
+            TcpListener::from_std(std_listener).expect("sink listener")
+        };
         let port = listener.local_addr().expect("sink addr").port();
         let stats = Arc::new(Stats::default());
         let epoch = Instant::now();
@@ -392,7 +396,7 @@ struct SubmitFields<'a> {
 impl<'a> SubmitFields<'a> {
     fn read(body: &'a [u8]) -> SubmitFields<'a> {
         let mut at = 0;
-        let mut cstr = |at: &mut usize| -> &'a [u8] {
+        let cstr = |at: &mut usize| -> &'a [u8] {
             let rest = body.get(*at..).unwrap_or(&[]);
             let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
             *at += end + 1;

@@ -48,7 +48,6 @@ pub struct SmppLink {
     reference: AtomicU16,
     partials: Mutex<Partials>,
     receipts: Arc<AtomicU64>,
-    events: mpsc::Sender<LinkEvent>,
 }
 
 fn account_limiter(rate: Option<u32>) -> Option<(u32, Arc<DefaultDirectRateLimiter>)> {
@@ -93,7 +92,6 @@ impl SmppLink {
             reference: AtomicU16::new(rand::random()),
             partials: Mutex::new(Partials::default()),
             receipts: Arc::new(AtomicU64::new(0)),
-            events: events.clone(),
         });
         let inbound = InboundTask {
             link: link.name.clone(),
