@@ -6,47 +6,12 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-/// Run a test body once per database.
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$name(Db::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$name(Db::Postgres).await
-            }
-        }
-    };
-}
-
-// Fields drop in order: the server stops before its database and files.
-struct Env {
-    server: Server,
-    _db: TestDb,
-    _dir: tempfile::TempDir,
-}
-
 fn start(kind: Db, extra: &str) -> Env {
-    start_with(kind, "", extra)
+    Env::start(kind, "", extra)
 }
 
 fn start_with(kind: Db, outbox: &str, extra: &str) -> Env {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = TestDb::new(kind, dir.path());
-    let server = Server::start(
-        dir.path(),
-        "mhero",
-        &config_with(&db.url, "node-a", outbox, extra),
-    );
-    Env {
-        server,
-        _db: db,
-        _dir: dir,
-    }
+    Env::start(kind, outbox, extra)
 }
 
 async fn fields(api: &Api) {

@@ -76,6 +76,81 @@ reply = "Thank you. Reply with the number of cases."
     smsc.stop();
 }
 
+/// The case report conversation end to end over SMPP: each answer comes in
+/// as deliver_sm and resumes the waiting flow, each question goes out as
+/// submit_sm and ends `delivered` from its receipt, and the run's results
+/// are stored. The flow is imported from the config file at start.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conversation_runs_over_an_smsc() {
+    let mut smsc = Smsc::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(Db::Sqlite, dir.path());
+    let export = common::flows::export(
+        &[common::flows::case_report(None)],
+        &[("case", "Case Report Test")],
+        json!([]),
+        json!([]),
+        json!([]),
+    );
+    let export_path = dir.path().join("case_report.json");
+    std::fs::write(&export_path, export.to_string()).unwrap();
+    let extra = format!(
+        r#"
+[flows]
+imports = ["{}"]
+
+[[links]]
+name = "carrier"
+kind = "smpp"
+rate = 50
+[links.smpp]
+host = "127.0.0.1"
+port = {}
+system_id = "mhero"
+password = "secret"
+source_addr = "15555"
+timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
+"#,
+        export_path.display(),
+        smsc.port
+    );
+    let server = Server::start(dir.path(), "mhero", &config(&db.url, "node-a", &extra));
+    let api = server.api(OPERATOR);
+    api.wait_for("/links/carrier", 30, |l| l["healthy"] == true).await;
+
+    let turns = [
+        ("CASE", "Which disease? MALARIA, CHOLERA or MEASLES"),
+        ("cholera", "How many cases of Cholera?"),
+        ("12", "Thank you. 12 case(s) of Cholera reported."),
+    ];
+    for (i, (said, answer)) in turns.iter().enumerate() {
+        smsc.command(json!({"cmd": "mo", "from": "255712345679", "to": "15555", "text": said}));
+        let submits = smsc.wait_for("submit", i + 1).await;
+        assert_eq!(submits[i]["text"], *answer, "{:?}", submits[i]);
+        assert_eq!(submits[i]["dest"], "255712345679", "{:?}", submits[i]);
+    }
+    let out = api
+        .wait_for("/messages?direction=out", 30, |v| {
+            v["results"]
+                .as_array()
+                .is_some_and(|a| a.len() == 3 && a.iter().all(|m| m["status"] == "delivered"))
+        })
+        .await;
+    assert!(out["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["link"] == "carrier"));
+    let flow = common::flows::uid("Case Report Test", "flow");
+    let runs = api.ok(&format!("/flows/{flow}/runs")).await;
+    let run = &runs["results"][0];
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["results"]["disease"]["category"], "Cholera");
+    assert_eq!(run["results"]["case_count"]["value"], "12");
+    drop(server);
+    smsc.stop();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_long_reply_is_delivered_when_every_segment_receipt_is_in() {
     // Receipts before the submit_sm_resp: the gateway must still match each

@@ -4,13 +4,14 @@
 //!
 //! Roles: a `viewer` token may read (GET); an `operator` may also write
 //! contacts, groups, messages, broadcasts, link rates and the simulator; an
-//! `admin` may also change triggers.
+//! `admin` may also change triggers and import flows.
 
 mod auth;
 mod body;
 mod broadcasts;
 mod contacts;
 mod error;
+mod flows;
 mod groups;
 mod links;
 mod messages;
@@ -67,6 +68,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/triggers", get(triggers::list).post(triggers::create))
         .route("/triggers/import", post(triggers::import))
         .route("/triggers/{uuid}", axum::routing::delete(triggers::delete))
+        .route("/flows", get(flows::list).post(flows::import))
+        .route("/flows/{flow}", get(flows::get_one))
+        .route("/flows/{flow}/runs", get(flows::runs))
+        .route("/flows/{flow}/runs.csv", get(flows::runs_csv))
+        .route("/flows/{flow}/results", get(flows::results))
+        .route("/flow_starts", get(flows::list_starts).post(flows::create_start))
+        .route("/flow_starts/{uuid}", get(flows::get_start))
+        .route("/campaigns", get(flows::list_campaigns).post(flows::put_campaign))
+        .route(
+            "/campaigns/{uuid}",
+            get(flows::get_campaign).delete(flows::delete_campaign),
+        )
         .route("/links", get(links::list))
         .route("/links/{name}", get(links::get_one).patch(links::update))
         .route("/nodes", get(nodes))

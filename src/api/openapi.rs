@@ -158,6 +158,67 @@ pub const ENDPOINTS: &[Endpoint] = &[
         rapidpro_export
     ),
     ep!("delete", "/triggers/{uuid}", "admin", "Delete a trigger"),
+    ep!("get", "/flows", "viewer", "List flows"),
+    ep!(
+        "post",
+        "/flows",
+        "admin",
+        "Import a RapidPro export: flows, fields, groups, keyword triggers, campaigns",
+        flow_export
+    ),
+    ep!("get", "/flows/{flow}", "viewer", "A flow and its run counts"),
+    ep!(
+        "get",
+        "/flows/{flow}/runs",
+        "viewer",
+        "Runs with their results (after=, before=, group=, status=, after_id=, limit=)"
+    ),
+    ep!(
+        "get",
+        "/flows/{flow}/runs.csv",
+        "viewer",
+        "Runs as CSV, one value and category column per result (same filters)"
+    ),
+    ep!(
+        "get",
+        "/flows/{flow}/results",
+        "viewer",
+        "Per-category counts for every result (same filters; by_group=A,B splits them per group)"
+    ),
+    ep!("get", "/flow_starts", "viewer", "List flow starts with progress"),
+    ep!(
+        "post",
+        "/flow_starts",
+        "operator",
+        "Start a flow for contacts, groups, a query or numbers, with exclusions",
+        new_start
+    ),
+    ep!(
+        "get",
+        "/flow_starts/{uuid}",
+        "viewer",
+        "A flow start and its progress"
+    ),
+    ep!(
+        "get",
+        "/campaigns",
+        "viewer",
+        "List campaigns with their events and fire counts"
+    ),
+    ep!(
+        "post",
+        "/campaigns",
+        "operator",
+        "Create (or replace by uuid) a campaign: flows or messages at offsets from a date field",
+        new_campaign
+    ),
+    ep!("get", "/campaigns/{uuid}", "viewer", "A campaign"),
+    ep!(
+        "delete",
+        "/campaigns/{uuid}",
+        "operator",
+        "Delete a campaign and its pending fires"
+    ),
     ep!(
         "get",
         "/links",
@@ -268,6 +329,32 @@ fn new_trigger() -> Value {
 }
 fn rapidpro_export() -> Value {
     json!({"type": "object", "properties": {"triggers": {"type": "array"}}})
+}
+fn flow_export() -> Value {
+    json!({"type": "object", "properties": {"version": {}, "flows": {"type": "array"}, "fields": {"type": "array"},
+           "groups": {"type": "array"}, "triggers": {"type": "array"}, "campaigns": {"type": "array"}}})
+}
+fn new_start() -> Value {
+    obj(
+        json!({"flow": {"type": "string"}, "contacts": strings(), "groups": strings(), "query": {"type": "string"},
+               "urns": strings(), "params": {"type": "object"},
+               "exclusions": obj(json!({"in_a_flow": {"type": "boolean"}, "started_previously_days": {"type": "integer", "minimum": 0}}), &[])}),
+        &["flow"],
+    )
+}
+fn new_campaign() -> Value {
+    let event = obj(
+        json!({"uuid": {"type": "string"}, "relative_to": {"type": "string"}, "offset": {"type": "integer"},
+               "unit": {"enum": ["M", "H", "D", "W"]}, "delivery_hour": {"type": "integer", "minimum": -1, "maximum": 23},
+               "flow": {"type": "string"}, "message": {"type": "object", "additionalProperties": {"type": "string"}},
+               "base_language": {"type": "string"}, "start_mode": {"enum": ["I", "S", "P"]}}),
+        &["relative_to", "offset", "unit"],
+    );
+    obj(
+        json!({"uuid": {"type": "string"}, "name": {"type": "string"}, "group": {"type": "string"},
+               "events": {"type": "array", "items": event}}),
+        &["name", "group", "events"],
+    )
 }
 fn link_patch() -> Value {
     obj(

@@ -76,6 +76,8 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             "links" => cfg.links = list(key, v, &mut errors),
             "routes" => cfg.routes = list(key, v, &mut errors),
             "triggers" => cfg.triggers = list(key, v, &mut errors),
+            "flows" => cfg.flows = section(key, v, &mut errors),
+            "webhooks" => cfg.webhooks = section(key, v, &mut errors),
             other => errors.push(format!("{other}: unknown section")),
         }
     }

@@ -21,6 +21,8 @@ pub struct Config {
     pub links: Vec<LinkConfig>,
     pub routes: Vec<RouteConfig>,
     pub triggers: Vec<TriggerConfig>,
+    pub flows: FlowsConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -286,5 +288,57 @@ impl TriggerConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlowsConfig {
+    /// RapidPro exports imported at every start (flows, triggers,
+    /// campaigns, fields, groups), e.g. `["flows/case_report.json"]`.
+    pub imports: Vec<String>,
+    /// How often waits that timed out and sessions that expired are looked
+    /// for, in milliseconds.
+    pub timeout_poll_ms: u64,
+    /// How often campaign schedules are brought in step with group
+    /// membership and date fields, in seconds.
+    pub campaign_sync_secs: u64,
+    /// Contacts started per batch of a flow start.
+    pub start_batch: u32,
+}
+
+impl Default for FlowsConfig {
+    fn default() -> Self {
+        FlowsConfig {
+            imports: Vec::new(),
+            timeout_poll_ms: 1000,
+            campaign_sync_secs: 60,
+            start_batch: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Hosts a flow's `call_webhook` may reach (`example.org` also allows
+    /// its subdomains); empty allows any public host.
+    pub allowed_hosts: Vec<String>,
+    /// Allow loopback, private and link-local addresses (off: a flow must
+    /// not reach into the ministry's network).
+    pub allow_private: bool,
+    pub timeout_secs: u64,
+    /// Response bytes kept for the flow; the rest is cut off.
+    pub max_response_bytes: usize,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            allowed_hosts: Vec::new(),
+            allow_private: false,
+            timeout_secs: 10,
+            max_response_bytes: 10_000,
+        }
     }
 }

@@ -7,30 +7,37 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::engine::{msg_in, FlowError, Sprinted, StartOpts, StartReason};
 use super::outbox::Record;
 use super::Gateway;
 use crate::config::MatchType;
 use crate::core::time::Millis;
 use crate::core::{Contact, ContactStatus, LinkEvent, Priority, Urn};
+use crate::flow::resume::ResumeKind;
+use crate::flow::trigger::KeywordMatch;
 use crate::store::{StoreError, TriggerRow};
 
+/// Inbound messages are handled by this many tasks, each owning the
+/// contacts whose number hashes to it: one contact's messages stay in
+/// order while different contacts' flows run side by side.
+const SHARDS: usize = 8;
+/// Inbound messages waiting per shard.
+const SHARD_QUEUE: usize = 1_000;
+
 pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
+    let mut shards = Vec::with_capacity(SHARDS);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..SHARDS {
+        let (tx, shard_rx) = mpsc::channel(SHARD_QUEUE);
+        shards.push(tx);
+        tasks.spawn(shard(gw.clone(), shard_rx));
+    }
     while let Some(ev) = rx.recv().await {
         match ev {
-            LinkEvent::Inbound {
-                link,
-                from,
-                text,
-                external_id,
-                received_on,
-                ack,
-            } => {
-                let res = handle(&gw, &link, &from, &text, external_id.as_deref(), received_on).await;
-                if let Err(e) = &res {
-                    tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
-                }
-                if let Some(ack) = ack {
-                    let _ = ack.send(res.map(|_| ()).map_err(|e| e.to_string()));
+            LinkEvent::Inbound { ref from, .. } => {
+                let i = shard_of(from.path(), SHARDS);
+                if shards[i].send(ev).await.is_err() {
+                    break;
                 }
             }
             LinkEvent::Report {
@@ -46,6 +53,37 @@ pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
                         report,
                     })
                     .await;
+            }
+        }
+    }
+    drop(shards);
+    while tasks.join_next().await.is_some() {}
+}
+
+fn shard_of(key: &str, n: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    (h.finish() as usize) % n
+}
+
+async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
+    while let Some(ev) = rx.recv().await {
+        if let LinkEvent::Inbound {
+            link,
+            from,
+            text,
+            external_id,
+            received_on,
+            ack,
+        } = ev
+        {
+            let res = handle(&gw, &link, &from, &text, external_id.as_deref(), received_on).await;
+            if let Err(e) = &res {
+                tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
+            }
+            if let Some(ack) = ack {
+                let _ = ack.send(res.map(|_| ()).map_err(|e| e.to_string()));
             }
         }
     }
@@ -70,13 +108,19 @@ pub async fn handle(
     if created {
         tracing::info!(contact = %contact.uuid, "new contact from an inbound message");
     }
-    if let Err(e) = act(gw, &contact, from, text).await {
+    if let Err(e) = act(gw, &contact, from, text, external_id).await {
         tracing::warn!(contact = %contact.uuid, error = %e, "inbound message stored but not acted on");
     }
     Ok(id)
 }
 
-async fn act(gw: &Gateway, contact: &Contact, from: &Urn, text: &str) -> Result<(), StoreError> {
+async fn act(
+    gw: &Gateway,
+    contact: &Contact,
+    from: &Urn,
+    text: &str,
+    external_id: Option<&str>,
+) -> Result<(), FlowError> {
     if contact.status == ContactStatus::Blocked {
         return Ok(());
     }
@@ -93,6 +137,8 @@ async fn act(gw: &Gateway, contact: &Contact, from: &Urn, text: &str) -> Result<
                 gw.store
                     .set_contact_status(contact.id, ContactStatus::Stopped)
                     .await?;
+                // Opting out ends the conversation the contact was in.
+                gw.store.interrupt_session(contact.id).await?;
                 if let Some(reply) = pick(&optout.stop_reply, lang) {
                     gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true)
                         .await?;
@@ -118,14 +164,52 @@ async fn act(gw: &Gateway, contact: &Contact, from: &Urn, text: &str) -> Result<
         return Ok(());
     }
     let triggers = gw.store.list_triggers().await?;
-    let Some(t) = best_trigger(&triggers, &words, &contact.groups) else {
+    let trigger = best_trigger(&triggers, &words, &contact.groups);
+    // RapidPro's order: a keyword trigger wins over the waiting session (it
+    // starts its flow afresh); the waiting session takes the reply before a
+    // catch-all; a catch-all applies only when nothing is waiting.
+    let keyword = trigger.filter(|t| !t.keywords.is_empty());
+    if keyword.is_none() {
+        for _ in 0..3 {
+            let Some(waiting) = gw.store.waiting_session(contact.id).await? else {
+                break;
+            };
+            let resume = ResumeKind::Msg {
+                msg: msg_in(from, text, external_id),
+            };
+            match gw.resume_flow(contact, &waiting, resume, Priority::Reply).await {
+                Ok(Sprinted::Stale) => continue,
+                Ok(Sprinted::Done { .. }) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(contact = %contact.uuid, session = %waiting.uuid, error = %e, "resume failed; session ended");
+                    gw.store.interrupt_session(contact.id).await?;
+                    return Err(e);
+                }
+            }
+        }
+    }
+    let Some(t) = trigger else {
         return Ok(());
     };
     if let Some(reply) = &t.reply {
         gw.send_to_contact(contact, Some(from), reply, Priority::Reply, false)
             .await?;
     } else if let Some(flow) = &t.flow {
-        tracing::warn!(flow = %flow, "trigger names a flow, but flows are not run by this build yet");
+        let keyword_match = words
+            .first()
+            .filter(|_| !t.keywords.is_empty())
+            .map(|w| KeywordMatch {
+                match_type: match t.match_type {
+                    MatchType::First => "first_word".into(),
+                    MatchType::Only => "only_word".into(),
+                },
+                keyword: w.clone(),
+            });
+        let reason = StartReason::Msg {
+            msg: msg_in(from, text, external_id),
+            keyword: keyword_match,
+        };
+        gw.start_flow(contact, flow, reason, StartOpts::default()).await?;
     }
     Ok(())
 }

@@ -9,10 +9,16 @@
 //! - the heartbeat and reconciliation (`reconcile`): after a crash, every
 //!   message this node had handed to a link is settled against that link.
 
+mod campaigns;
+mod engine;
+mod import;
 mod inbound;
 mod outbox;
 mod reconcile;
 mod scheduler;
+mod sessions;
+mod starts;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -29,7 +35,11 @@ use crate::links::{LinkHandle, LinkSet};
 use crate::smpp::SmppLink;
 use crate::store::{NewOutMsg, Outcome, Store, StoreError};
 
+pub use campaigns::fire_time;
+pub use engine::{FlowError, Sprinted, StartOpts, StartReason};
+pub use import::{import_export, ImportError, ImportSummary};
 pub use inbound::{handle as handle_inbound, tokenize};
+pub use webhooks::{is_private, HostServices, WebhookRefused};
 
 /// Link events (inbound messages, receipts) waiting to be handled.
 const EVENT_QUEUE: usize = 10_000;
@@ -42,6 +52,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("link {0:?}: {1}")]
     Link(String, String),
+    #[error("flows.imports: {0}: {1}")]
+    Import(String, String),
 }
 
 /// The running gateway.
@@ -57,6 +69,12 @@ pub struct Gateway {
     cancel: CancellationToken,
     /// Stops carrier links (unbind, BYE) once the dispatchers have drained.
     links_cancel: CancellationToken,
+    /// Flows, fields and groups as the engine sees them.
+    pub(crate) assets: engine::AssetsCache,
+    /// Webhooks and other outside services flows call.
+    services: HostServices,
+    /// Wakes the flow-start worker when a start is accepted.
+    starts_wake: tokio::sync::Notify,
 }
 
 /// Tasks to await at shutdown.
@@ -110,6 +128,7 @@ impl Gateway {
         let links = Arc::new(LinkSet::new(handles, &routes));
 
         store.replace_config_triggers(&config.triggers).await?;
+        let config_webhooks = config.webhooks.clone();
 
         let gw = Arc::new(Gateway {
             store,
@@ -122,6 +141,9 @@ impl Gateway {
             outcomes: out_tx,
             cancel: CancellationToken::new(),
             links_cancel,
+            assets: engine::AssetsCache::default(),
+            services: HostServices::new(config_webhooks, tokio::runtime::Handle::current()),
+            starts_wake: tokio::sync::Notify::new(),
         });
         gw.store.heartbeat(&gw.node, gw.started_on).await?;
         let settled = reconcile::settle_own(&gw).await?;
@@ -129,11 +151,25 @@ impl Gateway {
             tracing::info!(node = %gw.node, messages = settled, "reconciled messages left in flight by the last run");
         }
 
+        for path in &gw.config.flows.imports {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| StartError::Import(path.clone(), e.to_string()))?;
+            let raw: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| StartError::Import(path.clone(), e.to_string()))?;
+            let summary = import_export(&gw, raw, "config")
+                .await
+                .map_err(|e| StartError::Import(path.clone(), e.to_string()))?;
+            tracing::info!(file = %path, flows = ?summary.flows, triggers = summary.triggers_created, "flows imported");
+        }
+
         let mut tasks = JoinSet::new();
         tasks.spawn(outbox::recorder(gw.clone(), out_rx));
         tasks.spawn(inbound::run(gw.clone(), events_rx));
         tasks.spawn(scheduler::run(gw.clone()));
         tasks.spawn(reconcile::heartbeat(gw.clone()));
+        tasks.spawn(sessions::run(gw.clone()));
+        tasks.spawn(starts::run(gw.clone()));
+        tasks.spawn(campaigns::run(gw.clone()));
         let mut workers = JoinSet::new();
         for h in gw.links.links() {
             workers.spawn(outbox::worker(gw.clone(), h.clone()));

@@ -111,39 +111,17 @@ impl Store {
             return Err(StoreError::invalid("text", "must not be empty"));
         }
         self.check_recipients(&b.recipients, default_country).await?;
-        let now = now_ms();
-        let (status, fire_on) = match &b.schedule {
-            None => ("pending", Some(now)),
-            Some(s) => {
-                s.validate()
-                    .map_err(|e| StoreError::invalid("schedule", e.to_string()))?;
-                match s.next_after(now - 1, chrono_tz::UTC) {
-                    Some(t) if s.is_recurring() => ("recurring", Some(t)),
-                    Some(t) => ("scheduled", Some(t)),
-                    None => return Err(StoreError::invalid("schedule.at", "is in the past")),
-                }
-            }
-        };
-        let uuid = Uuid::new_v4().to_string();
-        sqlx::query(
-            "INSERT INTO broadcasts (uuid, translations, base_language, recipients, schedule, respect_hours, status, \
-             fire_on, created_on, modified_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-        )
-        .bind(&uuid)
-        .bind(to_json(&b.translations))
-        .bind(&b.base_language)
-        .bind(to_json(&b.recipients))
-        .bind(b.schedule.as_ref().map(to_json))
-        .bind(b.respect_hours as i64)
-        .bind(status)
-        .bind(fire_on)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        if let Some(sch) = &b.schedule {
+            sch.validate()
+                .map_err(|e| StoreError::invalid("schedule", e.to_string()))?;
+        }
+        let mut tx = self.pool.begin().await?;
+        let uuid = insert_broadcast(&mut tx, &b, now_ms()).await?;
+        tx.commit().await?;
         self.get_broadcast(&uuid).await
     }
 
-    async fn check_recipients(&self, r: &Recipients, default_country: Option<&str>) -> Result<()> {
+    pub(super) async fn check_recipients(&self, r: &Recipients, default_country: Option<&str>) -> Result<()> {
         if r.contacts.is_empty() && r.groups.is_empty() && r.query.is_none() && r.urns.is_empty() {
             return Err(StoreError::invalid(
                 "recipients",
@@ -321,36 +299,10 @@ impl Store {
 
         // Work that may write (contacts for new numbers) happens before the
         // transaction: on SQLite a second writer would wait on our lock.
-        let mut ids: BTreeSet<i64> = BTreeSet::new();
-        for u in &recipients.urns {
-            if let Ok(urn) = Urn::parse(u, p.default_country) {
-                ids.insert(self.find_or_create_by_urn(&urn, None).await?.0.id);
-            }
-        }
-        for c in &recipients.contacts {
-            if let Ok(cid) = self.contact_id(c).await {
-                ids.insert(cid);
-            }
-        }
-        let mut gids = Vec::new();
-        for g in &recipients.groups {
-            if let Ok(group) = self.get_group(g).await {
-                gids.push(group.id);
-            }
-        }
-        ids.extend(self.group_member_ids(&gids).await?);
-        if let Some(q) = &recipients.query {
-            match Query::parse(q) {
-                Ok(q) => ids.extend(self.query_contact_ids(&q).await?),
-                Err(e) => {
-                    return self
-                        .fail_broadcast(id, &format!("bad query: {e}"))
-                        .await
-                        .map(|_| None)
-                }
-            }
-        }
-
+        let ids = match self.resolve_recipients(&recipients, p.default_country).await? {
+            Ok(ids) => ids,
+            Err(e) => return self.fail_broadcast(id, &e).await.map(|_| None),
+        };
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         let claimed = sqlx::query(
@@ -434,6 +386,41 @@ impl Store {
         Ok(Some(out.len() as i64))
     }
 
+    /// The contacts a recipient list names (creating contacts for unknown
+    /// numbers); the inner error is a bad query.
+    pub async fn resolve_recipients(
+        &self,
+        recipients: &Recipients,
+        default_country: Option<&str>,
+    ) -> Result<std::result::Result<BTreeSet<i64>, String>> {
+        let mut ids: BTreeSet<i64> = BTreeSet::new();
+        for u in &recipients.urns {
+            if let Ok(urn) = Urn::parse(u, default_country) {
+                ids.insert(self.find_or_create_by_urn(&urn, None).await?.0.id);
+            }
+        }
+        for c in &recipients.contacts {
+            if let Ok(cid) = self.contact_id(c).await {
+                ids.insert(cid);
+            }
+        }
+        let mut gids = Vec::new();
+        for g in &recipients.groups {
+            if let Ok(group) = self.get_group(g).await {
+                gids.push(group.id);
+            }
+        }
+        ids.extend(self.group_member_ids(&gids).await?);
+        if let Some(q) = &recipients.query {
+            match Query::parse(q) {
+                Ok(q) => ids.extend(self.query_contact_ids(&q).await?),
+                Err(e) => return Ok(Err(format!("bad query: {e}"))),
+            }
+        }
+
+        Ok(Ok(ids))
+    }
+
     async fn fail_broadcast(&self, id: i64, error: &str) -> Result<()> {
         sqlx::query("UPDATE broadcasts SET status = 'failed', error = $1, modified_on = $2 WHERE id = $3")
             .bind(error)
@@ -467,4 +454,38 @@ fn broadcast_row(r: &sqlx::any::AnyRow) -> Result<Broadcast> {
         created_on: rfc3339(r.try_get("created_on")?),
         progress: BroadcastProgress::default(),
     })
+}
+
+/// Insert a broadcast row inside an open transaction; the scheduler sends
+/// it. Returns its UUID.
+pub(super) async fn insert_broadcast(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    b: &NewBroadcast,
+    now: Millis,
+) -> Result<String> {
+    let (status, fire_on) = match &b.schedule {
+        None => ("pending", Some(now)),
+        Some(s) => match s.next_after(now - 1, chrono_tz::UTC) {
+            Some(t) if s.is_recurring() => ("recurring", Some(t)),
+            Some(t) => ("scheduled", Some(t)),
+            None => return Err(StoreError::invalid("schedule.at", "is in the past")),
+        },
+    };
+    let uuid = Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO broadcasts (uuid, translations, base_language, recipients, schedule, respect_hours, status, \
+         fire_on, created_on, modified_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(&uuid)
+    .bind(to_json(&b.translations))
+    .bind(&b.base_language)
+    .bind(to_json(&b.recipients))
+    .bind(b.schedule.as_ref().map(to_json))
+    .bind(b.respect_hours as i64)
+    .bind(status)
+    .bind(fire_on)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(uuid)
 }

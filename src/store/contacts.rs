@@ -379,7 +379,7 @@ impl Store {
     ) -> Result<Contact> {
         let id = self.contact_id(uuid).await?;
         let types = self.field_types().await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!("SELECT {CONTACT_COLS} FROM contacts WHERE id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)
@@ -639,4 +639,157 @@ pub(super) async fn refresh_smart_groups(
         }
     }
     Ok(())
+}
+
+/// Changes a flow made to its contact, applied in the flow's transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactChanges {
+    pub name: Option<String>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    pub status: Option<ContactStatus>,
+    /// Field values as text; `None` clears the field.
+    pub fields: BTreeMap<String, Option<String>>,
+    /// The contact's URNs after the flow, when it changed them.
+    pub urns: Option<Vec<Urn>>,
+    /// Static groups by name.
+    pub groups_added: Vec<String>,
+    pub groups_removed: Vec<String>,
+}
+
+impl ContactChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == ContactChanges::default()
+    }
+}
+
+/// Apply a flow's contact changes inside its transaction. Values that do not
+/// fit their field's type, unknown groups and URNs owned by someone else are
+/// skipped with a warning: the flow already moved on, and the rest of its
+/// work must not be lost over one value.
+pub(super) async fn apply_changes(
+    tx: &mut Transaction<'_, Any>,
+    contact_id: i64,
+    ch: &ContactChanges,
+    types: &HashMap<String, FieldType>,
+) -> Result<()> {
+    if ch.is_empty() {
+        return Ok(());
+    }
+    let row = sqlx::query(&format!("SELECT {CONTACT_COLS} FROM contacts WHERE id = $1"))
+        .bind(contact_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let cur = record(&row)?;
+    let mut fields = cur.fields.clone();
+    for (k, v) in &ch.fields {
+        let Some(ty) = types.get(k) else {
+            tracing::warn!(field = %k, "flow set an unknown field; ignored");
+            continue;
+        };
+        match v {
+            None => {
+                fields.remove(k);
+            }
+            Some(text) if text.trim().is_empty() => {
+                fields.remove(k);
+            }
+            Some(text) => match FieldValue::coerce(k, *ty, &serde_json::Value::String(text.clone())) {
+                Ok(val) => {
+                    fields.insert(k.clone(), val.to_json());
+                }
+                Err(e) => tracing::warn!(error = %e, "flow field value not saved"),
+            },
+        }
+    }
+    let timezone = match &ch.timezone {
+        Some(t) if t.is_empty() => None,
+        Some(t) if t.parse::<chrono_tz::Tz>().is_ok() => Some(t.clone()),
+        _ => cur.timezone.clone(),
+    };
+    let language = match &ch.language {
+        Some(l) if l.is_empty() => None,
+        Some(l) => Some(l.clone()),
+        None => cur.language.clone(),
+    };
+    sqlx::query(
+        "UPDATE contacts SET name = $1, language = $2, timezone = $3, status = $4, fields = $5, modified_on = $6 \
+         WHERE id = $7",
+    )
+    .bind(ch.name.clone().or(cur.name))
+    .bind(language)
+    .bind(timezone)
+    .bind(ch.status.map(|s| s.as_str().to_string()).unwrap_or(cur.status))
+    .bind(serde_json::to_string(&fields).unwrap_or_else(|_| "{}".into()))
+    .bind(now_ms())
+    .bind(contact_id)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(urns) = &ch.urns {
+        let have: Vec<String> = sqlx::query("SELECT urn FROM contact_urns WHERE contact_id = $1")
+            .bind(contact_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("urn"))
+            .collect::<std::result::Result<_, _>>()?;
+        for (i, u) in urns.iter().enumerate() {
+            let text = u.to_string();
+            let priority = (urns.len() - i) as i64;
+            if have.contains(&text) {
+                sqlx::query("UPDATE contact_urns SET priority = $1 WHERE urn = $2")
+                    .bind(priority)
+                    .bind(&text)
+                    .execute(&mut **tx)
+                    .await?;
+                continue;
+            }
+            let taken = sqlx::query("SELECT contact_id FROM contact_urns WHERE urn = $1")
+                .bind(&text)
+                .fetch_optional(&mut **tx)
+                .await?;
+            if taken.is_some() {
+                tracing::warn!(urn = %text, "flow added a URN owned by another contact; ignored");
+                continue;
+            }
+            sqlx::query("INSERT INTO contact_urns (contact_id, urn, priority) VALUES ($1, $2, $3)")
+                .bind(contact_id)
+                .bind(&text)
+                .bind(priority)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let keep: Vec<String> = urns.iter().map(|u| u.to_string()).collect();
+        for old in have.iter().filter(|h| !keep.contains(h)) {
+            sqlx::query("DELETE FROM contact_urns WHERE urn = $1 AND contact_id = $2")
+                .bind(old)
+                .bind(contact_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    for (names, remove) in [(&ch.groups_added, false), (&ch.groups_removed, true)] {
+        for name in names {
+            let g =
+                sqlx::query("SELECT id FROM contact_groups WHERE LOWER(name) = LOWER($1) AND query IS NULL")
+                    .bind(name)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let Some(g) = g else {
+                tracing::warn!(group = %name, "flow changed membership of an unknown or smart group; ignored");
+                continue;
+            };
+            let gid: i64 = g.try_get("id")?;
+            if remove {
+                sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND contact_id = $2")
+                    .bind(gid)
+                    .bind(contact_id)
+                    .execute(&mut **tx)
+                    .await?;
+            } else {
+                add_member(tx, gid, contact_id).await?;
+            }
+        }
+    }
+    refresh_smart_groups(tx, contact_id, types).await
 }

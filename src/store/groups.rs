@@ -51,6 +51,13 @@ impl Store {
     }
 
     pub async fn create_group(&self, name: &str, query: Option<&str>) -> Result<Group> {
+        self.create_group_with_uuid(&Uuid::new_v4().to_string(), name, query)
+            .await
+    }
+
+    /// Create a group keeping the UUID it has elsewhere (a RapidPro export
+    /// whose flows refer to it by UUID).
+    pub async fn create_group_with_uuid(&self, uuid: &str, name: &str, query: Option<&str>) -> Result<Group> {
         let name = name.trim();
         if name.is_empty() || name.len() > 64 {
             return Err(StoreError::invalid("name", "must be 1-64 characters"));
@@ -62,7 +69,7 @@ impl Store {
             "INSERT INTO contact_groups (uuid, name, query, created_on, modified_on) VALUES ($1, $2, $3, $4, $4) \
              RETURNING id",
         )
-        .bind(Uuid::new_v4().to_string())
+        .bind(uuid)
         .bind(name)
         .bind(query)
         .bind(now)

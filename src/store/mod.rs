@@ -8,13 +8,18 @@
 //! row with the claiming node so a restart can reconcile it.
 
 mod broadcasts;
+mod campaigns;
 mod contacts;
+mod flows;
 mod groups;
 mod import;
+mod leases;
 mod msgs;
 mod nodes;
 mod segments;
+mod sessions;
 mod sim;
+mod starts;
 mod tokens;
 mod triggers;
 
@@ -25,11 +30,17 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
 pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast, Recipients};
-pub use contacts::{ContactFilter, ContactPatch, NewContact};
+pub use campaigns::{Campaign, DueFire, EventRow, NewCampaign, NewEvent};
+pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
+pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
 pub use import::MAX_IMPORT;
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewOutMsg, Outcome};
+pub use sessions::{
+    Applied, Completion, FollowUpStart, ResultWrite, RunWrite, SessionWrite, SprintWrite, WaitingSession,
+};
 pub use sim::SimReceived;
+pub use starts::{Exclusions, FlowStart, StartProgress};
 pub use tokens::TokenRow;
 pub use triggers::{NewTrigger, TriggerRow};
 
@@ -139,6 +150,17 @@ impl Store {
             Dialect::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         Ok(())
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`): a transaction that reads first and writes
+    /// later would fail with "database is locked" instead of waiting its turn
+    /// when another writer is busy.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -13,6 +13,50 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod flows;
+
+/// Run an async test scenario `fn name(kind: Db)` twice: on a SQLite file and
+/// on a private PostgreSQL server.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(Db::Postgres).await
+            }
+        }
+    };
+}
+
+/// One gateway on its own database. Fields drop in order: the server stops
+/// before its database and files.
+pub struct Env {
+    pub server: Server,
+    pub db: TestDb,
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    /// Start `mhero serve` as node `node-a`, with `outbox` lines in the
+    /// `[outbox]` table and `extra` TOML appended.
+    pub fn start(kind: Db, outbox: &str, extra: &str) -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = TestDb::new(kind, dir.path());
+        let server = Server::start(
+            dir.path(),
+            "mhero",
+            &config_with(&db.url, "node-a", outbox, extra),
+        );
+        Env { server, db, dir }
+    }
+}
+
 pub const ADMIN: &str = "test-admin-token-0000000000000001";
 pub const OPERATOR: &str = "test-operator-token-000000000002";
 pub const VIEWER: &str = "test-viewer-token-00000000000003";

@@ -1,0 +1,324 @@
+//! Flows: import RapidPro exports, list flows, and read what ran — runs with
+//! their results, per-category counts for every result (overall and per
+//! group, e.g. per training cohort), and a CSV export. Flow starts and
+//! campaigns live here too.
+
+use axum::extract::{Path, Query as Q, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::DateTime;
+use serde_json::{json, Value};
+
+use super::body::Body;
+use super::{ApiError, ApiState, Page};
+use crate::dispatch::{import_export, ImportError};
+use crate::store::{Exclusions, NewCampaign, Recipients, RunFilter};
+
+/// Rows per page of the CSV export.
+const CSV_PAGE: i64 = 1000;
+
+pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "results": s.gw.store.list_flows().await? })))
+}
+
+/// Import a RapidPro export (flows, fields, groups, triggers, campaigns).
+pub async fn import(
+    State(s): State<ApiState>,
+    Body(raw): Body<Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match import_export(&s.gw, raw, "api").await {
+        Ok(summary) => Ok((StatusCode::CREATED, Json(json!(summary)))),
+        Err(ImportError::Part { what, error }) => Err(match ApiError::from(error) {
+            e if e.status.is_server_error() => e,
+            e => ApiError::field(e.status, what, e.message),
+        }),
+        Err(e) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())),
+    }
+}
+
+/// Filters shared by runs, results and the CSV export.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunQuery {
+    /// Runs created at or after this RFC 3339 time.
+    after: Option<String>,
+    before: Option<String>,
+    /// Only contacts in this group (name or UUID).
+    group: Option<String>,
+    /// `completed`, `incomplete`, `waiting`, `expired`, `interrupted`, `failed`.
+    status: Option<String>,
+    /// Results: also count per each of these groups (comma-separated).
+    by_group: Option<String>,
+    /// Paging for runs.
+    after_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+fn time_param(name: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+    v.as_deref()
+        .map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|d| d.timestamp_millis())
+                .map_err(|e| {
+                    ApiError::field(
+                        StatusCode::BAD_REQUEST,
+                        name,
+                        format!("not an RFC 3339 time: {e}"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+async fn filter(s: &ApiState, q: &RunQuery) -> Result<RunFilter, ApiError> {
+    const STATUSES: [&str; 6] = [
+        "completed",
+        "incomplete",
+        "waiting",
+        "expired",
+        "interrupted",
+        "failed",
+    ];
+    if let Some(st) = &q.status {
+        if !STATUSES.contains(&st.as_str()) {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "status",
+                format!("must be one of {}", STATUSES.join(", ")),
+            ));
+        }
+    }
+    let group_id = match &q.group {
+        Some(g) => Some(
+            s.gw.store
+                .get_group(g)
+                .await
+                .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "group", format!("no group {g:?}")))?
+                .id,
+        ),
+        None => None,
+    };
+    Ok(RunFilter {
+        after: time_param("after", &q.after)?,
+        before: time_param("before", &q.before)?,
+        group_id,
+        status: q.status.clone(),
+        after_id: q.after_id.unwrap_or(0),
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+    })
+}
+
+pub async fn get_one(State(s): State<ApiState>, Path(flow): Path<String>) -> Result<Json<Value>, ApiError> {
+    let f = s.gw.store.get_flow(&flow).await?;
+    let counts = s.gw.store.run_counts(&f.uuid, &RunFilter::default()).await?;
+    Ok(Json(json!({"flow": f, "runs": counts})))
+}
+
+pub async fn runs(
+    State(s): State<ApiState>,
+    Path(flow): Path<String>,
+    Q(q): Q<RunQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let f = s.gw.store.get_flow(&flow).await?;
+    let filter = filter(&s, &q).await?;
+    let runs = s.gw.store.list_runs(&f.uuid, &filter).await?;
+    let next = runs
+        .last()
+        .map(|r| r.id)
+        .filter(|_| runs.len() as i64 == filter.limit);
+    Ok(Json(json!({"results": runs, "next_after_id": next})))
+}
+
+/// Per result: how many runs fell in each category; with `by_group`, the
+/// same for each named group.
+pub async fn results(
+    State(s): State<ApiState>,
+    Path(flow): Path<String>,
+    Q(q): Q<RunQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let f = s.gw.store.get_flow(&flow).await?;
+    let base = filter(&s, &q).await?;
+    let counts = s.gw.store.run_counts(&f.uuid, &base).await?;
+    let summary = s.gw.store.result_summary(&f.uuid, &base).await?;
+    let mut body = json!({"flow": f, "runs": counts, "results": summary});
+    if let Some(groups) = &q.by_group {
+        let mut per = serde_json::Map::new();
+        for g in groups.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+            let group = s.gw.store.get_group(g).await.map_err(|_| {
+                ApiError::field(StatusCode::BAD_REQUEST, "by_group", format!("no group {g:?}"))
+            })?;
+            let f2 = RunFilter {
+                group_id: Some(group.id),
+                ..base.clone()
+            };
+            per.insert(
+                group.name.clone(),
+                json!({
+                    "runs": s.gw.store.run_counts(&f.uuid, &f2).await?,
+                    "results": s.gw.store.result_summary(&f.uuid, &f2).await?,
+                }),
+            );
+        }
+        body["by_group"] = Value::Object(per);
+    }
+    Ok(Json(body))
+}
+
+/// Every run of the flow under the filter as CSV: one row per run, one
+/// value and one category column per result.
+pub async fn runs_csv(
+    State(s): State<ApiState>,
+    Path(flow): Path<String>,
+    Q(q): Q<RunQuery>,
+) -> Result<Response, ApiError> {
+    let f = s.gw.store.get_flow(&flow).await?;
+    let mut filter = filter(&s, &q).await?;
+    filter.limit = CSV_PAGE;
+    let mut runs = Vec::new();
+    loop {
+        let page = s.gw.store.list_runs(&f.uuid, &filter).await?;
+        let full = page.len() as i64 == CSV_PAGE;
+        filter.after_id = page.last().map(|r| r.id).unwrap_or(filter.after_id);
+        runs.extend(page);
+        if !full {
+            break;
+        }
+    }
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for r in &runs {
+        for (k, v) in &r.results {
+            if !keys.iter().any(|(have, _)| have == k) {
+                keys.push((k.clone(), v.name.clone()));
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "run".to_string(),
+        "contact".into(),
+        "name".into(),
+        "urn".into(),
+        "status".into(),
+        "started".into(),
+        "exited".into(),
+    ];
+    for (_, name) in &keys {
+        header.push(format!("{name} (value)"));
+        header.push(format!("{name} (category)"));
+    }
+    let csv_err = |e: csv::Error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("csv: {e}"));
+    w.write_record(&header).map_err(csv_err)?;
+    for r in &runs {
+        let mut row = vec![
+            r.uuid.clone(),
+            r.contact.clone(),
+            r.contact_name.clone().unwrap_or_default(),
+            r.urn.clone().unwrap_or_default(),
+            r.status.clone(),
+            r.created_on.clone(),
+            r.exited_on.clone().unwrap_or_default(),
+        ];
+        for (k, _) in &keys {
+            let res = r.results.get(k);
+            row.push(res.map(|x| x.value.clone()).unwrap_or_default());
+            row.push(res.map(|x| x.category.clone()).unwrap_or_default());
+        }
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("csv: {e}")))?;
+    let disposition = format!("attachment; filename=\"{}-runs.csv\"", f.uuid);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStartBody {
+    /// Flow UUID or name.
+    flow: String,
+    #[serde(default)]
+    contacts: Vec<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+    query: Option<String>,
+    #[serde(default)]
+    urns: Vec<String>,
+    #[serde(default)]
+    exclusions: Exclusions,
+    /// Available to the flow as `@trigger.params`.
+    params: Option<Value>,
+}
+
+pub async fn create_start(
+    State(s): State<ApiState>,
+    Body(b): Body<NewStartBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let recipients = Recipients {
+        contacts: b.contacts,
+        groups: b.groups,
+        query: b.query,
+        urns: b.urns,
+    };
+    let start =
+        s.gw.store
+            .create_flow_start(
+                &b.flow,
+                &recipients,
+                &b.exclusions,
+                b.params.as_ref(),
+                "api",
+                s.gw.config.contacts.default_country.as_deref(),
+            )
+            .await?;
+    s.gw.wake_starts();
+    Ok((StatusCode::CREATED, Json(json!(start))))
+}
+
+pub async fn list_starts(State(s): State<ApiState>, Q(p): Q<Page>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"results": s.gw.store.list_flow_starts(p.after, p.limit()).await?}),
+    ))
+}
+
+pub async fn get_start(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.get_flow_start(&uuid).await?)))
+}
+
+pub async fn list_campaigns(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"results": s.gw.store.list_campaigns().await?})))
+}
+
+/// Create a campaign, or replace the one with the same `uuid`.
+pub async fn put_campaign(
+    State(s): State<ApiState>,
+    Body(c): Body<NewCampaign>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(json!(s.gw.store.upsert_campaign(&c).await?)),
+    ))
+}
+
+pub async fn get_campaign(
+    State(s): State<ApiState>,
+    Path(uuid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.get_campaign(&uuid).await?)))
+}
+
+pub async fn delete_campaign(
+    State(s): State<ApiState>,
+    Path(uuid): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.gw.store.delete_campaign(&uuid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,644 @@
+//! Conversations over SMS, end to end through the real binary and the
+//! simulator link, on SQLite and on PostgreSQL: a keyword starts a flow,
+//! replies resume it, results are stored and read back through the API, a
+//! restart mid-conversation loses nothing, wait timeouts fire, flows are
+//! started for many contacts with exclusions, campaigns fire at offsets from
+//! a date field, and webhooks obey the host policy.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use common::flows::{case_report, export, question_flow, uid, Question};
+use common::*;
+use serde_json::{json, Value};
+
+fn start(kind: Db, extra: &str) -> Env {
+    Env::start(kind, "", extra)
+}
+
+/// A simulated phone: send texts in, read what it received.
+#[derive(Clone)]
+struct Phone {
+    api: Api,
+    number: String,
+}
+
+impl Phone {
+    fn new(api: &Api, number: &str) -> Phone {
+        Phone {
+            api: api.clone(),
+            number: number.to_string(),
+        }
+    }
+
+    async fn say(&self, text: &str) {
+        let (s, v) = self
+            .api
+            .post("/simulator/inbound", json!({"from": self.number, "text": text}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+
+    async fn received(&self) -> Vec<String> {
+        let v = self
+            .api
+            .ok(&format!("/simulator/phones/{}/received?limit=1000", self.number))
+            .await;
+        v["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Wait until the phone has received `n` messages; return them all.
+    async fn wait_for(&self, n: usize, secs: u64) -> Vec<String> {
+        let path = format!("/simulator/phones/{}/received?limit=1000", self.number);
+        self.api
+            .wait_for(&path, secs, |v| {
+                v["results"].as_array().is_some_and(|a| a.len() >= n)
+            })
+            .await;
+        self.received().await
+    }
+}
+
+async fn import(env: &Env, export: Value) -> Value {
+    let (s, v) = env.server.api(ADMIN).post("/flows", export).await;
+    assert_eq!(s, 201, "{v}");
+    v
+}
+
+on_both!(keyword_starts_a_flow_replies_resume_it_and_results_are_kept);
+async fn keyword_starts_a_flow_replies_resume_it_and_results_are_kept(kind: Db) {
+    let env = start(kind, "");
+    let summary = import(
+        &env,
+        export(
+            &[case_report(None)],
+            &[("case", "Case Report Test")],
+            json!([]),
+            json!([]),
+            json!([]),
+        ),
+    )
+    .await;
+    assert_eq!(summary["flows"], json!(["Case Report Test"]));
+    assert_eq!(summary["triggers_created"], 1);
+    let api = env.server.api(OPERATOR);
+    let flow = uid("Case Report Test", "flow");
+    let phone = Phone::new(&api, "+255712000001");
+
+    phone.say("CASE").await;
+    assert_eq!(
+        phone.wait_for(1, 10).await,
+        ["Which disease? MALARIA, CHOLERA or MEASLES"]
+    );
+    phone.say("ebola?").await;
+    assert_eq!(
+        phone.wait_for(2, 10).await[1],
+        "Sorry, reply MALARIA, CHOLERA or MEASLES"
+    );
+    phone.say("Cholera").await;
+    assert_eq!(phone.wait_for(3, 10).await[2], "How many cases of Cholera?");
+    phone.say("many").await;
+    assert_eq!(
+        phone.wait_for(4, 10).await[3],
+        "Please send the number of cases, e.g. 3"
+    );
+    phone.say("12").await;
+    let got = phone.wait_for(5, 10).await;
+    assert_eq!(got[4], "Thank you. 12 case(s) of Cholera reported.");
+    assert_eq!(got.len(), 5);
+
+    // The run and its results, through the API.
+    let runs = api.ok(&format!("/flows/{flow}/runs")).await;
+    let run = &runs["results"][0];
+    assert_eq!(runs["results"].as_array().unwrap().len(), 1);
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["responded"], true);
+    assert_eq!(run["urn"], "tel:+255712000001");
+    assert_eq!(run["results"]["disease"]["value"], "Cholera");
+    assert_eq!(run["results"]["disease"]["category"], "Cholera");
+    assert_eq!(run["results"]["case_count"]["value"], "12");
+    assert_eq!(run["results"]["case_count"]["category"], "Valid");
+    assert!(run["exited_on"].is_string());
+
+    // A second worker reports malaria; counts per category follow.
+    let other = Phone::new(&api, "+255712000002");
+    for (i, text) in ["case", "malaria", "3"].iter().enumerate() {
+        other.say(text).await;
+        other.wait_for(i + 1, 10).await;
+    }
+    let results = api.ok(&format!("/flows/{flow}/results")).await;
+    assert_eq!(results["runs"]["total"], 2);
+    assert_eq!(results["runs"]["completed"], 2);
+    let disease = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "disease")
+        .expect("disease summary");
+    assert_eq!(disease["total"], 2);
+    let cats: Vec<(String, i64)> = disease["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(cats, [("Cholera".to_string(), 1), ("Malaria".to_string(), 1)]);
+
+    // A message while nobody waits and no keyword matches stays in the inbox.
+    other.say("hello").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(other.received().await.len(), 3);
+
+    // Filters: status and time.
+    let none = api.ok(&format!("/flows/{flow}/runs?status=waiting")).await;
+    assert_eq!(none["results"].as_array().unwrap().len(), 0);
+    let (s, v) = api.get(&format!("/flows/{flow}/runs?after=yesterday")).await;
+    assert_eq!((s, v["field"].as_str()), (400, Some("after")), "{v}");
+}
+
+on_both!(a_restart_mid_conversation_loses_nothing);
+async fn a_restart_mid_conversation_loses_nothing(kind: Db) {
+    let mut env = start(kind, "");
+    import(
+        &env,
+        export(
+            &[case_report(None)],
+            &[("case", "Case Report Test")],
+            json!([]),
+            json!([]),
+            json!([]),
+        ),
+    )
+    .await;
+    let api = env.server.api(OPERATOR);
+    let phone = Phone::new(&api, "+255712000010");
+    phone.say("case").await;
+    phone.wait_for(1, 10).await;
+    phone.say("measles").await;
+    phone.wait_for(2, 10).await;
+
+    // Killed without warning while the worker is being asked for a number.
+    env.server.kill9();
+    env.server.restart();
+    let api = env.server.api(OPERATOR);
+    let phone = Phone::new(&api, "+255712000010");
+    phone.say("7").await;
+    let got = phone.wait_for(3, 15).await;
+    assert_eq!(got[2], "Thank you. 7 case(s) of Measles reported.");
+    let flow = uid("Case Report Test", "flow");
+    let runs = api.ok(&format!("/flows/{flow}/runs")).await;
+    assert_eq!(runs["results"][0]["status"], "completed");
+    assert_eq!(runs["results"][0]["results"]["case_count"]["value"], "7");
+}
+
+on_both!(a_wait_timeout_fires_and_the_flow_goes_on);
+async fn a_wait_timeout_fires_and_the_flow_goes_on(kind: Db) {
+    let env = start(kind, "[flows]\ntimeout_poll_ms = 200\n");
+    import(
+        &env,
+        export(
+            &[case_report(Some(2))],
+            &[("case", "Case Report Test")],
+            json!([]),
+            json!([]),
+            json!([]),
+        ),
+    )
+    .await;
+    let api = env.server.api(OPERATOR);
+    let phone = Phone::new(&api, "+255712000020");
+    phone.say("case").await;
+    phone.wait_for(1, 10).await;
+    // Nobody answers: after 2 s the reminder goes out and the wait restarts.
+    let got = phone.wait_for(2, 15).await;
+    assert_eq!(got[1], "Reminder: Which disease? MALARIA, CHOLERA or MEASLES");
+    // The answer after the reminder still counts.
+    phone.say("malaria").await;
+    assert_eq!(phone.wait_for(3, 10).await[2], "How many cases of Malaria?");
+}
+
+on_both!(flow_starts_honour_exclusions_and_results_split_by_group);
+async fn flow_starts_honour_exclusions_and_results_split_by_group(kind: Db) {
+    let env = start(kind, "");
+    let poll = question_flow(
+        "Stock Poll",
+        &[Question {
+            text: "Do you have malaria test kits? YES or NO",
+            result: "Stock",
+            cases: vec![
+                ("Yes", "has_any_word", vec!["yes y"]),
+                ("No", "has_any_word", vec!["no n"]),
+            ],
+            retry: "Please reply YES or NO",
+            timeout: None,
+        }],
+        "Thank you",
+    );
+    import(
+        &env,
+        export(
+            &[poll, case_report(None)],
+            &[("case", "Case Report Test")],
+            json!([]),
+            json!([]),
+            json!([]),
+        ),
+    )
+    .await;
+    let api = env.server.api(OPERATOR);
+    let (s, v) = api
+        .post("/contacts/import", contacts_json(6, 100, |_| json!({})))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    for (name, members) in [("Kilosa", vec![100, 101, 102]), ("Mvomero", vec![103, 104, 105])] {
+        let (s, v) = api.post("/groups", json!({"name": name})).await;
+        assert_eq!(s, 201, "{v}");
+        let uuids: Vec<String> = {
+            let all = api.ok("/contacts?limit=100").await;
+            all["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| members.iter().any(|k| c["name"] == format!("Worker {k}")))
+                .map(|c| c["uuid"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (s, v) = api
+            .post(&format!("/groups/{name}/members"), json!({"contacts": uuids}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let phone = |k: usize| Phone::new(&api, &format!("+2557{k:08}"));
+    // Worker 100 is mid-report: the start's `in_a_flow` exclusion skips them.
+    phone(100).say("case").await;
+    phone(100).wait_for(1, 10).await;
+    // Worker 105 has opted out.
+    phone(105).say("STOP").await;
+    phone(105).wait_for(1, 10).await;
+
+    let flow = uid("Stock Poll", "flow");
+    let (s, start) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": "Stock Poll", "groups": ["Kilosa", "Mvomero"], "exclusions": {"in_a_flow": true}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{start}");
+    let uuid = start["uuid"].as_str().unwrap();
+    let done = api
+        .wait_for(&format!("/flow_starts/{uuid}"), 20, |v| {
+            v["status"] == "completed"
+        })
+        .await;
+    assert_eq!(done["contact_count"], 6);
+    assert_eq!(done["progress"]["started"], 4, "{done}");
+    assert_eq!(done["progress"]["skipped"], 2, "{done}");
+    assert_eq!(
+        phone(100).received().await.len(),
+        1,
+        "the reporter was not interrupted"
+    );
+
+    // Kilosa answers yes twice; Mvomero no and yes.
+    for (k, answer) in [(101, "yes"), (102, "Y"), (103, "no"), (104, "yes please")] {
+        assert_eq!(
+            phone(k).wait_for(1, 10).await[0],
+            "Do you have malaria test kits? YES or NO"
+        );
+        phone(k).say(answer).await;
+        assert_eq!(phone(k).wait_for(2, 10).await[1], "Thank you");
+    }
+    let r = api
+        .ok(&format!("/flows/{flow}/results?by_group=Kilosa,Mvomero"))
+        .await;
+    let cats = |v: &Value| -> Vec<(String, i64)> {
+        v["results"][0]["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_string(),
+                    c["count"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(cats(&r), [("Yes".to_string(), 3), ("No".to_string(), 1)]);
+    assert_eq!(cats(&r["by_group"]["Kilosa"]), [("Yes".to_string(), 2)]);
+    assert_eq!(
+        cats(&r["by_group"]["Mvomero"]),
+        [("No".to_string(), 1), ("Yes".to_string(), 1)]
+    );
+
+    // Started again with "not in the last 7 days": nobody is started twice.
+    let (s, again) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": flow, "groups": ["Kilosa"], "exclusions": {"started_previously_days": 7}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{again}");
+    let done = api
+        .wait_for(
+            &format!("/flow_starts/{}", again["uuid"].as_str().unwrap()),
+            20,
+            |v| v["status"] == "completed",
+        )
+        .await;
+    // 100 never started the poll (it was skipped), so only 100 starts now.
+    assert_eq!(done["progress"]["started"], 1, "{done}");
+    assert_eq!(done["progress"]["skipped"], 2, "{done}");
+
+    // The CSV export has one row per run and a value/category pair per result.
+    let csv = reqwest::Client::new()
+        .get(format!("{}/api/v1/flows/{flow}/runs.csv", env.server.base))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "run,contact,name,urn,status,started,exited,Stock (value),Stock (category)"
+    );
+    assert_eq!(lines.len(), 1 + 5, "{text}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Worker 104") && l.ends_with(",yes,Yes")),
+        "{text}"
+    );
+
+    // Bad bodies are refused whole, naming the field.
+    let (s, v) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": "No Such Flow", "groups": ["Kilosa"]}),
+        )
+        .await;
+    assert_eq!((s, v["field"].as_str()), (422, Some("flow")), "{v}");
+    let (s, v) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": flow, "groups": ["Kilosa"], "exclusions": {"bogus": 1}}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = api.post("/flow_starts", json!({"flow": flow})).await;
+    assert_eq!((s, v["field"].as_str()), (422, Some("recipients")), "{v}");
+}
+
+on_both!(a_campaign_fires_at_offsets_from_a_date_field);
+async fn a_campaign_fires_at_offsets_from_a_date_field(kind: Db) {
+    let env = start(kind, "[flows]\ncampaign_sync_secs = 1\n");
+    let quiz = question_flow(
+        "Follow-up Quiz",
+        &[Question {
+            text: "Quiz: what confirms malaria? 1 RDT 2 fever",
+            result: "Q1",
+            cases: vec![
+                ("Correct", "has_any_word", vec!["1 rdt"]),
+                ("Incorrect", "has_any_word", vec!["2 fever"]),
+            ],
+            retry: "Reply 1 or 2",
+            timeout: None,
+        }],
+        "Thanks for taking the quiz",
+    );
+    // Time is controlled by the dates: worker 200 trained three days ago
+    // less 4 s, so the day-3 event is due in 4 s; the day-1 event is past and
+    // must not fire. Worker 201 trained today: both events are days away.
+    let trained = |secs_ago: i64| {
+        (Utc::now() - chrono::Duration::seconds(secs_ago)).to_rfc3339_opts(SecondsFormat::Secs, true)
+    };
+    let campaign = json!([{
+        "uuid": uid("campaign", "c"), "name": "Malaria follow-up",
+        "group": {"uuid": uid("campaign", "group"), "name": "Trained"},
+        "events": [
+            {"uuid": uid("campaign", "e1"), "offset": 1, "unit": "D", "event_type": "F", "delivery_hour": -1,
+             "relative_to": {"key": "training_date", "label": "Training Date"},
+             "flow": {"uuid": uid("Follow-up Quiz", "flow"), "name": "Follow-up Quiz"}, "start_mode": "I",
+             "base_language": "eng"},
+            {"uuid": uid("campaign", "e3"), "offset": 3, "unit": "D", "event_type": "F", "delivery_hour": -1,
+             "relative_to": {"key": "training_date", "label": "Training Date"},
+             "flow": {"uuid": uid("Follow-up Quiz", "flow"), "name": "Follow-up Quiz"}, "start_mode": "I",
+             "base_language": "eng"},
+            {"uuid": uid("campaign", "m"), "offset": 3, "unit": "D", "event_type": "M", "delivery_hour": -1,
+             "relative_to": {"key": "training_date", "label": "Training Date"},
+             "message": {"eng": "Remember: test before you treat", "fra": "Rappel : tester avant de traiter"},
+             "start_mode": "P", "base_language": "eng"}
+        ]
+    }]);
+    let fields = json!([{"key": "training_date", "name": "Training Date", "type": "datetime"}]);
+    let groups = json!([{"uuid": uid("campaign", "group"), "name": "Trained"}]);
+    let api = env.server.api(OPERATOR);
+    // Contacts and group exist before the campaign is imported, as in a
+    // ministry that adds follow-up to a training already held.
+    let (s, v) = api
+        .post("/fields", json!({"key": "training_date", "type": "datetime"}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = api
+        .post(
+            "/contacts/import",
+            json!({"contacts": [
+                {"name": "A", "urns": ["tel:+255713000200"], "language": "fra",
+                 "fields": {"training_date": trained(3 * 86_400 - 4)}},
+                {"name": "B", "urns": ["tel:+255713000201"], "fields": {"training_date": trained(0)}},
+            ]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    import(&env, export(&[quiz], &[], fields, groups, campaign)).await;
+    let all = api.ok("/contacts").await;
+    let uuids: Vec<String> = all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["uuid"].as_str().unwrap().to_string())
+        .collect();
+    let (s, v) = api
+        .post("/groups/Trained/members", json!({"contacts": uuids}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let a = Phone::new(&api, "+255713000200");
+    let got = a.wait_for(2, 20).await;
+    assert!(
+        got.contains(&"Quiz: what confirms malaria? 1 RDT 2 fever".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"Rappel : tester avant de traiter".to_string()),
+        "{got:?}"
+    );
+    a.say("1").await;
+    assert_eq!(a.wait_for(3, 10).await[2], "Thanks for taking the quiz");
+    // The day-1 event was already past: it never fires, and nothing else came.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(a.received().await.len(), 3);
+    let b = Phone::new(&api, "+255713000201");
+    assert!(b.received().await.is_empty());
+    let c = api.ok(&format!("/campaigns/{}", uid("campaign", "c"))).await;
+    let counts: Vec<(i64, i64)> = c["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["scheduled"].as_i64().unwrap(), e["fired"].as_i64().unwrap()))
+        .collect();
+    // Day 1: B pending. Day 3 flow and message: A fired, B pending.
+    assert_eq!(counts, [(1, 0), (1, 1), (1, 1)], "{c}");
+
+    // B's training date moves back three days less 5 s: the day-3 events
+    // reschedule and fire within seconds; the day-1 one is now past.
+    let b_uuid = all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "B")
+        .unwrap()["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = api
+        .patch(
+            &format!("/contacts/{b_uuid}"),
+            json!({"fields": {"training_date": trained(3 * 86_400 - 5)}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let got = b.wait_for(2, 20).await;
+    assert!(
+        got.contains(&"Remember: test before you treat".to_string()),
+        "{got:?}"
+    );
+    let results = api
+        .ok(&format!("/flows/{}/results", uid("Follow-up Quiz", "flow")))
+        .await;
+    assert_eq!(results["runs"]["total"], 2, "{results}");
+    assert_eq!(results["results"][0]["categories"][0]["name"], "Correct");
+}
+
+on_both!(webhooks_follow_the_host_policy);
+async fn webhooks_follow_the_host_policy(kind: Db) {
+    // A tiny HTTP server on loopback answers the flow's webhook.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().route(
+        "/facility",
+        axum::routing::post(|body: String| async move {
+            axum::Json(json!({"facility": "Kilosa DH", "echo": body}))
+        }),
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let flow = |name: &str| {
+        let f = name;
+        json!({
+            "uuid": uid(f, "flow"), "name": name, "spec_version": "13.1.0", "language": "eng",
+            "type": "messaging", "revision": 1, "expire_after_minutes": 60, "localization": {},
+            "nodes": [
+                {"uuid": uid(f, "call"), "actions": [{"uuid": uid(f, "a"), "type": "call_webhook", "method": "POST",
+                    "url": format!("http://127.0.0.1:{port}/facility"), "headers": {"Content-Type": "application/json"},
+                    "body": "{\"urn\": \"@contact.urn\"}", "result_name": "Lookup"}],
+                 "router": {"type": "switch", "operand": "@results.lookup.category",
+                    "default_category_uuid": uid(f, "fail"),
+                    "cases": [{"uuid": uid(f, "c"), "type": "has_only_text", "arguments": ["Success"], "category_uuid": uid(f, "ok")}],
+                    "categories": [{"uuid": uid(f, "ok"), "name": "Success", "exit_uuid": uid(f, "x1")},
+                                   {"uuid": uid(f, "fail"), "name": "Failure", "exit_uuid": uid(f, "x2")}]},
+                 "exits": [{"uuid": uid(f, "x1"), "destination_uuid": uid(f, "yes")}, {"uuid": uid(f, "x2"), "destination_uuid": uid(f, "no")}]},
+                {"uuid": uid(f, "yes"), "actions": [{"uuid": uid(f, "s1"), "type": "send_msg", "text": "Your facility: @webhook.facility"}],
+                 "exits": [{"uuid": uid(f, "x3"), "destination_uuid": null}]},
+                {"uuid": uid(f, "no"), "actions": [{"uuid": uid(f, "s2"), "type": "send_msg", "text": "Lookup unavailable"}],
+                 "exits": [{"uuid": uid(f, "x4"), "destination_uuid": null}]}
+            ]
+        })
+    };
+    for (allow, expect) in [(true, "Your facility: Kilosa DH"), (false, "Lookup unavailable")] {
+        let env = start(
+            kind,
+            &format!("[webhooks]\nallow_private = {allow}\ntimeout_secs = 5\n"),
+        );
+        import(
+            &env,
+            export(
+                &[flow("Facility Lookup")],
+                &[("where", "Facility Lookup")],
+                json!([]),
+                json!([]),
+                json!([]),
+            ),
+        )
+        .await;
+        let phone = Phone::new(&env.server.api(OPERATOR), "+255714000001");
+        phone.say("where").await;
+        assert_eq!(phone.wait_for(1, 15).await, [expect]);
+    }
+    server.abort();
+}
+
+on_both!(broken_exports_are_refused_whole);
+async fn broken_exports_are_refused_whole(kind: Db) {
+    let env = start(kind, "");
+    let api = env.server.api(ADMIN);
+    let mut broken = case_report(None);
+    broken["nodes"][0]["exits"][0]["destination_uuid"] = json!(uid("x", "nowhere"));
+    let (s, v) = api
+        .post(
+            "/flows",
+            export(
+                &[case_report(None), broken],
+                &[("case", "Case Report Test")],
+                json!([]),
+                json!([]),
+                json!([]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("Case Report Test"), "{v}");
+    assert_eq!(api.ok("/flows").await["results"], json!([]));
+    assert_eq!(api.ok("/triggers").await["results"], json!([]));
+    // Operators may start flows but not import them.
+    let (s, _) = env
+        .server
+        .api(OPERATOR)
+        .post(
+            "/flows",
+            export(&[case_report(None)], &[], json!([]), json!([]), json!([])),
+        )
+        .await;
+    assert_eq!(s, 403);
+    // Importing the same export twice changes nothing.
+    let good = export(
+        &[case_report(None)],
+        &[("case", "Case Report Test")],
+        json!([]),
+        json!([]),
+        json!([]),
+    );
+    import(&env, good.clone()).await;
+    let again = import(&env, good).await;
+    assert_eq!(again["triggers_created"], 0);
+    assert_eq!(api.ok("/triggers").await["results"].as_array().unwrap().len(), 1);
+    assert_eq!(api.ok("/flows").await["results"].as_array().unwrap().len(), 1);
+}
