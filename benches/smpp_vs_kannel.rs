@@ -20,7 +20,8 @@
 //! Run by hand (it needs `kannel` installed: `apt-get install kannel`, and
 //! the Debian service stopped): `cargo bench --bench smpp_vs_kannel`.
 //! MHERO_BENCH_QUICK=1 runs small counts and one run each; MHERO_BENCH_CASES
-//! (e.g. "1,3") picks cases; MHERO_BENCH_SKIP_KANNEL=1 runs ours alone.
+//! (e.g. "1,3") picks cases; MHERO_BENCH_RUNS sets the runs per case;
+//! MHERO_BENCH_SKIP_KANNEL=1 runs ours alone.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -46,10 +47,10 @@ fn quick() -> bool {
 }
 
 fn runs() -> usize {
-    if quick() {
-        1
-    } else {
-        3
+    match std::env::var("MHERO_BENCH_RUNS").ok().and_then(|r| r.parse().ok()) {
+        Some(n) if n > 0 => n,
+        _ if quick() => 1,
+        _ => 3,
     }
 }
 
@@ -131,7 +132,9 @@ fn describe(r: &Run) -> String {
         r.sink.max_wait.as_secs_f64(),
         r.sink.span.as_secs_f64(),
         full.iter().min(),
-        r.delivered.map(|d| format!(" delivered_in_db={d}")).unwrap_or_default()
+        r.delivered
+            .map(|d| format!(" delivered_in_db={d}"))
+            .unwrap_or_default()
     )
 }
 
@@ -167,7 +170,11 @@ binds = [{{ kind = "transceiver", count = 1 }}]
         port = sink.port
     );
     let outbox = "claim_batch = 1000";
-    let server = Server::start(dir.path(), "bench", &config_with(&db.url, "bench", outbox, &extra));
+    let server = Server::start(
+        dir.path(),
+        "bench",
+        &config_with(&db.url, "bench", outbox, &extra),
+    );
     let api = server.api(OPERATOR);
     api.wait_for("/links/carrier", 30, |l| l["healthy"] == true).await;
     let group = "Bench".to_string();
@@ -218,7 +225,8 @@ async fn ours_run(o: &Ours, case: Case) -> Run {
         v["progress"]["delivered"].as_i64()
     } else {
         // Wait until every outcome is written before the next run.
-        api.wait_for(&path, 60, |v| v["progress"]["sent"] == json!(n)).await;
+        api.wait_for(&path, 60, |v| v["progress"]["sent"] == json!(n))
+            .await;
         None
     };
     Run {
@@ -234,7 +242,9 @@ struct Bearerbox(Child);
 impl Drop for Bearerbox {
     fn drop(&mut self) {
         // Stopped by its PID: TERM, then KILL if it lingers.
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.0.try_wait() {
@@ -300,7 +310,10 @@ fn wait_listening(port: u16, limit: Duration) {
 
 fn kannel_status(admin: u16) -> String {
     let out = Command::new("curl")
-        .args(["-s", &format!("http://127.0.0.1:{admin}/status.txt?password=bench")])
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{admin}/status.txt?password=bench"),
+        ])
         .output();
     out.map(|o| String::from_utf8_lossy(&o.stdout).to_string())
         .unwrap_or_default()
@@ -324,7 +337,16 @@ fn kannel_run(case: Case) -> Run {
     let numbers: String = (0..case.messages).map(|i| format!("2557{i:08}\n")).collect();
     std::fs::write(&rcpt, numbers).unwrap();
     let status = Command::new("mtbatch")
-        .args(["-v", "4", "-b", "127.0.0.1", "-p", &smsbox.to_string(), "-f", "15555"])
+        .args([
+            "-v",
+            "4",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            &smsbox.to_string(),
+            "-f",
+            "15555",
+        ])
         .arg(&content)
         .arg(&rcpt)
         .stdout(Stdio::null())
@@ -413,7 +435,9 @@ async fn main() {
         ));
     }
     println!("\nsink ceiling: {ceiling:.0} submit_sm/s (median)\n");
-    println!("| case | messages | ours (submit_sm/s, median) | Kannel | ours ÷ Kannel | ours: longest wait |");
+    println!(
+        "| case | messages | ours (submit_sm/s, median) | Kannel | ours ÷ Kannel | ours: longest wait |"
+    );
     println!("|---|---|---|---|---|---|");
     for row in table {
         println!("{row}");

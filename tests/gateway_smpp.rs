@@ -158,7 +158,9 @@ async fn a_long_reply_is_delivered_when_every_segment_receipt_is_in() {
     let mut smsc = Smsc::start(&["--receipt-first"]);
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(Db::Sqlite, dir.path());
-    let reply = "Asante. Tafadhali leta kadi ya chanjo na cheti cha kuzaliwa kliniki kesho saa mbili asubuhi. ".repeat(4);
+    let reply =
+        "Asante. Tafadhali leta kadi ya chanjo na cheti cha kuzaliwa kliniki kesho saa mbili asubuhi. "
+            .repeat(4);
     let extra = format!(
         r#"
 [[links]]
@@ -193,7 +195,10 @@ reply = "{reply}"
     let ids: Vec<&str> = m["external_id"].as_str().unwrap().split(',').collect();
     assert_eq!(ids.len(), 3, "{m}");
     for s in &submits {
-        assert!(ids.contains(&s["message_id"].as_str().unwrap()), "{s} not in {ids:?}");
+        assert!(
+            ids.contains(&s["message_id"].as_str().unwrap()),
+            "{s} not in {ids:?}"
+        );
     }
     let link = api.ok("/links/carrier").await;
     assert_eq!(link["details"]["receipts"], 3, "{link}");

@@ -160,7 +160,10 @@ async fn a_partly_accepted_long_message_resends_only_the_missing_segment() {
             .iter()
             .map(|s| {
                 let udh = s["udh"].as_str().unwrap();
-                (udh[udh.len() - 2..].to_string(), s["message_id"].as_str().unwrap().to_string())
+                (
+                    udh[udh.len() - 2..].to_string(),
+                    s["message_id"].as_str().unwrap().to_string(),
+                )
             })
             .collect();
         v.sort();
@@ -318,8 +321,16 @@ async fn earlier_mo_parts_are_answered_at_once_and_the_last_only_after_persistin
     };
     assert_eq!(got, text);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let early: Vec<u64> = smsc.events("mo_resp").iter().map(|r| r["part"].as_u64().unwrap()).collect();
-    assert_eq!(early, vec![2, 3], "only the held parts are answered before persisting");
+    let early: Vec<u64> = smsc
+        .events("mo_resp")
+        .iter()
+        .map(|r| r["part"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        early,
+        vec![2, 3],
+        "only the held parts are answered before persisting"
+    );
     // The store refuses it: the completing part is answered as a temporary
     // error, so the carrier keeps it and redelivers.
     ack.unwrap().send(Err("database is down".into())).unwrap();

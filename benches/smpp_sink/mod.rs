@@ -67,8 +67,11 @@ pub struct Stats {
     /// Acceptances per second since the first.
     per_second: Mutex<Vec<u64>>,
     /// Destination → (first attempt, acceptance), when tracking.
-    messages: Mutex<HashMap<Vec<u8>, (Instant, Option<Instant>)>>,
+    messages: Mutex<HashMap<Vec<u8>, Attempts>>,
 }
+
+/// When a destination was first tried and when it was accepted.
+type Attempts = (Instant, Option<Instant>);
 
 /// What a run looked like from the sink.
 #[derive(Debug, Clone)]
@@ -170,7 +173,14 @@ impl Sink {
     /// Forgets what was counted so far (between runs on one sink).
     pub fn reset(&self) {
         let s = &self.stats;
-        for a in [&s.submits, &s.accepted, &s.throttled, &s.receipts_acked, &s.first_ns, &s.last_ns] {
+        for a in [
+            &s.submits,
+            &s.accepted,
+            &s.throttled,
+            &s.receipts_acked,
+            &s.first_ns,
+            &s.last_ns,
+        ] {
             a.store(0, Ordering::Relaxed);
         }
         s.per_second.lock().unwrap().clear();
@@ -461,13 +471,17 @@ fn pdu_bytes(command_id: u32, status: u32, sequence: u32, body: &[u8]) -> BytesM
 /// submit_sm with at most `window` outstanding, and counts the responses.
 /// Returns submit_sm per second as the client saw them answered.
 pub async fn blast(port: u16, n: u32, window: u32) -> f64 {
-    let sock = TcpStream::connect(("127.0.0.1", port)).await.expect("connect to sink");
+    let sock = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect to sink");
     let _ = sock.set_nodelay(true);
     let (mut rd, mut wr) = sock.into_split();
     let mut bind = BytesMut::new();
     bind.put_slice(b"blaster\0pw\0\0");
     bind.put_slice(&[0x34, 0, 0, 0]);
-    wr.write_all(&pdu_bytes(BIND_TRANSCEIVER, 0, 1, &bind)).await.unwrap();
+    wr.write_all(&pdu_bytes(BIND_TRANSCEIVER, 0, 1, &bind))
+        .await
+        .unwrap();
     let mut buf = BytesMut::with_capacity(64 * 1024);
     // Wait for the bind_resp.
     loop {

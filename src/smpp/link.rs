@@ -26,8 +26,8 @@ use super::codec::{Address, Sm};
 use super::command_status as cs;
 use super::config::SmppConfig;
 use super::encoding::{self, reassembly::Reassembler, ESM_UDHI};
-use super::receipt::{self, ReceiptState};
 use super::partial::{Partial, Partials};
+use super::receipt::{self, ReceiptState};
 
 /// Inbound PDUs queued between the binds and the link's inbound task.
 const INBOUND_QUEUE: usize = 256;
@@ -238,14 +238,19 @@ impl Link for SmppLink {
             .filter(|(i, _)| accepted[*i].is_none())
             .collect();
         self.charge_account(missing.len()).await;
-        let results =
-            futures::future::join_all(missing.into_iter().map(|(i, sm)| async move { (i, bind.submit(sm).await) }))
-                .await;
+        let results = futures::future::join_all(
+            missing
+                .into_iter()
+                .map(|(i, sm)| async move { (i, bind.submit(sm).await) }),
+        )
+        .await;
         let mut retry = None;
         let mut failed = None;
         for (i, r) in results {
             match r {
-                SubmitResult::Accepted { message_id } => accepted[i] = Some(self.cfg.dlr_ids.submit(&message_id)),
+                SubmitResult::Accepted { message_id } => {
+                    accepted[i] = Some(self.cfg.dlr_ids.submit(&message_id))
+                }
                 SubmitResult::Failed { reason } => failed = Some(reason),
                 SubmitResult::Retry { reason } => retry = Some(reason),
             }

@@ -40,7 +40,12 @@ pub(super) async fn record(tx: &mut Transaction<'static, Any>, sent: &[(i64, Opt
 impl Store {
     /// Applies a receipt for one segment: `failure` is `None` for delivery.
     /// Returns false when no sent message has that segment id (yet).
-    pub async fn apply_segment_report(&self, link: &str, segment_id: &str, failure: Option<&str>) -> Result<bool> {
+    pub async fn apply_segment_report(
+        &self,
+        link: &str,
+        segment_id: &str,
+        failure: Option<&str>,
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         // Segment ids may wrap around at the carrier: the newest message
         // wins. A settled message still counts as found (its later segment

@@ -23,7 +23,10 @@ impl BindMetrics {
     pub(super) fn new(link: &str, index: usize) -> BindMetrics {
         let labels = [("link", link.to_string()), ("bind", index.to_string())];
         let counter = |what: &'static str| {
-            metrics::counter!("mhero_smpp_bind_pdus_total", &[&labels[..], &[("what", what.to_string())]].concat())
+            metrics::counter!(
+                "mhero_smpp_bind_pdus_total",
+                &[&labels[..], &[("what", what.to_string())]].concat()
+            )
         };
         BindMetrics {
             up: metrics::gauge!("mhero_smpp_bind_up", &labels),
