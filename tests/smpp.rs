@@ -36,7 +36,11 @@ async fn binds_of_each_kind_come_up_and_sends_go_only_to_senders() {
     assert_eq!(kinds, ["bind_receiver", "bind_transceiver", "bind_transmitter"]);
     assert!(binds.iter().all(|b| b["ok"] == true));
     h.until_healthy().await;
-    assert_eq!(h.link.max_in_flight(), 20, "two sending binds with window 10");
+    assert_eq!(
+        h.link.max_in_flight(),
+        40,
+        "two sending binds, each with a window of 10 outstanding and 10 queued"
+    );
     for i in 0..6 {
         send_until_sent(&h.link, &msg(i, "hello")).await;
     }

@@ -26,6 +26,9 @@ const MAX_PDU: usize = 64 * 1024;
 const WRITE_QUEUE: usize = 8192;
 /// Worker threads of the sink's own runtime.
 const SINK_THREADS: usize = 2;
+/// How early a delayed response's timer fires before the rest is slept on
+/// the OS clock: one tick of tokio's millisecond timer, plus margin.
+const TIMER_SLACK: Duration = Duration::from_micros(1500);
 
 const BIND_RECEIVER: u32 = 0x0000_0001;
 const BIND_TRANSMITTER: u32 = 0x0000_0002;
@@ -384,7 +387,15 @@ async fn write_loop(wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Receiver<
             if w.flush().await.is_err() {
                 return;
             }
-            tokio::time::sleep_until(o.due).await;
+            // Tokio's timer counts whole milliseconds and rounds up, which
+            // turns 20 ms into 20–22 ms: wake a little early and finish on
+            // the OS clock (blocking this worker for under TIMER_SLACK) so
+            // the delay is the one the case names.
+            tokio::time::sleep_until(o.due.checked_sub(TIMER_SLACK).unwrap_or(o.due)).await;
+            let left = o.due.saturating_duration_since(TokioInstant::now());
+            if !left.is_zero() {
+                std::thread::sleep(left);
+            }
         }
         if w.write_all(&o.bytes).await.is_err() {
             return;

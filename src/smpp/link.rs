@@ -200,9 +200,12 @@ impl Link for SmppLink {
             .any(|b| b.shared.kind.can_send() && b.shared.is_bound())
     }
 
+    /// Per sending bind, its window outstanding at the SMSC plus one window
+    /// queued in the bind task (see `bind::spawn`), so the window never
+    /// drains while the dispatcher hands over the next messages.
     fn max_in_flight(&self) -> usize {
         let senders = self.binds.iter().filter(|b| b.shared.kind.can_send()).count();
-        (senders * self.cfg.window).max(1)
+        (senders * self.cfg.window * 2).max(1)
     }
 
     async fn send(&self, msg: &OutMsg) -> SendOutcome {

@@ -24,9 +24,6 @@ use self::metrics::BindMetrics;
 use super::codec::{BindKind, Sm};
 use super::config::SmppConfig;
 
-/// Requests queued for one bind beyond its window: enough to keep the
-/// window full without hiding a stalled bind for long.
-const QUEUE_DEPTH: usize = 64;
 /// After a throttle, a bind's rate is multiplied by this (AIMD decrease).
 const THROTTLE_RATE_CUT: f64 = 0.7;
 /// Quiet time after which a throttled bind's rate climbs back one step.
@@ -263,7 +260,12 @@ pub fn spawn(
     inbound: mpsc::Sender<InboundPdu>,
     shutdown: CancellationToken,
 ) -> BindHandle {
-    let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+    // One window queued behind the one in flight: the task refills its
+    // window from its own queue the moment responses arrive, instead of
+    // waiting for the dispatcher to hand over the next message (several
+    // task wakeups, milliseconds on a busy host). A stalled bind still
+    // holds at most two windows.
+    let (tx, rx) = mpsc::channel(cfg.window.max(1));
     let shared = Arc::new(BindShared::new(link, index, kind, cfg.rate_per_bind));
     let task = task::BindTask {
         cfg,
