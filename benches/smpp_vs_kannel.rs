@@ -382,43 +382,36 @@ fn kannel_run(case: Case) -> Run {
 
 // ---------------------------------------------------------------- main
 
-fn sink_ceiling() -> f64 {
-    let n = if quick() { 50_000 } else { 200_000 };
-    let sink = Sink::start(0, SinkOptions::default());
+/// Median rate of a plain client (pre-encoded submits, window 100, nothing
+/// else to do) blasting `n` submits at a sink with `opts`, one blast a run.
+fn plain_client(what: &str, opts: SinkOptions, n: u32) -> f64 {
+    let sink = Sink::start(0, opts);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let mut v = Vec::new();
-    for _ in 0..runs() {
-        v.push(rt.block_on(smpp_sink::blast(sink.port, n, WINDOW)));
-    }
-    println!("sink ceiling (plain client, window {WINDOW}, {n} submits): {v:.0?}");
+    let v: Vec<f64> = (0..runs())
+        .map(|_| rt.block_on(smpp_sink::blast(sink.port, n, WINDOW)))
+        .collect();
+    println!("{what} (plain client, window {WINDOW}, {n} submits): {v:.0?}");
     median(v)
 }
 
-/// What a plain client (pre-encoded submits, window 100, nothing else to
-/// do) gets from the sink when every response is delayed: the bound case 2
-/// can reach on this machine, next to the 5,000/s of 100 / 20 ms.
+fn sink_ceiling() -> f64 {
+    let n = if quick() { 50_000 } else { 200_000 };
+    plain_client("sink ceiling", SinkOptions::default(), n)
+}
+
+/// The sink with every response delayed 20 ms, as the plain client sees
+/// it: the bound case 2 can reach on this machine, next to the 5,000/s of
+/// 100 / 20 ms.
 fn sink_bound_with_delay() -> f64 {
     let n = if quick() { 5_000 } else { 20_000 };
-    let sink = Sink::start(
-        0,
-        SinkOptions {
-            resp_delay: RESP_DELAY,
-            ..SinkOptions::default()
-        },
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut v = Vec::new();
-    for _ in 0..runs() {
-        v.push(rt.block_on(smpp_sink::blast(sink.port, n, WINDOW)));
-    }
-    println!("plain client against the 20 ms sink (window {WINDOW}, {n} submits): {v:.0?}");
-    median(v)
+    let opts = SinkOptions {
+        resp_delay: RESP_DELAY,
+        ..SinkOptions::default()
+    };
+    plain_client("the 20 ms sink", opts, n)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
