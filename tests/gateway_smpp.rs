@@ -1,7 +1,9 @@
 //! The running gateway (`mhero serve`) with an SMPP link to an independent
 //! SMSC (node-smpp, tests/peers/smsc): a health worker's keyword text comes
 //! in as deliver_sm, is stored, answered by its trigger, and the answer goes
-//! out as submit_sm and ends `delivered` from the carrier's receipt.
+//! out as submit_sm and ends `delivered` from the carrier's receipt; a long
+//! reply goes out in segments and is settled from their receipts, one per
+//! segment, matched through the stored segment ids.
 
 mod common;
 #[path = "smpp_support/mod.rs"]
@@ -145,6 +147,77 @@ timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
     assert_eq!(run["status"], "completed");
     assert_eq!(run["results"]["disease"]["category"], "Cholera");
     assert_eq!(run["results"]["case_count"]["value"], "12");
+    drop(server);
+    smsc.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_reply_is_delivered_when_every_segment_receipt_is_in() {
+    // Receipts before the submit_sm_resp: the gateway must still match each
+    // segment's receipt to the message once the send is recorded.
+    let mut smsc = Smsc::start(&["--receipt-first"]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(Db::Sqlite, dir.path());
+    let reply =
+        "Asante. Tafadhali leta kadi ya chanjo na cheti cha kuzaliwa kliniki kesho saa mbili asubuhi. "
+            .repeat(4);
+    let extra = format!(
+        r#"
+[[links]]
+name = "carrier"
+kind = "smpp"
+[links.smpp]
+host = "127.0.0.1"
+port = {}
+system_id = "mhero"
+password = "secret"
+source_addr = "15555"
+timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
+
+[[triggers]]
+keywords = ["chanjo"]
+reply = "{reply}"
+"#,
+        smsc.port
+    );
+    let server = Server::start(dir.path(), "mhero", &config(&db.url, "node-a", &extra));
+    let api = server.api(OPERATOR);
+    api.wait_for("/links/carrier", 30, |l| l["healthy"] == true).await;
+    smsc.command(json!({"cmd": "mo", "from": "255712345679", "to": "15555", "text": "chanjo"}));
+    let submits = smsc.wait_for("submit", 3).await;
+    assert_eq!(submits.len(), 3, "{submits:?}");
+    let out = api
+        .wait_for("/messages?direction=out", 30, |v| {
+            v["results"][0]["status"] == "delivered"
+        })
+        .await;
+    let m = &out["results"][0];
+    let ids: Vec<&str> = m["external_id"].as_str().unwrap().split(',').collect();
+    assert_eq!(ids.len(), 3, "{m}");
+    for s in &submits {
+        assert!(
+            ids.contains(&s["message_id"].as_str().unwrap()),
+            "{s} not in {ids:?}"
+        );
+    }
+    let link = api.ok("/links/carrier").await;
+    assert_eq!(link["details"]["receipts"], 3, "{link}");
+    let bind = &link["details"]["binds"][0];
+    assert_eq!(bind["state"]["state"], "bound", "{link}");
+    assert_eq!(bind["window"], 10, "{link}");
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "mhero_smpp_bind_up{link=\"carrier\",bind=\"0\"} 1",
+        "mhero_smpp_bind_pdus_total{link=\"carrier\",bind=\"0\",what=\"accepted\"} 3",
+        "mhero_smpp_bind_in_flight{link=\"carrier\",bind=\"0\"}",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
     drop(server);
     smsc.stop();
 }

@@ -36,7 +36,11 @@ async fn binds_of_each_kind_come_up_and_sends_go_only_to_senders() {
     assert_eq!(kinds, ["bind_receiver", "bind_transceiver", "bind_transmitter"]);
     assert!(binds.iter().all(|b| b["ok"] == true));
     h.until_healthy().await;
-    assert_eq!(h.link.max_in_flight(), 20, "two sending binds with window 10");
+    assert_eq!(
+        h.link.max_in_flight(),
+        40,
+        "two sending binds, each with a window of 10 outstanding and 10 queued"
+    );
     for i in 0..6 {
         send_until_sent(&h.link, &msg(i, "hello")).await;
     }
@@ -109,17 +113,68 @@ async fn text_receipts_with_hex_and_decimal_ids_meet_and_failures_are_reported()
 }
 
 #[tokio::test]
-async fn a_receipt_that_beats_its_submit_resp_still_finds_its_message() {
+async fn each_segment_receipt_is_reported_under_its_own_id_even_before_the_resp() {
     let smsc = Smsc::start(&["--receipts", "tlv", "--receipt-first"]);
     let mut h = Harness::start(config(smsc.port, "")).await;
     h.until_healthy().await;
     let long = "a".repeat(200);
     let (ext, _) = send_until_sent(&h.link, &msg(1, &long)).await;
-    assert_eq!(ext.split(',').count(), 2, "one carrier id per segment: {ext}");
-    assert_eq!(
-        expect_report(h.next_event().await),
-        (ext, DeliveryReport::Delivered)
-    );
+    let mut segments: Vec<String> = ext.split(',').map(str::to_string).collect();
+    assert_eq!(segments.len(), 2, "one carrier id per segment: {ext}");
+    let mut reported = Vec::new();
+    for _ in 0..2 {
+        let (id, report) = expect_report(h.next_event().await);
+        assert_eq!(report, DeliveryReport::Delivered);
+        reported.push(id);
+    }
+    segments.sort();
+    reported.sort();
+    assert_eq!(reported, segments);
+}
+
+#[tokio::test]
+async fn a_partly_accepted_long_message_resends_only_the_missing_segment() {
+    // The second of three segments is refused with a temporary error.
+    let smsc = Smsc::start(&["--receipts", "none", "--fail-submits", "2"]);
+    let h = Harness::start(config(smsc.port, "window = 1")).await;
+    h.until_healthy().await;
+    let text = "Kliniki ya Mwenge itafunguliwa saa mbili asubuhi kesho. ".repeat(6);
+    let m = msg(9, &text);
+    let first = h.link.send(&m).await;
+    assert!(matches!(first, SendOutcome::Retry { .. }), "{first:?}");
+    assert_eq!(h.link.details()["partially_accepted"], 1);
+    let (ext, _) = send_until_sent(&h.link, &m).await;
+    let ids: Vec<&str> = ext.split(',').collect();
+    assert_eq!(ids.len(), 3, "{ext}");
+    let submits = smsc.wait_for("submit", 3).await;
+    // Exactly three accepted submits: no segment went out twice…
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(smsc.events("submit").len(), 3);
+    assert_eq!(smsc.events("submit_failed").len(), 1);
+    // …all under one concatenation reference, so the handset joins them.
+    let refs: std::collections::HashSet<String> = submits
+        .iter()
+        .map(|s| s["udh"].as_str().unwrap()[..s["udh"].as_str().unwrap().len() - 4].to_string())
+        .collect();
+    assert_eq!(refs.len(), 1, "{submits:?}");
+    assert_eq!(reassemble(&submits), text);
+    // The external id lists the segments in order, whatever order they were accepted in.
+    let by_seq: Vec<String> = {
+        let mut v: Vec<(String, String)> = submits
+            .iter()
+            .map(|s| {
+                let udh = s["udh"].as_str().unwrap();
+                (
+                    udh[udh.len() - 2..].to_string(),
+                    s["message_id"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, id)| id.to_ascii_lowercase()).collect()
+    };
+    assert_eq!(ids, by_seq.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(h.link.details()["partially_accepted"], 0);
 }
 
 #[tokio::test]
@@ -251,6 +306,41 @@ async fn long_mo_in_gsm_and_ucs2_is_reassembled_from_parts_in_any_order() {
     ack.unwrap().send(Ok(())).unwrap();
     let resps = smsc.wait_for("mo_resp", 6).await;
     assert!(resps.iter().all(|r| r["status"] == 0));
+}
+
+/// The chosen behaviour for concatenated MO (see `smpp` module docs): the
+/// parts before the last are answered at once (an SMSC with an MO window of
+/// one would otherwise never send the next part) and held in memory; the
+/// part that completes the message is answered only once it is persisted,
+/// and a failed persist makes the carrier redeliver that part.
+#[tokio::test]
+async fn earlier_mo_parts_are_answered_at_once_and_the_last_only_after_persisting() {
+    let mut smsc = Smsc::start(&[]);
+    let mut h = Harness::start(config(smsc.port, "")).await;
+    h.until_healthy().await;
+    let text = "Wagonjwa watatu wa surua wameonekana leo katika kijiji cha Mbezi juu. ".repeat(5);
+    smsc.command(json!({"cmd": "mo", "from": "255700000002", "text": text, "order": [2, 3, 1]}));
+    let LinkEvent::Inbound { text: got, ack, .. } = h.next_event().await else {
+        panic!()
+    };
+    assert_eq!(got, text);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let early: Vec<u64> = smsc
+        .events("mo_resp")
+        .iter()
+        .map(|r| r["part"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        early,
+        vec![2, 3],
+        "only the held parts are answered before persisting"
+    );
+    // The store refuses it: the completing part is answered as a temporary
+    // error, so the carrier keeps it and redelivers.
+    ack.unwrap().send(Err("database is down".into())).unwrap();
+    let resps = smsc.wait_for("mo_resp", 3).await;
+    assert_eq!(resps[2]["part"], 1);
+    assert_eq!(resps[2]["status"], 0x64, "ESME_RX_T_APPN: {resps:?}");
 }
 
 #[tokio::test]

@@ -169,24 +169,37 @@ pub(super) async fn recorder(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Record>) {
     let mut outcomes: Vec<(i64, Outcome)> = Vec::new();
     let mut reports: Vec<PendingReport> = Vec::new();
     loop {
-        let closed = match tokio::time::timeout(FLUSH_EVERY, rx.recv_many(&mut buf, RECORD_BATCH)).await {
-            Ok(0) => true,
-            Ok(_) | Err(_) => false,
-        };
-        for r in buf.drain(..) {
-            match r {
-                Record::Outcome(id, o) => outcomes.push((id, o)),
-                Record::Report {
-                    link,
-                    external_id,
-                    report,
-                } => reports.push(PendingReport {
-                    link,
-                    external_id,
-                    report,
-                    since: Instant::now(),
-                }),
-                Record::Flush => {}
+        // Gather for FLUSH_EVERY (or a full batch) before writing: fewer,
+        // larger transactions, and the database's one write lock stays free
+        // for the claimers most of the time.
+        let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
+        let mut closed = false;
+        let mut flush = false;
+        while !flush && outcomes.len() < RECORD_BATCH {
+            let room = RECORD_BATCH - outcomes.len();
+            match tokio::time::timeout_at(deadline, rx.recv_many(&mut buf, room)).await {
+                Ok(0) => closed = true,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+            for r in buf.drain(..) {
+                match r {
+                    Record::Outcome(id, o) => outcomes.push((id, o)),
+                    Record::Report {
+                        link,
+                        external_id,
+                        report,
+                    } => reports.push(PendingReport {
+                        link,
+                        external_id,
+                        report,
+                        since: Instant::now(),
+                    }),
+                    Record::Flush => flush = true,
+                }
+            }
+            if closed {
+                break;
             }
         }
         write_outcomes(&gw, &mut outcomes).await;

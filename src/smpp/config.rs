@@ -31,9 +31,6 @@ const DEFAULT_THROTTLE_PAUSE_MS: u64 = 1_000;
 const DEFAULT_QUEUE_FULL_PAUSE_MS: u64 = 10_000;
 /// How long the parts of a concatenated MO wait for the rest.
 const DEFAULT_MO_REASSEMBLY_MS: u64 = 300_000;
-/// How long a receipt for an id we have not yet recorded waits for the
-/// submit_sm_resp that will explain it (receipts can race ahead of it).
-const DEFAULT_RECEIPT_HOLD_MS: u64 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct BindGroup {
@@ -127,7 +124,6 @@ pub struct Timeouts {
     pub throttle_pause_ms: u64,
     pub queue_full_pause_ms: u64,
     pub mo_reassembly_ms: u64,
-    pub receipt_hold_ms: u64,
 }
 
 impl Default for Timeouts {
@@ -143,7 +139,6 @@ impl Default for Timeouts {
             throttle_pause_ms: DEFAULT_THROTTLE_PAUSE_MS,
             queue_full_pause_ms: DEFAULT_QUEUE_FULL_PAUSE_MS,
             mo_reassembly_ms: DEFAULT_MO_REASSEMBLY_MS,
-            receipt_hold_ms: DEFAULT_RECEIPT_HOLD_MS,
         }
     }
 }

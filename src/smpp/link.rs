@@ -1,11 +1,13 @@
 //! `SmppLink`: one carrier account as a `core::Link`. It owns N bind tasks,
 //! sends each message's segments through one bound, healthy bind (round
-//! robin), charges the per-account token bucket per segment, rolls segment
-//! receipts up into one report per message and turns MO traffic (after
-//! reassembly) into `LinkEvent::Inbound`. Knows `core` and the SMPP
-//! modules; never the store, routing or flows.
+//! robin), charges the per-account token bucket per segment, remembers a
+//! partial acceptance so a retry sends only the missing segments, passes
+//! each segment's receipt on under its normalised carrier id (the store
+//! rolls them up per message) and turns MO traffic (after reassembly) into
+//! `LinkEvent::Inbound`. Knows `core` and the SMPP modules; never the
+//! store, routing or flows.
 
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::core::link::{Link, LinkEvent, LinkKind, Reconciled, SendOutcome};
+use crate::core::link::{DeliveryReport, Link, LinkEvent, LinkKind, Reconciled, SendOutcome};
 use crate::core::time::now_ms;
 use crate::core::{OutMsg, Urn};
 
@@ -24,8 +26,8 @@ use super::codec::{Address, Sm};
 use super::command_status as cs;
 use super::config::SmppConfig;
 use super::encoding::{self, reassembly::Reassembler, ESM_UDHI};
-use super::receipt;
-use super::tracker::{Report, Tracker};
+use super::partial::{Partial, Partials};
+use super::receipt::{self, ReceiptState};
 
 /// Inbound PDUs queued between the binds and the link's inbound task.
 const INBOUND_QUEUE: usize = 256;
@@ -33,6 +35,9 @@ const INBOUND_QUEUE: usize = 256;
 const HOUSEKEEPING: Duration = Duration::from_secs(1);
 /// `registered_delivery`: receipt on final outcome, success or failure.
 const RECEIPT_ON_FINAL: u8 = 0x01;
+/// How `external_id` joins the carrier ids of a message's segments (the
+/// store splits it the same way to match per-segment receipts).
+pub const ID_SEPARATOR: char = ',';
 
 pub struct SmppLink {
     name: String,
@@ -41,8 +46,8 @@ pub struct SmppLink {
     account: RwLock<Option<(u32, Arc<DefaultDirectRateLimiter>)>>,
     next_bind: AtomicUsize,
     reference: AtomicU16,
-    tracker: Arc<Mutex<Tracker>>,
-    events: mpsc::Sender<LinkEvent>,
+    partials: Mutex<Partials>,
+    receipts: Arc<AtomicU64>,
 }
 
 fn account_limiter(rate: Option<u32>) -> Option<(u32, Arc<DefaultDirectRateLimiter>)> {
@@ -62,12 +67,14 @@ impl SmppLink {
         events: mpsc::Sender<LinkEvent>,
         shutdown: CancellationToken,
     ) -> Arc<SmppLink> {
+        let name = name.into();
         let cfg = Arc::new(cfg);
         let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
         let mut binds = Vec::new();
         for group in &cfg.binds {
             for _ in 0..group.count {
                 binds.push(bind::spawn(
+                    &name,
                     cfg.clone(),
                     binds.len(),
                     group.kind,
@@ -77,19 +84,19 @@ impl SmppLink {
             }
         }
         let link = Arc::new(SmppLink {
-            name: name.into(),
+            name,
             account: RwLock::new(account_limiter(cfg.rate_per_account)),
             cfg: cfg.clone(),
             binds,
             next_bind: AtomicUsize::new(0),
             reference: AtomicU16::new(rand::random()),
-            tracker: Arc::new(Mutex::new(Tracker::new(cfg.timeouts.receipt_hold_ms as i64))),
-            events: events.clone(),
+            partials: Mutex::new(Partials::default()),
+            receipts: Arc::new(AtomicU64::new(0)),
         });
         let inbound = InboundTask {
             link: link.name.clone(),
             cfg,
-            tracker: link.tracker.clone(),
+            receipts: link.receipts.clone(),
             events,
             reassembler: Reassembler::new(link.cfg.timeouts.mo_reassembly_ms as i64),
         };
@@ -138,9 +145,8 @@ impl SmppLink {
         }
     }
 
-    fn segment_sms(&self, msg: &OutMsg) -> Result<Vec<Sm>, String> {
+    fn segment_sms(&self, msg: &OutMsg, reference: u16) -> Result<Vec<Sm>, String> {
         let dest = msg.urn.path().trim_start_matches('+').to_string();
-        let reference = self.reference.fetch_add(1, Ordering::Relaxed);
         let segments = encoding::split(&msg.text, self.cfg.encoding, reference).map_err(|e| e.to_string())?;
         Ok(segments
             .into_iter()
@@ -169,23 +175,13 @@ impl SmppLink {
             .collect())
     }
 
-    async fn emit_reports(&self, reports: Vec<Report>) {
-        emit_reports(&self.events, &self.name, reports).await;
-    }
-}
-
-async fn emit_reports(events: &mpsc::Sender<LinkEvent>, link: &str, reports: Vec<Report>) -> bool {
-    for r in reports {
-        let ev = LinkEvent::Report {
-            link: link.to_string(),
-            external_id: r.external_id,
-            report: r.report,
-        };
-        if events.send(ev).await.is_err() {
-            return false;
+    /// Remembers a partial acceptance (if any segment went through) so the
+    /// retry sends only the rest.
+    fn keep_partial(&self, id: i64, reference: u16, accepted: Vec<Option<String>>) {
+        if accepted.iter().any(Option::is_some) {
+            lock(&self.partials).keep(id, Partial { reference, accepted }, now_ms());
         }
     }
-    true
 }
 
 #[async_trait]
@@ -204,9 +200,12 @@ impl Link for SmppLink {
             .any(|b| b.shared.kind.can_send() && b.shared.is_bound())
     }
 
+    /// Per sending bind, its window outstanding at the SMSC plus one window
+    /// queued in the bind task (see `bind::spawn`), so the window never
+    /// drains while the dispatcher hands over the next messages.
     fn max_in_flight(&self) -> usize {
         let senders = self.binds.iter().filter(|b| b.shared.kind.can_send()).count();
-        (senders * self.cfg.window).max(1)
+        (senders * self.cfg.window * 2).max(1)
     }
 
     async fn send(&self, msg: &OutMsg) -> SendOutcome {
@@ -215,33 +214,60 @@ impl Link for SmppLink {
                 reason: format!("SMPP cannot reach {} URNs", msg.urn.scheme()),
             };
         }
-        let sms = match self.segment_sms(msg) {
+        let earlier = lock(&self.partials).take(msg.id, now_ms());
+        let reference = match &earlier {
+            Some(p) => p.reference,
+            None => self.reference.fetch_add(1, Ordering::Relaxed),
+        };
+        let sms = match self.segment_sms(msg, reference) {
             Ok(s) => s,
             Err(reason) => return SendOutcome::Failed { reason },
         };
-        self.charge_account(sms.len()).await;
+        // A text that now splits differently starts afresh.
+        let mut accepted = match earlier {
+            Some(p) if p.accepted.len() == sms.len() => p.accepted,
+            _ => vec![None; sms.len()],
+        };
         let Some(bind) = self.pick_bind() else {
+            self.keep_partial(msg.id, reference, accepted);
             return SendOutcome::Retry {
                 reason: "no bound transmitter or transceiver".into(),
             };
         };
-        let results = futures::future::join_all(sms.into_iter().map(|sm| bind.submit(sm))).await;
-        let mut ids = Vec::with_capacity(results.len());
+        // Segments the carrier already took are not sent again.
+        let missing: Vec<(usize, Sm)> = sms
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| accepted[*i].is_none())
+            .collect();
+        self.charge_account(missing.len()).await;
+        let results = futures::future::join_all(
+            missing
+                .into_iter()
+                .map(|(i, sm)| async move { (i, bind.submit(sm).await) }),
+        )
+        .await;
         let mut retry = None;
-        for r in results {
+        let mut failed = None;
+        for (i, r) in results {
             match r {
-                SubmitResult::Accepted { message_id } => ids.push(self.cfg.dlr_ids.submit(&message_id)),
-                SubmitResult::Failed { reason } => return SendOutcome::Failed { reason },
+                SubmitResult::Accepted { message_id } => {
+                    accepted[i] = Some(self.cfg.dlr_ids.submit(&message_id))
+                }
+                SubmitResult::Failed { reason } => failed = Some(reason),
                 SubmitResult::Retry { reason } => retry = Some(reason),
             }
         }
+        if let Some(reason) = failed {
+            return SendOutcome::Failed { reason };
+        }
         if let Some(reason) = retry {
+            self.keep_partial(msg.id, reference, accepted);
             return SendOutcome::Retry { reason };
         }
-        let (external_id, reports) = lock(&self.tracker).record(ids, now_ms());
-        self.emit_reports(reports).await;
+        let ids: Vec<String> = accepted.into_iter().flatten().collect();
         SendOutcome::Sent {
-            external_id: Some(external_id),
+            external_id: Some(ids.join(&ID_SEPARATOR.to_string())),
         }
     }
 
@@ -267,15 +293,14 @@ impl Link for SmppLink {
                 })
             })
             .collect();
-        let t = lock(&self.tracker);
         json!({
             "host": self.cfg.host,
             "port": self.cfg.port,
             "system_id": self.cfg.system_id,
             "binds": binds,
             "rate_per_account": self.account.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(r, _)| *r),
-            "receipts_awaited": t.tracked(),
-            "receipts_held": t.held(),
+            "receipts": self.receipts.load(Ordering::Relaxed),
+            "partially_accepted": lock(&self.partials).len(),
         })
     }
 }
@@ -283,7 +308,7 @@ impl Link for SmppLink {
 struct InboundTask {
     link: String,
     cfg: Arc<SmppConfig>,
-    tracker: Arc<Mutex<Tracker>>,
+    receipts: Arc<AtomicU64>,
     events: mpsc::Sender<LinkEvent>,
     reassembler: Reassembler,
 }
@@ -305,8 +330,6 @@ impl InboundTask {
 
     async fn housekeeping(&mut self) {
         let now = now_ms();
-        let reports = lock(&self.tracker).expire(now);
-        emit_reports(&self.events, &self.link, reports).await;
         for partial in self.reassembler.expire(now) {
             tracing::warn!(link = %self.link, from = %partial.key.from, missing = ?partial.missing, "concatenated MO incomplete; delivering what arrived");
             if let Ok(from) = self.sender_urn(&partial.key.from) {
@@ -319,9 +342,17 @@ impl InboundTask {
 
     async fn handle(&mut self, p: InboundPdu) {
         if let Some(r) = receipt::parse(&p.sm) {
-            let id = self.cfg.dlr_ids.receipt(&r.id);
-            let reports = lock(&self.tracker).receipt(&id, r.state, r.err, now_ms());
-            let ok = emit_reports(&self.events, &self.link, reports).await;
+            self.receipts.fetch_add(1, Ordering::Relaxed);
+            let ok = if r.state.is_final() {
+                let ev = LinkEvent::Report {
+                    link: self.link.clone(),
+                    external_id: self.cfg.dlr_ids.receipt(&r.id),
+                    report: report_for(r.state, r.err.as_deref()),
+                };
+                self.events.send(ev).await.is_ok()
+            } else {
+                true
+            };
             let _ = p.reply.send(if ok { cs::ESME_ROK } else { cs::ESME_RX_T_APPN });
             return;
         }
@@ -397,5 +428,21 @@ impl InboundTask {
             ack,
         };
         self.events.send(ev).await.is_ok()
+    }
+}
+
+/// A segment's final receipt as the spine's report.
+fn report_for(state: ReceiptState, err: Option<&str>) -> DeliveryReport {
+    match state {
+        ReceiptState::Delivered => DeliveryReport::Delivered,
+        other => {
+            let s = format!("{other:?}").to_ascii_lowercase();
+            DeliveryReport::Failed {
+                reason: match err {
+                    Some(e) => format!("{s} (err {e})"),
+                    None => s,
+                },
+            }
+        }
     }
 }

@@ -2,19 +2,28 @@
 //! one task per bind, delivery receipts. Knows `core`, never flows or SQL.
 //!
 //! Layers, inner to outer: [`codec`] (frames ⇄ our PDU types, over
-//! `rusmpp`), [`encoding`] (text ⇄ segments), [`receipt`] and [`tracker`]
-//! (receipts and their roll-up), [`bind`] (one task per TCP bind), [`link`]
-//! (one carrier account as a `core::Link`).
+//! `rusmpp`), [`encoding`] (text ⇄ segments), [`receipt`] (receipts and
+//! carrier id normalisation), [`partial`] (segments a carrier already took),
+//! [`bind`] (one task per TCP bind), [`link`] (one carrier account as a
+//! `core::Link`).
 //!
 //! Wiring: `SmppLink::start(name, SmppConfig, events, CancellationToken)`.
 //! `send` returns `Sent { external_id }` where a multi-segment message's id
-//! is its normalised carrier ids joined by `,`; its receipts are rolled up
-//! into one `LinkEvent::Report` carrying that same joined id. A receipt that
-//! no send explains within `timeouts.receipt_hold_ms` (after a restart, say)
-//! is reported under its bare, normalised segment id. MO messages are
-//! answered to the carrier only when the `ack` of their `LinkEvent::Inbound`
-//! says they are persisted (an error answers ESME_RX_T_APPN, so the carrier
-//! redelivers).
+//! is its normalised carrier ids joined by `,`. When the carrier accepts
+//! some segments and refuses others temporarily, the send is a `Retry` and
+//! the retry sends only the missing segments under the same concatenation
+//! reference. Every final receipt becomes one `LinkEvent::Report` under its
+//! normalised segment id; the store finds the message by that id (the whole
+//! `external_id` of a one-segment message, or a row of `msg_segments`) and
+//! settles a multi-segment message once every segment has reported, so a
+//! restart between receipts loses nothing. MO messages are answered to the
+//! carrier only when the `ack` of their `LinkEvent::Inbound` says they are
+//! persisted (an error answers ESME_RX_T_APPN, so the carrier redelivers).
+//! The parts of a concatenated MO but the last are answered at once and
+//! held in memory until the last arrives (`timeouts.mo_reassembly_ms`): an
+//! SMSC that sends MO with a window of one would otherwise never send the
+//! next part. A crash in between loses the earlier parts; the last part,
+//! and so the message, is only acknowledged once persisted.
 
 pub mod bind;
 pub mod codec;
@@ -22,9 +31,9 @@ pub mod command_status;
 pub mod config;
 pub mod encoding;
 pub mod link;
+pub mod partial;
 pub mod receipt;
 pub mod secret;
-pub mod tracker;
 
 pub use config::SmppConfig;
 pub use link::SmppLink;

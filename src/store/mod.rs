@@ -18,6 +18,7 @@ mod leases;
 mod msgs;
 mod nodes;
 mod registry;
+mod segments;
 mod sessions;
 mod sim;
 mod starts;
@@ -91,6 +92,8 @@ const INSERT_CHUNK: usize = 500;
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    /// See [`Store::outbox_turn`].
+    outbox_writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -140,7 +143,11 @@ impl Store {
                     .await?
             }
         };
-        Ok(Store { pool, dialect })
+        Ok(Store {
+            pool,
+            dialect,
+            outbox_writes: Default::default(),
+        })
     }
 
     /// Connect and bring the schema up to date.
@@ -167,6 +174,17 @@ impl Store {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// SQLite has one writer. The outbox's busiest writers (claims and send
+    /// outcomes) take turns here, first come first served, rather than
+    /// through SQLite's busy handler, which sleeps 1–100 ms between tries
+    /// and can starve a claim behind back-to-back outcome writes.
+    async fn outbox_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.outbox_writes.lock().await),
+            Dialect::Postgres => None,
+        }
     }
 
     pub fn dialect(&self) -> Dialect {

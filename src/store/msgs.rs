@@ -14,6 +14,23 @@ use super::{in_list, placeholders, Dialect, Result, Store, StoreError, INSERT_CH
 use crate::core::time::{now_ms, rfc3339, Millis};
 use crate::core::{OutMsg, Priority, Urn};
 
+/// Bound parameters per multi-row statement on SQLite. sqlx finds each
+/// `$N` through `sqlite3_bind_parameter_name`, a linear scan, so binding
+/// one statement costs the square of its parameters: at 500 rows a
+/// statement that lookup was most of the CPU time of a 60,000-message
+/// broadcast's materialisation and a sixth of a full-speed SMPP drain
+/// (perf; docs/PERFORMANCE.md). A few hundred keeps statements few and
+/// the lookup small.
+const SQLITE_PARAMS: usize = 300;
+
+/// Rows per multi-row statement of `cols` columns in this dialect.
+fn rows_per_statement(dialect: Dialect, cols: usize) -> usize {
+    match dialect {
+        Dialect::Sqlite => (SQLITE_PARAMS / cols).max(1),
+        Dialect::Postgres => INSERT_CHUNK,
+    }
+}
+
 /// A message to put in the outbox.
 #[derive(Debug, Clone)]
 pub struct NewOutMsg {
@@ -151,7 +168,11 @@ pub(super) async fn insert_out(tx: &mut Transaction<'_, Any>, msgs: &[NewOutMsg]
     const COLS: usize = 13;
     let now = now_ms();
     let mut ids = Vec::with_capacity(msgs.len());
-    for chunk in msgs.chunks(INSERT_CHUNK) {
+    let dialect = match tx.backend_name() {
+        "SQLite" => Dialect::Sqlite,
+        _ => Dialect::Postgres,
+    };
+    for chunk in msgs.chunks(rows_per_statement(dialect, COLS)) {
         let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(i * COLS, COLS)).collect();
         let sql = format!(
             "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, priority, segments, route, \
@@ -233,6 +254,7 @@ impl Store {
             Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
             Dialect::Sqlite => "",
         };
+        let _turn = self.outbox_turn().await;
         let sql = format!(
             "UPDATE msgs SET status = 'wired', node = $1, link = $2, wired_on = $3, modified_on = $3 \
              WHERE id IN (SELECT id FROM msgs WHERE status IN ('queued', 'errored') AND route = $4 \
@@ -261,6 +283,7 @@ impl Store {
             return Ok(());
         }
         let now = now_ms();
+        let _turn = self.outbox_turn().await;
         let mut tx = self.pool.begin().await?;
         let sent: Vec<(i64, Option<&str>)> = outcomes
             .iter()
@@ -269,42 +292,29 @@ impl Store {
                 _ => None,
             })
             .collect();
-        match self.dialect {
-            // SQLite may plan a join against VALUES as a scan of `msgs`;
-            // one statement per row costs no round trip there.
-            Dialect::Sqlite => {
-                for (id, ext) in &sent {
-                    sqlx::query(
-                        "UPDATE msgs SET status = 'sent', sent_on = $1, modified_on = $1, external_id = $2, \
-                         attempts = attempts + 1, failure_reason = NULL \
-                         WHERE id = $3 AND status = 'wired' AND node = $4",
-                    )
-                    .bind(now)
-                    .bind(*ext)
-                    .bind(*id)
-                    .bind(node)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+        // One statement per chunk. On SQLite the unary `+` keeps the planner
+        // off the status and node indexes, so each row is found by its rowid
+        // (a plan through `msgs_wired` would scan every row this node holds).
+        let (status, node_col) = match self.dialect {
+            Dialect::Sqlite => ("+msgs.status", "+msgs.node"),
+            Dialect::Postgres => ("msgs.status", "msgs.node"),
+        };
+        for chunk in sent.chunks(rows_per_statement(self.dialect, 2)) {
+            let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(2 + i * 2, 2)).collect();
+            let sql = format!(
+                "UPDATE msgs SET status = 'sent', sent_on = $1, modified_on = $1, external_id = v.column2, \
+                 attempts = attempts + 1, failure_reason = NULL \
+                 FROM (VALUES {}) AS v WHERE msgs.id = v.column1 AND {status} = 'wired' \
+                 AND {node_col} = $2",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now).bind(node);
+            for (id, ext) in chunk {
+                q = q.bind(*id).bind(*ext);
             }
-            Dialect::Postgres => {
-                for chunk in sent.chunks(INSERT_CHUNK) {
-                    let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(2 + i * 2, 2)).collect();
-                    let sql = format!(
-                        "UPDATE msgs SET status = 'sent', sent_on = $1, modified_on = $1, external_id = v.column2, \
-                         attempts = attempts + 1, failure_reason = NULL \
-                         FROM (VALUES {}) AS v WHERE msgs.id = v.column1 AND msgs.status = 'wired' \
-                         AND msgs.node = $2",
-                        values.join(", ")
-                    );
-                    let mut q = sqlx::query(&sql).bind(now).bind(node);
-                    for (id, ext) in chunk {
-                        q = q.bind(*id).bind(*ext);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-            }
+            q.execute(&mut *tx).await?;
         }
+        super::segments::record(&mut tx, &sent).await?;
         for (id, o) in outcomes {
             let q = match o {
                 Outcome::Sent { .. } => continue,
@@ -380,7 +390,7 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            return Ok(matched);
+            return self.apply_delivered_segments(receipts, matched).await;
         }
         for chunk in receipts.chunks(INSERT_CHUNK) {
             let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(1 + i * 2, 2)).collect();
@@ -399,6 +409,23 @@ impl Store {
                 matched.push((r.try_get("link")?, r.try_get("external_id")?));
             }
         }
+        self.apply_delivered_segments(receipts, matched).await
+    }
+
+    /// Receipts no message's whole `external_id` matched may name one
+    /// segment of a multi-segment message.
+    async fn apply_delivered_segments(
+        &self,
+        receipts: &[(String, String)],
+        mut matched: Vec<(String, String)>,
+    ) -> Result<Vec<(String, String)>> {
+        let whole: std::collections::HashSet<&(String, String)> = matched.iter().collect();
+        let rest: Vec<(String, String)> = receipts.iter().filter(|r| !whole.contains(r)).cloned().collect();
+        for (link, ext) in rest {
+            if self.apply_segment_report(&link, &ext, None).await? {
+                matched.push((link, ext));
+            }
+        }
         Ok(matched)
     }
 
@@ -415,7 +442,10 @@ impl Store {
         .bind(external_id)
         .execute(&self.pool)
         .await?;
-        Ok(res.rows_affected() > 0)
+        if res.rows_affected() > 0 {
+            return Ok(true);
+        }
+        self.apply_segment_report(link, external_id, Some(reason)).await
     }
 
     /// Carrier ids of messages on `link` sent before `sent_before` that

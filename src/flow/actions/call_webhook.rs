@@ -176,7 +176,10 @@ pub fn save_call_result(s: &mut Sprinter<'_>, name: &str, called: &Called, metho
         category.into(),
         String::new(),
         Some(format!("{method} {}", called.url)),
-        called.json.clone().filter(|_| called.body_len <= MAX_RESULT_EXTRA_BYTES),
+        called
+            .json
+            .clone()
+            .filter(|_| called.body_len <= MAX_RESULT_EXTRA_BYTES),
         &node,
     );
 }

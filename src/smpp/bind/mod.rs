@@ -6,6 +6,7 @@
 //! It knows PDUs and the account's settings; it does not know messages,
 //! receipts or what inbound text means (that is the link's job).
 
+mod metrics;
 mod task;
 
 use std::num::NonZeroU32;
@@ -19,12 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use self::metrics::BindMetrics;
 use super::codec::{BindKind, Sm};
 use super::config::SmppConfig;
 
-/// Requests queued for one bind beyond its window: enough to keep the
-/// window full without hiding a stalled bind for long.
-const QUEUE_DEPTH: usize = 64;
 /// After a throttle, a bind's rate is multiplied by this (AIMD decrease).
 const THROTTLE_RATE_CUT: f64 = 0.7;
 /// Quiet time after which a throttled bind's rate climbs back one step.
@@ -76,6 +75,7 @@ pub struct BindShared {
     last_error: Mutex<Option<String>>,
     rate: RwLock<Option<RateState>>,
     counters: Mutex<Counters>,
+    metrics: BindMetrics,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -111,7 +111,9 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl BindShared {
-    fn new(index: usize, kind: BindKind, rate: Option<u32>) -> Self {
+    fn new(link: &str, index: usize, kind: BindKind, rate: Option<u32>) -> Self {
+        let metrics = BindMetrics::new(link, index);
+        metrics.rate(rate);
         BindShared {
             index,
             kind,
@@ -125,6 +127,7 @@ impl BindShared {
                 last_cut: None,
             })),
             counters: Mutex::new(Counters::default()),
+            metrics,
         }
     }
 
@@ -141,7 +144,11 @@ impl BindShared {
     }
 
     pub(super) fn set_in_flight(&self, n: usize) {
-        *lock(&self.in_flight) = n;
+        let mut cur = lock(&self.in_flight);
+        if *cur != n {
+            *cur = n;
+            self.metrics.in_flight(n);
+        }
     }
 
     pub fn last_error(&self) -> Option<String> {
@@ -163,6 +170,7 @@ impl BindShared {
 
     /// Changes the per-bind rate at run time (`None` = unlimited).
     pub fn set_rate(&self, per_second: Option<u32>) {
+        self.metrics.rate(per_second);
         *self.rate.write().unwrap_or_else(|p| p.into_inner()) = per_second.map(|r| RateState {
             configured: r,
             current: r,
@@ -175,11 +183,14 @@ impl BindShared {
         if let BindState::Backoff { reason } | BindState::Rejected { reason } = &s {
             *lock(&self.last_error) = Some(reason.clone());
         }
+        self.metrics.state(&s);
         *lock(&self.state) = s;
     }
 
     pub(super) fn count(&self, f: impl FnOnce(&mut Counters)) {
-        f(&mut lock(&self.counters));
+        let mut c = lock(&self.counters);
+        f(&mut c);
+        self.metrics.counters(&c);
     }
 
     /// How long until the bind may send one more segment (zero = now).
@@ -213,6 +224,7 @@ impl BindShared {
         if next != r.current {
             r.current = next;
             r.limiter = limiter(next);
+            self.metrics.rate(Some(next));
         }
     }
 }
@@ -241,14 +253,20 @@ impl BindHandle {
 
 /// Starts one bind task.
 pub fn spawn(
+    link: &str,
     cfg: Arc<SmppConfig>,
     index: usize,
     kind: BindKind,
     inbound: mpsc::Sender<InboundPdu>,
     shutdown: CancellationToken,
 ) -> BindHandle {
-    let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-    let shared = Arc::new(BindShared::new(index, kind, cfg.rate_per_bind));
+    // One window queued behind the one in flight: the task refills its
+    // window from its own queue the moment responses arrive, instead of
+    // waiting for the dispatcher to hand over the next message (several
+    // task wakeups, milliseconds on a busy host). A stalled bind still
+    // holds at most two windows.
+    let (tx, rx) = mpsc::channel(cfg.window.max(1));
+    let shared = Arc::new(BindShared::new(link, index, kind, cfg.rate_per_bind));
     let task = task::BindTask {
         cfg,
         shared: shared.clone(),
@@ -289,7 +307,7 @@ mod tests {
 
     #[test]
     fn a_throttle_cuts_the_rate_and_it_never_reaches_zero() {
-        let s = BindShared::new(0, BindKind::Transceiver, Some(100));
+        let s = BindShared::new("test", 0, BindKind::Transceiver, Some(100));
         s.adjust_rate(true);
         assert_eq!(s.rate(), Some((100, 70)));
         for _ in 0..30 {

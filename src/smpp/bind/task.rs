@@ -1,6 +1,9 @@
 //! The bind task itself: connect, bind, then one loop that owns the socket
 //! (responses we owe first, then frames from the SMSC, then new submits
 //! while the window and rate allow, then timers), and reconnect on failure.
+//! Within the session every PDU is only buffered; the loop writes what one
+//! wakeup produced in a single flush, so a burst of responses is answered
+//! by one write of new submits instead of one write per PDU.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -46,6 +49,14 @@ enum End {
 struct Pending {
     req: SubmitRequest,
     sent_at: Instant,
+}
+
+/// The session state `fill_window` works on.
+struct Fill<'a> {
+    window: usize,
+    pending: &'a mut HashMap<u32, Pending>,
+    again: &'a mut VecDeque<SubmitRequest>,
+    paused_until: &'a mut Instant,
 }
 
 type Conn = Framed<TcpStream, SmppCodec>;
@@ -206,6 +217,11 @@ impl BindTask {
         let mut enquiring: Option<(u32, Instant)> = None;
         let mut tick = tokio::time::interval(TICK);
         let end = loop {
+            if !conn.write_buffer().is_empty() {
+                if let Err(e) = conn.flush().await {
+                    break End::Failed(format!("writing to SMSC: {e}"));
+                }
+            }
             let now = Instant::now();
             let can_send = self.shared.kind.can_send() && pending.len() < window && now >= paused_until;
             self.shared.set_in_flight(pending.len());
@@ -213,7 +229,7 @@ impl BindTask {
                 biased;
                 _ = self.shutdown.cancelled() => break End::Shutdown,
                 Some((sequence, pdu, status)) = replies.next(), if !replies.is_empty() => {
-                    if let Err(e) = conn.send(Frame { status, sequence, pdu }).await {
+                    if let Err(e) = conn.feed(Frame { status, sequence, pdu }).await {
                         break End::Failed(format!("writing response: {e}"));
                     }
                 }
@@ -231,7 +247,7 @@ impl BindTask {
                             if command_id & 0x8000_0000 == 0 {
                                 let status = if cs::is_known_command(command_id) { cs::ESME_RINVCMDLEN } else { cs::ESME_RINVCMDID };
                                 let nack = Frame { status, sequence, pdu: Pdu::GenericNack };
-                                if let Err(e) = conn.send(nack).await {
+                                if let Err(e) = conn.feed(nack).await {
                                     break End::Failed(format!("writing generic_nack: {e}"));
                                 }
                             } else if let Some(p) = pending.remove(&sequence) {
@@ -248,20 +264,16 @@ impl BindTask {
                     }
                 }
                 _ = std::future::ready(()), if can_send && !again.is_empty() => {
-                    if let Some(req) = again.pop_front() {
-                        match self.write_submit(req, next_seq(), &mut pending, &mut paused_until, &mut conn).await {
-                            Ok(Some(back)) => again.push_front(back),
-                            Ok(None) => {}
-                            Err(e) => break End::Failed(e),
-                        }
+                    let mut fill = Fill { window, pending: &mut pending, again: &mut again, paused_until: &mut paused_until };
+                    if let Err(e) = self.fill_window(None, &mut next_seq, &mut fill, &mut conn).await {
+                        break End::Failed(e);
                     }
                 }
                 req = self.rx.recv(), if can_send && again.is_empty() => {
                     let Some(req) = req else { break End::Shutdown };
-                    match self.write_submit(req, next_seq(), &mut pending, &mut paused_until, &mut conn).await {
-                        Ok(Some(back)) => again.push_front(back),
-                        Ok(None) => {}
-                        Err(e) => break End::Failed(e),
+                    let mut fill = Fill { window, pending: &mut pending, again: &mut again, paused_until: &mut paused_until };
+                    if let Err(e) = self.fill_window(Some(req), &mut next_seq, &mut fill, &mut conn).await {
+                        break End::Failed(e);
                     }
                 }
                 // Wakes the loop when a rate or throttle pause ends.
@@ -291,7 +303,7 @@ impl BindTask {
                     } else if now - last_rx >= Timeouts::ms(t.enquire_link_ms) {
                         let s = next_seq();
                         enquiring = Some((s, now));
-                        if let Err(e) = conn.send(Frame { status: 0, sequence: s, pdu: Pdu::EnquireLink }).await {
+                        if let Err(e) = conn.feed(Frame { status: 0, sequence: s, pdu: Pdu::EnquireLink }).await {
                             break End::Failed(format!("writing enquire_link: {e}"));
                         }
                     }
@@ -344,6 +356,43 @@ impl BindTask {
         end
     }
 
+    /// Buffers submits while the window and the rate allow: throttled ones
+    /// first, then whatever is queued (starting with `first`, already taken
+    /// from the queue). The loop flushes them together.
+    async fn fill_window(
+        &mut self,
+        first: Option<SubmitRequest>,
+        next_seq: &mut impl FnMut() -> u32,
+        fill: &mut Fill<'_>,
+        conn: &mut Conn,
+    ) -> Result<(), String> {
+        let mut next = first;
+        loop {
+            let req = match next.take() {
+                Some(r) => r,
+                None => {
+                    if fill.pending.len() >= fill.window || Instant::now() < *fill.paused_until {
+                        return Ok(());
+                    }
+                    match fill.again.pop_front() {
+                        Some(r) => r,
+                        None => match self.rx.try_recv() {
+                            Ok(r) => r,
+                            Err(_) => return Ok(()),
+                        },
+                    }
+                }
+            };
+            if let Some(back) = self
+                .write_submit(req, next_seq(), fill.pending, fill.paused_until, conn)
+                .await?
+            {
+                fill.again.push_front(back);
+                return Ok(());
+            }
+        }
+    }
+
     async fn write_submit(
         &self,
         req: SubmitRequest,
@@ -379,7 +428,6 @@ impl BindTask {
                 return Err(format!("writing submit_sm: {e}"));
             }
         }
-        conn.flush().await.map_err(|e| format!("flushing: {e}"))?;
         self.shared.count(|c| c.submitted += 1);
         pending.insert(
             sequence,
@@ -418,7 +466,7 @@ impl BindTask {
                 }
             }
             Pdu::EnquireLink => {
-                conn.send(Frame {
+                conn.feed(Frame {
                     status: 0,
                     sequence: f.sequence,
                     pdu: Pdu::EnquireLinkResp,
@@ -446,7 +494,7 @@ impl BindTask {
             Pdu::UnbindResp | Pdu::BindResp { .. } | Pdu::DeliverSmResp => {}
             other => {
                 if !other.is_response() {
-                    conn.send(Frame {
+                    conn.feed(Frame {
                         status: cs::ESME_RINVCMDID,
                         sequence: f.sequence,
                         pdu: Pdu::GenericNack,
@@ -489,7 +537,7 @@ impl BindTask {
         if let Err(e) = self.inbound.try_send(msg) {
             tracing::warn!(bind = self.shared.index, error = %e, "inbound queue unavailable; asking the SMSC to redeliver");
             return conn
-                .send(Frame {
+                .feed(Frame {
                     status: cs::ESME_RX_T_APPN,
                     sequence,
                     pdu: resp,

@@ -14,6 +14,7 @@
 //   --receipt-ids-decimal    receipts carry the id in decimal (with --hex-ids)
 //   --already-bound N        answer the first N binds with ESME_RALYBND (0x05)
 //   --queue-full N           answer the first N submit_sm with ESME_RMSGQFUL (0x14)
+//   --fail-submits N,M       answer the Nth, Mth… submit_sm (1-based) with ESME_RSYSERR (0x08)
 //
 // Control: one JSON object per line on stdin:
 //   {"cmd":"mo","from":"255712345678","to":"15555","text":"...","coding":"gsm"|"ucs2","order":[2,1]}
@@ -46,6 +47,10 @@ const opts = {
   receiptIdsDecimal: arg('receipt-ids-decimal', false) === true,
   alreadyBound: parseInt(arg('already-bound', '0'), 10),
   queueFull: parseInt(arg('queue-full', '0'), 10),
+  failSubmits: String(arg('fail-submits', ''))
+    .split(',')
+    .filter((x) => x !== '')
+    .map((x) => parseInt(x, 10)),
 };
 let bindsSeen = 0;
 let submitsSeen = 0;
@@ -122,6 +127,11 @@ function onSubmit(session, pdu) {
   if (submitsSeen <= opts.queueFull) {
     emit({ event: 'queue_full', seq: pdu.sequence_number });
     session.send(pdu.response({ command_status: 0x14 }));
+    return;
+  }
+  if (opts.failSubmits.includes(submitsSeen)) {
+    emit({ event: 'submit_failed', seq: pdu.sequence_number });
+    session.send(pdu.response({ command_status: 0x08 }));
     return;
   }
   if (opts.throttleAbove > 0 && inSecond > opts.throttleAbove) {
