@@ -6,8 +6,8 @@
 //! - [`sync`]: Practitioners → contacts, incremental by `_lastUpdated`,
 //!   `Group`s → groups, the contact-uuid identifier and `optedout` tag back;
 //! - [`requests`]: `CommunicationRequest`s (polled, or posted to the emNutt
-//!   API) → broadcasts, each acted on once;
-//! - [`write_back`]: Practitioner updates and a `Communication` per message.
+//!   API) → broadcasts or flow starts, each acted on once;
+//! - [`mod@write_back`]: Practitioner updates and a `Communication` per message.
 
 pub mod requests;
 pub mod sync;

@@ -3,8 +3,8 @@
 //! it (a second sight of the same id does nothing), resolve its recipients
 //! (Practitioners, Groups, contained resources) to contacts, groups and
 //! numbers, and create a broadcast now, at `occurrenceDateTime`, or on the
-//! cron schedule. A flow start (`payload.contentReference = Basic/<flow>`)
-//! is parsed and stored with its recipients; see [`start_flow`].
+//! cron schedule. A flow reference (`payload.contentReference =
+//! Basic/<flow uuid>`) becomes a flow start for the same recipients.
 
 use chrono::Utc;
 use chrono_tz::Tz;

@@ -1,9 +1,9 @@
 //! IVR: voice flows over the SIP trunks. This is the one part of `sip` that
 //! joins trunks with the flow engine and the store (the dispatch role for
 //! voice): inbound calls to a configured number start a configured flow for
-//! the caller ([`inbound`]); outbound calls are stored first and dialled by
+//! the caller (`inbound`); outbound calls are stored first and dialled by
 //! a per-trunk dialer with its concurrency, calls-per-second, calling-window
-//! and retry rules ([`dialer`]); each answered call runs its flow
+//! and retry rules (`dialer`); each answered call runs its flow
 //! ([`runner`]) and its record and results are stored in one transaction.
 
 pub mod audio;

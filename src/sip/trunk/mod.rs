@@ -1,8 +1,8 @@
 //! One SIP trunk to a carrier, on `rsipstack` (transactions, dialogs, digest
 //! auth): a UDP endpoint task, the loop that sorts incoming requests (new
 //! INVITEs become [`IncomingCall`]s, in-dialog requests go to their dialog,
-//! OPTIONS are answered), OPTIONS pings and registration ([`keepalive`]),
-//! and outbound INVITEs ([`outbound`]). Calls share the trunk's RTP port
+//! OPTIONS are answered), OPTIONS pings and registration (`keepalive`),
+//! and outbound INVITEs (`outbound`). Calls share the trunk's RTP port
 //! pool and its concurrency limit. Knows nothing of flows or the store.
 
 mod call;
