@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 mod common;
 #[path = "conformance/engine.rs"]
 mod engine;
-#[path = "conformance/mock_http.rs"]
-mod mock_http;
 #[path = "conformance/expressions.rs"]
 mod expressions;
+#[path = "conformance/mock_http.rs"]
+mod mock_http;
 #[path = "conformance/values.rs"]
 mod values;
 

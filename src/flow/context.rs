@@ -454,7 +454,24 @@ pub fn build(assets: &SessionAssets, session: &Session, run_index: usize, env: &
 }
 
 /// The top-level names of the run context, in the order they are built.
-const CONTEXT_KEYS: [&str; 16] = ["contact", "fields", "urns", "results", "input", "run", "child", "parent", "node", "trigger", "resume", "webhook", "globals", "locals", "ticket", "legacy_extra"];
+const CONTEXT_KEYS: [&str; 16] = [
+    "contact",
+    "fields",
+    "urns",
+    "results",
+    "input",
+    "run",
+    "child",
+    "parent",
+    "node",
+    "trigger",
+    "resume",
+    "webhook",
+    "globals",
+    "locals",
+    "ticket",
+    "legacy_extra",
+];
 
 /// The context for one template: a top-level entry the template does not
 /// name cannot be seen by it, so only the ones `wanted` accepts are built
@@ -481,23 +498,20 @@ pub fn build_for(
                 None => Value::Null,
             },
             "run" => Value::Object(run_object(assets, session, run, env)),
-            "child" => {
-                session
-                    .runs
-                    .iter()
-                    .rev()
-                    .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()))
-                    .map(|c| related_object(assets, contact, c, env))
-                    .unwrap_or(Value::Null)
-            },
-            "parent" => {
-                run.parent_uuid
-                    .as_deref()
-                    .and_then(|p| session.runs.iter().find(|r| r.uuid == p))
-                    .map(|p| related_object(assets, contact, p, env))
-                    .or_else(|| trigger_parent(session).map(|(c, r)| related_object(assets, &c, &r, env)))
-                    .unwrap_or(Value::Null)
-            },
+            "child" => session
+                .runs
+                .iter()
+                .rev()
+                .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()))
+                .map(|c| related_object(assets, contact, c, env))
+                .unwrap_or(Value::Null),
+            "parent" => run
+                .parent_uuid
+                .as_deref()
+                .and_then(|p| session.runs.iter().find(|r| r.uuid == p))
+                .map(|p| related_object(assets, contact, p, env))
+                .or_else(|| trigger_parent(session).map(|(c, r)| related_object(assets, &c, &r, env)))
+                .unwrap_or(Value::Null),
             "node" => match run.path.last() {
                 Some(step) => Value::Object(Object::from_props(vec![
                     ("uuid".into(), text(&step.node_uuid)),
@@ -509,20 +523,16 @@ pub fn build_for(
                 None => Value::Null,
             },
             "trigger" => trigger_object(session),
-            "resume" => {
-                session
-                    .last_resume
-                    .as_ref()
-                    .map(Value::from_json)
-                    .unwrap_or(Value::Null)
-            },
-            "webhook" => {
-                session
-                    .webhook
-                    .as_ref()
-                    .map(Value::from_json)
-                    .unwrap_or(Value::Null)
-            },
+            "resume" => session
+                .last_resume
+                .as_ref()
+                .map(Value::from_json)
+                .unwrap_or(Value::Null),
+            "webhook" => session
+                .webhook
+                .as_ref()
+                .map(Value::from_json)
+                .unwrap_or(Value::Null),
             "globals" => {
                 let globals = assets
                     .globals
@@ -530,14 +540,12 @@ pub fn build_for(
                     .map(|g| (g.key.clone(), text(&g.value)))
                     .collect();
                 Value::Object(Object::from_props(globals))
-            },
-            "locals" => {
-                Value::Object(Object::from_props(
-                    run.locals.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
-                ))
-            },
+            }
+            "locals" => Value::Object(Object::from_props(
+                run.locals.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
+            )),
             "ticket" => Value::Null,
-            "legacy_extra" => legacy_extra(run),
+            "legacy_extra" => legacy_extra(session, run),
             _ => Value::Null,
         }
     };
@@ -550,12 +558,20 @@ pub fn build_for(
     )
 }
 
-/// `@legacy_extra`: what old flows read as `@extra`, the JSON objects of
-/// the run's results (webhook responses) merged, the latest winning.
-fn legacy_extra(run: &Run) -> Value {
+/// `@legacy_extra`: what old flows read as `@extra`: the trigger's params,
+/// then the JSON objects of the run's results (webhook responses) merged,
+/// the latest winning.
+fn legacy_extra(session: &Session, run: &Run) -> Value {
     let mut results: Vec<&crate::flow::run::RunResult> = run.results.values().collect();
     results.sort_by(|a, b| a.created_on.cmp(&b.created_on));
     let mut merged = serde_json::Map::new();
+    let params = match &session.trigger.kind {
+        TriggerKind::Manual { params, .. } | TriggerKind::Channel { params, .. } => params.as_ref(),
+        _ => None,
+    };
+    if let Some(serde_json::Value::Object(p)) = params {
+        merged.extend(p.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     for r in results {
         if let Some(serde_json::Value::Object(extra)) = &r.extra {
             merged.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -193,7 +193,12 @@ pub trait Services {
 
     /// Classifies `input` with the classifier `classifier` (its `type`
     /// names the provider).
-    fn classify(&self, _classifier: &NamedRef, _kind: &str, _input: &str) -> Option<ProviderCall<Classification>> {
+    fn classify(
+        &self,
+        _classifier: &NamedRef,
+        _kind: &str,
+        _input: &str,
+    ) -> Option<ProviderCall<Classification>> {
         None
     }
 

@@ -68,7 +68,10 @@ fn rename_uuids(v: &Value) -> Value {
             Value::String(s) if s.len() > 36 => {
                 let re = regex::Regex::new("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
                     .expect("valid regex");
-                Value::String(re.replace_all(s, |c: &regex::Captures| name(&c[0], seen)).into_owned())
+                Value::String(
+                    re.replace_all(s, |c: &regex::Captures| name(&c[0], seen))
+                        .into_owned(),
+                )
             }
             Value::Array(items) => Value::Array(items.iter().map(|i| walk(i, seen)).collect()),
             Value::Object(map) => {
@@ -342,7 +345,10 @@ fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
         });
     }
     let trigger: Trigger = serde_json::from_value(trigger).map_err(|e| format!("trigger: {e}"))?;
-    let services = MockServices::new(&case["http_mocks"], case["smtp_error"].as_str().map(str::to_owned));
+    let services = MockServices::new(
+        &case["http_mocks"],
+        case["smtp_error"].as_str().map(str::to_owned),
+    );
     let (_, events) =
         start(&assets, &services, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
     // The table lists what the action did at its own step: not the

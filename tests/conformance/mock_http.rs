@@ -8,7 +8,9 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 
 use mhero::flow::assets::NamedRef;
-use mhero::flow::services::{Classification, Entity, HttpCall, HttpLog, HttpTrace, Intent, ProviderCall, Services};
+use mhero::flow::services::{
+    Classification, Entity, HttpCall, HttpLog, HttpTrace, Intent, ProviderCall, Services,
+};
 use serde_json::Value;
 
 /// Bodies longer than this are not read (the reference client's limit).
@@ -89,8 +91,7 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-impl MockServices {
-}
+impl MockServices {}
 
 fn reason(status: u16) -> &'static str {
     match status {
@@ -112,8 +113,15 @@ fn request_text(call: &HttpCall) -> String {
         Some(i) => (&after[..i], &after[i..]),
         None => (after, "/"),
     };
-    let path = if path.starts_with('?') { format!("/{path}") } else { path.to_owned() };
-    let mut out = format!("{} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: goflow-testing\r\n", call.method);
+    let path = if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_owned()
+    };
+    let mut out = format!(
+        "{} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: goflow-testing\r\n",
+        call.method
+    );
     if !call.body.is_empty() || matches!(call.method.as_str(), "POST" | "PUT" | "PATCH") {
         out.push_str(&format!("Content-Length: {}\r\n", call.body.len()));
     }
@@ -169,7 +177,11 @@ impl Services for MockServices {
             })
             .unwrap_or_default();
         headers.sort();
-        let mut head = format!("HTTP/1.0 {status} {}\r\nContent-Length: {}\r\n", reason(status), body.len());
+        let mut head = format!(
+            "HTTP/1.0 {status} {}\r\nContent-Length: {}\r\n",
+            reason(status),
+            body.len()
+        );
         for (k, v) in &headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -190,7 +202,12 @@ impl Services for MockServices {
 
     /// wit.ai when the case has canned wit.ai answers, otherwise the
     /// reference harness's fixed test classifier.
-    fn classify(&self, _classifier: &NamedRef, kind: &str, input: &str) -> Option<ProviderCall<Classification>> {
+    fn classify(
+        &self,
+        _classifier: &NamedRef,
+        kind: &str,
+        input: &str,
+    ) -> Option<ProviderCall<Classification>> {
         let query: String = input
             .bytes()
             .map(|b| match b {
@@ -200,7 +217,11 @@ impl Services for MockServices {
             })
             .collect();
         let url = format!("https://api.wit.ai/message?v=20200513&q={query}");
-        let mock = self.mocks.borrow_mut().get_mut(&url).and_then(VecDeque::pop_front);
+        let mock = self
+            .mocks
+            .borrow_mut()
+            .get_mut(&url)
+            .and_then(VecDeque::pop_front);
         let Some(mock) = mock.filter(|_| kind == "wit") else {
             return Some(test_classification());
         };
@@ -241,7 +262,10 @@ impl Services for MockServices {
         log.status = "success".into();
         let parsed: Value = serde_json::from_str(&body).unwrap_or_default();
         let number = |v: &Value| -> serde_json::Number {
-            let f = v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0.0);
+            let f = v
+                .as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .unwrap_or(0.0);
             serde_json::Number::from_f64(f).unwrap_or_else(|| 0.into())
         };
         let intents = parsed["intents"]

@@ -73,12 +73,13 @@ fn is_header_token(name: &str) -> bool {
 
 impl CallWebhook {
     pub fn validate(&self) -> Result<(), String> {
+        super::check_optional_result_name(&self.result_name)?;
         for name in self.headers.keys() {
             if !is_header_token(name) {
                 return Err(format!("header '{name}' is not a valid HTTP header"));
             }
         }
-        super::check_optional_result_name(&self.result_name)
+        Ok(())
     }
 }
 
@@ -176,7 +177,10 @@ pub fn save_call_result(s: &mut Sprinter<'_>, name: &str, called: &Called, metho
         category.into(),
         String::new(),
         Some(format!("{method} {}", called.url)),
-        called.json.clone().filter(|_| called.body_len <= MAX_RESULT_EXTRA_BYTES),
+        called
+            .json
+            .clone()
+            .filter(|_| called.body_len <= MAX_RESULT_EXTRA_BYTES),
         &node,
     );
 }

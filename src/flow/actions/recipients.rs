@@ -20,7 +20,10 @@ pub struct Resolved {
 
 impl Resolved {
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty() && self.contacts.is_empty() && self.contact_query.is_empty() && self.urns.is_empty()
+        self.groups.is_empty()
+            && self.contacts.is_empty()
+            && self.contact_query.is_empty()
+            && self.urns.is_empty()
     }
 
     /// Adds the non-empty lists to an event payload.
@@ -76,7 +79,9 @@ pub fn resolve(s: &mut Sprinter<'_>, r: &Recipients) -> Resolved {
         };
         match as_urn {
             Some(urn) => urns.push(Contact::bare_urn(&urn.to_string()).to_owned()),
-            None => s.error(format!("'{value}' couldn't be resolved to a contact, group or URN")),
+            None => s.error(format!(
+                "'{value}' couldn't be resolved to a contact, group or URN"
+            )),
         }
     }
     Resolved {

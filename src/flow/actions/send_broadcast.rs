@@ -45,7 +45,10 @@ impl SendBroadcast {
             out["attachments"] = json!(super::exec::evaluate_attachments(s, &attachments));
         }
         if !quick_replies.is_empty() {
-            let replies: Vec<Json> = quick_replies.iter().map(|q| json!({"text": s.template(q)})).collect();
+            let replies: Vec<Json> = quick_replies
+                .iter()
+                .map(|q| json!({"text": s.template(q)}))
+                .collect();
             out["quick_replies"] = json!(replies);
         }
         out

@@ -53,7 +53,9 @@ impl std::fmt::Display for Version {
 pub fn is_legacy(flow: &Value) -> bool {
     // Spec 13 flows may carry `metadata` too; only a flow without `nodes` is legacy.
     flow.get("nodes").is_none()
-        && (flow.get("action_sets").is_some() || flow.get("rule_sets").is_some() || flow.get("metadata").is_some())
+        && (flow.get("action_sets").is_some()
+            || flow.get("rule_sets").is_some()
+            || flow.get("metadata").is_some())
 }
 
 /// Migrates a definition to the newest version this engine understands.
