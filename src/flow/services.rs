@@ -225,3 +225,70 @@ pub trait Services {
 pub struct NoServices;
 
 impl Services for NoServices {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A host that implements only the older `webhook` method.
+    struct OldHost;
+
+    impl Services for OldHost {
+        fn webhook(&self, _call: &HttpCall) -> Option<ServiceOutcome> {
+            Some(ServiceOutcome {
+                events: vec![EventKind::error("refused")],
+                status: Some(201),
+                body: Some("{\"ok\":true}".into()),
+            })
+        }
+    }
+
+    fn call() -> HttpCall {
+        HttpCall {
+            method: "POST".into(),
+            url: "https://example.org?x=1".into(),
+            headers: vec![("X-Token".into(), "abc".into())],
+            body: "hi".into(),
+        }
+    }
+
+    #[test]
+    fn a_webhook_only_host_still_answers_http_calls() {
+        let trace = OldHost.http(&call()).expect("answered");
+        assert_eq!(trace.status_code, Some(201));
+        assert_eq!(trace.body.as_deref(), Some("{\"ok\":true}"));
+        assert_eq!(trace.events, vec![EventKind::error("refused")]);
+        assert!(trace.response.expect("a response").ends_with("{\"ok\":true}"));
+    }
+
+    #[test]
+    fn no_response_means_no_status_code() {
+        struct Down;
+        impl Services for Down {
+            fn webhook(&self, _call: &HttpCall) -> Option<ServiceOutcome> {
+                Some(ServiceOutcome {
+                    status: Some(0),
+                    ..ServiceOutcome::default()
+                })
+            }
+        }
+        let trace = Down.http(&call()).expect("answered");
+        assert_eq!(trace.status_code, None);
+        assert_eq!(trace.response, None);
+    }
+
+    #[test]
+    fn requests_render_with_path_host_headers_and_body() {
+        assert_eq!(
+            render_request(&call()),
+            "POST /?x=1 HTTP/1.1\r\nHost: example.org\r\nX-Token: abc\r\n\r\nhi"
+        );
+    }
+
+    #[test]
+    fn no_services_answers_nothing() {
+        assert!(NoServices.http(&call()).is_none());
+        assert!(NoServices.classify(&NamedRef::default(), "wit", "hi").is_none());
+        assert!(NoServices.transfer_airtime("tel:+1", "tel:+2", &[]).is_none());
+    }
+}
