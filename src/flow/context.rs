@@ -486,7 +486,14 @@ pub fn build_for(
     let Some(run) = session.runs.get(run_index) else {
         return Object::new();
     };
-    let contact = &session.contact;
+    // Under a URN redaction policy templates see every URN's path masked.
+    let redacted;
+    let contact = if env.redaction_policy == crate::flow::expressions::env::RedactionPolicy::Urns {
+        redacted = redact_urns(&session.contact);
+        &redacted
+    } else {
+        &session.contact
+    };
     let make = |key: &str| -> Value {
         match key {
             "contact" => Value::Object(contact_object(assets, contact, env)),
@@ -578,4 +585,18 @@ fn legacy_extra(session: &Session, run: &Run) -> Value {
         }
     }
     Value::from_json(&serde_json::Value::Object(merged))
+}
+
+/// What a redacted URN's path reads as.
+const REDACTED_PATH: &str = "********";
+
+/// `contact` with each URN's path (and its parameters) masked.
+fn redact_urns(contact: &Contact) -> Contact {
+    let mut c = contact.clone();
+    c.urns = c
+        .urns
+        .iter()
+        .map(|u| format!("{}:{REDACTED_PATH}", Contact::scheme(u)))
+        .collect();
+    c
 }
