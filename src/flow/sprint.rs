@@ -84,6 +84,11 @@ impl<'a> Sprinter<'a> {
         // One clock reading per sprint: a sprint takes microseconds, and its
         // events and expressions then agree on the time.
         env.now = Some(env.now.unwrap_or_else(Utc::now));
+        if env.locations.is_none() {
+            if let Some(tree) = &assets.locations {
+                env.locations = Some(tree.clone());
+            }
+        }
         let now = now_text(&env);
         Sprinter {
             assets,
