@@ -179,7 +179,9 @@ impl<'a> Sprinter<'a> {
             self.error(e);
         }
         if text.chars().count() > MAX_TEMPLATE_CHARS {
-            text = text.chars().take(MAX_TEMPLATE_CHARS).collect();
+            // Cut texts end in an ellipsis, within the limit.
+            text = text.chars().take(MAX_TEMPLATE_CHARS - 3).collect();
+            text.push_str("...");
         }
         text
     }
