@@ -1,5 +1,5 @@
-//! The outside services some actions need (webhooks, e-mail, tickets,
-//! airtime, classifiers, LLMs). The engine defines the seam and the host
+//! The outside services some actions need (webhooks, e-mail, airtime,
+//! classifiers). The engine defines the seam and the host
 //! implements it; with a service missing, the action emits the same error
 //! event the reference engine does and the run goes on.
 //!
@@ -146,23 +146,6 @@ pub struct ProviderCall<T> {
     pub result: Result<T, String>,
 }
 
-/// A ticket the ticketing service opened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OpenedTicket {
-    pub uuid: String,
-    pub topic: Option<NamedRef>,
-    pub note: String,
-    pub assignee: Option<serde_json::Value>,
-}
-
-/// What to open a ticket with, templates evaluated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TicketRequest {
-    pub topic: Option<NamedRef>,
-    pub note: String,
-    pub assignee: Option<serde_json::Value>,
-}
-
 /// An airtime transfer as the provider carried it out (or tried to).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AirtimeTransfer {
@@ -199,11 +182,6 @@ pub trait Services {
         _kind: &str,
         _input: &str,
     ) -> Option<ProviderCall<Classification>> {
-        None
-    }
-
-    /// Opens a ticket for the contact.
-    fn open_ticket(&self, _request: &TicketRequest) -> Option<ProviderCall<OpenedTicket>> {
         None
     }
 
