@@ -4,7 +4,7 @@
 //! event the reference engine does and the run goes on.
 //!
 //! The host only moves bytes (or asks its provider); the engine builds every
-//! event (`webhook_called`, `service_called`, `ticket_opened`,
+//! event (`webhook_called`, `resthook_called`, `service_called`,
 //! `airtime_transferred`, …) and result from what the host returns.
 
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,7 @@ pub fn render_request(call: &HttpCall) -> String {
     out
 }
 
-/// A request to a provider API, as `service_called`, `ticket_opened` and
+/// A request to a provider API, as `service_called` and
 /// `airtime_transferred` list them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpLog {
