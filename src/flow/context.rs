@@ -486,7 +486,14 @@ pub fn build_for(
     let Some(run) = session.runs.get(run_index) else {
         return Object::new();
     };
-    let contact = &session.contact;
+    // Under a URN redaction policy templates see every URN's path masked.
+    let redacted;
+    let contact = if env.redaction_policy == crate::flow::expressions::env::RedactionPolicy::Urns {
+        redacted = redact_urns(&session.contact);
+        &redacted
+    } else {
+        &session.contact
+    };
     let make = |key: &str| -> Value {
         match key {
             "contact" => Value::Object(contact_object(assets, contact, env)),
@@ -545,7 +552,7 @@ pub fn build_for(
                 run.locals.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
             )),
             "ticket" => Value::Null,
-            "legacy_extra" => legacy_extra(run),
+            "legacy_extra" => legacy_extra(session, run),
             _ => Value::Null,
         }
     };
@@ -558,16 +565,38 @@ pub fn build_for(
     )
 }
 
-/// `@legacy_extra`: what old flows read as `@extra`, the JSON objects of
-/// the run's results (webhook responses) merged, the latest winning.
-fn legacy_extra(run: &Run) -> Value {
+/// `@legacy_extra`: what old flows read as `@extra`: the trigger's params,
+/// then the JSON objects of the run's results (webhook responses) merged,
+/// the latest winning.
+fn legacy_extra(session: &Session, run: &Run) -> Value {
     let mut results: Vec<&crate::flow::run::RunResult> = run.results.values().collect();
     results.sort_by(|a, b| a.created_on.cmp(&b.created_on));
     let mut merged = serde_json::Map::new();
+    let params = match &session.trigger.kind {
+        TriggerKind::Manual { params, .. } | TriggerKind::Channel { params, .. } => params.as_ref(),
+        _ => None,
+    };
+    if let Some(serde_json::Value::Object(p)) = params {
+        merged.extend(p.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     for r in results {
         if let Some(serde_json::Value::Object(extra)) = &r.extra {
             merged.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
     }
     Value::from_json(&serde_json::Value::Object(merged))
+}
+
+/// What a redacted URN's path reads as.
+const REDACTED_PATH: &str = "********";
+
+/// `contact` with each URN's path (and its parameters) masked.
+fn redact_urns(contact: &Contact) -> Contact {
+    let mut c = contact.clone();
+    c.urns = c
+        .urns
+        .iter()
+        .map(|u| format!("{}:{REDACTED_PATH}", Contact::scheme(u)))
+        .collect();
+    c
 }

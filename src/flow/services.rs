@@ -1,10 +1,10 @@
-//! The outside services some actions need (webhooks, e-mail, tickets,
-//! airtime, classifiers, LLMs). The engine defines the seam and the host
+//! The outside services some actions need (webhooks, e-mail, airtime,
+//! classifiers). The engine defines the seam and the host
 //! implements it; with a service missing, the action emits the same error
 //! event the reference engine does and the run goes on.
 //!
 //! The host only moves bytes (or asks its provider); the engine builds every
-//! event (`webhook_called`, `service_called`, `ticket_opened`,
+//! event (`webhook_called`, `resthook_called`, `service_called`,
 //! `airtime_transferred`, …) and result from what the host returns.
 
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,7 @@ pub fn render_request(call: &HttpCall) -> String {
     out
 }
 
-/// A request to a provider API, as `service_called`, `ticket_opened` and
+/// A request to a provider API, as `service_called` and
 /// `airtime_transferred` list them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpLog {
@@ -146,23 +146,6 @@ pub struct ProviderCall<T> {
     pub result: Result<T, String>,
 }
 
-/// A ticket the ticketing service opened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OpenedTicket {
-    pub uuid: String,
-    pub topic: Option<NamedRef>,
-    pub note: String,
-    pub assignee: Option<serde_json::Value>,
-}
-
-/// What to open a ticket with, templates evaluated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TicketRequest {
-    pub topic: Option<NamedRef>,
-    pub note: String,
-    pub assignee: Option<serde_json::Value>,
-}
-
 /// An airtime transfer as the provider carried it out (or tried to).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AirtimeTransfer {
@@ -202,11 +185,6 @@ pub trait Services {
         None
     }
 
-    /// Opens a ticket for the contact.
-    fn open_ticket(&self, _request: &TicketRequest) -> Option<ProviderCall<OpenedTicket>> {
-        None
-    }
-
     /// Transfers airtime from `sender` to `recipient` (tel URNs), picking
     /// from `amounts` (currency → amount) the one the recipient's operator
     /// takes.
@@ -225,3 +203,70 @@ pub trait Services {
 pub struct NoServices;
 
 impl Services for NoServices {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A host that implements only the older `webhook` method.
+    struct OldHost;
+
+    impl Services for OldHost {
+        fn webhook(&self, _call: &HttpCall) -> Option<ServiceOutcome> {
+            Some(ServiceOutcome {
+                events: vec![EventKind::error("refused")],
+                status: Some(201),
+                body: Some("{\"ok\":true}".into()),
+            })
+        }
+    }
+
+    fn call() -> HttpCall {
+        HttpCall {
+            method: "POST".into(),
+            url: "https://example.org?x=1".into(),
+            headers: vec![("X-Token".into(), "abc".into())],
+            body: "hi".into(),
+        }
+    }
+
+    #[test]
+    fn a_webhook_only_host_still_answers_http_calls() {
+        let trace = OldHost.http(&call()).expect("answered");
+        assert_eq!(trace.status_code, Some(201));
+        assert_eq!(trace.body.as_deref(), Some("{\"ok\":true}"));
+        assert_eq!(trace.events, vec![EventKind::error("refused")]);
+        assert!(trace.response.expect("a response").ends_with("{\"ok\":true}"));
+    }
+
+    #[test]
+    fn no_response_means_no_status_code() {
+        struct Down;
+        impl Services for Down {
+            fn webhook(&self, _call: &HttpCall) -> Option<ServiceOutcome> {
+                Some(ServiceOutcome {
+                    status: Some(0),
+                    ..ServiceOutcome::default()
+                })
+            }
+        }
+        let trace = Down.http(&call()).expect("answered");
+        assert_eq!(trace.status_code, None);
+        assert_eq!(trace.response, None);
+    }
+
+    #[test]
+    fn requests_render_with_path_host_headers_and_body() {
+        assert_eq!(
+            render_request(&call()),
+            "POST /?x=1 HTTP/1.1\r\nHost: example.org\r\nX-Token: abc\r\n\r\nhi"
+        );
+    }
+
+    #[test]
+    fn no_services_answers_nothing() {
+        assert!(NoServices.http(&call()).is_none());
+        assert!(NoServices.classify(&NamedRef::default(), "wit", "hi").is_none());
+        assert!(NoServices.transfer_airtime("tel:+1", "tel:+2", &[]).is_none());
+    }
+}

@@ -90,6 +90,8 @@ struct Extras {
     #[serde(default)]
     optins: Vec<NamedRef>,
     #[serde(default)]
+    locations: Vec<crate::flow::expressions::Location>,
+    #[serde(default)]
     labels: Vec<NamedRef>,
     #[serde(default)]
     globals: Vec<Global>,
@@ -110,6 +112,8 @@ pub struct SessionAssets {
     pub topics: Vec<NamedRef>,
     pub users: Vec<User>,
     pub optins: Vec<NamedRef>,
+    /// The location tree `has_state` / `has_district` / `has_ward` use.
+    pub locations: Option<std::sync::Arc<crate::flow::expressions::LocationTree>>,
 }
 
 impl SessionAssets {
@@ -129,6 +133,11 @@ impl SessionAssets {
             topics: extras.topics,
             users: extras.users,
             optins: extras.optins,
+            locations: (!extras.locations.is_empty()).then(|| {
+                std::sync::Arc::new(crate::flow::expressions::LocationTree {
+                    roots: extras.locations,
+                })
+            }),
         })
     }
 

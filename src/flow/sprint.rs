@@ -84,6 +84,11 @@ impl<'a> Sprinter<'a> {
         // One clock reading per sprint: a sprint takes microseconds, and its
         // events and expressions then agree on the time.
         env.now = Some(env.now.unwrap_or_else(Utc::now));
+        if env.locations.is_none() {
+            if let Some(tree) = &assets.locations {
+                env.locations = Some(tree.clone());
+            }
+        }
         let now = now_text(&env);
         Sprinter {
             assets,
@@ -174,7 +179,9 @@ impl<'a> Sprinter<'a> {
             self.error(e);
         }
         if text.chars().count() > MAX_TEMPLATE_CHARS {
-            text = text.chars().take(MAX_TEMPLATE_CHARS).collect();
+            // Cut texts end in an ellipsis, within the limit.
+            text = text.chars().take(MAX_TEMPLATE_CHARS - 3).collect();
+            text.push_str("...");
         }
         text
     }
@@ -448,8 +455,7 @@ impl<'a> Sprinter<'a> {
                 Some(router) => {
                     if !arrived {
                         if let Some(wait) = &router.base().wait {
-                            if !self.can_skip_wait(wait) {
-                                self.begin_wait(flow, node, wait);
+                            if !self.can_skip_wait(wait) && self.begin_wait(flow, node, wait) {
                                 return;
                             }
                         }
@@ -518,7 +524,9 @@ impl<'a> Sprinter<'a> {
         false
     }
 
-    fn begin_wait(&mut self, flow: &Flow, node: &Node, wait: &Wait) {
+    /// Starts waiting at `node`; `false` when the wait can't begin (a dial
+    /// to a number that can't exist), and the router then routes at once.
+    fn begin_wait(&mut self, flow: &Flow, node: &Node, wait: &Wait) -> bool {
         let expires = chrono::Duration::minutes(i64::from(flow.expiry_minutes()));
         let expires_on = self
             .env
@@ -544,8 +552,8 @@ impl<'a> Sprinter<'a> {
                 ) {
                     Ok(urn) => urn.to_string(),
                     Err(_) => {
-                        self.error(format!("unable to create tel URN from '{phone}'"));
-                        format!("tel:{}", phone.trim())
+                        self.error("not a possible number");
+                        return false;
                     }
                 };
                 self.emit(EventKind::DialWait {
@@ -565,6 +573,7 @@ impl<'a> Sprinter<'a> {
             wait_type: wait_type.to_owned(),
             timeout_seconds,
         });
+        true
     }
 
     /// Picks the router's category and saves its result.

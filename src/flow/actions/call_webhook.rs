@@ -73,12 +73,13 @@ fn is_header_token(name: &str) -> bool {
 
 impl CallWebhook {
     pub fn validate(&self) -> Result<(), String> {
+        super::check_optional_result_name(&self.result_name)?;
         for name in self.headers.keys() {
             if !is_header_token(name) {
                 return Err(format!("header '{name}' is not a valid HTTP header"));
             }
         }
-        super::check_optional_result_name(&self.result_name)
+        Ok(())
     }
 }
 

@@ -91,6 +91,44 @@ pub(super) fn voice_msg(mut msg: MsgOut) -> MsgOut {
 }
 
 /// A field value in every form its text parses as.
+/// As [`field_value`], also reading the text as a location (a state,
+/// district or ward path such as `Rwanda > Kigali City > Gasabo`, or a
+/// unique name) in the session's location tree.
+pub(super) fn field_value_in(
+    text: &str,
+    locations: Option<&crate::flow::expressions::LocationTree>,
+) -> FieldValue {
+    use crate::flow::expressions::Locations;
+    let mut value = field_value(text);
+    let Some(tree) = locations else {
+        return value;
+    };
+    let wanted = text.trim().to_lowercase();
+    for level in 1..=3 {
+        let matches: Vec<_> = tree
+            .at_level(level)
+            .into_iter()
+            .filter(|c| {
+                c.path.join(" > ").to_lowercase() == wanted
+                    || c.names.iter().any(|n| n.to_lowercase() == wanted)
+            })
+            .collect();
+        let [found] = matches.as_slice() else {
+            continue;
+        };
+        let up_to = |n: usize| Some(found.path[..=n].join(" > "));
+        value.state = up_to(1);
+        if level >= 2 {
+            value.district = up_to(2);
+        }
+        if level == 3 {
+            value.ward = up_to(3);
+        }
+        break;
+    }
+    value
+}
+
 pub(super) fn field_value(text: &str) -> FieldValue {
     // Numbers are kept as JSON numbers, as exports and events carry them.
     let number = parse_decimal(text).and_then(|n| serde_json::from_str(&n.normalize().to_string()).ok());

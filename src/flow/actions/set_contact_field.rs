@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::exec::field_value;
+use super::exec::field_value_in;
 use super::exec::Outcome;
 use super::exec::MAX_FIELD_VALUE_CHARS;
 use crate::flow::assets::FieldRef;
@@ -33,7 +33,8 @@ impl SetContactField {
             return Outcome::Continue;
         };
         let value: String = raw.trim().chars().take(MAX_FIELD_VALUE_CHARS).collect();
-        let new = (!value.is_empty()).then(|| field_value(&value));
+        let locations = s.assets.locations.clone();
+        let new = (!value.is_empty()).then(|| field_value_in(&value, locations.as_deref()));
         let old = s.session.contact.fields.get(&a.field.key).cloned();
         if old.as_ref().map(|o| &o.text) != new.as_ref().map(|n| &n.text) {
             match &new {
