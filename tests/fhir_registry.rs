@@ -147,10 +147,11 @@ const POLL_FLOW: &str = "670d39df-5677-497c-931b-161f63220fc5";
 
 fn registry_config(fhir_base: &str, poll_secs: u64) -> String {
     let poll = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/ministry_poll.json");
+    let hr = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/hr_update.json");
     format!(
         r#"
 [flows]
-imports = ["{poll}"]
+imports = ["{poll}", "{hr}"]
 
 [[registries]]
 name = "ihris"
@@ -658,6 +659,64 @@ async fn registry_of_2000_syncs_into_a_running_gateway_and_sends_come_back_as_fh
         listed.resources.len(),
         1,
         "iHRIS finds the worker by the contact-uuid identifier"
+    );
+
+    // 9. An HR update answer changes the Practitioner: P7 confirms facility
+    // and cadre and sends a new number, which joins its telecom.
+    let api = server.api(OPERATOR);
+    let p7_phone = "+255720000007";
+    let inbox = format!("/simulator/phones/{p7_phone}/received");
+    let mut seen = api.ok(&inbox).await["results"].as_array().map_or(0, Vec::len);
+    for said in ["HR", "YES", "YES", "+255799000007"] {
+        let (s, v) = api
+            .post("/simulator/inbound", json!({"from": p7_phone, "text": said}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        seen += 1;
+        api.wait_for(&inbox, 20, |v| {
+            v["results"].as_array().is_some_and(|r| r.len() >= seen)
+        })
+        .await;
+    }
+    let got = api.ok(&inbox).await;
+    let last = got["results"].as_array().unwrap().last().unwrap()["text"].clone();
+    assert!(
+        last.as_str()
+            .unwrap()
+            .starts_with("Thank you! Your record is up to date"),
+        "{last}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let p7: Practitioner = client.read("P7").await.expect("read P7");
+        let phones: Vec<String> = p7.telecom.iter().filter_map(|t| t.value.clone()).collect();
+        if phones.iter().any(|p| p == "+255799000007") {
+            assert!(phones.len() >= 2, "the old number stays: {phones:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "P7 never got the new number: {phones:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Syncing again keeps both numbers on the contact and writes nothing more.
+    let (ok, report) = cli_sync(&server.config, &[]);
+    assert!(ok, "{report}");
+    let contact = all_contacts(&api, "")
+        .await
+        .into_iter()
+        .find(|c| c["fields"]["registry_id"] == "P7")
+        .expect("P7's contact");
+    let urns: Vec<&str> = contact["urns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u.as_str())
+        .collect();
+    assert!(
+        urns.contains(&"tel:+255799000007") && urns.contains(&"tel:+255720000007"),
+        "{contact}"
     );
     server.stop();
 }

@@ -105,6 +105,7 @@ pub async fn write_back_practitioners(
             };
             set_contact_uuid(&mut resource.identifier, &p.contact_uuid);
             set_opted_out(&mut resource.meta, p.stopped);
+            add_phones(&mut resource.telecom, &p.new_phones);
             updates.push((p, resource));
         }
         let resources: Vec<Practitioner> = updates.iter().map(|(_, r)| r.clone()).collect();
@@ -115,6 +116,9 @@ pub async fn write_back_practitioners(
                 Ok(_) => {
                     store
                         .mark_practitioner_written(registry, &p.practitioner_id, &p.contact_uuid, p.stopped)
+                        .await?;
+                    store
+                        .add_registry_phones(registry, &p.practitioner_id, &p.new_phones)
                         .await?;
                     written += 1;
                     progressed = true;
@@ -128,6 +132,27 @@ pub async fn write_back_practitioners(
         }
     }
     Ok((written, errors))
+}
+
+/// A worker's new numbers (an HR update in a flow) join the Practitioner's
+/// `telecom` as mobile phones, unless a phone with the same digits is there.
+fn add_phones(telecom: &mut Vec<crate::fhir::resources::ContactPoint>, phones: &[String]) {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    for phone in phones {
+        let d = digits(phone);
+        let known = telecom.iter().any(|t| {
+            t.system.as_deref() == Some("phone")
+                && t.value.as_deref().is_some_and(|v| {
+                    let v = digits(v);
+                    !v.is_empty() && (d.ends_with(&v) || v.ends_with(&d))
+                })
+        });
+        if !known {
+            let mut cp = crate::fhir::resources::ContactPoint::phone(phone);
+            cp.use_ = Some("mobile".into());
+            telecom.push(cp);
+        }
+    }
 }
 
 /// R4 status of a request we hold, as iHRIS's screens read it.

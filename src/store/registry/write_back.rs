@@ -15,6 +15,10 @@ pub struct PendingPractitioner {
     pub contact_uuid: String,
     /// The contact is stopped: the Practitioner should carry `optedout`.
     pub stopped: bool,
+    /// Numbers (E.164) the contact has and this registry did not supply:
+    /// a worker's new number from an HR update, for the Practitioner's
+    /// `telecom`.
+    pub new_phones: Vec<String>,
 }
 
 /// A message of a linked contact, for a `Communication`.
@@ -45,25 +49,80 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<PendingPractitioner>> {
         let rows = sqlx::query(
-            "SELECT rc.practitioner_id, c.uuid, c.status FROM registry_contacts rc \
+            "SELECT rc.practitioner_id, c.id AS contact_id, c.uuid, c.status, rc.phones FROM registry_contacts rc \
              JOIN contacts c ON c.id = rc.contact_id WHERE rc.registry = $1 AND \
              (rc.registry_uuid IS NULL OR rc.registry_uuid <> c.uuid OR \
-              rc.registry_optout <> CASE WHEN c.status = 'stopped' THEN 1 ELSE 0 END) \
+              rc.registry_optout <> CASE WHEN c.status = 'stopped' THEN 1 ELSE 0 END OR \
+              EXISTS (SELECT 1 FROM contact_urns u WHERE u.contact_id = c.id AND u.urn LIKE 'tel:%' \
+                      AND rc.phones NOT LIKE '%\"' || SUBSTR(u.urn, 5) || '\"%')) \
              ORDER BY rc.practitioner_id LIMIT $2",
         )
         .bind(registry)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PendingPractitioner {
-                    practitioner_id: r.try_get("practitioner_id")?,
-                    contact_uuid: r.try_get("uuid")?,
-                    stopped: r.try_get::<String, _>("status")? == "stopped",
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let known: Vec<String> =
+                super::super::parse_json("registry phones", &r.try_get::<String, _>("phones")?)?;
+            let new_phones: Vec<String> =
+                sqlx::query("SELECT urn FROM contact_urns WHERE contact_id = $1 AND urn LIKE 'tel:%' ORDER BY priority DESC, id")
+                    .bind(r.try_get::<i64, _>("contact_id")?)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .filter_map(|u| u.try_get::<String, _>("urn").ok())
+                    .map(|u| u.trim_start_matches("tel:").to_string())
+                    .filter(|p| !known.contains(p))
+                    .collect();
+            out.push(PendingPractitioner {
+                practitioner_id: r.try_get("practitioner_id")?,
+                contact_uuid: r.try_get("uuid")?,
+                stopped: r.try_get::<String, _>("status")? == "stopped",
+                new_phones,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The registry now also supplies `phones` for this Practitioner.
+    pub async fn add_registry_phones(
+        &self,
+        registry: &str,
+        practitioner_id: &str,
+        phones: &[String],
+    ) -> Result<()> {
+        if phones.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        let row =
+            sqlx::query("SELECT phones FROM registry_contacts WHERE registry = $1 AND practitioner_id = $2")
+                .bind(registry)
+                .bind(practitioner_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(row) = row {
+            let mut known: Vec<String> =
+                super::super::parse_json("registry phones", &row.try_get::<String, _>("phones")?)?;
+            known.extend(
+                phones
+                    .iter()
+                    .filter(|p| !known.contains(p))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            sqlx::query(
+                "UPDATE registry_contacts SET phones = $3 WHERE registry = $1 AND practitioner_id = $2",
+            )
+            .bind(registry)
+            .bind(practitioner_id)
+            .bind(serde_json::to_string(&known).unwrap_or_else(|_| "[]".into()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The registry now carries `uuid` and the opt-out state `optout`.
