@@ -155,7 +155,7 @@ fn out_msg(r: &sqlx::any::AnyRow) -> Result<OutMsg> {
     Ok(OutMsg {
         id: r.try_get("id")?,
         uuid: Uuid::parse_str(&uuid).map_err(|e| StoreError::Corrupt(format!("msg uuid: {e}")))?,
-        urn: Urn::parse(&urn, None).map_err(|e| StoreError::Corrupt(format!("msg urn: {e}")))?,
+        urn: Urn::from_stored(&urn).map_err(|e| StoreError::Corrupt(format!("msg urn: {e}")))?,
         text: r.try_get("text")?,
         segments: r.try_get::<i64, _>("segments")?.max(1) as u32,
         priority: Priority::from_i64(r.try_get("priority")?),
