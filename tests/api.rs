@@ -714,14 +714,19 @@ async fn first_run_with_no_config() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let lines: Vec<String> = {
+    // Read the banner, and keep draining stdout afterwards: a closed pipe
+    // would make the server's next line fail.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
         use std::io::BufRead;
-        std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .take(6)
-            .collect()
-    };
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let lines: Vec<String> = rx
+        .iter()
+        .take_while(|l| !l.starts_with("What that phone received"))
+        .collect();
     let banner = lines.join("\n");
     let base = banner
         .split("API ")
