@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
-use common::flows::{case_report, export, question_flow, uid, Question};
+use common::flows::{case_report, export, one_question_flow, uid};
 use common::*;
 use serde_json::{json, Value};
 
@@ -232,18 +232,12 @@ async fn a_wait_timeout_fires_and_the_flow_goes_on(kind: Db) {
 on_both!(flow_starts_honour_exclusions_and_results_split_by_group);
 async fn flow_starts_honour_exclusions_and_results_split_by_group(kind: Db) {
     let env = start(kind, "");
-    let poll = question_flow(
+    let poll = one_question_flow(
         "Stock Poll",
-        &[Question {
-            text: "Do you have malaria test kits? YES or NO",
-            result: "Stock",
-            cases: vec![
-                ("Yes", "has_any_word", vec!["yes y"]),
-                ("No", "has_any_word", vec!["no n"]),
-            ],
-            retry: "Please reply YES or NO",
-            timeout: None,
-        }],
+        "Do you have malaria test kits? YES or NO",
+        "Stock",
+        &[("Yes", "yes y"), ("No", "no n")],
+        "Please reply YES or NO",
         "Thank you",
     );
     import(
@@ -410,18 +404,12 @@ async fn flow_starts_honour_exclusions_and_results_split_by_group(kind: Db) {
 on_both!(a_campaign_fires_at_offsets_from_a_date_field);
 async fn a_campaign_fires_at_offsets_from_a_date_field(kind: Db) {
     let env = start(kind, "[flows]\ncampaign_sync_secs = 1\n");
-    let quiz = question_flow(
+    let quiz = one_question_flow(
         "Follow-up Quiz",
-        &[Question {
-            text: "Quiz: what confirms malaria? 1 RDT 2 fever",
-            result: "Q1",
-            cases: vec![
-                ("Correct", "has_any_word", vec!["1 rdt"]),
-                ("Incorrect", "has_any_word", vec!["2 fever"]),
-            ],
-            retry: "Reply 1 or 2",
-            timeout: None,
-        }],
+        "Quiz: what confirms malaria? 1 RDT 2 fever",
+        "Q1",
+        &[("Correct", "1 rdt"), ("Incorrect", "2 fever")],
+        "Reply 1 or 2",
         "Thanks for taking the quiz",
     );
     // Time is controlled by the dates: worker 200 trained three days ago

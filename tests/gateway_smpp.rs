@@ -13,30 +13,37 @@ use common::*;
 use serde_json::json;
 use smpp_support::Smsc;
 
+/// The `[[links]]` table of an SMPP link named `carrier` to the SMSC on `port`.
+fn carrier(port: u16, rate: Option<u32>) -> String {
+    let rate = rate.map(|r| format!("rate = {r}\n")).unwrap_or_default();
+    format!(
+        r#"
+[[links]]
+name = "carrier"
+kind = "smpp"
+{rate}[links.smpp]
+host = "127.0.0.1"
+port = {port}
+system_id = "mhero"
+password = "secret"
+source_addr = "15555"
+timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
+"#
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_keyword_text_round_trips_through_an_smsc() {
     let mut smsc = Smsc::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(Db::Sqlite, dir.path());
     let extra = format!(
-        r#"
-[[links]]
-name = "carrier"
-kind = "smpp"
-rate = 50
-[links.smpp]
-host = "127.0.0.1"
-port = {}
-system_id = "mhero"
-password = "secret"
-source_addr = "15555"
-timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
-
+        r#"{}
 [[triggers]]
 keywords = ["report"]
 reply = "Thank you. Reply with the number of cases."
 "#,
-        smsc.port
+        carrier(smsc.port, Some(50))
     );
     let server = Server::start(dir.path(), "mhero", &config(&db.url, "node-a", &extra));
     let api = server.api(OPERATOR);
@@ -99,20 +106,9 @@ async fn a_conversation_runs_over_an_smsc() {
 [flows]
 imports = ["{}"]
 
-[[links]]
-name = "carrier"
-kind = "smpp"
-rate = 50
-[links.smpp]
-host = "127.0.0.1"
-port = {}
-system_id = "mhero"
-password = "secret"
-source_addr = "15555"
-timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
-"#,
+{}"#,
         export_path.display(),
-        smsc.port
+        carrier(smsc.port, Some(50))
     );
     let server = Server::start(dir.path(), "mhero", &config(&db.url, "node-a", &extra));
     let api = server.api(OPERATOR);
@@ -162,23 +158,12 @@ async fn a_long_reply_is_delivered_when_every_segment_receipt_is_in() {
         "Asante. Tafadhali leta kadi ya chanjo na cheti cha kuzaliwa kliniki kesho saa mbili asubuhi. "
             .repeat(4);
     let extra = format!(
-        r#"
-[[links]]
-name = "carrier"
-kind = "smpp"
-[links.smpp]
-host = "127.0.0.1"
-port = {}
-system_id = "mhero"
-password = "secret"
-source_addr = "15555"
-timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
-
+        r#"{}
 [[triggers]]
 keywords = ["chanjo"]
 reply = "{reply}"
 "#,
-        smsc.port
+        carrier(smsc.port, None)
     );
     let server = Server::start(dir.path(), "mhero", &config(&db.url, "node-a", &extra));
     let api = server.api(OPERATOR);

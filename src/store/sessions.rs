@@ -147,6 +147,28 @@ async fn end_runs(
     Ok(())
 }
 
+/// End the contact's waiting session, if any, and its open runs, as
+/// interrupted. Returns whether one was waiting.
+async fn interrupt_waiting(tx: &mut Transaction<'_, Any>, contact_id: i64, now: Millis) -> Result<bool> {
+    let ids: Vec<i64> = sqlx::query("SELECT id FROM sessions WHERE contact_id = $1 AND status = 'waiting'")
+        .bind(contact_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
+    sqlx::query(
+        "UPDATE sessions SET status = 'interrupted', state = NULL, version = version + 1, ended_on = $1, \
+         modified_on = $1 WHERE contact_id = $2 AND status = 'waiting'",
+    )
+    .bind(now)
+    .bind(contact_id)
+    .execute(&mut **tx)
+    .await?;
+    end_runs(tx, &ids, "interrupted", now).await?;
+    Ok(!ids.is_empty())
+}
+
 impl Store {
     /// The session the contact is waiting in, if any.
     pub async fn waiting_session(&self, contact_id: i64) -> Result<Option<WaitingSession>> {
@@ -200,25 +222,9 @@ impl Store {
     pub async fn interrupt_session(&self, contact_id: i64) -> Result<bool> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
-        let ids: Vec<i64> =
-            sqlx::query("SELECT id FROM sessions WHERE contact_id = $1 AND status = 'waiting'")
-                .bind(contact_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get("id"))
-                .collect::<std::result::Result<_, _>>()?;
-        sqlx::query(
-            "UPDATE sessions SET status = 'interrupted', state = NULL, version = version + 1, ended_on = $1, \
-             modified_on = $1 WHERE contact_id = $2 AND status = 'waiting'",
-        )
-        .bind(now)
-        .bind(contact_id)
-        .execute(&mut *tx)
-        .await?;
-        end_runs(&mut tx, &ids, "interrupted", now).await?;
+        let ended = interrupt_waiting(&mut tx, contact_id, now).await?;
         tx.commit().await?;
-        Ok(!ids.is_empty())
+        Ok(ended)
     }
 
     /// Write one sprint's effects in one transaction.
@@ -261,23 +267,7 @@ impl Store {
             }
             None => {
                 if w.interrupt_waiting {
-                    let ids: Vec<i64> =
-                        sqlx::query("SELECT id FROM sessions WHERE contact_id = $1 AND status = 'waiting'")
-                            .bind(w.contact_id)
-                            .fetch_all(&mut *tx)
-                            .await?
-                            .iter()
-                            .map(|r| r.try_get("id"))
-                            .collect::<std::result::Result<_, _>>()?;
-                    sqlx::query(
-                        "UPDATE sessions SET status = 'interrupted', state = NULL, version = version + 1, \
-                         ended_on = $1, modified_on = $1 WHERE contact_id = $2 AND status = 'waiting'",
-                    )
-                    .bind(now)
-                    .bind(w.contact_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    end_runs(&mut tx, &ids, "interrupted", now).await?;
+                    interrupt_waiting(&mut tx, w.contact_id, now).await?;
                 }
                 let res = sqlx::query(
                     "INSERT INTO sessions (uuid, contact_id, status, flow_uuid, state, timeout_on, expires_on, \

@@ -112,6 +112,33 @@ pub fn question_flow(name: &str, questions: &[Question<'_>], done: &str) -> Valu
     })
 }
 
+/// A flow of one question with `(category, words)` answers (`has_any_word`),
+/// asking again with `retry` on anything else, then sending `done`.
+pub fn one_question_flow(
+    name: &str,
+    text: &str,
+    result: &str,
+    answers: &[(&str, &str)],
+    retry: &str,
+    done: &str,
+) -> Value {
+    let cases = answers
+        .iter()
+        .map(|(category, words)| (*category, "has_any_word", vec![*words]))
+        .collect();
+    question_flow(
+        name,
+        &[Question {
+            text,
+            result,
+            cases,
+            retry,
+            timeout: None,
+        }],
+        done,
+    )
+}
+
 /// An export holding `flows`, with keyword triggers `(keyword, flow name)`.
 pub fn export(
     flows: &[Value],
