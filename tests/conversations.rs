@@ -203,6 +203,54 @@ async fn a_restart_mid_conversation_loses_nothing(kind: Db) {
     assert_eq!(runs["results"][0]["results"]["case_count"]["value"], "7");
 }
 
+on_both!(a_message_acknowledged_before_a_crash_is_acted_on_at_restart);
+async fn a_message_acknowledged_before_a_crash_is_acted_on_at_restart(kind: Db) {
+    let mut env = start(kind, "");
+    import(
+        &env,
+        export(
+            &[case_report(None)],
+            &[("case", "Case Report Test")],
+            json!([]),
+            json!([]),
+            json!([]),
+        ),
+    )
+    .await;
+    let api = env.server.api(OPERATOR);
+    let phone = Phone::new(&api, "+255712000011");
+    phone.say("case").await;
+    phone.wait_for(1, 10).await;
+    phone.say("measles").await;
+    phone.wait_for(2, 10).await;
+    env.server.kill9();
+
+    // What a crash between the carrier's acknowledgement and the flow leaves
+    // behind: the worker's answer persisted, `pending`, on this node.
+    let now = Utc::now().timestamp_millis();
+    env.db
+        .sql(&format!(
+            "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, link, created_on, modified_on, node) \
+             SELECT '{}', 'in', contact_id, urn, '7', 'pending', 'simulator', {now}, {now}, 'node-a' \
+             FROM contact_urns WHERE urn = 'tel:+255712000011'",
+            uuid::Uuid::new_v4()
+        ))
+        .await;
+    env.server.restart();
+    let api = env.server.api(OPERATOR);
+    let phone = Phone::new(&api, "+255712000011");
+    let got = phone.wait_for(3, 15).await;
+    assert_eq!(got[2], "Thank you. 7 case(s) of Measles reported.");
+    let statuses = env
+        .db
+        .sql("SELECT status FROM msgs WHERE direction = 'in' ORDER BY id")
+        .await;
+    assert_eq!(statuses, ["handled", "handled", "handled"]);
+    // Acted on once: no second reply arrives for it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(phone.received().await.len(), 3);
+}
+
 on_both!(a_wait_timeout_fires_and_the_flow_goes_on);
 async fn a_wait_timeout_fires_and_the_flow_goes_on(kind: Db) {
     let env = start(kind, "[flows]\ntimeout_poll_ms = 200\n");

@@ -20,7 +20,9 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MsgStatus {
-    /// Inbound message persisted and handled.
+    /// Inbound message persisted, not yet acted on (a restart acts on it).
+    Pending,
+    /// Inbound message persisted and acted on.
     Handled,
     Queued,
     Wired,
@@ -75,6 +77,7 @@ pub(crate) use str_enum;
 
 str_enum!(Direction { In => "in", Out => "out" });
 str_enum!(MsgStatus {
+    Pending => "pending",
     Handled => "handled",
     Queued => "queued",
     Wired => "wired",
@@ -105,6 +108,7 @@ mod tests {
     #[test]
     fn statuses_round_trip_through_their_wire_names() {
         for s in [
+            MsgStatus::Pending,
             MsgStatus::Handled,
             MsgStatus::Queued,
             MsgStatus::Wired,

@@ -150,6 +150,7 @@ async fn fire(gw: &Gateway, ev: &EventRow, due: &DueFire) -> Result<(), FlowErro
                 fire_id: due.id,
                 outcome: "started".into(),
             }],
+            handled_msg: None,
         };
         gw.start_flow(&contact, flow, reason, opts).await?;
         return Ok(());

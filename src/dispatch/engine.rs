@@ -90,6 +90,9 @@ pub enum StartReason {
 pub struct StartOpts {
     pub start_id: Option<i64>,
     pub completions: Vec<Completion>,
+    /// The inbound message the sprint acts on: marked handled in the
+    /// sprint's transaction, so a restart neither skips nor repeats it.
+    pub handled_msg: Option<i64>,
 }
 
 /// What a start or resume came to.
@@ -366,6 +369,7 @@ impl Gateway {
         waiting: &WaitingSession,
         kind: ResumeKind,
         priority: Priority,
+        handled_msg: Option<i64>,
     ) -> Result<Sprinted, FlowError> {
         let (assets, languages) = self.assets.get(self).await?;
         let mut sess: Session = serde_json::from_str(&waiting.state)
@@ -402,7 +406,10 @@ impl Gateway {
             &before,
             input_run,
             priority,
-            &StartOpts::default(),
+            &StartOpts {
+                handled_msg,
+                ..StartOpts::default()
+            },
         );
         match self.store.apply_sprint(&write).await? {
             Applied::Written(_) => Ok(self.after_sprint(contact, &sess, &events, &write)),
@@ -631,6 +638,7 @@ impl Gateway {
             completions: opts.completions.clone(),
             starts,
             broadcasts,
+            handled_msg: opts.handled_msg,
         }
     }
 }

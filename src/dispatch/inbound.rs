@@ -15,7 +15,7 @@ use crate::core::time::Millis;
 use crate::core::{Contact, ContactStatus, LinkEvent, Priority, Urn};
 use crate::flow::resume::ResumeKind;
 use crate::flow::trigger::KeywordMatch;
-use crate::store::{StoreError, TriggerRow};
+use crate::store::{NewInbound, PendingInbound, StoreError, TriggerRow};
 
 /// Inbound messages are handled by this many tasks, each owning the
 /// contacts whose number hashes to it: one contact's messages stay in
@@ -23,6 +23,13 @@ use crate::store::{StoreError, TriggerRow};
 const SHARDS: usize = 8;
 /// Inbound messages waiting per shard.
 const SHARD_QUEUE: usize = 1_000;
+
+/// What a shard works on: a message a link just delivered, or one a crash
+/// left persisted but not acted on.
+enum Job {
+    Link(LinkEvent),
+    Recovered(PendingInbound),
+}
 
 pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
     let mut shards = Vec::with_capacity(SHARDS);
@@ -32,11 +39,30 @@ pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
         shards.push(tx);
         tasks.spawn(shard(gw.clone(), shard_rx));
     }
+    // What the last run acknowledged but did not act on goes first, so each
+    // contact's messages keep their order.
+    match gw.store.pending_inbound(&gw.node).await {
+        Ok(pending) => {
+            if !pending.is_empty() {
+                tracing::info!(
+                    count = pending.len(),
+                    "acting on inbound messages persisted before a restart"
+                );
+            }
+            for p in pending {
+                let i = shard_of(p.urn.path(), SHARDS);
+                if shards[i].send(Job::Recovered(p)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "could not read inbound messages left pending"),
+    }
     while let Some(ev) = rx.recv().await {
         match ev {
             LinkEvent::Inbound { ref from, .. } => {
                 let i = shard_of(from.path(), SHARDS);
-                if shards[i].send(ev).await.is_err() {
+                if shards[i].send(Job::Link(ev)).await.is_err() {
                     break;
                 }
             }
@@ -67,30 +93,80 @@ fn shard_of(key: &str, n: usize) -> usize {
     (h.finish() as usize) % n
 }
 
-async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
-    while let Some(ev) = rx.recv().await {
-        if let LinkEvent::Inbound {
-            link,
-            from,
-            text,
-            external_id,
-            received_on,
-            ack,
-        } = ev
-        {
-            let res = handle(&gw, &link, &from, &text, external_id.as_deref(), received_on).await;
-            if let Err(e) = &res {
-                tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
+async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
+    while let Some(job) = rx.recv().await {
+        match job {
+            Job::Link(LinkEvent::Inbound {
+                link,
+                from,
+                text,
+                external_id,
+                received_on,
+                ack,
+            }) => {
+                // The carrier (or API caller) is answered once the message
+                // is persisted, before the flow runs: a sprint's time is not
+                // the SMSC's to wait for. A crash after this leaves the
+                // message `pending`, and the next start acts on it.
+                let stored = persist(&gw, &link, &from, &text, external_id.as_deref(), received_on).await;
+                if let Err(e) = &stored {
+                    tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
+                }
+                if let Some(ack) = ack {
+                    let _ = ack.send(stored.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                }
+                if let Ok((contact, id)) = stored {
+                    act_and_mark(&gw, &contact, id, &from, &text, external_id.as_deref()).await;
+                }
             }
-            if let Some(ack) = ack {
-                let _ = ack.send(res.map(|_| ()).map_err(|e| e.to_string()));
+            Job::Link(LinkEvent::Report { .. }) => {}
+            Job::Recovered(p) => {
+                let contact = match p.contact_id {
+                    Some(cid) => gw.store.get_contact_by_id(cid).await,
+                    None => gw.store.find_or_create_by_urn(&p.urn, None).await.map(|(c, _)| c),
+                };
+                match contact {
+                    Ok(contact) => {
+                        act_and_mark(&gw, &contact, p.id, &p.urn, &p.text, p.external_id.as_deref()).await
+                    }
+                    Err(e) => {
+                        tracing::warn!(msg = p.id, error = %e, "pending inbound message left for the next start")
+                    }
+                }
             }
         }
     }
 }
 
-/// Persist one inbound message and act on it. An error means it was not
-/// persisted; failures after that are logged, since the message is safe.
+/// Act on a persisted inbound message, then mark it handled unless the
+/// action's own transaction already did. A failed action is logged and
+/// marked too: the message stays in the inbox, and retrying a flow that
+/// fails would fail again.
+async fn act_and_mark(
+    gw: &Gateway,
+    contact: &Contact,
+    id: i64,
+    from: &Urn,
+    text: &str,
+    external_id: Option<&str>,
+) {
+    let marked = match act(gw, contact, id, from, text, external_id).await {
+        Ok(marked) => marked,
+        Err(e) => {
+            tracing::warn!(contact = %contact.uuid, error = %e, "inbound message stored but not acted on");
+            false
+        }
+    };
+    if !marked {
+        if let Err(e) = gw.store.mark_handled(id).await {
+            tracing::warn!(msg = id, error = %e, "could not mark an inbound message handled");
+        }
+    }
+}
+
+/// Persist one inbound message and act on it before returning (the
+/// simulator's API, where the caller waits for the flow). An error means it
+/// was not persisted; failures after that are logged, since it is safe.
 pub async fn handle(
     gw: &Gateway,
     link: &str,
@@ -99,30 +175,53 @@ pub async fn handle(
     external_id: Option<&str>,
     received_on: Millis,
 ) -> Result<i64, StoreError> {
+    let (contact, id) = persist(gw, link, from, text, external_id, received_on).await?;
+    act_and_mark(gw, &contact, id, from, text, external_id).await;
+    Ok(id)
+}
+
+/// Persist one inbound message (`pending`) and return its contact (created
+/// for a new number) and id. An error means it was not persisted.
+async fn persist(
+    gw: &Gateway,
+    link: &str,
+    from: &Urn,
+    text: &str,
+    external_id: Option<&str>,
+    received_on: Millis,
+) -> Result<(Contact, i64), StoreError> {
     let (contact, created) = gw.store.find_or_create_by_urn(from, None).await?;
     let id = gw
         .store
-        .insert_inbound(contact.id, from, text, link, external_id, received_on)
+        .insert_inbound(&NewInbound {
+            contact_id: contact.id,
+            urn: from,
+            text,
+            link,
+            external_id,
+            received_on,
+            node: &gw.node,
+        })
         .await?;
     metrics::counter!("mhero_inbound_total", "link" => link.to_string()).increment(1);
     if created {
         tracing::info!(contact = %contact.uuid, "new contact from an inbound message");
     }
-    if let Err(e) = act(gw, &contact, from, text, external_id).await {
-        tracing::warn!(contact = %contact.uuid, error = %e, "inbound message stored but not acted on");
-    }
-    Ok(id)
+    Ok((contact, id))
 }
 
+/// Act on inbound message `id`. True when the action's transaction marked
+/// it handled.
 async fn act(
     gw: &Gateway,
     contact: &Contact,
+    id: i64,
     from: &Urn,
     text: &str,
     external_id: Option<&str>,
-) -> Result<(), FlowError> {
+) -> Result<bool, FlowError> {
     if contact.status == ContactStatus::Blocked {
-        return Ok(());
+        return Ok(false);
     }
     let words = tokenize(text);
     let optout = &gw.config.optout;
@@ -145,7 +244,7 @@ async fn act(
                 }
                 tracing::info!(contact = %contact.uuid, "contact opted out");
             }
-            return Ok(());
+            return Ok(false);
         }
         if is_word_in(&optout.start_words, lang, w) && contact.status == ContactStatus::Stopped {
             gw.store
@@ -156,12 +255,12 @@ async fn act(
                     .await?;
             }
             tracing::info!(contact = %contact.uuid, "contact opted back in");
-            return Ok(());
+            return Ok(false);
         }
     }
     if contact.status == ContactStatus::Stopped {
         // Kept in the inbox; a stopped contact gets nothing until START.
-        return Ok(());
+        return Ok(false);
     }
     let triggers = gw.triggers.get(gw).await?;
     let trigger = best_trigger(&triggers, &words, &contact.groups);
@@ -177,9 +276,12 @@ async fn act(
             let resume = ResumeKind::Msg {
                 msg: msg_in(from, text, external_id),
             };
-            match gw.resume_flow(contact, &waiting, resume, Priority::Reply).await {
+            match gw
+                .resume_flow(contact, &waiting, resume, Priority::Reply, Some(id))
+                .await
+            {
                 Ok(Sprinted::Stale) => continue,
-                Ok(Sprinted::Done { .. }) => return Ok(()),
+                Ok(Sprinted::Done { .. }) => return Ok(true),
                 Err(e) => {
                     tracing::warn!(contact = %contact.uuid, session = %waiting.uuid, error = %e, "resume failed; session ended");
                     gw.store.interrupt_session(contact.id).await?;
@@ -189,11 +291,13 @@ async fn act(
         }
     }
     let Some(t) = trigger else {
-        return Ok(());
+        return Ok(false);
     };
     if let Some(reply) = &t.reply {
-        gw.send_to_contact(contact, Some(from), reply, Priority::Reply, false)
+        let queued = gw
+            .reply_to(contact, Some(from), reply, Priority::Reply, false, Some(id))
             .await?;
+        return Ok(queued.is_some());
     } else if let Some(flow) = &t.flow {
         let keyword_match = words
             .first()
@@ -209,9 +313,14 @@ async fn act(
             msg: msg_in(from, text, external_id),
             keyword: keyword_match,
         };
-        gw.start_flow(contact, flow, reason, StartOpts::default()).await?;
+        let opts = StartOpts {
+            handled_msg: Some(id),
+            ..StartOpts::default()
+        };
+        let sprinted = gw.start_flow(contact, flow, reason, opts).await?;
+        return Ok(matches!(sprinted, Sprinted::Done { .. }));
     }
-    Ok(())
+    Ok(false)
 }
 
 /// Split into lower-case words; punctuation and spaces separate words and

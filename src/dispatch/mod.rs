@@ -210,6 +210,20 @@ impl Gateway {
         priority: Priority,
         force: bool,
     ) -> Result<Option<i64>, StoreError> {
+        self.reply_to(contact, urn, text, priority, force, None).await
+    }
+
+    /// [`Gateway::send_to_contact`], marking the inbound message `handled`
+    /// (when given) in the same transaction as the reply.
+    pub(crate) async fn reply_to(
+        &self,
+        contact: &Contact,
+        urn: Option<&Urn>,
+        text: &str,
+        priority: Priority,
+        force: bool,
+        handled: Option<i64>,
+    ) -> Result<Option<i64>, StoreError> {
         if contact.status != ContactStatus::Active && !force {
             return Ok(None);
         }
@@ -218,16 +232,19 @@ impl Gateway {
         };
         let ids = self
             .store
-            .queue_msgs(&[NewOutMsg {
-                contact_id: Some(contact.id),
-                urn: urn.to_string(),
-                text: text.to_string(),
-                priority,
-                segments: segments::count(text).1,
-                route: self.links.route_for(urn.path()),
-                next_attempt_on: now_ms(),
-                broadcast_id: None,
-            }])
+            .queue_msgs_handling(
+                &[NewOutMsg {
+                    contact_id: Some(contact.id),
+                    urn: urn.to_string(),
+                    text: text.to_string(),
+                    priority,
+                    segments: segments::count(text).1,
+                    route: self.links.route_for(urn.path()),
+                    next_attempt_on: now_ms(),
+                    broadcast_id: None,
+                }],
+                handled,
+            )
             .await?;
         self.wake();
         Ok(ids.first().copied())

@@ -50,7 +50,7 @@ async fn pass(gw: &Gateway) -> Result<(), super::FlowError> {
         } else {
             ResumeKind::WaitTimeout {}
         };
-        match gw.resume_flow(&contact, &s, kind, Priority::Bulk).await {
+        match gw.resume_flow(&contact, &s, kind, Priority::Bulk, None).await {
             Ok(Sprinted::Done { status, .. }) => {
                 tracing::debug!(session = %s.uuid, expired, status = %status, "session timed out");
                 metrics::counter!("mhero_session_timeouts_total", "kind" => if expired { "expired" } else { "wait_timeout" }).increment(1);

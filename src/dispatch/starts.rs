@@ -154,6 +154,7 @@ async fn start_one(
             contact_id,
             done: DONE_STARTED,
         }],
+        handled_msg: None,
     };
     match gw.start_flow(&contact, &start.flow, reason, opts).await {
         Ok(Sprinted::Done { .. }) | Ok(Sprinted::Stale) => Ok(()),

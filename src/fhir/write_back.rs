@@ -69,7 +69,10 @@ pub struct MessageRecord {
 fn communication_status(direction: Direction, status: MsgStatus) -> &'static str {
     match (direction, status) {
         (Direction::In, _) => "completed",
-        (Direction::Out, MsgStatus::Sent | MsgStatus::Delivered | MsgStatus::Handled) => "completed",
+        (
+            Direction::Out,
+            MsgStatus::Sent | MsgStatus::Delivered | MsgStatus::Handled | MsgStatus::Pending,
+        ) => "completed",
         (Direction::Out, MsgStatus::Queued | MsgStatus::Wired | MsgStatus::Errored) => "in-progress",
         (Direction::Out, MsgStatus::Failed) => "not-done",
     }

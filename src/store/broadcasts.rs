@@ -115,7 +115,7 @@ impl Store {
             sch.validate()
                 .map_err(|e| StoreError::invalid("schedule", e.to_string()))?;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let uuid = insert_broadcast(&mut tx, &b, now_ms()).await?;
         tx.commit().await?;
         self.get_broadcast(&uuid).await
@@ -211,7 +211,7 @@ impl Store {
     pub async fn cancel_broadcast(&self, uuid: &str) -> Result<Broadcast> {
         let b = self.get_broadcast(uuid).await?;
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE broadcasts SET status = 'cancelled', fire_on = NULL, modified_on = $1 \
              WHERE (id = $2 OR parent_id = $2) AND status IN ('pending', 'scheduled', 'recurring', 'queued')",
@@ -251,7 +251,7 @@ impl Store {
     /// materialised. Only the node whose update wins creates it.
     pub async fn fire_recurring(&self, id: i64, fired: Millis, next: Option<Millis>) -> Result<Option<i64>> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let res = sqlx::query(
             "UPDATE broadcasts SET fire_on = $1, status = $2, modified_on = $3 \
              WHERE id = $4 AND fire_on = $5 AND status = 'recurring'",
@@ -304,7 +304,7 @@ impl Store {
             Err(e) => return self.fail_broadcast(id, &e).await.map(|_| None),
         };
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed = sqlx::query(
             "UPDATE broadcasts SET status = 'sending', modified_on = $1 WHERE id = $2 AND status IN ('pending', 'scheduled')",
         )
@@ -426,7 +426,7 @@ impl Store {
             .bind(error)
             .bind(now_ms())
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

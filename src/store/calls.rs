@@ -127,7 +127,7 @@ impl Store {
         .bind(new.status)
         .bind(new.next_attempt_on)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(self.writer())
         .await?;
         Ok(row.try_get("id")?)
     }
@@ -179,7 +179,7 @@ impl Store {
             .bind(trunk)
             .bind(now)
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+            .fetch_all(self.writer())
             .await?;
         let mut calls = rows.iter().map(call_row).collect::<Result<Vec<_>>>()?;
         calls.sort_by_key(|c| c.id);
@@ -196,7 +196,7 @@ impl Store {
         )
         .bind(now_ms())
         .bind(node)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected())
     }
@@ -211,7 +211,7 @@ impl Store {
         .bind(until)
         .bind(now_ms())
         .bind(id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -239,7 +239,7 @@ impl Store {
         .bind(retry_at)
         .bind(now_ms())
         .bind(id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -250,7 +250,7 @@ impl Store {
         let now = now_ms();
         let recordings = serde_json::to_string(&talk.recordings)
             .map_err(|e| StoreError::Corrupt(format!("call recordings: {e}")))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE calls SET status = 'completed', outcome = 'answered', sip_status = 200, \
              answered_on = $1, ended_on = $2, duration_ms = $3, digits = $4, recordings = $5, \

@@ -301,7 +301,7 @@ impl Store {
     pub async fn delete_campaign(&self, uuid: &str) -> Result<()> {
         let res = sqlx::query("DELETE FROM campaigns WHERE uuid = $1")
             .bind(uuid)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("campaign {uuid}")));

@@ -177,7 +177,52 @@ pub(super) async fn load_page(
     Ok(out)
 }
 
+/// One contact's URNs (by priority) and group names (by name) in one round
+/// trip: the inbound path loads a contact per message.
+async fn load_urns_and_groups(conn: &mut AnyConnection, rec: ContactRecord) -> Result<Loaded> {
+    let rows = sqlx::query(
+        "SELECT 0 AS k, urn AS v, priority AS p, id FROM contact_urns WHERE contact_id = $1 \
+         UNION ALL SELECT 1, g.name, 0, 0 FROM group_members m JOIN contact_groups g ON g.id = m.group_id \
+         WHERE m.contact_id = $1 ORDER BY 1, 3 DESC, 4, 2",
+    )
+    .bind(rec.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut loaded = Loaded {
+        rec,
+        urns: vec![],
+        groups: vec![],
+    };
+    for r in &rows {
+        let v: String = r.try_get("v")?;
+        match r.try_get::<i64, _>("k")? {
+            0 => loaded.urns.push(v),
+            _ => loaded.groups.push(v),
+        }
+    }
+    Ok(loaded)
+}
+
 impl Store {
+    /// The contact that owns `urn`, if any, in two queries.
+    pub async fn contact_by_urn(&self, urn: &Urn) -> Result<Option<Contact>> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {CONTACT_COLS} FROM contacts WHERE id = (SELECT contact_id FROM contact_urns WHERE urn = $1)"
+        ))
+        .bind(urn.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+        match row {
+            Some(r) => Ok(Some(
+                load_urns_and_groups(&mut conn, record(&r)?)
+                    .await?
+                    .into_contact()?,
+            )),
+            None => Ok(None),
+        }
+    }
+
     pub async fn field_types(&self) -> Result<HashMap<String, FieldType>> {
         let rows = sqlx::query("SELECT key, value_type FROM fields")
             .fetch_all(&self.pool)
@@ -246,7 +291,7 @@ impl Store {
             .bind(name)
             .bind(ty.as_str())
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -268,9 +313,13 @@ impl Store {
 
     pub async fn get_contact_by_id(&self, id: i64) -> Result<Contact> {
         let mut conn = self.pool.acquire().await?;
-        let mut page = load_page(&mut conn, "WHERE id = $1", vec![id]).await?;
-        page.pop()
-            .ok_or_else(|| StoreError::NotFound(format!("contact #{id}")))?
+        let row = sqlx::query(&format!("SELECT {CONTACT_COLS} FROM contacts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("contact #{id}")))?;
+        load_urns_and_groups(&mut conn, record(&row)?)
+            .await?
             .into_contact()
     }
 
@@ -345,7 +394,7 @@ impl Store {
         let fields = coerce_fields(&types, &new.fields, &BTreeMap::new())?;
         let urns = parse_urns(&new.urns, default_country)?;
         validate_tz(new.timezone.as_deref())?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let group_ids = self.static_group_ids(&mut tx, &new.groups).await?;
         let now = now_ms();
         let uuid = Uuid::new_v4().to_string();
@@ -434,7 +483,7 @@ impl Store {
 
     pub async fn delete_contact(&self, uuid: &str) -> Result<()> {
         let id = self.contact_id(uuid).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Queued messages to a deleted contact are failed, not sent.
         sqlx::query(
             "UPDATE msgs SET status = 'failed', failure_reason = 'contact deleted', modified_on = $1 \
@@ -458,16 +507,11 @@ impl Store {
     /// Returns the contact and whether it was created.
     pub async fn find_or_create_by_urn(&self, urn: &Urn, language: Option<&str>) -> Result<(Contact, bool)> {
         for _ in 0..3 {
-            if let Some(r) = sqlx::query("SELECT contact_id FROM contact_urns WHERE urn = $1")
-                .bind(urn.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-            {
-                let id: i64 = r.try_get("contact_id")?;
-                return Ok((self.get_contact_by_id(id).await?, false));
+            if let Some(c) = self.contact_by_urn(urn).await? {
+                return Ok((c, false));
             }
             let types = self.field_types().await?;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let now = now_ms();
             let id: i64 = sqlx::query(
                 "INSERT INTO contacts (uuid, language, status, fields, created_on, modified_on) \
@@ -503,7 +547,7 @@ impl Store {
             .bind(status.as_str())
             .bind(now_ms())
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

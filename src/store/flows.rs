@@ -152,7 +152,7 @@ impl Store {
     /// Insert or replace flows by UUID, in one transaction.
     pub async fn upsert_flows(&self, flows: &[NewFlow], source: &str) -> Result<()> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for f in flows {
             sqlx::query(
                 "INSERT INTO flows (uuid, name, flow_type, definition, source, created_on, modified_on) \

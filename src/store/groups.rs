@@ -63,7 +63,7 @@ impl Store {
             return Err(StoreError::invalid("name", "must be 1-64 characters"));
         }
         let parsed = self.check_smart_query(query).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
         let res = sqlx::query(
             "INSERT INTO contact_groups (uuid, name, query, created_on, modified_on) VALUES ($1, $2, $3, $4, $4) \
@@ -98,7 +98,7 @@ impl Store {
             ));
         }
         let parsed = self.check_smart_query(query).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let new_name = name.map(str::trim).unwrap_or(&g.name).to_string();
         let res =
             sqlx::query("UPDATE contact_groups SET name = $1, query = $2, modified_on = $3 WHERE id = $4")
@@ -123,7 +123,7 @@ impl Store {
 
     pub async fn delete_group(&self, r: &str) -> Result<()> {
         let g = self.get_group(r).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM group_members WHERE group_id = $1")
             .bind(g.id)
             .execute(&mut *tx)
@@ -153,7 +153,7 @@ impl Store {
                     .map_err(|_| StoreError::invalid(format!("contacts[{i}]"), format!("no contact {u}")))?,
             );
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for id in ids {
             if remove {
                 sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND contact_id = $2")

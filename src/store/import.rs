@@ -125,7 +125,7 @@ impl Store {
         }
 
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         const COLS: usize = 7;
         for chunk in prepared.chunks(INSERT_CHUNK) {
             let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(i * COLS, COLS)).collect();

@@ -18,7 +18,7 @@ impl Store {
         .bind(node)
         .bind(now + ttl_ms)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(res.rows_affected() > 0)
     }
@@ -28,7 +28,7 @@ impl Store {
         sqlx::query("DELETE FROM leases WHERE name = $1 AND node = $2")
             .bind(name)
             .bind(node)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

@@ -38,7 +38,7 @@ pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
 pub use import::MAX_IMPORT;
-pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewOutMsg, Outcome};
+pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound};
 pub use registry::{
     GroupSync, NewRequest, PendingPractitioner, PhoneConflict, RegistryRecord, RegistrySyncState,
     RequestProgress, RequestRow, UpsertReport, WriteBackMsg, UPSERT_CHUNK,
@@ -88,12 +88,40 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// bound parameters (32,766 and 65,535) at 14 columns.
 const INSERT_CHUNK: usize = 500;
 
+/// How long a caller waits for a pooled connection before the store
+/// reports an error: long enough to ride out a burst, short enough that a
+/// wedged database shows up in logs rather than as a silent stall.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn sqlite_pool(opts: AnyConnectOptions, max_connections: u32) -> Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_with(opts)
+        .await?)
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where writes go. On SQLite a pool of one connection: SQLite has one
+    /// writer, and queueing writers here, first come first served, beats
+    /// its busy handler, which sleeps 1–100 ms between tries (hundreds of
+    /// milliseconds of latency under load). On PostgreSQL the same pool as
+    /// `pool`.
+    writer: AnyPool,
     dialect: Dialect,
-    /// See [`Store::outbox_turn`].
-    outbox_writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -108,45 +136,33 @@ impl Store {
         } else {
             Dialect::Postgres
         };
-        let pool = match dialect {
+        let (pool, writer) = match dialect {
             Dialect::Sqlite => {
-                // WAL lets readers go on while the dispatcher writes; NORMAL
-                // sync is durable across process crashes (our kill -9 case),
-                // and a busy timeout queues writers instead of failing them.
+                // WAL lets readers go on while the one writer writes; NORMAL
+                // sync is durable across process crashes (our kill -9 case);
+                // the busy timeout covers other processes (the CLI) writing.
                 let mut url = url.to_string();
                 if !url.contains('?') {
                     url.push_str("?mode=rwc");
                 }
                 let opts = AnyConnectOptions::from_str(&url)?;
-                AnyPoolOptions::new()
-                    .max_connections(max_connections)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            use sqlx::Executor;
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(opts)
-                    .await?
+                let writer = sqlite_pool(opts.clone(), 1).await?;
+                let readers = sqlite_pool(opts, max_connections).await?;
+                (readers, writer)
             }
             Dialect::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(max_connections)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url)
-                    .await?
+                    .await?;
+                (pool.clone(), pool)
             }
         };
         Ok(Store {
             pool,
+            writer,
             dialect,
-            outbox_writes: Default::default(),
         })
     }
 
@@ -159,32 +175,27 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         match self.dialect {
-            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&self.writer).await?,
+            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&self.writer).await?,
         }
         Ok(())
     }
 
-    /// A transaction that will write. On SQLite it takes the write lock at
-    /// once (`BEGIN IMMEDIATE`): a transaction that reads first and writes
-    /// later would fail with "database is locked" instead of waiting its turn
-    /// when another writer is busy.
+    /// A transaction that will write. On SQLite it runs on the one writer
+    /// connection and takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// a transaction that reads first and writes later never meets another
+    /// writer half way.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
+            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.writer.begin().await?,
         })
     }
 
-    /// SQLite has one writer. The outbox's busiest writers (claims and send
-    /// outcomes) take turns here, first come first served, rather than
-    /// through SQLite's busy handler, which sleeps 1–100 ms between tries
-    /// and can starve a claim behind back-to-back outcome writes.
-    async fn outbox_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.dialect {
-            Dialect::Sqlite => Some(self.outbox_writes.lock().await),
-            Dialect::Postgres => None,
-        }
+    /// Where a single write statement outside a transaction goes (see
+    /// [`Store::begin_write`]).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -198,6 +209,7 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

@@ -203,38 +203,111 @@ pub(super) async fn insert_out(tx: &mut Transaction<'_, Any>, msgs: &[NewOutMsg]
     Ok(ids)
 }
 
+/// An inbound message to persist, not yet acted on: `node` is the one that
+/// will act on it (after a restart too).
+#[derive(Debug, Clone)]
+pub struct NewInbound<'a> {
+    pub contact_id: i64,
+    pub urn: &'a Urn,
+    pub text: &'a str,
+    pub link: &'a str,
+    pub external_id: Option<&'a str>,
+    pub received_on: Millis,
+    pub node: &'a str,
+}
+
+/// An inbound message persisted but not yet acted on.
+#[derive(Debug, Clone)]
+pub struct PendingInbound {
+    pub id: i64,
+    pub contact_id: Option<i64>,
+    pub urn: Urn,
+    pub text: String,
+    pub external_id: Option<String>,
+}
+
+/// Mark an inbound message handled inside a writer's transaction; a no-op
+/// when it already was.
+pub(super) async fn mark_handled_in(tx: &mut Transaction<'_, Any>, id: i64) -> Result<()> {
+    sqlx::query("UPDATE msgs SET status = 'handled', modified_on = $1 WHERE id = $2 AND status = 'pending'")
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Persist outbound messages; after this returns they will be sent.
     pub async fn queue_msgs(&self, msgs: &[NewOutMsg]) -> Result<Vec<i64>> {
-        let mut tx = self.pool.begin().await?;
+        self.queue_msgs_handling(msgs, None).await
+    }
+
+    /// Persist outbound messages and, in the same transaction, mark the
+    /// inbound message they answer as handled, so a restart neither loses
+    /// nor repeats the answer.
+    pub async fn queue_msgs_handling(&self, msgs: &[NewOutMsg], handled: Option<i64>) -> Result<Vec<i64>> {
+        let mut tx = self.begin_write().await?;
         let ids = insert_out(&mut tx, msgs).await?;
+        if let Some(id) = handled {
+            mark_handled_in(&mut tx, id).await?;
+        }
         tx.commit().await?;
         Ok(ids)
     }
 
-    pub async fn insert_inbound(
-        &self,
-        contact_id: i64,
-        urn: &Urn,
-        text: &str,
-        link: &str,
-        external_id: Option<&str>,
-        received_on: Millis,
-    ) -> Result<i64> {
+    /// Mark an inbound message acted on (see [`MsgStatus::Pending`]).
+    ///
+    /// [`MsgStatus::Pending`]: crate::core::MsgStatus::Pending
+    pub async fn mark_handled(&self, id: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        mark_handled_in(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Inbound messages this node persisted and has not acted on yet, oldest
+    /// first: what a crash left between the carrier's ack and the flow.
+    pub async fn pending_inbound(&self, node: &str) -> Result<Vec<PendingInbound>> {
+        let rows = sqlx::query(
+            "SELECT id, contact_id, urn, text, external_id FROM msgs \
+             WHERE status = 'pending' AND direction = 'in' AND node = $1 ORDER BY id",
+        )
+        .bind(node)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let urn: String = r.try_get("urn")?;
+                Ok(PendingInbound {
+                    id: r.try_get("id")?,
+                    contact_id: r.try_get::<Option<i64>, _>("contact_id")?,
+                    urn: Urn::from_stored(&urn)
+                        .map_err(|e| StoreError::Corrupt(format!("msg urn {urn:?}: {e}")))?,
+                    text: r.try_get("text")?,
+                    external_id: r.try_get("external_id")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Persist an inbound message as `pending` (see [`NewInbound`]).
+    pub async fn insert_inbound(&self, m: &NewInbound<'_>) -> Result<i64> {
         let now = now_ms();
         let r = sqlx::query(
             "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, link, external_id, created_on, \
-             modified_on) VALUES ($1, 'in', $2, $3, $4, 'handled', $5, $6, $7, $8) RETURNING id",
+             modified_on, node) VALUES ($1, 'in', $2, $3, $4, 'pending', $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(Uuid::new_v4().to_string())
-        .bind(contact_id)
-        .bind(urn.to_string())
-        .bind(text)
-        .bind(link)
-        .bind(external_id)
-        .bind(received_on)
+        .bind(m.contact_id)
+        .bind(m.urn.to_string())
+        .bind(m.text)
+        .bind(m.link)
+        .bind(m.external_id)
+        .bind(m.received_on)
         .bind(now)
-        .fetch_one(&self.pool)
+        .bind(m.node)
+        .fetch_one(self.writer())
         .await?;
         Ok(r.try_get("id")?)
     }
@@ -254,7 +327,6 @@ impl Store {
             Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
             Dialect::Sqlite => "",
         };
-        let _turn = self.outbox_turn().await;
         let sql = format!(
             "UPDATE msgs SET status = 'wired', node = $1, link = $2, wired_on = $3, modified_on = $3 \
              WHERE id IN (SELECT id FROM msgs WHERE status IN ('queued', 'errored') AND route = $4 \
@@ -269,7 +341,7 @@ impl Store {
             .bind(priority as i64)
             .bind(now)
             .bind(limit as i64)
-            .fetch_all(&self.pool)
+            .fetch_all(self.writer())
             .await?;
         let mut out = rows.iter().map(out_msg).collect::<Result<Vec<_>>>()?;
         out.sort_by_key(|m| m.id);
@@ -283,8 +355,7 @@ impl Store {
             return Ok(());
         }
         let now = now_ms();
-        let _turn = self.outbox_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let sent: Vec<(i64, Option<&str>)> = outcomes
             .iter()
             .filter_map(|(id, o)| match o {
@@ -374,7 +445,7 @@ impl Store {
         if self.dialect == Dialect::Sqlite {
             // Per row in one transaction: each uses the (link, external_id)
             // index, where a join against VALUES may not.
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             for (link, ext) in receipts {
                 let res = sqlx::query(
                     "UPDATE msgs SET status = 'delivered', delivered_on = $1, modified_on = $1 \
@@ -405,7 +476,7 @@ impl Store {
             for (link, ext) in chunk {
                 q = q.bind(link.as_str()).bind(ext.as_str());
             }
-            for r in q.fetch_all(&self.pool).await? {
+            for r in q.fetch_all(self.writer()).await? {
                 matched.push((r.try_get("link")?, r.try_get("external_id")?));
             }
         }
@@ -440,7 +511,7 @@ impl Store {
         .bind(now_ms())
         .bind(link)
         .bind(external_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         if res.rows_affected() > 0 {
             return Ok(true);
@@ -472,7 +543,7 @@ impl Store {
         .bind(node)
         .bind(started_on)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -489,7 +560,7 @@ impl Store {
         .bind(me)
         .bind(now_ms())
         .bind(dead_before)
-        .fetch_all(&self.pool)
+        .fetch_all(self.writer())
         .await?;
         rows.iter()
             .map(|r| {

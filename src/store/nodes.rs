@@ -30,7 +30,7 @@ impl Store {
         .bind(link)
         .bind(rate)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }

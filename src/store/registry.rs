@@ -106,9 +106,9 @@ impl Store {
     ) -> Result<UpsertReport> {
         let types = self.field_types().await?;
         let mut report = UpsertReport::default();
-        ensure_state(&self.pool, registry).await?;
+        ensure_state(self.writer(), registry).await?;
         for chunk in records.chunks(UPSERT_CHUNK) {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             take_write_lock(&mut tx, registry).await?;
             let links = load_links(&mut tx, registry, chunk).await?;
             let mut owners = urn_owners(&mut tx, chunk.iter().flat_map(|r| r.phones.iter())).await?;
@@ -151,7 +151,7 @@ impl Store {
         mapped: &[String],
         replace_all: bool,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if replace_all {
             sqlx::query("DELETE FROM registry_skipped WHERE registry = $1")
                 .bind(registry)
@@ -237,7 +237,7 @@ impl Store {
         synced_until: Option<Millis>,
         report: &serde_json::Value,
     ) -> Result<()> {
-        ensure_state(&self.pool, registry).await?;
+        ensure_state(self.writer(), registry).await?;
         sqlx::query(
             "UPDATE registry_state SET synced_until = COALESCE($2, synced_until), last_report = $3, \
              modified_on = $4 WHERE registry = $1",
@@ -246,7 +246,7 @@ impl Store {
         .bind(synced_until)
         .bind(report.to_string())
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -254,7 +254,7 @@ impl Store {
     /// Take or renew the lease on `registry` for `node` until `until`;
     /// `false` if another node holds a live one.
     pub async fn lease_registry(&self, registry: &str, node: &str, until: Millis) -> Result<bool> {
-        ensure_state(&self.pool, registry).await?;
+        ensure_state(self.writer(), registry).await?;
         let done = sqlx::query(
             "UPDATE registry_state SET lease_node = $2, lease_until = $3 \
              WHERE registry = $1 AND (lease_node IS NULL OR lease_node = $2 OR lease_until < $4)",
@@ -263,7 +263,7 @@ impl Store {
         .bind(node)
         .bind(until)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -274,7 +274,7 @@ impl Store {
         )
         .bind(registry)
         .bind(node)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -338,8 +338,8 @@ impl Store {
             None => (self.adopt_group(registry, name).await?, GroupSync::Created),
         };
         let contact_ids = self.contact_ids_of(registry, &sorted).await?;
-        ensure_state(&self.pool, registry).await?;
-        let mut tx = self.pool.begin().await?;
+        ensure_state(self.writer(), registry).await?;
+        let mut tx = self.begin_write().await?;
         take_write_lock(&mut tx, registry).await?;
         let current: Vec<i64> = sqlx::query("SELECT contact_id FROM group_members WHERE group_id = $1")
             .bind(group_id)

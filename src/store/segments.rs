@@ -46,7 +46,7 @@ impl Store {
         segment_id: &str,
         failure: Option<&str>,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Segment ids may wrap around at the carrier: the newest message
         // wins. A settled message still counts as found (its later segment
         // receipts change nothing).

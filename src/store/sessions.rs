@@ -100,6 +100,8 @@ pub struct SprintWrite {
     pub completions: Vec<Completion>,
     pub starts: Vec<FollowUpStart>,
     pub broadcasts: Vec<super::NewBroadcast>,
+    /// The inbound message this sprint acts on, marked handled with it.
+    pub handled_msg: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,6 +360,9 @@ impl Store {
         if !write_completions(&mut tx, &w.completions, now).await? {
             tx.rollback().await?;
             return Ok(Applied::Stale);
+        }
+        if let Some(id) = w.handled_msg {
+            super::msgs::mark_handled_in(&mut tx, id).await?;
         }
         tx.commit().await?;
         Ok(Applied::Written(session_id))

@@ -28,7 +28,7 @@ impl Store {
     ) -> Result<Vec<i64>> {
         const COLS: usize = 6;
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut ids = Vec::with_capacity(msgs.len());
         for chunk in msgs.chunks(INSERT_CHUNK) {
             let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(i * COLS, COLS)).collect();

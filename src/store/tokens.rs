@@ -25,7 +25,7 @@ impl Store {
             .bind(hash_token(token))
             .bind(role_name(role))
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

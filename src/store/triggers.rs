@@ -53,7 +53,7 @@ impl Store {
         .bind(serde_json::to_string(&t.exclude_groups).unwrap_or_default())
         .bind(source)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         self.list_triggers()
             .await?
@@ -68,7 +68,7 @@ impl Store {
             check(t)?;
         }
         sqlx::query("DELETE FROM triggers WHERE source = 'config'")
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         for t in triggers {
             self.create_trigger(t, "config").await?;
@@ -107,7 +107,7 @@ impl Store {
     pub async fn delete_trigger(&self, uuid: &str) -> Result<()> {
         let res = sqlx::query("DELETE FROM triggers WHERE uuid = $1")
             .bind(uuid)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("trigger {uuid}")));

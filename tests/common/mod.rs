@@ -249,6 +249,29 @@ impl TestDb {
             }
         }
     }
+
+    /// Run one SQL statement directly against the database, the way a crash
+    /// or another tool would leave it; returns the first column of each row
+    /// as text.
+    #[allow(dead_code)]
+    pub async fn sql(&self, statement: &str) -> Vec<String> {
+        use sqlx::{Connection, Row};
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url)
+            .await
+            .expect("connect to the test database");
+        let rows = sqlx::query(statement)
+            .fetch_all(&mut conn)
+            .await
+            .expect(statement);
+        rows.iter()
+            .map(|r| {
+                r.try_get::<String, _>(0)
+                    .or_else(|_| r.try_get::<i64, _>(0).map(|n| n.to_string()))
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
 }
 
 /// The config every test starts from; `extra` is appended TOML.

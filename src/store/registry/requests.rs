@@ -104,7 +104,7 @@ impl Store {
         .bind(new.flow_uuid.as_deref())
         .bind(new.resource.to_string())
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -133,7 +133,7 @@ impl Store {
         .bind(serde_json::to_string(unresolved).unwrap_or_else(|_| "[]".into()))
         .bind(error)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -180,7 +180,7 @@ impl Store {
         )
         .bind(id)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         self.get_request(id).await
     }
@@ -221,7 +221,7 @@ impl Store {
     pub async fn mark_request_written(&self, id: &str) -> Result<()> {
         sqlx::query("UPDATE registry_requests SET written = 1 WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

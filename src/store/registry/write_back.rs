@@ -141,7 +141,7 @@ impl Store {
         .bind(practitioner_id)
         .bind(uuid)
         .bind(optout as i64)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -199,7 +199,7 @@ impl Store {
     }
 
     pub async fn set_msg_cursor(&self, registry: &str, cursor: (Millis, i64)) -> Result<()> {
-        ensure_state(&self.pool, registry).await?;
+        ensure_state(self.writer(), registry).await?;
         sqlx::query(
             "UPDATE registry_state SET msg_cursor_on = $2, msg_cursor_id = $3, modified_on = $4 WHERE registry = $1",
         )
@@ -207,7 +207,7 @@ impl Store {
         .bind(cursor.0)
         .bind(cursor.1)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
