@@ -3,7 +3,10 @@
 //! in as deliver_sm, is stored, answered by its trigger, and the answer goes
 //! out as submit_sm and ends `delivered` from the carrier's receipt; a long
 //! reply goes out in segments and is settled from their receipts, one per
-//! segment, matched through the stored segment ids.
+//! segment, matched through the stored segment ids. A long MO is persisted
+//! part by part before each part is answered: a crash between its parts
+//! loses nothing, a resent part makes no second message, and a message
+//! whose parts stop coming is delivered, marked, after its timeout.
 
 mod common;
 #[path = "smpp_support/mod.rs"]
@@ -15,6 +18,12 @@ use smpp_support::Smsc;
 
 /// The `[[links]]` table of an SMPP link named `carrier` to the SMSC on `port`.
 fn carrier(port: u16, rate: Option<u32>) -> String {
+    carrier_with(port, rate, "")
+}
+
+/// The same, with more keys in its `timeouts` table (`timeouts` starts
+/// with a comma).
+fn carrier_with(port: u16, rate: Option<u32>, timeouts: &str) -> String {
     let rate = rate.map(|r| format!("rate = {r}\n")).unwrap_or_default();
     format!(
         r#"
@@ -27,7 +36,7 @@ port = {port}
 system_id = "mhero"
 password = "secret"
 source_addr = "15555"
-timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
+timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500{timeouts} }}
 "#
     )
 }
@@ -206,3 +215,122 @@ reply = "{reply}"
     drop(server);
     smsc.stop();
 }
+
+/// A GSM text the SMSC sends as `parts` concatenated parts (153 characters
+/// each), and each part's text.
+fn long_text(parts: usize) -> (String, Vec<String>) {
+    let base = "Ripoti ya wiki kutoka zahanati ya Mbezi: wagonjwa wa malaria 14, kuhara 3, surua 0. ";
+    let text: String = base.chars().cycle().take(153 * (parts - 1) + 40).collect();
+    let chars: Vec<char> = text.chars().collect();
+    let each = chars.chunks(153).map(|c| c.iter().collect()).collect();
+    (text, each)
+}
+
+/// A gateway with an SMPP link to `smsc` (more `timeouts` keys as in
+/// [`carrier_with`]), bound.
+async fn gateway(kind: Db, smsc: &Smsc, timeouts: &str) -> Env {
+    let env = Env::start(kind, "", &carrier_with(smsc.port, None, timeouts));
+    env.server
+        .api(OPERATOR)
+        .wait_for("/links/carrier", 30, |l| l["healthy"] == true)
+        .await;
+    env
+}
+
+async fn inbound(api: &Api) -> Vec<serde_json::Value> {
+    let (s, v) = api.get("/messages?direction=in").await;
+    assert_eq!(s, 200, "{v}");
+    v["results"].as_array().unwrap().clone()
+}
+
+async fn wait_for_inbound(api: &Api) -> serde_json::Value {
+    let v = api
+        .wait_for("/messages?direction=in", 30, |v| {
+            v["results"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
+    v["results"][0].clone()
+}
+
+/// Part 1 of 2 is answered (so the SMSC will never send it again), then the
+/// gateway is killed (SIGKILL) before part 2; after a restart, part 2 alone
+/// completes the message, because part 1 was in the database before its
+/// deliver_sm_resp left.
+async fn a_long_mo_survives_a_crash_between_its_parts(kind: Db) {
+    let mut smsc = Smsc::start(&[]);
+    let mut env = gateway(kind, &smsc, "").await;
+    let (text, _) = long_text(2);
+    let mo = |order: &[u8]| {
+        json!({"cmd": "mo", "from": "255712300001", "text": text, "order": order, "ref": 42})
+    };
+    smsc.command(mo(&[1]));
+    let resps = smsc.wait_for("mo_resp", 1).await;
+    assert_eq!((resps[0]["part"].as_u64(), resps[0]["status"].as_u64()), (Some(1), Some(0)));
+    env.server.kill9();
+
+    env.server.restart();
+    let api = env.server.api(OPERATOR);
+    api.wait_for("/links/carrier", 30, |l| l["healthy"] == true).await;
+    assert!(inbound(&api).await.is_empty(), "half a message was delivered");
+    smsc.command(mo(&[2]));
+    let m = wait_for_inbound(&api).await;
+    assert_eq!(m["text"], text.as_str(), "{m}");
+    assert_eq!(m["urn"], "tel:+255712300001");
+    assert_eq!(m["failure_reason"], serde_json::Value::Null, "{m}");
+    let resps = smsc.wait_for("mo_resp", 2).await;
+    assert_eq!((resps[1]["part"].as_u64(), resps[1]["status"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(inbound(&api).await.len(), 1);
+    drop(env);
+    smsc.stop();
+}
+on_both!(a_long_mo_survives_a_crash_between_its_parts);
+
+/// The SMSC resends parts (as it does when our answer was lost): part 1
+/// twice before the message is complete, part 2 and part 1 again after.
+/// Every copy is answered ESME_ROK and there is one message, also after
+/// the reassembly timeout has passed (no resent part lingers as a
+/// fragment of its own).
+async fn resent_parts_make_one_message(kind: Db) {
+    let mut smsc = Smsc::start(&[]);
+    let env = gateway(kind, &smsc, ", mo_reassembly_ms = 1000").await;
+    let api = env.server.api(OPERATOR);
+    let (text, _) = long_text(2);
+    smsc.command(
+        json!({"cmd": "mo", "from": "255712300002", "text": text, "order": [1, 1, 2, 2, 1], "ref": 9}),
+    );
+    let resps = smsc.wait_for("mo_resp", 5).await;
+    assert!(resps.iter().all(|r| r["status"] == 0), "{resps:?}");
+    let m = wait_for_inbound(&api).await;
+    assert_eq!(m["text"], text.as_str(), "{m}");
+    // Past the 1 s timeout and the next pass over waiting parts (every
+    // second): a resent part kept as a new message would be out by now.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let all = inbound(&api).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    drop(env);
+    smsc.stop();
+}
+on_both!(resent_parts_make_one_message);
+
+/// Parts 1 and 3 of 3 arrive, part 2 never does: after the link's
+/// reassembly timeout what arrived is delivered as one message, marked
+/// with the missing part.
+async fn an_incomplete_long_mo_is_delivered_marked_after_its_timeout(kind: Db) {
+    let mut smsc = Smsc::start(&[]);
+    let env = gateway(kind, &smsc, ", mo_reassembly_ms = 1000").await;
+    let api = env.server.api(OPERATOR);
+    let (text, parts) = long_text(3);
+    smsc.command(
+        json!({"cmd": "mo", "from": "255712300003", "text": text, "order": [3, 1], "ref": 5}),
+    );
+    let resps = smsc.wait_for("mo_resp", 2).await;
+    assert!(resps.iter().all(|r| r["status"] == 0), "{resps:?}");
+    let m = wait_for_inbound(&api).await;
+    assert_eq!(m["text"], format!("{}{}", parts[0], parts[2]), "{m}");
+    assert_eq!(m["failure_reason"], "incomplete: part 2 of 3 never arrived", "{m}");
+    assert_eq!(m["urn"], "tel:+255712300003");
+    assert_eq!(inbound(&api).await.len(), 1);
+    drop(env);
+    smsc.stop();
+}
+on_both!(an_incomplete_long_mo_is_delivered_marked_after_its_timeout);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::engine::{msg_in, FlowError, Sprinted, StartOpts, StartReason};
+use super::mo_parts;
 use super::outbox::Record;
 use super::Gateway;
 use crate::config::MatchType;
@@ -34,7 +35,7 @@ pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
     }
     while let Some(ev) = rx.recv().await {
         match ev {
-            LinkEvent::Inbound { ref from, .. } => {
+            LinkEvent::Inbound { ref from, .. } | LinkEvent::InboundPart { ref from, .. } => {
                 let i = shard_of(from.path(), SHARDS);
                 if shards[i].send(ev).await.is_err() {
                     break;
@@ -69,22 +70,38 @@ fn shard_of(key: &str, n: usize) -> usize {
 
 async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
     while let Some(ev) = rx.recv().await {
-        if let LinkEvent::Inbound {
-            link,
-            from,
-            text,
-            external_id,
-            received_on,
-            ack,
-        } = ev
-        {
-            let res = handle(&gw, &link, &from, &text, external_id.as_deref(), received_on).await;
-            if let Err(e) = &res {
-                tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
+        match ev {
+            LinkEvent::Inbound {
+                link,
+                from,
+                text,
+                external_id,
+                received_on,
+                ack,
+            } => {
+                let res = handle(&gw, &link, &from, &text, external_id.as_deref(), received_on).await;
+                if let Err(e) = &res {
+                    tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
+                }
+                if let Some(ack) = ack {
+                    let _ = ack.send(res.map(|_| ()).map_err(|e| e.to_string()));
+                }
             }
-            if let Some(ack) = ack {
-                let _ = ack.send(res.map(|_| ()).map_err(|e| e.to_string()));
+            LinkEvent::InboundPart {
+                link,
+                from,
+                part,
+                ack,
+            } => {
+                let res = mo_parts::handle_part(&gw, &link, &from, &part).await;
+                if let Err(e) = &res {
+                    tracing::warn!(link = %link, from = %from, seq = part.seq, total = part.total, error = %e, "inbound message part not stored");
+                }
+                if let Some(ack) = ack {
+                    let _ = ack.send(res.map_err(|e| e.to_string()));
+                }
             }
+            LinkEvent::Report { .. } => {}
         }
     }
 }
@@ -104,14 +121,28 @@ pub async fn handle(
         .store
         .insert_inbound(contact.id, from, text, link, external_id, received_on)
         .await?;
+    stored(gw, link, &contact, created, from, text, external_id).await;
+    Ok(id)
+}
+
+/// What follows once an inbound message is persisted: it is counted and
+/// acted on; failures are logged, since the message is safe.
+pub(super) async fn stored(
+    gw: &Gateway,
+    link: &str,
+    contact: &Contact,
+    created: bool,
+    from: &Urn,
+    text: &str,
+    external_id: Option<&str>,
+) {
     metrics::counter!("mhero_inbound_total", "link" => link.to_string()).increment(1);
     if created {
         tracing::info!(contact = %contact.uuid, "new contact from an inbound message");
     }
-    if let Err(e) = act(gw, &contact, from, text, external_id).await {
+    if let Err(e) = act(gw, contact, from, text, external_id).await {
         tracing::warn!(contact = %contact.uuid, error = %e, "inbound message stored but not acted on");
     }
-    Ok(id)
 }
 
 async fn act(

@@ -203,6 +203,42 @@ pub(super) async fn insert_out(tx: &mut Transaction<'_, Any>, msgs: &[NewOutMsg]
     Ok(ids)
 }
 
+/// One inbound message to record.
+pub(super) struct NewInbound<'a> {
+    pub contact_id: i64,
+    pub urn: &'a str,
+    pub text: &'a str,
+    pub link: &'a str,
+    pub external_id: Option<&'a str>,
+    pub received_on: Millis,
+    /// Kept in `failure_reason`: what is wrong with a message that was
+    /// stored anyway (a concatenated message with parts missing).
+    pub note: Option<&'a str>,
+}
+
+/// Inserts one inbound message, in the caller's transaction or on the pool.
+pub(super) async fn insert_inbound_row<'e, E>(e: E, m: &NewInbound<'_>) -> Result<i64>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let r = sqlx::query(
+        "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, link, external_id, failure_reason, \
+         created_on, modified_on) VALUES ($1, 'in', $2, $3, $4, 'handled', $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(m.contact_id)
+    .bind(m.urn)
+    .bind(m.text)
+    .bind(m.link)
+    .bind(m.external_id)
+    .bind(m.note)
+    .bind(m.received_on)
+    .bind(now_ms())
+    .fetch_one(e)
+    .await?;
+    Ok(r.try_get("id")?)
+}
+
 impl Store {
     /// Persist outbound messages; after this returns they will be sent.
     pub async fn queue_msgs(&self, msgs: &[NewOutMsg]) -> Result<Vec<i64>> {
@@ -221,22 +257,16 @@ impl Store {
         external_id: Option<&str>,
         received_on: Millis,
     ) -> Result<i64> {
-        let now = now_ms();
-        let r = sqlx::query(
-            "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, link, external_id, created_on, \
-             modified_on) VALUES ($1, 'in', $2, $3, $4, 'handled', $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(Uuid::new_v4().to_string())
-        .bind(contact_id)
-        .bind(urn.to_string())
-        .bind(text)
-        .bind(link)
-        .bind(external_id)
-        .bind(received_on)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(r.try_get("id")?)
+        let m = NewInbound {
+            contact_id,
+            urn: &urn.to_string(),
+            text,
+            link,
+            external_id,
+            received_on,
+            note: None,
+        };
+        insert_inbound_row(&self.pool, &m).await
     }
 
     /// Claim up to `limit` due messages of one route and priority for `link`
