@@ -260,12 +260,14 @@ async fn a_long_mo_survives_a_crash_between_its_parts(kind: Db) {
     let mut smsc = Smsc::start(&[]);
     let mut env = gateway(kind, &smsc, "").await;
     let (text, _) = long_text(2);
-    let mo = |order: &[u8]| {
-        json!({"cmd": "mo", "from": "255712300001", "text": text, "order": order, "ref": 42})
-    };
+    let mo =
+        |order: &[u8]| json!({"cmd": "mo", "from": "255712300001", "text": text, "order": order, "ref": 42});
     smsc.command(mo(&[1]));
     let resps = smsc.wait_for("mo_resp", 1).await;
-    assert_eq!((resps[0]["part"].as_u64(), resps[0]["status"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (resps[0]["part"].as_u64(), resps[0]["status"].as_u64()),
+        (Some(1), Some(0))
+    );
     env.server.kill9();
 
     env.server.restart();
@@ -278,7 +280,10 @@ async fn a_long_mo_survives_a_crash_between_its_parts(kind: Db) {
     assert_eq!(m["urn"], "tel:+255712300001");
     assert_eq!(m["failure_reason"], serde_json::Value::Null, "{m}");
     let resps = smsc.wait_for("mo_resp", 2).await;
-    assert_eq!((resps[1]["part"].as_u64(), resps[1]["status"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (resps[1]["part"].as_u64(), resps[1]["status"].as_u64()),
+        (Some(2), Some(0))
+    );
     assert_eq!(inbound(&api).await.len(), 1);
     drop(env);
     smsc.stop();
@@ -307,6 +312,20 @@ async fn resent_parts_make_one_message(kind: Db) {
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let all = inbound(&api).await;
     assert_eq!(all.len(), 1, "{all:?}");
+    // The two copies that came after the message was stored were known as
+    // resent (the early copy of part 1 met its waiting row).
+    let metrics = reqwest::get(format!("{}/metrics", env.server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "mhero_inbound_parts_total{link=\"carrier\",outcome=\"duplicate\"} 2",
+        "mhero_inbound_parts_total{link=\"carrier\",outcome=\"completed\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
     drop(env);
     smsc.stop();
 }
@@ -320,14 +339,15 @@ async fn an_incomplete_long_mo_is_delivered_marked_after_its_timeout(kind: Db) {
     let env = gateway(kind, &smsc, ", mo_reassembly_ms = 1000").await;
     let api = env.server.api(OPERATOR);
     let (text, parts) = long_text(3);
-    smsc.command(
-        json!({"cmd": "mo", "from": "255712300003", "text": text, "order": [3, 1], "ref": 5}),
-    );
+    smsc.command(json!({"cmd": "mo", "from": "255712300003", "text": text, "order": [3, 1], "ref": 5}));
     let resps = smsc.wait_for("mo_resp", 2).await;
     assert!(resps.iter().all(|r| r["status"] == 0), "{resps:?}");
     let m = wait_for_inbound(&api).await;
     assert_eq!(m["text"], format!("{}{}", parts[0], parts[2]), "{m}");
-    assert_eq!(m["failure_reason"], "incomplete: part 2 of 3 never arrived", "{m}");
+    assert_eq!(
+        m["failure_reason"], "incomplete: part 2 of 3 never arrived",
+        "{m}"
+    );
     assert_eq!(m["urn"], "tel:+255712300003");
     assert_eq!(inbound(&api).await.len(), 1);
     drop(env);

@@ -9,8 +9,8 @@ use std::time::Duration;
 use mhero::core::link::{DeliveryReport, Link, LinkEvent, MoPart, SendOutcome};
 use mhero::smpp::encoding::reassembly;
 use serde_json::json;
-use tokio::sync::oneshot;
 use smpp_support::{config, msg, reassemble, send_until_sent, Harness, Smsc};
+use tokio::sync::oneshot;
 
 fn expect_report(ev: LinkEvent) -> (String, DeliveryReport) {
     match ev {
@@ -360,7 +360,10 @@ async fn each_mo_part_is_answered_only_after_it_is_persisted() {
     let (p2, ack2) = acks.next().unwrap();
     ack2.send(Ok(())).unwrap();
     let resps = smsc.wait_for("mo_resp", 1).await;
-    assert_eq!((resps[0]["part"].as_u64(), resps[0]["status"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (resps[0]["part"].as_u64(), resps[0]["status"].as_u64()),
+        (Some(2), Some(0))
+    );
     // The store refuses part 3: answered as a temporary error, so the
     // carrier keeps it and redelivers.
     let (p3, ack3) = acks.next().unwrap();
@@ -371,7 +374,10 @@ async fn each_mo_part_is_answered_only_after_it_is_persisted() {
     let (p1, ack1) = acks.next().unwrap();
     ack1.send(Ok(())).unwrap();
     let resps = smsc.wait_for("mo_resp", 3).await;
-    assert_eq!((resps[2]["part"].as_u64(), resps[2]["status"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (resps[2]["part"].as_u64(), resps[2]["status"].as_u64()),
+        (Some(1), Some(0))
+    );
     assert_eq!(reassembly::join(3, &[p1, p2, p3]).text, text);
 }
 

@@ -33,7 +33,12 @@ const BATCH: i64 = 100;
 
 /// Persists one part and, when it completes its message, stores and acts on
 /// the message. `Ok` means the carrier may be answered.
-pub(super) async fn handle_part(gw: &Gateway, link: &str, from: &Urn, part: &MoPart) -> Result<(), StoreError> {
+pub(super) async fn handle_part(
+    gw: &Gateway,
+    link: &str,
+    from: &Urn,
+    part: &MoPart,
+) -> Result<(), StoreError> {
     let urn = from.to_string();
     let stored_as = gw.store.put_mo_part(link, &urn, part).await?;
     let outcome = match stored_as {
@@ -50,7 +55,8 @@ pub(super) async fn handle_part(gw: &Gateway, link: &str, from: &Urn, part: &MoP
             "completed"
         }
     };
-    metrics::counter!("mhero_inbound_parts_total", "link" => link.to_string(), "outcome" => outcome).increment(1);
+    metrics::counter!("mhero_inbound_parts_total", "link" => link.to_string(), "outcome" => outcome)
+        .increment(1);
     Ok(())
 }
 
@@ -72,7 +78,10 @@ async fn deliver(
             let note = (!a.missing.is_empty()).then(|| {
                 let missing: Vec<String> = a.missing.iter().map(u8::to_string).collect();
                 let parts = if missing.len() == 1 { "part" } else { "parts" };
-                format!("incomplete: {parts} {} of {total} never arrived", missing.join(", "))
+                format!(
+                    "incomplete: {parts} {} of {total} never arrived",
+                    missing.join(", ")
+                )
             });
             Joined { text: a.text, note }
         })
@@ -114,7 +123,8 @@ async fn pass(gw: &Gateway) -> Result<(), StoreError> {
         match deliver(gw, &group, &from, true).await? {
             Some(Joined { note: Some(note), .. }) => {
                 tracing::warn!(link = %group.link, from = %from, reference = group.reference, note = %note, "concatenated message timed out; delivered what arrived");
-                metrics::counter!("mhero_inbound_incomplete_total", "link" => group.link.clone()).increment(1);
+                metrics::counter!("mhero_inbound_incomplete_total", "link" => group.link.clone())
+                    .increment(1);
             }
             Some(_) => {
                 tracing::info!(link = %group.link, from = %from, reference = group.reference, "concatenated message complete at its timeout; delivered");

@@ -97,7 +97,9 @@ impl Store {
         let mut tx = self.begin_write().await?;
         if !insert_part(&mut tx, &g, part).await? {
             let row = bind_group(
-                sqlx::query(&format!("SELECT msg_id, payload FROM mo_parts WHERE {GROUP} AND seq = $5")),
+                sqlx::query(&format!(
+                    "SELECT msg_id, payload FROM mo_parts WHERE {GROUP} AND seq = $5"
+                )),
                 &g,
             )
             .bind(i64::from(part.seq))
@@ -113,14 +115,22 @@ impl Store {
                 // Same reference, other text: the handset reused the
                 // reference for a new message; the old one's parts go.
                 bind_group(
-                    sqlx::query(&format!("DELETE FROM mo_parts WHERE {GROUP} AND msg_id IS NOT NULL")),
+                    sqlx::query(&format!(
+                        "DELETE FROM mo_parts WHERE {GROUP} AND msg_id IS NOT NULL"
+                    )),
                     &g,
                 )
                 .execute(&mut *tx)
                 .await?;
                 insert_part(&mut tx, &g, part).await?;
             } else if payload != part.payload {
-                tracing::warn!(link, urn, reference = part.reference, seq = part.seq, "a part arrived twice with different text; the first copy is kept");
+                tracing::warn!(
+                    link,
+                    urn,
+                    reference = part.reference,
+                    seq = part.seq,
+                    "a part arrived twice with different text; the first copy is kept"
+                );
             }
         }
         let row = bind_group(

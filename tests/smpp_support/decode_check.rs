@@ -4,8 +4,8 @@
 //! PDU we decode re-encodes to something that decodes to the same PDU.
 
 use bytes::BytesMut;
-use mhero::smpp::codec::{encode_frame, Incoming, Pdu, SmppCodec};
 use mhero::core::link::MoPart;
+use mhero::smpp::codec::{encode_frame, Incoming, Pdu, SmppCodec};
 use mhero::smpp::encoding::{self, reassembly, Packing, ESM_UDHI};
 use mhero::smpp::receipt;
 use tokio_util::codec::Decoder;

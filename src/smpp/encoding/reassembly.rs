@@ -20,10 +20,7 @@ pub struct Assembled {
 /// them (a UTF-16 surrogate pair, a GSM escape and its character) is read
 /// whole; a repeated sequence number counts once (the first copy wins).
 pub fn join(total: u8, parts: &[MoPart]) -> Assembled {
-    let mut sorted: Vec<&MoPart> = parts
-        .iter()
-        .filter(|p| p.seq >= 1 && p.seq <= total)
-        .collect();
+    let mut sorted: Vec<&MoPart> = parts.iter().filter(|p| p.seq >= 1 && p.seq <= total).collect();
     sorted.sort_by_key(|p| p.seq);
     sorted.dedup_by_key(|p| p.seq);
     let missing = (1..=total)
@@ -115,16 +112,16 @@ mod tests {
     #[test]
     fn a_gsm_escape_split_across_parts_is_read_whole() {
         // 0x1B 0x65 is the euro sign.
-        let parts = [part(2, 1, DC_DEFAULT, &[0x41, 0x1B]), part(2, 2, DC_DEFAULT, &[0x65])];
+        let parts = [
+            part(2, 1, DC_DEFAULT, &[0x41, 0x1B]),
+            part(2, 2, DC_DEFAULT, &[0x65]),
+        ];
         assert_eq!(join(2, &parts).text, "A€");
     }
 
     #[test]
     fn parts_in_different_codings_are_decoded_each_in_its_own() {
-        let parts = [
-            part(2, 1, DC_DEFAULT, b"Hi "),
-            part(2, 2, DC_UCS2, &[0x04, 0x1F]),
-        ];
+        let parts = [part(2, 1, DC_DEFAULT, b"Hi "), part(2, 2, DC_UCS2, &[0x04, 0x1F])];
         assert_eq!(join(2, &parts).text, "Hi П");
     }
 
