@@ -199,12 +199,7 @@ reply = "{reply}"
     let bind = &link["details"]["binds"][0];
     assert_eq!(bind["state"]["state"], "bound", "{link}");
     assert_eq!(bind["window"], 10, "{link}");
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&server.base).await;
     for line in [
         "mhero_smpp_bind_up{link=\"carrier\",bind=\"0\"} 1",
         "mhero_smpp_bind_pdus_total{link=\"carrier\",bind=\"0\",what=\"accepted\"} 3",
@@ -237,6 +232,24 @@ async fn gateway(kind: Db, smsc: &Smsc, timeouts: &str) -> Env {
     env
 }
 
+async fn metrics(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The SMSC sends the parts of `text` numbered in `order` under UDH
+/// reference `reference`; returns once it has seen `answers` MO answers in
+/// all, each ESME_ROK.
+async fn send_parts(smsc: &mut Smsc, from: &str, text: &str, order: &[u8], reference: u8, answers: usize) {
+    smsc.command(json!({"cmd": "mo", "from": from, "text": text, "order": order, "ref": reference}));
+    let resps = smsc.wait_for("mo_resp", answers).await;
+    assert!(resps.iter().all(|r| r["status"] == 0), "{resps:?}");
+}
+
 async fn inbound(api: &Api) -> Vec<serde_json::Value> {
     let (s, v) = api.get("/messages?direction=in").await;
     assert_eq!(s, 200, "{v}");
@@ -260,30 +273,18 @@ async fn a_long_mo_survives_a_crash_between_its_parts(kind: Db) {
     let mut smsc = Smsc::start(&[]);
     let mut env = gateway(kind, &smsc, "").await;
     let (text, _) = long_text(2);
-    let mo =
-        |order: &[u8]| json!({"cmd": "mo", "from": "255712300001", "text": text, "order": order, "ref": 42});
-    smsc.command(mo(&[1]));
-    let resps = smsc.wait_for("mo_resp", 1).await;
-    assert_eq!(
-        (resps[0]["part"].as_u64(), resps[0]["status"].as_u64()),
-        (Some(1), Some(0))
-    );
+    send_parts(&mut smsc, "255712300001", &text, &[1], 42, 1).await;
     env.server.kill9();
 
     env.server.restart();
     let api = env.server.api(OPERATOR);
     api.wait_for("/links/carrier", 30, |l| l["healthy"] == true).await;
     assert!(inbound(&api).await.is_empty(), "half a message was delivered");
-    smsc.command(mo(&[2]));
+    send_parts(&mut smsc, "255712300001", &text, &[2], 42, 2).await;
     let m = wait_for_inbound(&api).await;
     assert_eq!(m["text"], text.as_str(), "{m}");
     assert_eq!(m["urn"], "tel:+255712300001");
     assert_eq!(m["failure_reason"], serde_json::Value::Null, "{m}");
-    let resps = smsc.wait_for("mo_resp", 2).await;
-    assert_eq!(
-        (resps[1]["part"].as_u64(), resps[1]["status"].as_u64()),
-        (Some(2), Some(0))
-    );
     assert_eq!(inbound(&api).await.len(), 1);
     drop(env);
     smsc.stop();
@@ -300,11 +301,7 @@ async fn resent_parts_make_one_message(kind: Db) {
     let env = gateway(kind, &smsc, ", mo_reassembly_ms = 1000").await;
     let api = env.server.api(OPERATOR);
     let (text, _) = long_text(2);
-    smsc.command(
-        json!({"cmd": "mo", "from": "255712300002", "text": text, "order": [1, 1, 2, 2, 1], "ref": 9}),
-    );
-    let resps = smsc.wait_for("mo_resp", 5).await;
-    assert!(resps.iter().all(|r| r["status"] == 0), "{resps:?}");
+    send_parts(&mut smsc, "255712300002", &text, &[1, 1, 2, 2, 1], 9, 5).await;
     let m = wait_for_inbound(&api).await;
     assert_eq!(m["text"], text.as_str(), "{m}");
     // Past the 1 s timeout and the next pass over waiting parts (every
@@ -314,12 +311,7 @@ async fn resent_parts_make_one_message(kind: Db) {
     assert_eq!(all.len(), 1, "{all:?}");
     // The two copies that came after the message was stored were known as
     // resent (the early copy of part 1 met its waiting row).
-    let metrics = reqwest::get(format!("{}/metrics", env.server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&env.server.base).await;
     for line in [
         "mhero_inbound_parts_total{link=\"carrier\",outcome=\"duplicate\"} 2",
         "mhero_inbound_parts_total{link=\"carrier\",outcome=\"completed\"} 1",
@@ -339,9 +331,7 @@ async fn an_incomplete_long_mo_is_delivered_marked_after_its_timeout(kind: Db) {
     let env = gateway(kind, &smsc, ", mo_reassembly_ms = 1000").await;
     let api = env.server.api(OPERATOR);
     let (text, parts) = long_text(3);
-    smsc.command(json!({"cmd": "mo", "from": "255712300003", "text": text, "order": [3, 1], "ref": 5}));
-    let resps = smsc.wait_for("mo_resp", 2).await;
-    assert!(resps.iter().all(|r| r["status"] == 0), "{resps:?}");
+    send_parts(&mut smsc, "255712300003", &text, &[3, 1], 5, 2).await;
     let m = wait_for_inbound(&api).await;
     assert_eq!(m["text"], format!("{}{}", parts[0], parts[2]), "{m}");
     assert_eq!(
