@@ -3,7 +3,10 @@
 //! in as deliver_sm, is stored, answered by its trigger, and the answer goes
 //! out as submit_sm and ends `delivered` from the carrier's receipt; a long
 //! reply goes out in segments and is settled from their receipts, one per
-//! segment, matched through the stored segment ids.
+//! segment, matched through the stored segment ids. A long MO is persisted
+//! part by part before each part is answered: a crash between its parts
+//! loses nothing, a resent part makes no second message, and a message
+//! whose parts stop coming is delivered, marked, after its timeout.
 
 mod common;
 #[path = "smpp_support/mod.rs"]
@@ -15,6 +18,12 @@ use smpp_support::Smsc;
 
 /// The `[[links]]` table of an SMPP link named `carrier` to the SMSC on `port`.
 fn carrier(port: u16, rate: Option<u32>) -> String {
+    carrier_with(port, rate, "")
+}
+
+/// The same, with more keys in its `timeouts` table (`timeouts` starts
+/// with a comma).
+fn carrier_with(port: u16, rate: Option<u32>, timeouts: &str) -> String {
     let rate = rate.map(|r| format!("rate = {r}\n")).unwrap_or_default();
     format!(
         r#"
@@ -27,7 +36,7 @@ port = {port}
 system_id = "mhero"
 password = "secret"
 source_addr = "15555"
-timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
+timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500{timeouts} }}
 "#
     )
 }
@@ -190,12 +199,7 @@ reply = "{reply}"
     let bind = &link["details"]["binds"][0];
     assert_eq!(bind["state"]["state"], "bound", "{link}");
     assert_eq!(bind["window"], 10, "{link}");
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&server.base).await;
     for line in [
         "mhero_smpp_bind_up{link=\"carrier\",bind=\"0\"} 1",
         "mhero_smpp_bind_pdus_total{link=\"carrier\",bind=\"0\",what=\"accepted\"} 3",
@@ -206,3 +210,137 @@ reply = "{reply}"
     drop(server);
     smsc.stop();
 }
+
+/// A GSM text the SMSC sends as `parts` concatenated parts (153 characters
+/// each), and each part's text.
+fn long_text(parts: usize) -> (String, Vec<String>) {
+    let base = "Ripoti ya wiki kutoka zahanati ya Mbezi: wagonjwa wa malaria 14, kuhara 3, surua 0. ";
+    let text: String = base.chars().cycle().take(153 * (parts - 1) + 40).collect();
+    let chars: Vec<char> = text.chars().collect();
+    let each = chars.chunks(153).map(|c| c.iter().collect()).collect();
+    (text, each)
+}
+
+/// A gateway with an SMPP link to `smsc` (more `timeouts` keys as in
+/// [`carrier_with`]), bound.
+async fn gateway(kind: Db, smsc: &Smsc, timeouts: &str) -> Env {
+    let env = Env::start(kind, "", &carrier_with(smsc.port, None, timeouts));
+    env.server
+        .api(OPERATOR)
+        .wait_for("/links/carrier", 30, |l| l["healthy"] == true)
+        .await;
+    env
+}
+
+async fn metrics(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The SMSC sends the parts of `text` numbered in `order` under UDH
+/// reference `reference`; returns once it has seen `answers` MO answers in
+/// all, each ESME_ROK.
+async fn send_parts(smsc: &mut Smsc, from: &str, text: &str, order: &[u8], reference: u8, answers: usize) {
+    smsc.command(json!({"cmd": "mo", "from": from, "text": text, "order": order, "ref": reference}));
+    let resps = smsc.wait_for("mo_resp", answers).await;
+    assert!(resps.iter().all(|r| r["status"] == 0), "{resps:?}");
+}
+
+async fn inbound(api: &Api) -> Vec<serde_json::Value> {
+    let (s, v) = api.get("/messages?direction=in").await;
+    assert_eq!(s, 200, "{v}");
+    v["results"].as_array().unwrap().clone()
+}
+
+async fn wait_for_inbound(api: &Api) -> serde_json::Value {
+    let v = api
+        .wait_for("/messages?direction=in", 30, |v| {
+            v["results"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
+    v["results"][0].clone()
+}
+
+/// Part 1 of 2 is answered (so the SMSC will never send it again), then the
+/// gateway is killed (SIGKILL) before part 2; after a restart, part 2 alone
+/// completes the message, because part 1 was in the database before its
+/// deliver_sm_resp left.
+async fn a_long_mo_survives_a_crash_between_its_parts(kind: Db) {
+    let mut smsc = Smsc::start(&[]);
+    let mut env = gateway(kind, &smsc, "").await;
+    let (text, _) = long_text(2);
+    send_parts(&mut smsc, "255712300001", &text, &[1], 42, 1).await;
+    env.server.kill9();
+
+    env.server.restart();
+    let api = env.server.api(OPERATOR);
+    api.wait_for("/links/carrier", 30, |l| l["healthy"] == true).await;
+    assert!(inbound(&api).await.is_empty(), "half a message was delivered");
+    send_parts(&mut smsc, "255712300001", &text, &[2], 42, 2).await;
+    let m = wait_for_inbound(&api).await;
+    assert_eq!(m["text"], text.as_str(), "{m}");
+    assert_eq!(m["urn"], "tel:+255712300001");
+    assert_eq!(m["failure_reason"], serde_json::Value::Null, "{m}");
+    assert_eq!(inbound(&api).await.len(), 1);
+    drop(env);
+    smsc.stop();
+}
+on_both!(a_long_mo_survives_a_crash_between_its_parts);
+
+/// The SMSC resends parts (as it does when our answer was lost): part 1
+/// twice before the message is complete, part 2 and part 1 again after.
+/// Every copy is answered ESME_ROK and there is one message, also after
+/// the reassembly timeout has passed (no resent part lingers as a
+/// fragment of its own).
+async fn resent_parts_make_one_message(kind: Db) {
+    let mut smsc = Smsc::start(&[]);
+    let env = gateway(kind, &smsc, ", mo_reassembly_ms = 1000").await;
+    let api = env.server.api(OPERATOR);
+    let (text, _) = long_text(2);
+    send_parts(&mut smsc, "255712300002", &text, &[1, 1, 2, 2, 1], 9, 5).await;
+    let m = wait_for_inbound(&api).await;
+    assert_eq!(m["text"], text.as_str(), "{m}");
+    // Past the 1 s timeout and the next pass over waiting parts (every
+    // second): a resent part kept as a new message would be out by now.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let all = inbound(&api).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    // The two copies that came after the message was stored were known as
+    // resent (the early copy of part 1 met its waiting row).
+    let metrics = metrics(&env.server.base).await;
+    for line in [
+        "mhero_inbound_parts_total{link=\"carrier\",outcome=\"duplicate\"} 2",
+        "mhero_inbound_parts_total{link=\"carrier\",outcome=\"completed\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
+    drop(env);
+    smsc.stop();
+}
+on_both!(resent_parts_make_one_message);
+
+/// Parts 1 and 3 of 3 arrive, part 2 never does: after the link's
+/// reassembly timeout what arrived is delivered as one message, marked
+/// with the missing part.
+async fn an_incomplete_long_mo_is_delivered_marked_after_its_timeout(kind: Db) {
+    let mut smsc = Smsc::start(&[]);
+    let env = gateway(kind, &smsc, ", mo_reassembly_ms = 1000").await;
+    let api = env.server.api(OPERATOR);
+    let (text, parts) = long_text(3);
+    send_parts(&mut smsc, "255712300003", &text, &[3, 1], 5, 2).await;
+    let m = wait_for_inbound(&api).await;
+    assert_eq!(m["text"], format!("{}{}", parts[0], parts[2]), "{m}");
+    assert_eq!(
+        m["failure_reason"], "incomplete: part 2 of 3 never arrived",
+        "{m}"
+    );
+    assert_eq!(m["urn"], "tel:+255712300003");
+    assert_eq!(inbound(&api).await.len(), 1);
+    drop(env);
+    smsc.stop();
+}
+on_both!(an_incomplete_long_mo_is_delivered_marked_after_its_timeout);

@@ -6,9 +6,11 @@ mod smpp_support;
 
 use std::time::Duration;
 
-use mhero::core::link::{DeliveryReport, Link, LinkEvent, SendOutcome};
+use mhero::core::link::{DeliveryReport, Link, LinkEvent, MoPart, SendOutcome};
+use mhero::smpp::encoding::reassembly;
 use serde_json::json;
 use smpp_support::{config, msg, reassemble, send_until_sent, Harness, Smsc};
+use tokio::sync::oneshot;
 
 fn expect_report(ev: LinkEvent) -> (String, DeliveryReport) {
     match ev {
@@ -17,6 +19,32 @@ fn expect_report(ev: LinkEvent) -> (String, DeliveryReport) {
         } => (external_id, report),
         other => panic!("expected a report, got {other:?}"),
     }
+}
+
+type Ack = oneshot::Sender<Result<(), String>>;
+
+/// The next event, which must be one part of a concatenated MO.
+async fn next_part(h: &mut Harness) -> (String, MoPart, Ack) {
+    match h.next_event().await {
+        LinkEvent::InboundPart { from, part, ack, .. } => (from.path().to_string(), part, ack.unwrap()),
+        other => panic!("expected a message part, got {other:?}"),
+    }
+}
+
+/// Plays the gateway for `n` parts: each is "persisted" (acknowledged) as it
+/// comes, and the parts are joined once all are in.
+async fn persist_and_join(h: &mut Harness, n: usize) -> String {
+    let mut parts = Vec::new();
+    for _ in 0..n {
+        let (_, part, ack) = next_part(h).await;
+        ack.send(Ok(())).unwrap();
+        parts.push(part);
+    }
+    let total = parts[0].total;
+    assert_eq!(usize::from(total), n, "{parts:?}");
+    let joined = reassembly::join(total, &parts);
+    assert!(joined.missing.is_empty(), "{joined:?}");
+    joined.text
 }
 
 #[tokio::test]
@@ -289,58 +317,68 @@ async fn long_mo_in_gsm_and_ucs2_is_reassembled_from_parts_in_any_order() {
     h.until_healthy().await;
     let gsm = "Nimepokea dawa za malaria, asante sana kwa msaada wenu wa kila siku. ".repeat(6);
     smsc.command(json!({"cmd": "mo", "from": "255700000001", "text": gsm, "order": [3, 1, 2]}));
-    let LinkEvent::Inbound { text, ack, .. } = h.next_event().await else {
-        panic!()
-    };
-    assert_eq!(text, gsm);
-    ack.unwrap().send(Ok(())).unwrap();
+    assert_eq!(persist_and_join(&mut h, 3).await, gsm);
 
     let ucs2 = "Спасибо за помощь, всё хорошо. ".repeat(5);
     smsc.command(
         json!({"cmd": "mo", "from": "255700000001", "text": ucs2, "coding": "ucs2", "order": [3, 2, 1]}),
     );
-    let LinkEvent::Inbound { text, ack, .. } = h.next_event().await else {
-        panic!()
-    };
-    assert_eq!(text, ucs2);
-    ack.unwrap().send(Ok(())).unwrap();
+    assert_eq!(persist_and_join(&mut h, 3).await, ucs2);
     let resps = smsc.wait_for("mo_resp", 6).await;
     assert!(resps.iter().all(|r| r["status"] == 0));
 }
 
-/// The chosen behaviour for concatenated MO (see `smpp` module docs): the
-/// parts before the last are answered at once (an SMSC with an MO window of
-/// one would otherwise never send the next part) and held in memory; the
-/// part that completes the message is answered only once it is persisted,
-/// and a failed persist makes the carrier redeliver that part.
+/// Concatenated MO (see `smpp` module docs): every part comes out as its
+/// own event carrying the part as sent (reference, count, sequence, coding,
+/// payload) and is answered only once its `ack` says it is persisted; a
+/// failed persist answers that part as a temporary error so the carrier
+/// redelivers it, and does not hold up the other parts.
 #[tokio::test]
-async fn earlier_mo_parts_are_answered_at_once_and_the_last_only_after_persisting() {
+async fn each_mo_part_is_answered_only_after_it_is_persisted() {
     let mut smsc = Smsc::start(&[]);
     let mut h = Harness::start(config(smsc.port, "")).await;
     h.until_healthy().await;
     let text = "Wagonjwa watatu wa surua wameonekana leo katika kijiji cha Mbezi juu. ".repeat(5);
-    smsc.command(json!({"cmd": "mo", "from": "255700000002", "text": text, "order": [2, 3, 1]}));
-    let LinkEvent::Inbound { text: got, ack, .. } = h.next_event().await else {
-        panic!()
-    };
-    assert_eq!(got, text);
+    smsc.command(json!({"cmd": "mo", "from": "255700000002", "text": text, "order": [2, 3, 1], "ref": 77}));
+    let mut parts = Vec::new();
+    for _ in 0..3 {
+        parts.push(next_part(&mut h).await);
+    }
+    let seqs: Vec<u8> = parts.iter().map(|(_, p, _)| p.seq).collect();
+    assert_eq!(seqs, vec![2, 3, 1]);
+    for (from, p, _) in &parts {
+        assert_eq!(from, "+255700000002");
+        assert_eq!((p.reference, p.total, p.data_coding), (77, 3, 0));
+        assert!(p.expires_on > p.received_on, "{p:?}");
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let early: Vec<u64> = smsc
-        .events("mo_resp")
-        .iter()
-        .map(|r| r["part"].as_u64().unwrap())
-        .collect();
-    assert_eq!(
-        early,
-        vec![2, 3],
-        "only the held parts are answered before persisting"
+    assert!(
+        smsc.events("mo_resp").is_empty(),
+        "a part was answered before it was persisted"
     );
-    // The store refuses it: the completing part is answered as a temporary
-    // error, so the carrier keeps it and redelivers.
-    ack.unwrap().send(Err("database is down".into())).unwrap();
+    let mut acks = parts.into_iter().map(|(_, p, ack)| (p, ack));
+    let (p2, ack2) = acks.next().unwrap();
+    ack2.send(Ok(())).unwrap();
+    let resps = smsc.wait_for("mo_resp", 1).await;
+    assert_eq!(
+        (resps[0]["part"].as_u64(), resps[0]["status"].as_u64()),
+        (Some(2), Some(0))
+    );
+    // The store refuses part 3: answered as a temporary error, so the
+    // carrier keeps it and redelivers.
+    let (p3, ack3) = acks.next().unwrap();
+    ack3.send(Err("database is down".into())).unwrap();
+    let resps = smsc.wait_for("mo_resp", 2).await;
+    assert_eq!(resps[1]["part"], 3);
+    assert_eq!(resps[1]["status"], 0x64, "ESME_RX_T_APPN: {resps:?}");
+    let (p1, ack1) = acks.next().unwrap();
+    ack1.send(Ok(())).unwrap();
     let resps = smsc.wait_for("mo_resp", 3).await;
-    assert_eq!(resps[2]["part"], 1);
-    assert_eq!(resps[2]["status"], 0x64, "ESME_RX_T_APPN: {resps:?}");
+    assert_eq!(
+        (resps[2]["part"].as_u64(), resps[2]["status"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(reassembly::join(3, &[p1, p2, p3]).text, text);
 }
 
 #[tokio::test]

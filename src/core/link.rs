@@ -49,6 +49,26 @@ pub enum DeliveryReport {
     Failed { reason: String },
 }
 
+/// One part of a concatenated message from a handset, as the carrier sent
+/// it. The gateway persists each part before the link answers the carrier
+/// and joins them (with the link kind's own decoding) once all are in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoPart {
+    /// Ties the parts of one message together (with the sender and `total`).
+    pub reference: u16,
+    pub total: u8,
+    /// 1-based.
+    pub seq: u8,
+    /// How `payload` is coded (SMPP `data_coding`).
+    pub data_coding: u8,
+    /// The part's text in its coding, header removed (see the link kind's
+    /// `join`).
+    pub payload: Vec<u8>,
+    pub received_on: Millis,
+    /// When to stop waiting for the other parts (the link's setting).
+    pub expires_on: Millis,
+}
+
 /// Something a link heard from the outside world.
 #[derive(Debug)]
 pub enum LinkEvent {
@@ -60,6 +80,15 @@ pub enum LinkEvent {
         text: String,
         external_id: Option<String>,
         received_on: Millis,
+        ack: Option<oneshot::Sender<Result<(), String>>>,
+    },
+    /// One part of a concatenated message from a handset. `ack`, when
+    /// present, is answered once the part is persisted (and, for the part
+    /// that completes the message, once the whole message is).
+    InboundPart {
+        link: String,
+        from: Urn,
+        part: MoPart,
         ack: Option<oneshot::Sender<Result<(), String>>>,
     },
     /// A delivery receipt for a message sent earlier with `external_id`.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::engine::{msg_in, FlowError, Sprinted, StartOpts, StartReason};
+use super::mo_parts;
 use super::outbox::Record;
 use super::Gateway;
 use crate::config::MatchType;
@@ -60,7 +61,7 @@ pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
     }
     while let Some(ev) = rx.recv().await {
         match ev {
-            LinkEvent::Inbound { ref from, .. } => {
+            LinkEvent::Inbound { ref from, .. } | LinkEvent::InboundPart { ref from, .. } => {
                 let i = shard_of(from.path(), SHARDS);
                 if shards[i].send(Job::Link(ev)).await.is_err() {
                     break;
@@ -119,6 +120,23 @@ async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
                     act_and_mark(&gw, &contact, id, &from, &text, external_id.as_deref()).await;
                 }
             }
+            Job::Link(LinkEvent::InboundPart {
+                link,
+                from,
+                part,
+                ack,
+            }) => {
+                let res = mo_parts::handle_part(&gw, &link, &from, &part).await;
+                if let Err(e) = &res {
+                    tracing::warn!(link = %link, from = %from, seq = part.seq, total = part.total, error = %e, "inbound message part not stored");
+                }
+                if let Some(ack) = ack {
+                    let _ = ack.send(res.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                }
+                if let Ok(Some(d)) = res {
+                    act_and_mark(&gw, &d.contact, d.id, &from, &d.text, None).await;
+                }
+            }
             Job::Link(LinkEvent::Report { .. }) => {}
             Job::Recovered(p) => {
                 let contact = match p.contact_id {
@@ -142,7 +160,7 @@ async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
 /// action's own transaction already did. A failed action is logged and
 /// marked too: the message stays in the inbox, and retrying a flow that
 /// fails would fail again.
-async fn act_and_mark(
+pub(super) async fn act_and_mark(
     gw: &Gateway,
     contact: &Contact,
     id: i64,
@@ -195,19 +213,25 @@ async fn persist(
         .store
         .insert_inbound(&NewInbound {
             contact_id: contact.id,
-            urn: from,
+            urn: &from.to_string(),
             text,
             link,
             external_id,
             received_on,
+            note: None,
             node: &gw.node,
         })
         .await?;
+    stored(link, &contact, created);
+    Ok((contact, id))
+}
+
+/// Count a persisted inbound message (and note a new contact).
+pub(super) fn stored(link: &str, contact: &Contact, created: bool) {
     metrics::counter!("mhero_inbound_total", "link" => link.to_string()).increment(1);
     if created {
         tracing::info!(contact = %contact.uuid, "new contact from an inbound message");
     }
-    Ok((contact, id))
 }
 
 /// Act on inbound message `id`. True when the action's transaction marked

@@ -5,6 +5,8 @@
 //!   routes the link serves, pacing them through the link's rate limit;
 //! - the recorder (`outbox`), writing send outcomes and receipts in batches;
 //! - the inbound loop (`inbound`): contact lookup, opt-out words, triggers;
+//!   the parts of concatenated messages (`mo_parts`), persisted one by one
+//!   and joined when the last is in or the link's timeout passes;
 //! - the scheduler (`scheduler`): broadcasts due now, later, or recurring;
 //! - the heartbeat and reconciliation (`reconcile`): after a crash, every
 //!   message this node had handed to a link is settled against that link.
@@ -13,6 +15,7 @@ mod campaigns;
 mod engine;
 mod import;
 mod inbound;
+mod mo_parts;
 mod outbox;
 mod reconcile;
 pub mod registry;
@@ -169,6 +172,7 @@ impl Gateway {
         let mut tasks = JoinSet::new();
         tasks.spawn(outbox::recorder(gw.clone(), out_rx));
         tasks.spawn(inbound::run(gw.clone(), events_rx));
+        tasks.spawn(mo_parts::run(gw.clone()));
         tasks.spawn(scheduler::run(gw.clone()));
         tasks.spawn(reconcile::heartbeat(gw.clone()));
         tasks.spawn(sessions::run(gw.clone()));

@@ -29,7 +29,11 @@ const DEFAULT_RECONNECT_MAX_MS: u64 = 60_000;
 const DEFAULT_THROTTLE_PAUSE_MS: u64 = 1_000;
 /// Pause after ESME_RMSGQFUL: the carrier's queue needs time to drain.
 const DEFAULT_QUEUE_FULL_PAUSE_MS: u64 = 10_000;
-/// How long the parts of a concatenated MO wait for the rest.
+/// How long the parts of a concatenated MO (persisted as they come) wait
+/// for the rest before what arrived is delivered, marked incomplete: an
+/// SMSC delivers a message's parts within seconds, or minutes when it
+/// redelivers after a lost bind; five minutes covers that without leaving
+/// a health worker's report unseen for long.
 const DEFAULT_MO_REASSEMBLY_MS: u64 = 300_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

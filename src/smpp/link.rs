@@ -3,13 +3,14 @@
 //! robin), charges the per-account token bucket per segment, remembers a
 //! partial acceptance so a retry sends only the missing segments, passes
 //! each segment's receipt on under its normalised carrier id (the store
-//! rolls them up per message) and turns MO traffic (after reassembly) into
-//! `LinkEvent::Inbound`. Knows `core` and the SMPP modules; never the
-//! store, routing or flows.
+//! rolls them up per message) and turns MO traffic into `LinkEvent::Inbound`
+//! (one-part messages) or `LinkEvent::InboundPart` (each part of a
+//! concatenated one, joined by the gateway once all are persisted). Every
+//! MO is answered only when its event's `ack` says it is persisted. Knows
+//! `core` and the SMPP modules; never the store, routing or flows.
 
 use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use governor::DefaultDirectRateLimiter;
@@ -17,7 +18,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::core::link::{DeliveryReport, Link, LinkEvent, LinkKind, Reconciled, SendOutcome};
+use crate::core::link::{DeliveryReport, Link, LinkEvent, LinkKind, MoPart, Reconciled, SendOutcome};
 use crate::core::time::now_ms;
 use crate::core::{OutMsg, Urn};
 
@@ -25,14 +26,12 @@ use super::bind::{self, BindHandle, InboundPdu, SubmitResult};
 use super::codec::{Address, Sm};
 use super::command_status as cs;
 use super::config::SmppConfig;
-use super::encoding::{self, reassembly::Reassembler, ESM_UDHI};
+use super::encoding::{self, ESM_UDHI};
 use super::partial::{Partial, Partials};
 use super::receipt::{self, ReceiptState};
 
 /// Inbound PDUs queued between the binds and the link's inbound task.
 const INBOUND_QUEUE: usize = 256;
-/// How often partial MO and held receipts are checked for expiry.
-const HOUSEKEEPING: Duration = Duration::from_secs(1);
 /// `registered_delivery`: receipt on final outcome, success or failure.
 const RECEIPT_ON_FINAL: u8 = 0x01;
 /// How `external_id` joins the carrier ids of a message's segments (the
@@ -98,7 +97,6 @@ impl SmppLink {
             cfg,
             receipts: link.receipts.clone(),
             events,
-            reassembler: Reassembler::new(link.cfg.timeouts.mo_reassembly_ms as i64),
         };
         tokio::spawn(inbound.run(in_rx, shutdown));
         link
@@ -310,12 +308,10 @@ struct InboundTask {
     cfg: Arc<SmppConfig>,
     receipts: Arc<AtomicU64>,
     events: mpsc::Sender<LinkEvent>,
-    reassembler: Reassembler,
 }
 
 impl InboundTask {
-    async fn run(mut self, mut rx: mpsc::Receiver<InboundPdu>, shutdown: CancellationToken) {
-        let mut tick = tokio::time::interval(HOUSEKEEPING);
+    async fn run(self, mut rx: mpsc::Receiver<InboundPdu>, shutdown: CancellationToken) {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -323,24 +319,11 @@ impl InboundTask {
                     Some(p) => self.handle(p).await,
                     None => break,
                 },
-                _ = tick.tick() => self.housekeeping().await,
             }
         }
     }
 
-    async fn housekeeping(&mut self) {
-        let now = now_ms();
-        for partial in self.reassembler.expire(now) {
-            tracing::warn!(link = %self.link, from = %partial.key.from, missing = ?partial.missing, "concatenated MO incomplete; delivering what arrived");
-            if let Ok(from) = self.sender_urn(&partial.key.from) {
-                // Every part was acknowledged to the carrier already, so
-                // there is nobody left to answer.
-                self.deliver(from, partial.text, None).await;
-            }
-        }
-    }
-
-    async fn handle(&mut self, p: InboundPdu) {
+    async fn handle(&self, p: InboundPdu) {
         if let Some(r) = receipt::parse(&p.sm) {
             self.receipts.fetch_add(1, Ordering::Relaxed);
             let ok = if r.state.is_final() {
@@ -372,34 +355,53 @@ impl InboundTask {
         };
         let udhi = sm.esm_class & ESM_UDHI != 0;
         let packing = self.cfg.encoding.packing;
-        let part = match encoding::decode(sm.data_coding, udhi, sm.user_data(), sm.sar, packing) {
-            Ok(part) => part,
+        let raw = match encoding::read_part(sm.data_coding, udhi, sm.user_data(), sm.sar, packing) {
+            Ok(raw) => raw,
             Err(e) => {
                 // A broken header: keep the text rather than lose the message.
                 tracing::warn!(link = %self.link, error = %e, "MO with a bad UDH; reading it without one");
-                encoding::decode(sm.data_coding, false, sm.user_data(), None, packing).unwrap_or(
-                    encoding::Part {
+                encoding::read_part(sm.data_coding, false, sm.user_data(), None, packing).unwrap_or(
+                    encoding::RawPart {
                         concat: None,
-                        text: String::new(),
+                        data_coding: sm.data_coding,
+                        payload: Vec::new(),
                     },
                 )
             }
         };
-        let text = match part.concat {
-            None => part.text,
-            Some(c) => match self.reassembler.push(&addr, c, part.text, now_ms()) {
-                Some(done) => done.text,
-                None => {
-                    let _ = p.reply.send(cs::ESME_ROK);
-                    return;
-                }
+        let (ack, ack_rx) = oneshot::channel();
+        let now = now_ms();
+        let ev = match raw.concat {
+            // A "concatenation" of one part is a whole message.
+            Some(c) if c.total > 1 => LinkEvent::InboundPart {
+                link: self.link.clone(),
+                from,
+                part: MoPart {
+                    reference: c.reference,
+                    total: c.total,
+                    seq: c.seq,
+                    data_coding: raw.data_coding,
+                    payload: raw.payload,
+                    received_on: now,
+                    expires_on: now + self.cfg.timeouts.mo_reassembly_ms as i64,
+                },
+                ack: Some(ack),
+            },
+            _ => LinkEvent::Inbound {
+                link: self.link.clone(),
+                from,
+                text: encoding::decode_payload(raw.data_coding, &raw.payload),
+                external_id: None,
+                received_on: now,
+                ack: Some(ack),
             },
         };
-        let (ack, ack_rx) = oneshot::channel();
-        if !self.deliver(from, text, Some(ack)).await {
+        if self.events.send(ev).await.is_err() {
             let _ = p.reply.send(cs::ESME_RX_T_APPN);
             return;
         }
+        // Answered once persisted; a failure is temporary for the carrier,
+        // which keeps the PDU and delivers it again.
         tokio::spawn(async move {
             let status = match ack_rx.await {
                 Ok(Ok(())) => cs::ESME_ROK,
@@ -411,23 +413,6 @@ impl InboundTask {
 
     fn sender_urn(&self, addr: &str) -> Result<Urn, crate::core::urn::UrnError> {
         Urn::parse(&format!("tel:{addr}"), self.cfg.country.as_deref())
-    }
-
-    async fn deliver(
-        &self,
-        from: Urn,
-        text: String,
-        ack: Option<oneshot::Sender<Result<(), String>>>,
-    ) -> bool {
-        let ev = LinkEvent::Inbound {
-            link: self.link.clone(),
-            from,
-            text,
-            external_id: None,
-            received_on: now_ms(),
-            ack,
-        };
-        self.events.send(ev).await.is_ok()
     }
 }
 

@@ -19,11 +19,11 @@
 //! restart between receipts loses nothing. MO messages are answered to the
 //! carrier only when the `ack` of their `LinkEvent::Inbound` says they are
 //! persisted (an error answers ESME_RX_T_APPN, so the carrier redelivers).
-//! The parts of a concatenated MO but the last are answered at once and
-//! held in memory until the last arrives (`timeouts.mo_reassembly_ms`): an
-//! SMSC that sends MO with a window of one would otherwise never send the
-//! next part. A crash in between loses the earlier parts; the last part,
-//! and so the message, is only acknowledged once persisted.
+//! Each part of a concatenated MO becomes a `LinkEvent::InboundPart` (its
+//! payload still coded, header removed) and is answered once the gateway
+//! has persisted it, so a crash between parts loses nothing; the gateway
+//! joins the stored parts with [`encoding::reassembly::join`] when the last
+//! one is in, and gives up waiting after `timeouts.mo_reassembly_ms`.
 
 pub mod bind;
 pub mod codec;

@@ -15,6 +15,7 @@ mod flows;
 mod groups;
 mod import;
 mod leases;
+mod mo_parts;
 mod msgs;
 mod nodes;
 mod registry;
@@ -38,6 +39,7 @@ pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
 pub use import::MAX_IMPORT;
+pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound};
 pub use registry::{
     GroupSync, NewRequest, PendingPractitioner, PhoneConflict, RegistryRecord, RegistrySyncState,

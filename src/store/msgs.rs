@@ -208,11 +208,15 @@ pub(super) async fn insert_out(tx: &mut Transaction<'_, Any>, msgs: &[NewOutMsg]
 #[derive(Debug, Clone)]
 pub struct NewInbound<'a> {
     pub contact_id: i64,
-    pub urn: &'a Urn,
+    /// Stored form (`Urn::to_string`).
+    pub urn: &'a str,
     pub text: &'a str,
     pub link: &'a str,
     pub external_id: Option<&'a str>,
     pub received_on: Millis,
+    /// Kept in `failure_reason`: what is wrong with a message that was
+    /// stored anyway (a concatenated message with parts missing).
+    pub note: Option<&'a str>,
     pub node: &'a str,
 }
 
@@ -235,6 +239,31 @@ pub(super) async fn mark_handled_in(tx: &mut Transaction<'_, Any>, id: i64) -> R
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Inserts one inbound message as `pending` (see [`NewInbound`]), in the
+/// caller's transaction or on the writer.
+pub(super) async fn insert_inbound_row<'e, E>(e: E, m: &NewInbound<'_>) -> Result<i64>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let r = sqlx::query(
+        "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, link, external_id, failure_reason, \
+         created_on, modified_on, node) VALUES ($1, 'in', $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(m.contact_id)
+    .bind(m.urn)
+    .bind(m.text)
+    .bind(m.link)
+    .bind(m.external_id)
+    .bind(m.note)
+    .bind(m.received_on)
+    .bind(now_ms())
+    .bind(m.node)
+    .fetch_one(e)
+    .await?;
+    Ok(r.try_get("id")?)
 }
 
 impl Store {
@@ -293,23 +322,7 @@ impl Store {
 
     /// Persist an inbound message as `pending` (see [`NewInbound`]).
     pub async fn insert_inbound(&self, m: &NewInbound<'_>) -> Result<i64> {
-        let now = now_ms();
-        let r = sqlx::query(
-            "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, link, external_id, created_on, \
-             modified_on, node) VALUES ($1, 'in', $2, $3, $4, 'pending', $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(Uuid::new_v4().to_string())
-        .bind(m.contact_id)
-        .bind(m.urn.to_string())
-        .bind(m.text)
-        .bind(m.link)
-        .bind(m.external_id)
-        .bind(m.received_on)
-        .bind(now)
-        .bind(m.node)
-        .fetch_one(self.writer())
-        .await?;
-        Ok(r.try_get("id")?)
+        insert_inbound_row(self.writer(), m).await
     }
 
     /// Claim up to `limit` due messages of one route and priority for `link`

@@ -219,9 +219,61 @@ pub enum DecodeError {
     Udh(#[from] udh::UdhError),
 }
 
-/// Decodes an inbound short message (deliver_sm / data_sm). SAR TLVs, when
-/// the PDU had them, win over a UDH. Unknown data codings are read as Latin-1
-/// so that nothing is dropped.
+/// One inbound short message with its header taken off and its text still
+/// coded: what a concatenated part is persisted as, so that the parts can
+/// be joined before decoding (a character split across two parts, such as
+/// a UTF-16 surrogate pair or a GSM escape, then survives).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawPart {
+    pub concat: Option<Concat>,
+    pub data_coding: u8,
+    /// Septets one per octet for the default alphabet (unpacked whatever the
+    /// carrier's packing), the octets as sent for every other coding.
+    pub payload: Vec<u8>,
+}
+
+/// Takes the header off an inbound short message (deliver_sm / data_sm).
+/// SAR TLVs, when the PDU had them, win over a UDH.
+pub fn read_part(
+    data_coding: u8,
+    udhi: bool,
+    short_message: &[u8],
+    sar: Option<Concat>,
+    packing: Packing,
+) -> Result<RawPart, DecodeError> {
+    let (udh_concat, payload, udh_octets) = if udhi {
+        let (c, rest) = udh::read(short_message)?;
+        (c, rest, short_message.len() - rest.len())
+    } else {
+        (None, short_message, 0)
+    };
+    let payload = match (data_coding, packing) {
+        (DC_DEFAULT, Packing::Packed) => {
+            let fill = if udh_octets == 0 { 0 } else { fill_bits(udh_octets) };
+            gsm7::unpack(payload, fill, None)
+        }
+        _ => payload.to_vec(),
+    };
+    Ok(RawPart {
+        concat: sar.or(udh_concat),
+        data_coding,
+        payload,
+    })
+}
+
+/// The text of a payload as [`read_part`] leaves it. Unknown data codings
+/// are read as Latin-1 so that nothing is dropped.
+pub fn decode_payload(data_coding: u8, payload: &[u8]) -> String {
+    match data_coding {
+        DC_DEFAULT => gsm7::decode(payload),
+        DC_UCS2 => ucs2::decode(payload),
+        DC_IA5 => payload.iter().map(|&b| char::from(b & 0x7F)).collect(),
+        _ => payload.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+/// Decodes an inbound short message (deliver_sm / data_sm): [`read_part`]
+/// then [`decode_payload`].
 pub fn decode(
     data_coding: u8,
     udhi: bool,
@@ -229,27 +281,10 @@ pub fn decode(
     sar: Option<Concat>,
     packing: Packing,
 ) -> Result<Part, DecodeError> {
-    let (udh_concat, payload, udh_octets) = if udhi {
-        let (c, rest) = udh::read(short_message)?;
-        (c, rest, short_message.len() - rest.len())
-    } else {
-        (None, short_message, 0)
-    };
-    let text = match data_coding {
-        DC_DEFAULT => match packing {
-            Packing::Unpacked => gsm7::decode(payload),
-            Packing::Packed => {
-                let fill = if udh_octets == 0 { 0 } else { fill_bits(udh_octets) };
-                gsm7::decode(&gsm7::unpack(payload, fill, None))
-            }
-        },
-        DC_UCS2 => ucs2::decode(payload),
-        DC_IA5 => payload.iter().map(|&b| char::from(b & 0x7F)).collect(),
-        _ => payload.iter().map(|&b| char::from(b)).collect(),
-    };
+    let raw = read_part(data_coding, udhi, short_message, sar, packing)?;
     Ok(Part {
-        concat: sar.or(udh_concat),
-        text,
+        concat: raw.concat,
+        text: decode_payload(raw.data_coding, &raw.payload),
     })
 }
 

@@ -1,199 +1,134 @@
-//! Reassembly of inbound concatenated messages: parts may arrive in any
-//! order (and on different binds); a message that never completes is given
-//! up after a timeout with whatever arrived. Pure: the caller passes the clock.
+//! Joining the parts of an inbound concatenated message. The parts
+//! themselves are persisted by the gateway as they arrive (each one before
+//! its deliver_sm_resp, see `dispatch::mo_parts`); this is the pure step
+//! that turns what was stored into text, complete or with gaps.
 
-use std::collections::HashMap;
+use crate::core::link::MoPart;
 
-use super::Concat;
-use crate::core::time::Millis;
+use super::decode_payload;
 
-/// Parts kept in memory at most, so a flood of never-completed messages cannot grow without bound.
-pub const MAX_PENDING_PARTS: usize = 10_000;
-
-/// Which message a part belongs to: the sender, the reference and the count
-/// (a reused reference with another count is another message).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub from: String,
-    pub reference: u16,
-    pub total: u8,
-}
-
-#[derive(Debug)]
-struct Pending {
-    first_seen: Millis,
-    parts: Vec<Option<String>>,
-}
-
-/// A message that stopped waiting: complete, or given up with gaps.
+/// A message joined from its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assembled {
-    pub key: Key,
     pub text: String,
     /// Parts that never arrived (1-based), empty when complete.
     pub missing: Vec<u8>,
 }
 
-#[derive(Debug)]
-pub struct Reassembler {
-    timeout: Millis,
-    pending: HashMap<Key, Pending>,
-    parts: usize,
-}
-
-impl Reassembler {
-    pub fn new(timeout: Millis) -> Self {
-        Reassembler {
-            timeout,
-            pending: HashMap::new(),
-            parts: 0,
-        }
-    }
-
-    /// Adds one part; returns the message once every part is in. A repeated
-    /// part (a carrier retry) replaces the earlier copy.
-    pub fn push(&mut self, from: &str, c: Concat, text: String, now: Millis) -> Option<Assembled> {
-        let key = Key {
-            from: from.to_string(),
-            reference: c.reference,
-            total: c.total,
-        };
-        let entry = self.pending.entry(key.clone()).or_insert_with(|| Pending {
-            first_seen: now,
-            parts: vec![None; usize::from(c.total)],
-        });
-        let slot = &mut entry.parts[usize::from(c.seq - 1)];
-        if slot.is_none() {
-            self.parts += 1;
-        }
-        *slot = Some(text);
-        if entry.parts.iter().all(Option::is_some) {
-            let done = self.pending.remove(&key)?;
-            self.parts -= done.parts.len();
-            return Some(Assembled {
-                key,
-                text: done.parts.into_iter().flatten().collect(),
-                missing: vec![],
-            });
-        }
-        None
-    }
-
-    /// Gives up on messages older than the timeout (or the oldest ones when
-    /// over [`MAX_PENDING_PARTS`]), returning what arrived of each.
-    pub fn expire(&mut self, now: Millis) -> Vec<Assembled> {
-        let mut stale: Vec<(Millis, Key)> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| now - p.first_seen >= self.timeout)
-            .map(|(k, p)| (p.first_seen, k.clone()))
-            .collect();
-        if self.parts > MAX_PENDING_PARTS {
-            let mut by_age: Vec<(Millis, Key)> = self
-                .pending
-                .iter()
-                .map(|(k, p)| (p.first_seen, k.clone()))
-                .collect();
-            by_age.sort_by_key(|(t, _)| *t);
-            let mut over = self.parts - MAX_PENDING_PARTS;
-            for (t, k) in by_age {
-                if over == 0 {
-                    break;
-                }
-                over = over.saturating_sub(
-                    self.pending
-                        .get(&k)
-                        .map_or(0, |p| p.parts.iter().flatten().count()),
-                );
-                stale.push((t, k));
+/// Joins the parts of one message of `total` parts. Neighbouring parts in
+/// the same coding are joined before decoding, so a character split across
+/// them (a UTF-16 surrogate pair, a GSM escape and its character) is read
+/// whole; a repeated sequence number counts once (the first copy wins).
+pub fn join(total: u8, parts: &[MoPart]) -> Assembled {
+    let mut sorted: Vec<&MoPart> = parts.iter().filter(|p| p.seq >= 1 && p.seq <= total).collect();
+    sorted.sort_by_key(|p| p.seq);
+    sorted.dedup_by_key(|p| p.seq);
+    let missing = (1..=total)
+        .filter(|s| !sorted.iter().any(|p| p.seq == *s))
+        .collect();
+    let mut text = String::new();
+    // A run of consecutive parts in one coding, decoded as one payload.
+    let mut run: Vec<u8> = Vec::new();
+    let mut run_coding = None;
+    let mut last_seq = 0;
+    for p in sorted {
+        if run_coding != Some(p.data_coding) || p.seq != last_seq + 1 {
+            if let Some(dc) = run_coding {
+                text.push_str(&decode_payload(dc, &run));
             }
+            run.clear();
+            run_coding = Some(p.data_coding);
         }
-        stale.sort_by_key(|(t, _)| *t);
-        stale.dedup_by(|a, b| a.1 == b.1);
-        let mut out = Vec::new();
-        for (_, key) in stale {
-            if let Some(p) = self.pending.remove(&key) {
-                self.parts -= p.parts.iter().flatten().count();
-                let missing = p
-                    .parts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.is_none())
-                    .map(|(i, _)| i as u8 + 1)
-                    .collect();
-                out.push(Assembled {
-                    key,
-                    text: p.parts.into_iter().flatten().collect(),
-                    missing,
-                });
-            }
-        }
-        out
+        run.extend_from_slice(&p.payload);
+        last_seq = p.seq;
     }
-
-    /// Parts held now.
-    pub fn held(&self) -> usize {
-        self.parts
+    if let Some(dc) = run_coding {
+        text.push_str(&decode_payload(dc, &run));
     }
+    Assembled { text, missing }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::smpp::encoding::{DC_DEFAULT, DC_UCS2};
 
-    fn c(reference: u16, total: u8, seq: u8) -> Concat {
-        Concat {
-            reference,
+    fn part(total: u8, seq: u8, data_coding: u8, payload: &[u8]) -> MoPart {
+        MoPart {
+            reference: 7,
             total,
             seq,
+            data_coding,
+            payload: payload.to_vec(),
+            received_on: 0,
+            expires_on: 0,
         }
     }
 
     #[test]
-    fn parts_in_any_order_assemble_in_sequence() {
-        let mut r = Reassembler::new(60_000);
-        assert_eq!(r.push("+255", c(7, 3, 3), "C".into(), 0), None);
-        assert_eq!(r.push("+255", c(7, 3, 1), "A".into(), 1), None);
-        // Same reference from someone else is another message.
-        assert_eq!(r.push("+256", c(7, 3, 2), "x".into(), 1), None);
-        let done = r.push("+255", c(7, 3, 2), "B".into(), 2).unwrap();
-        assert_eq!(done.text, "ABC");
-        assert!(done.missing.is_empty());
-        assert_eq!(r.held(), 1);
+    fn parts_in_any_order_join_in_sequence() {
+        let parts = [
+            part(3, 3, DC_DEFAULT, b"C"),
+            part(3, 1, DC_DEFAULT, b"A"),
+            part(3, 2, DC_DEFAULT, b"B"),
+        ];
+        assert_eq!(
+            join(3, &parts),
+            Assembled {
+                text: "ABC".into(),
+                missing: vec![]
+            }
+        );
     }
 
     #[test]
-    fn a_repeated_part_is_counted_once() {
-        let mut r = Reassembler::new(60_000);
-        assert_eq!(r.push("a", c(1, 2, 1), "x".into(), 0), None);
-        assert_eq!(r.push("a", c(1, 2, 1), "y".into(), 0), None);
-        assert_eq!(r.held(), 1);
-        assert_eq!(r.push("a", c(1, 2, 2), "z".into(), 0).unwrap().text, "yz");
-        assert_eq!(r.held(), 0);
+    fn a_repeated_part_counts_once() {
+        let parts = [
+            part(2, 1, DC_DEFAULT, b"x"),
+            part(2, 1, DC_DEFAULT, b"y"),
+            part(2, 2, DC_DEFAULT, b"z"),
+        ];
+        assert_eq!(join(2, &parts).text, "xz");
     }
 
     #[test]
-    fn timeouts_give_up_with_what_arrived() {
-        let mut r = Reassembler::new(1_000);
-        r.push("a", c(1, 3, 2), "B".into(), 0);
-        r.push("b", c(2, 2, 1), "new".into(), 900);
-        assert!(r.expire(999).is_empty());
-        let out = r.expire(1_000);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].text, "B");
-        assert_eq!(out[0].missing, vec![1, 3]);
-        assert_eq!(r.held(), 1);
+    fn gaps_are_reported_and_what_arrived_is_kept() {
+        let parts = [part(3, 3, DC_DEFAULT, b"C"), part(3, 1, DC_DEFAULT, b"A")];
+        let a = join(3, &parts);
+        assert_eq!((a.text.as_str(), a.missing), ("AC", vec![2]));
+        assert_eq!(join(2, &[]).missing, vec![1, 2]);
     }
 
     #[test]
-    fn memory_is_bounded() {
-        let mut r = Reassembler::new(i64::MAX);
-        for i in 0..(MAX_PENDING_PARTS + 5) {
-            r.push(&i.to_string(), c(1, 2, 1), "p".into(), i as Millis);
-        }
-        let out = r.expire(0);
-        assert_eq!(out.len(), 5);
-        assert_eq!(out[0].key.from, "0");
-        assert_eq!(r.held(), MAX_PENDING_PARTS);
+    fn a_surrogate_pair_split_across_parts_is_read_whole() {
+        // U+1F600 is D83D DE00 in UTF-16: one half in each part.
+        let parts = [
+            part(2, 1, DC_UCS2, &[0x00, 0x61, 0xD8, 0x3D]),
+            part(2, 2, DC_UCS2, &[0xDE, 0x00, 0x00, 0x62]),
+        ];
+        assert_eq!(join(2, &parts).text, "a😀b");
+    }
+
+    #[test]
+    fn a_gsm_escape_split_across_parts_is_read_whole() {
+        // 0x1B 0x65 is the euro sign.
+        let parts = [
+            part(2, 1, DC_DEFAULT, &[0x41, 0x1B]),
+            part(2, 2, DC_DEFAULT, &[0x65]),
+        ];
+        assert_eq!(join(2, &parts).text, "A€");
+    }
+
+    #[test]
+    fn parts_in_different_codings_are_decoded_each_in_its_own() {
+        let parts = [part(2, 1, DC_DEFAULT, b"Hi "), part(2, 2, DC_UCS2, &[0x04, 0x1F])];
+        assert_eq!(join(2, &parts).text, "Hi П");
+    }
+
+    #[test]
+    fn sequence_numbers_outside_the_total_are_ignored() {
+        let parts = [part(2, 0, DC_DEFAULT, b"?"), part(2, 3, DC_DEFAULT, b"!")];
+        assert_eq!(join(2, &parts).missing, vec![1, 2]);
+        assert_eq!(join(2, &parts).text, "");
     }
 }

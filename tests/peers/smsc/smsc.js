@@ -17,7 +17,10 @@
 //   --fail-submits N,M       answer the Nth, Mth… submit_sm (1-based) with ESME_RSYSERR (0x08)
 //
 // Control: one JSON object per line on stdin:
-//   {"cmd":"mo","from":"255712345678","to":"15555","text":"...","coding":"gsm"|"ucs2","order":[2,1]}
+//   {"cmd":"mo","from":"255712345678","to":"15555","text":"...","coding":"gsm"|"ucs2","order":[2,1],"ref":N}
+//     a long text goes as concatenated parts: "order" picks which parts are sent, in
+//     what order (a number twice sends that part twice), "ref" fixes the UDH reference
+//     (else random) so one message's parts can be sent by several commands
 //   {"cmd":"data_sm","from":"255712345678","text":"...","coding":"gsm"|"ucs2"}
 //   {"cmd":"malformed","kind":"body"|"unknown"|"length"}
 //   {"cmd":"enquire"}
@@ -206,7 +209,7 @@ function injectMo(cmd) {
   if (!session) return emit({ event: 'error', error: 'no receiver session' });
   const coding = cmd.coding === 'ucs2' ? 0x08 : 0x00;
   const parts = splitText(cmd.text, cmd.coding);
-  const ref = Math.floor(Math.random() * 255);
+  const ref = Number.isInteger(cmd.ref) ? cmd.ref & 0xff : Math.floor(Math.random() * 255);
   const order = cmd.order || parts.map((_, i) => i + 1);
   for (const seq of order) {
     const base = {
