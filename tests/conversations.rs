@@ -168,9 +168,10 @@ async fn keyword_starts_a_flow_replies_resume_it_and_results_are_kept(kind: Db) 
     assert_eq!((s, v["field"].as_str()), (400, Some("after")), "{v}");
 }
 
-on_both!(a_restart_mid_conversation_loses_nothing);
-async fn a_restart_mid_conversation_loses_nothing(kind: Db) {
-    let mut env = start(kind, "");
+/// A gateway with the case report imported, where `number` has texted CASE
+/// and named the disease: its session waits for the number of cases.
+async fn case_report_asking_for_a_count(kind: Db, number: &str) -> Env {
+    let env = start(kind, "");
     import(
         &env,
         export(
@@ -182,12 +183,17 @@ async fn a_restart_mid_conversation_loses_nothing(kind: Db) {
         ),
     )
     .await;
-    let api = env.server.api(OPERATOR);
-    let phone = Phone::new(&api, "+255712000010");
+    let phone = Phone::new(&env.server.api(OPERATOR), number);
     phone.say("case").await;
     phone.wait_for(1, 10).await;
     phone.say("measles").await;
     phone.wait_for(2, 10).await;
+    env
+}
+
+on_both!(a_restart_mid_conversation_loses_nothing);
+async fn a_restart_mid_conversation_loses_nothing(kind: Db) {
+    let mut env = case_report_asking_for_a_count(kind, "+255712000010").await;
 
     // Killed without warning while the worker is being asked for a number.
     env.server.kill9();
@@ -205,24 +211,7 @@ async fn a_restart_mid_conversation_loses_nothing(kind: Db) {
 
 on_both!(a_message_acknowledged_before_a_crash_is_acted_on_at_restart);
 async fn a_message_acknowledged_before_a_crash_is_acted_on_at_restart(kind: Db) {
-    let mut env = start(kind, "");
-    import(
-        &env,
-        export(
-            &[case_report(None)],
-            &[("case", "Case Report Test")],
-            json!([]),
-            json!([]),
-            json!([]),
-        ),
-    )
-    .await;
-    let api = env.server.api(OPERATOR);
-    let phone = Phone::new(&api, "+255712000011");
-    phone.say("case").await;
-    phone.wait_for(1, 10).await;
-    phone.say("measles").await;
-    phone.wait_for(2, 10).await;
+    let mut env = case_report_asking_for_a_count(kind, "+255712000011").await;
     env.server.kill9();
 
     // What a crash between the carrier's acknowledgement and the flow leaves

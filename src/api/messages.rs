@@ -101,7 +101,7 @@ pub async fn send(
         }
     };
     let id =
-        s.gw.send_to_contact(&contact, urn.as_ref(), &m.text, Priority::Reply, false)
+        s.gw.send_to_contact(&contact, urn.as_ref(), &m.text, Priority::Reply, false, None)
             .await?
             .ok_or_else(|| {
                 ApiError::new(

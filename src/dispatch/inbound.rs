@@ -117,7 +117,17 @@ async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
                     let _ = ack.send(stored.as_ref().map(|_| ()).map_err(|e| e.to_string()));
                 }
                 if let Ok((contact, id)) = stored {
-                    act_and_mark(&gw, &contact, id, &from, &text, external_id.as_deref()).await;
+                    act_and_mark(
+                        &gw,
+                        &contact,
+                        &Received {
+                            id,
+                            from: &from,
+                            text: &text,
+                            external_id: external_id.as_deref(),
+                        },
+                    )
+                    .await;
                 }
             }
             Job::Link(LinkEvent::InboundPart {
@@ -134,7 +144,7 @@ async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
                     let _ = ack.send(res.as_ref().map(|_| ()).map_err(|e| e.to_string()));
                 }
                 if let Ok(Some(d)) = res {
-                    act_and_mark(&gw, &d.contact, d.id, &from, &d.text, None).await;
+                    act_and_mark(&gw, &d.contact, &d.received(&from)).await;
                 }
             }
             Job::Link(LinkEvent::Report { .. }) => {}
@@ -145,7 +155,17 @@ async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
                 };
                 match contact {
                     Ok(contact) => {
-                        act_and_mark(&gw, &contact, p.id, &p.urn, &p.text, p.external_id.as_deref()).await
+                        act_and_mark(
+                            &gw,
+                            &contact,
+                            &Received {
+                                id: p.id,
+                                from: &p.urn,
+                                text: &p.text,
+                                external_id: p.external_id.as_deref(),
+                            },
+                        )
+                        .await
                     }
                     Err(e) => {
                         tracing::warn!(msg = p.id, error = %e, "pending inbound message left for the next start")
@@ -156,19 +176,21 @@ async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// A persisted inbound message to act on.
+#[derive(Clone, Copy)]
+pub(super) struct Received<'a> {
+    pub id: i64,
+    pub from: &'a Urn,
+    pub text: &'a str,
+    pub external_id: Option<&'a str>,
+}
+
 /// Act on a persisted inbound message, then mark it handled unless the
 /// action's own transaction already did. A failed action is logged and
 /// marked too: the message stays in the inbox, and retrying a flow that
 /// fails would fail again.
-pub(super) async fn act_and_mark(
-    gw: &Gateway,
-    contact: &Contact,
-    id: i64,
-    from: &Urn,
-    text: &str,
-    external_id: Option<&str>,
-) {
-    let marked = match act(gw, contact, id, from, text, external_id).await {
+pub(super) async fn act_and_mark(gw: &Gateway, contact: &Contact, m: &Received<'_>) {
+    let marked = match act(gw, contact, m).await {
         Ok(marked) => marked,
         Err(e) => {
             tracing::warn!(contact = %contact.uuid, error = %e, "inbound message stored but not acted on");
@@ -176,8 +198,8 @@ pub(super) async fn act_and_mark(
         }
     };
     if !marked {
-        if let Err(e) = gw.store.mark_handled(id).await {
-            tracing::warn!(msg = id, error = %e, "could not mark an inbound message handled");
+        if let Err(e) = gw.store.mark_handled(m.id).await {
+            tracing::warn!(msg = m.id, error = %e, "could not mark an inbound message handled");
         }
     }
 }
@@ -194,7 +216,17 @@ pub async fn handle(
     received_on: Millis,
 ) -> Result<i64, StoreError> {
     let (contact, id) = persist(gw, link, from, text, external_id, received_on).await?;
-    act_and_mark(gw, &contact, id, from, text, external_id).await;
+    act_and_mark(
+        gw,
+        &contact,
+        &Received {
+            id,
+            from,
+            text,
+            external_id,
+        },
+    )
+    .await;
     Ok(id)
 }
 
@@ -236,14 +268,13 @@ pub(super) fn stored(link: &str, contact: &Contact, created: bool) {
 
 /// Act on inbound message `id`. True when the action's transaction marked
 /// it handled.
-async fn act(
-    gw: &Gateway,
-    contact: &Contact,
-    id: i64,
-    from: &Urn,
-    text: &str,
-    external_id: Option<&str>,
-) -> Result<bool, FlowError> {
+async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, FlowError> {
+    let Received {
+        id,
+        from,
+        text,
+        external_id,
+    } = *m;
     if contact.status == ContactStatus::Blocked {
         return Ok(false);
     }
@@ -263,7 +294,7 @@ async fn act(
                 // Opting out ends the conversation the contact was in.
                 gw.store.interrupt_session(contact.id).await?;
                 if let Some(reply) = pick(&optout.stop_reply, lang) {
-                    gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true)
+                    gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
                         .await?;
                 }
                 tracing::info!(contact = %contact.uuid, "contact opted out");
@@ -275,7 +306,7 @@ async fn act(
                 .set_contact_status(contact.id, ContactStatus::Active)
                 .await?;
             if let Some(reply) = pick(&optout.start_reply, lang) {
-                gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true)
+                gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
                     .await?;
             }
             tracing::info!(contact = %contact.uuid, "contact opted back in");
@@ -319,7 +350,7 @@ async fn act(
     };
     if let Some(reply) = &t.reply {
         let queued = gw
-            .reply_to(contact, Some(from), reply, Priority::Reply, false, Some(id))
+            .send_to_contact(contact, Some(from), reply, Priority::Reply, false, Some(id))
             .await?;
         return Ok(queued.is_some());
     } else if let Some(flow) = &t.flow {

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::inbound::{act_and_mark, stored};
+use super::inbound::{act_and_mark, stored, Received};
 use super::Gateway;
 use crate::core::link::MoPart;
 use crate::core::time::now_ms;
@@ -37,6 +37,17 @@ pub(super) struct Delivered {
     pub id: i64,
     pub text: String,
     pub note: Option<String>,
+}
+
+impl Delivered {
+    pub fn received<'a>(&'a self, from: &'a Urn) -> Received<'a> {
+        Received {
+            id: self.id,
+            from,
+            text: &self.text,
+            external_id: None,
+        }
+    }
 }
 
 /// Persists one part and, when it completes its message, stores the
@@ -155,7 +166,7 @@ async fn pass(gw: &Gateway) -> Result<(), StoreError> {
                 tracing::info!(link = %group.link, from = %from, reference = group.reference, "concatenated message complete at its timeout; delivered");
             }
         }
-        act_and_mark(gw, &d.contact, d.id, &from, &d.text, None).await;
+        act_and_mark(gw, &d.contact, &d.received(&from)).await;
     }
     let purged = gw.store.purge_mo_parts(now).await?;
     if purged > 0 {

@@ -205,21 +205,10 @@ impl Gateway {
     }
 
     /// Queue one message to a contact. Nothing is queued for a contact who is
-    /// not active unless `force` (opt-out confirmations). Returns the id.
+    /// not active unless `force` (opt-out confirmations). `handled`, when
+    /// given, is the inbound message this answers: marked handled in the
+    /// same transaction. Returns the id.
     pub async fn send_to_contact(
-        &self,
-        contact: &Contact,
-        urn: Option<&Urn>,
-        text: &str,
-        priority: Priority,
-        force: bool,
-    ) -> Result<Option<i64>, StoreError> {
-        self.reply_to(contact, urn, text, priority, force, None).await
-    }
-
-    /// [`Gateway::send_to_contact`], marking the inbound message `handled`
-    /// (when given) in the same transaction as the reply.
-    pub(crate) async fn reply_to(
         &self,
         contact: &Contact,
         urn: Option<&Urn>,
