@@ -1,0 +1,234 @@
+//! Voice flows as flows: the real `mhero serve` with a SIP trunk and the voice
+//! quiz imported into its store (`[flows] imports`), against SIPp 3.6.1 on
+//! loopback. An inbound call keys quiz answers and they show up in
+//! `GET /flows/{flow}/runs` and `/results` like an SMS flow's; a flow start of
+//! the voice quiz to two contacts places two calls through the dialer to a
+//! SIPp UAS that keys the answers, and both runs land in the same tables.
+//! Every process listens on 127.0.0.1 and is stopped by its PID.
+
+mod common;
+mod sipp_support;
+
+use common::{Db, Server, TestDb, ADMIN};
+use serde_json::{json, Value};
+use sipp_support::{finished, free_rtp_base, free_udp_port, manifest, scenario, sipp, workdir};
+const QUIZ_UUID: &str = "5f1c7a3e-6d0b-4d7a-9a43-2b1f9c8e7d10";
+/// Bound on a test's calls: prompts of about 20 s in all plus SIPp's pauses.
+const CALLS_SECS: u64 = 90;
+
+struct Voice {
+    server: Server,
+    sip_port: u16,
+    peer_port: u16,
+    _db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+/// `mhero serve` with the voice quiz imported and a trunk whose inbound
+/// number 5551000 runs it by UUID (a stored flow, not a file).
+fn serve_with_trunk() -> Voice {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(Db::Sqlite, dir.path());
+    let (sip_port, peer_port) = (free_udp_port(), free_udp_port());
+    let extra = format!(
+        r#"
+[flows]
+imports = ["{quiz}"]
+[[trunks]]
+name = "carrier"
+bind = "127.0.0.1:{sip_port}"
+peer = "127.0.0.1:{peer_port}"
+options_interval_secs = 0
+max_calls = 8
+calls_per_second = 20
+rtp_port_start = {rtp}
+ring_timeout_secs = 5
+digit_timeout_secs = 3
+inter_digit_timeout_secs = 2
+prompts_dir = "{prompts}"
+recordings_dir = "{recordings}"
+inbound = [{{ number = "5551000", flow = "{QUIZ_UUID}" }}]
+"#,
+        quiz = manifest("flows/voice_quiz.json").display(),
+        rtp = free_rtp_base(),
+        prompts = manifest("prompts").display(),
+        recordings = dir.path().join("recordings").display(),
+    );
+    let server = Server::start(dir.path(), "mhero", &common::config(&db.url, "node-a", &extra));
+    Voice {
+        server,
+        sip_port,
+        peer_port,
+        _db: db,
+        _dir: dir,
+    }
+}
+
+/// The runs of the voice quiz once `n` of them have ended.
+async fn ended_runs(api: &common::Api, n: usize) -> Vec<Value> {
+    let page = api
+        .wait_for(&format!("/flows/{QUIZ_UUID}/runs"), CALLS_SECS, |v| {
+            v["results"]
+                .as_array()
+                .is_some_and(|r| r.iter().filter(|run| run["status"] != "active").count() >= n)
+        })
+        .await;
+    page["results"].as_array().unwrap().clone()
+}
+
+fn answer(run: &Value, key: &str) -> (String, String) {
+    let r = &run["results"][key];
+    (
+        r["value"].as_str().unwrap_or_default().to_owned(),
+        r["category"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Count of `category` under result `key` in a `/results` body.
+fn count(results: &Value, key: &str, category: &str) -> i64 {
+    results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key)
+        .and_then(|r| {
+            r["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == category)
+        })
+        .map_or(0, |c| c["count"].as_i64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quiz_answers_keyed_on_a_call_show_up_in_the_flow_runs_and_results() {
+    let work = workdir();
+    let mut voice = serve_with_trunk();
+    let api = voice.server.api(ADMIN);
+    let target = format!("127.0.0.1:{}", voice.sip_port);
+    let port = free_udp_port().to_string();
+    let media = free_rtp_base().to_string();
+    let scenario = scenario("uac_quiz_rfc4733.xml");
+    let caller = sipp(
+        &[
+            &target,
+            "-sf",
+            &scenario,
+            "-s",
+            "5551000",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            &media,
+            "-m",
+            "1",
+            "-timeout",
+            "90",
+            "-timeout_error",
+        ],
+        work.path(),
+    );
+    finished(caller).await;
+    let runs = ended_runs(&api, 1).await;
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    let run = &runs[0];
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["urn"], "tel:+255712345678");
+    assert_eq!(run["responded"], true);
+    assert_eq!(answer(run, "question_1"), ("1".into(), "Correct".into()));
+    assert_eq!(answer(run, "question_2"), ("3".into(), "Correct".into()));
+    let results = api.ok(&format!("/flows/{QUIZ_UUID}/results")).await;
+    assert_eq!(count(&results, "question_1", "Correct"), 1, "{results:#}");
+    assert_eq!(count(&results, "question_2", "Correct"), 1, "{results:#}");
+    // The call itself is listed with the same session.
+    let calls = api.ok("/calls").await;
+    let call = &calls["calls"][0];
+    assert_eq!(call["status"], "completed");
+    assert_eq!(call["digits"], "13#");
+    voice.server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flow_start_of_the_voice_quiz_calls_each_contact_and_their_answers_land_in_runs() {
+    let work = workdir();
+    let mut voice = serve_with_trunk();
+    let api = voice.server.api(ADMIN);
+    // The carrier: a SIPp UAS that answers both calls and keys 1, 3, #.
+    let port = voice.peer_port.to_string();
+    let media = free_rtp_base().to_string();
+    let scenario = scenario("uas_quiz_rfc4733.xml");
+    let phones = sipp(
+        &[
+            "-sf",
+            &scenario,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            &media,
+            "-m",
+            "2",
+            "-timeout",
+            "90",
+            "-timeout_error",
+        ],
+        work.path(),
+    );
+    let mut uuids = Vec::new();
+    for (name, phone) in [("Asha", "+255712000101"), ("Baraka", "+255712000102")] {
+        let (s, c) = api
+            .post(
+                "/contacts",
+                json!({"name": name, "urns": [phone], "language": "eng"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{c}");
+        uuids.push(c["uuid"].as_str().unwrap().to_owned());
+    }
+    let (s, start) = api
+        .post("/flow_starts", json!({"flow": QUIZ_UUID, "contacts": uuids}))
+        .await;
+    assert_eq!(s, 201, "a voice flow start is accepted: {start}");
+    let start_uuid = start["uuid"].as_str().unwrap();
+    let done = api
+        .wait_for(&format!("/flow_starts/{start_uuid}"), 30, |v| {
+            v["status"] == "completed"
+        })
+        .await;
+    assert_eq!(done["progress"]["started"], 2, "{done}");
+    finished(phones).await;
+    let runs = ended_runs(&api, 2).await;
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    let mut urns: Vec<&str> = runs.iter().map(|r| r["urn"].as_str().unwrap()).collect();
+    urns.sort_unstable();
+    assert_eq!(urns, ["tel:+255712000101", "tel:+255712000102"]);
+    for run in &runs {
+        assert_eq!(run["status"], "completed", "{run:#}");
+        assert_eq!(answer(run, "question_1"), ("1".into(), "Correct".into()));
+        assert_eq!(answer(run, "question_2"), ("3".into(), "Correct".into()));
+    }
+    let results = api.ok(&format!("/flows/{QUIZ_UUID}/results")).await;
+    assert_eq!(count(&results, "question_1", "Correct"), 2, "{results:#}");
+    let calls = api.ok("/calls").await;
+    let calls = calls["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2);
+    for call in calls {
+        assert_eq!(
+            (
+                call["direction"].as_str(),
+                call["status"].as_str(),
+                call["flow"].as_str()
+            ),
+            (Some("out"), Some("completed"), Some(QUIZ_UUID))
+        );
+    }
+    voice.server.stop();
+}
