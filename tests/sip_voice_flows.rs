@@ -3,12 +3,15 @@
 //! loopback. An inbound call keys quiz answers and they show up in
 //! `GET /flows/{flow}/runs` and `/results` like an SMS flow's; a flow start of
 //! the voice quiz to two contacts places two calls through the dialer to a
-//! SIPp UAS that keys the answers, and both runs land in the same tables.
+//! SIPp UAS that keys the answers, and both runs land in the same tables; a
+//! campaign event whose flow is the voice quiz calls the trained worker when
+//! the event falls due (spaced education over voice).
 //! Every process listens on 127.0.0.1 and is stopped by its PID.
 
 mod common;
 mod sipp_support;
 
+use chrono::{SecondsFormat, Utc};
 use common::{Db, Server, TestDb, ADMIN};
 use serde_json::{json, Value};
 use sipp_support::{finished, free_rtp_base, free_udp_port, manifest, scenario, sipp, workdir};
@@ -34,6 +37,7 @@ fn serve_with_trunk() -> Voice {
         r#"
 [flows]
 imports = ["{quiz}"]
+campaign_sync_secs = 1
 [[trunks]]
 name = "carrier"
 bind = "127.0.0.1:{sip_port}"
@@ -159,29 +163,7 @@ async fn a_flow_start_of_the_voice_quiz_calls_each_contact_and_their_answers_lan
     let mut voice = serve_with_trunk();
     let api = voice.server.api(ADMIN);
     // The carrier: a SIPp UAS that answers both calls and keys 1, 3, #.
-    let port = voice.peer_port.to_string();
-    let media = free_rtp_base().to_string();
-    let scenario = scenario("uas_quiz_rfc4733.xml");
-    let phones = sipp(
-        &[
-            "-sf",
-            &scenario,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            &media,
-            "-m",
-            "2",
-            "-timeout",
-            "90",
-            "-timeout_error",
-        ],
-        work.path(),
-    );
+    let phones = carrier_keying_answers(&voice, "2", work.path());
     let mut uuids = Vec::new();
     for (name, phone) in [("Asha", "+255712000101"), ("Baraka", "+255712000102")] {
         let (s, c) = api
@@ -230,5 +212,90 @@ async fn a_flow_start_of_the_voice_quiz_calls_each_contact_and_their_answers_lan
             (Some("out"), Some("completed"), Some(QUIZ_UUID))
         );
     }
+    voice.server.stop();
+}
+
+/// A SIPp UAS on the trunk's carrier port answering `calls` calls and keying 1, 3, #.
+fn carrier_keying_answers(voice: &Voice, calls: &str, work: &std::path::Path) -> sipp_support::Sipp {
+    let port = voice.peer_port.to_string();
+    let media = free_rtp_base().to_string();
+    let scenario = scenario("uas_quiz_rfc4733.xml");
+    sipp(
+        &[
+            "-sf",
+            &scenario,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            &media,
+            "-m",
+            calls,
+            "-timeout",
+            "90",
+            "-timeout_error",
+        ],
+        work,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_event_with_the_voice_quiz_calls_the_worker_when_it_falls_due() {
+    let work = workdir();
+    let mut voice = serve_with_trunk();
+    let api = voice.server.api(ADMIN);
+    let phone = carrier_keying_answers(&voice, "1", work.path());
+    // Trained three days ago less 3 s: the day-3 quiz call is due in 3 s.
+    let trained =
+        (Utc::now() - chrono::Duration::seconds(3 * 86_400 - 3)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let (s, v) = api
+        .post("/fields", json!({"key": "training_date", "type": "datetime"}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, c) = api
+        .post(
+            "/contacts",
+            json!({"name": "Neema", "urns": ["+255712000301"], "language": "eng",
+                   "fields": {"training_date": trained}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let mut export: Value =
+        serde_json::from_str(&std::fs::read_to_string(manifest("flows/voice_quiz.json")).unwrap()).unwrap();
+    let group = "1d4b5a6c-7e8f-4a0b-9c1d-2e3f4a5b6c7d";
+    export["groups"] = json!([{"uuid": group, "name": "Trained"}]);
+    export["fields"] = json!([{"key": "training_date", "name": "Training Date", "type": "datetime"}]);
+    export["campaigns"] = json!([{
+        "uuid": "2e5c6b7d-8f9a-4b1c-8d2e-3f4a5b6c7d8e", "name": "Quiz by phone",
+        "group": {"uuid": group, "name": "Trained"},
+        "events": [{
+            "uuid": "3f6d7c8e-9a0b-4c2d-9e3f-4a5b6c7d8e9f", "offset": 3, "unit": "D",
+            "event_type": "F", "delivery_hour": -1,
+            "relative_to": {"key": "training_date", "label": "Training Date"},
+            "flow": {"uuid": QUIZ_UUID, "name": "Voice Quiz"}, "start_mode": "I",
+            "base_language": "eng"
+        }]
+    }]);
+    let (s, v) = api.post("/flows", export).await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = api
+        .post(
+            "/groups/Trained/members",
+            json!({"contacts": [c["uuid"].as_str().unwrap()]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    finished(phone).await;
+    let runs = ended_runs(&api, 1).await;
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0]["urn"], "tel:+255712000301");
+    assert_eq!(runs[0]["status"], "completed");
+    assert_eq!(answer(&runs[0], "question_1"), ("1".into(), "Correct".into()));
+    let calls = api.ok("/calls").await;
+    assert_eq!(calls["calls"][0]["flow"], QUIZ_UUID);
+    assert_eq!(calls["calls"][0]["direction"], "out");
     voice.server.stop();
 }
