@@ -196,9 +196,12 @@ fn twist_far_beyond_the_limit_is_not_a_key() {
     }
 }
 
+/// A press's level through its length (0..1 in, gain out).
+type Envelope = fn(f64) -> f64;
+
 #[test]
 fn level_changes_inside_a_press_make_one_key() {
-    let shapes: [(&str, fn(f64) -> f64); 4] = [
+    let shapes: [(&str, Envelope); 4] = [
         // A 20 dB step down halfway (a line that switches gain mid-press).
         ("step down", |x| if x < 0.5 { 1.0 } else { 0.1 }),
         // A 20 dB step up.
@@ -381,10 +384,12 @@ fn row_tones_off_their_frequency_by_more_than_q24_allows_are_not_keys() {
 #[test]
 fn a_single_tone_with_noise_is_not_a_key() {
     for hz in ROW_HZ.iter().chain(COLUMN_HZ.iter()) {
-        let mut signal = Signal::default();
-        signal.samples = (0..ms(500))
-            .map(|n| amplitude(-8.0) * (2.0 * std::f64::consts::PI * hz * n as f64 / RATE).sin())
-            .collect();
+        let mut signal = Signal {
+            samples: (0..ms(500))
+                .map(|n| amplitude(-8.0) * (2.0 * std::f64::consts::PI * hz * n as f64 / RATE).sin())
+                .collect(),
+            ..Signal::default()
+        };
         signal.with_noise(-8.0, 20.0, *hz as u64);
         for codec in CODECS {
             assert_eq!(heard_over(&signal, codec), "", "{hz} Hz, {codec:?}");

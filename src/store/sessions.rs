@@ -374,7 +374,7 @@ pub(super) async fn write_sprint(
     }
 
     // 3. The contact, 4. the outbox, 5. what the flow asked for next.
-    apply_changes(tx, w.contact_id, &w.contact, &types).await?;
+    apply_changes(tx, w.contact_id, &w.contact, types).await?;
     insert_out(tx, &w.msgs).await?;
     for s in &w.starts {
         super::starts::insert_start(
