@@ -14,8 +14,9 @@
 //! - [`store`]: all SQL (SQLite and PostgreSQL) lives here.
 //! - [`links`]: the link set: routing by prefix, failover, per-link rate limits,
 //!   and the in-process `simulator` link.
-//! - [`dispatch`]: the only module that joins store, links and (later) the
-//!   engine: inbound handling, the outbox dispatcher, broadcasts, scheduling.
+//! - [`dispatch`]: the only module that joins store, links, trunks and the
+//!   engine: inbound handling, the outbox dispatcher, broadcasts, scheduling,
+//!   and voice flows over calls (`dispatch::voice`).
 //! - [`api`]: the REST API (axum), OpenAPI document and Prometheus metrics.
 //! - [`cli`]: the `mhero` command line.
 

@@ -6,113 +6,33 @@
 //! the real trunk, runner and store (SQLite in a temporary directory). Every
 //! SIPp process listens on 127.0.0.1 and is stopped by its PID.
 
-use std::net::UdpSocket as StdUdpSocket;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod sipp_support;
+
+use std::path::Path;
 use std::time::Duration;
 
 use mhero::core::time::now_ms;
-use mhero::sip::ivr::{queue_voice_call, Ivr};
+use mhero::dispatch::voice::{queue_voice_call, Ivr};
+use mhero::dispatch::{Gateway as Dispatch, Running};
 use mhero::sip::media::codec::Codec;
 use mhero::sip::media::digit::Digit;
 use mhero::sip::media::rtp::RtpPacket;
 use mhero::sip::prompts::{read_wav, Prompt};
 use mhero::store::{CallRow, NewContact, Store};
+use sipp_support::{finished, free_rtp_base, free_udp_port, manifest, scenario, sipp, workdir, Sipp};
 
-const SIPP_PCAPS: &str = "/usr/share/sip-tester";
 /// Bound on one call: prompts of about 20 s in all plus SIPp's pauses.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 const QUIZ_FLOW_NAME: &str = "Voice Quiz";
-
-fn manifest(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-fn scenario(name: &str) -> String {
-    manifest(&format!("tests/peers/sipp/{name}"))
-        .display()
-        .to_string()
-}
-
-fn free_udp_port() -> u16 {
-    StdUdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A free even port with its odd partner free too (RTP ranges).
-fn free_rtp_base() -> u16 {
-    loop {
-        let p = free_udp_port() & !1;
-        if p > 1024
-            && StdUdpSocket::bind(("127.0.0.1", p)).is_ok()
-            && StdUdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
-        {
-            return p;
-        }
-    }
-}
-
-/// A SIPp process, killed by its PID when dropped.
-struct Sipp(Child);
-
-impl Drop for Sipp {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sipp(args: &[&str], cwd: &Path) -> Sipp {
-    let child = Command::new("sipp")
-        .args(args)
-        .arg("-nostdin")
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("SIPp is needed for this test: apt-get install sip-tester");
-    Sipp(child)
-}
-
-/// Wait for SIPp to finish and require success.
-async fn finished(mut sipp: Sipp) {
-    let (status, stderr) = tokio::task::spawn_blocking(move || {
-        let status = sipp.0.wait();
-        let mut stderr = String::new();
-        if let Some(mut pipe) = sipp.0.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
-        }
-        (status, stderr)
-    })
-    .await
-    .unwrap();
-    assert!(
-        status.as_ref().is_ok_and(|s| s.success()),
-        "SIPp failed: {status:?}\n{stderr}"
-    );
-}
-
-/// A work directory with SIPp's pcaps linked in (SIPp reads them relative to it).
-fn workdir() -> tempfile::TempDir {
-    assert!(
-        Path::new(SIPP_PCAPS).join("dtmf_2833_1.pcap").exists(),
-        "SIPp pcaps missing: apt-get install sip-tester"
-    );
-    let work = tempfile::tempdir().unwrap();
-    for d in ["1", "2", "3", "pound"] {
-        let pcap = format!("dtmf_2833_{d}.pcap");
-        std::os::unix::fs::symlink(Path::new(SIPP_PCAPS).join(&pcap), work.path().join(&pcap)).unwrap();
-    }
-    work
-}
+/// A voice flow that records the caller's spoken answer, and the number that starts it.
+const MESSAGE_FLOW: &str = "tests/peers/sipp/flows/voice_message.json";
+const MESSAGE_NUMBER: &str = "5552000";
 
 struct Gateway {
     ivr: Ivr,
     store: Store,
+    /// The gateway the calls' results go through (no SMS links).
+    _running: Running,
     sip_port: u16,
     peer_port: u16,
     _dir: tempfile::TempDir,
@@ -147,7 +67,10 @@ async fn gateway_with(peer_port: u16, options_secs: u64, extra: &str) -> Gateway
         retry_minutes = [30, 60]
         prompts_dir = "{prompts}"
         recordings_dir = "{recordings}"
-        inbound = [{{ number = "5551000", flow = "{flow}#{QUIZ_FLOW_NAME}" }}]
+        inbound = [
+            {{ number = "5551000", flow = "{flow}#{QUIZ_FLOW_NAME}" }},
+            {{ number = "{MESSAGE_NUMBER}", flow = "{message}" }},
+        ]
         {extra}
         "#,
         db = dir.path().join("mhero.db").display(),
@@ -155,15 +78,17 @@ async fn gateway_with(peer_port: u16, options_secs: u64, extra: &str) -> Gateway
         prompts = manifest("prompts").display(),
         recordings = recordings.display(),
         flow = flow.display(),
+        message = manifest(MESSAGE_FLOW).display(),
     );
     let config = mhero::config::load_str(&toml, std::iter::empty()).unwrap();
     let store = Store::open(config.database.url.expose(), 4).await.unwrap();
-    let ivr = Ivr::start(&config.trunks, store.clone(), "test-node", chrono_tz::UTC)
-        .await
-        .unwrap();
+    let trunks = config.trunks.clone();
+    let running = Dispatch::start(config, store.clone()).await.unwrap();
+    let ivr = Ivr::start(&trunks, running.gateway.clone()).await.unwrap();
     Gateway {
         ivr,
         store,
+        _running: running,
         sip_port,
         peer_port,
         _dir: dir,
@@ -203,6 +128,11 @@ fn answer(results: &serde_json::Value, key: &str) -> (String, String) {
 }
 
 async fn inbound_call(gw: &Gateway, scenario_name: &str, work: &Path) -> Sipp {
+    call_number(gw, scenario_name, "5551000", work)
+}
+
+/// SIPp calls `number` at the gateway with `scenario_name`.
+fn call_number(gw: &Gateway, scenario_name: &str, number: &str, work: &Path) -> Sipp {
     let target = format!("127.0.0.1:{}", gw.sip_port);
     let port = free_udp_port().to_string();
     let media = free_rtp_base().to_string();
@@ -212,7 +142,7 @@ async fn inbound_call(gw: &Gateway, scenario_name: &str, work: &Path) -> Sipp {
             "-sf",
             &scenario(scenario_name),
             "-s",
-            "5551000",
+            number,
             "-i",
             "127.0.0.1",
             "-p",
@@ -537,5 +467,125 @@ async fn trunk_pings_the_carrier_with_options() {
         "{health:?}"
     );
     assert_eq!(health.options_status, Some(200));
+    gw.ivr.shutdown();
+}
+
+#[tokio::test]
+async fn caller_cancelling_while_it_rings_gets_487_and_leaves_an_unanswered_call() {
+    let work = workdir();
+    // Ring for three seconds before answering; the caller gives up after half a second.
+    let gw = gateway("answer_after_ms = 3000").await;
+    finished(inbound_call(&gw, "uac_cancel_ringing.xml", work.path()).await).await;
+    let call = settled(&gw.store, finished_call).await;
+    assert_eq!(call.direction, "in");
+    assert_eq!(call.urn, "tel:+255712345679");
+    assert_eq!(
+        (call.status.as_str(), call.outcome.as_deref()),
+        ("failed", Some("no_answer"))
+    );
+    assert_eq!(call.answered_on, None);
+    assert!(
+        gw.store.call_runs(call.id).await.unwrap().is_empty(),
+        "no flow ran"
+    );
+    let trunk = gw.ivr.trunk("carrier").unwrap();
+    assert_eq!(trunk.active_calls(), 0, "the cancelled call's slot is free again");
+    gw.ivr.shutdown();
+}
+
+#[tokio::test]
+async fn hold_and_resume_by_re_invite_mid_quiz_keeps_the_flow_going() {
+    let work = workdir();
+    let gw = gateway("").await;
+    // The scenario itself fails unless each re-INVITE's 200 mirrors the
+    // direction (recvonly for hold, sendrecv for resume).
+    finished(inbound_call(&gw, "uac_quiz_hold.xml", work.path()).await).await;
+    let call = settled(&gw.store, finished_call).await;
+    assert_eq!(call.status, "completed");
+    assert_eq!(call.digits, "13#");
+    assert_eq!(call.hangup_by.as_deref(), Some("us"));
+    let (status, results) = results(&gw.store, &call).await;
+    assert_eq!(status, "completed");
+    assert_eq!(answer(&results, "question_1"), ("1".into(), "Correct".into()));
+    assert_eq!(answer(&results, "question_2"), ("3".into(), "Correct".into()));
+    gw.ivr.shutdown();
+}
+
+/// A voiced sound: harmonics of 140 Hz under two formants, at a steady level
+/// well above the recorder's silence threshold and nothing like a key.
+fn spoken(len_ms: usize) -> Vec<i16> {
+    (0..len_ms * 8)
+        .map(|n| {
+            let t = n as f64 / 8000.0;
+            let v: f64 = (1..=25)
+                .map(|h| {
+                    let f = 140.0 * f64::from(h);
+                    let formant = |c: f64| 1.0 / (1.0 + ((f - c) / 90.0).powi(2));
+                    (formant(650.0) + 0.6 * formant(1700.0) + 0.05)
+                        * (2.0 * std::f64::consts::PI * f * t).sin()
+                })
+                .sum();
+            (v * 2500.0).clamp(-32768.0, 32767.0) as i16
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_spoken_answer_is_recorded_as_the_audio_the_caller_sent() {
+    const LEAD_MS: usize = 2500; // while the 1.7 s prompt plays
+    const MESSAGE_MS: usize = 2000;
+    const TAIL_MS: usize = 5000; // more than the 4 s silence that ends a recording
+    let work = workdir();
+    let speech = spoken(MESSAGE_MS);
+    let mut linear = vec![0i16; LEAD_MS * 8];
+    linear.extend_from_slice(&speech);
+    linear.extend(std::iter::repeat_n(0, TAIL_MS * 8));
+    let mut alaw = Vec::new();
+    Codec::Pcma.encode_into(&linear, &mut alaw);
+    std::fs::write(work.path().join("message.al"), &alaw).unwrap();
+    // What our side decodes from the message, sample for sample.
+    let mut sent = Vec::new();
+    Codec::Pcma.decode_into(&alaw[LEAD_MS * 8..(LEAD_MS + MESSAGE_MS) * 8], &mut sent);
+
+    let gw = gateway("").await;
+    finished(call_number(&gw, "uac_record.xml", MESSAGE_NUMBER, work.path())).await;
+    let call = settled(&gw.store, finished_call).await;
+    assert_eq!(call.status, "completed");
+    assert_eq!(call.recordings.len(), 1, "{:?}", call.recordings);
+    let mut wav = hound::WavReader::open(&call.recordings[0]).unwrap();
+    let spec = wav.spec();
+    assert_eq!(
+        (
+            spec.channels,
+            spec.sample_rate,
+            spec.bits_per_sample,
+            spec.sample_format
+        ),
+        (1, 8000, 16, hound::SampleFormat::Int),
+        "8 kHz mono 16-bit PCM"
+    );
+    let recorded: Vec<i16> = wav.samples::<i16>().map(Result::unwrap).collect();
+    // The message sits between silences: find it by level, in both.
+    let loud = |s: &i16| s.unsigned_abs() > 200;
+    let first = |x: &[i16]| x.iter().position(loud).unwrap();
+    let last = |x: &[i16]| x.iter().rposition(loud).unwrap();
+    let (r0, r1) = (first(&recorded), last(&recorded));
+    let (s0, s1) = (first(&sent), last(&sent));
+    assert_eq!(r1 - r0, s1 - s0, "the message lasts as long as what was sent");
+    assert_eq!(
+        &recorded[r0..=r1],
+        &sent[s0..=s1],
+        "the recording holds the sent message sample for sample"
+    );
+    // The recording stopped on the silence cut-off: 4 s after the message, give or take a frame.
+    let after_ms = (recorded.len() - r1) / 8;
+    assert!(
+        (3980..=4100).contains(&after_ms),
+        "{after_ms} ms recorded after the message"
+    );
+    let (status, results) = results(&gw.store, &call).await;
+    assert_eq!(status, "completed");
+    let message = &results["message"];
+    assert_eq!(message["category"], "All Responses", "{results}");
     gw.ivr.shutdown();
 }

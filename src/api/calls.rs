@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::body::Body;
 use super::{ApiError, ApiState, Page};
-use crate::sip::ivr::flows::FlowCache;
-use crate::sip::ivr::queue_voice_call;
+use crate::dispatch::voice::flows::{is_file_reference, FlowCache};
+use crate::dispatch::voice::queue_voice_call;
 
 /// Most contacts one request may call.
 const MAX_CONTACTS: usize = 1000;
@@ -20,7 +20,8 @@ const MAX_CONTACTS: usize = 1000;
 pub struct NewCallsBody {
     /// Contact UUIDs.
     contacts: Vec<String>,
-    /// Export file, optionally `#` the voice flow's UUID or name.
+    /// An imported voice flow's UUID or name, or an export file optionally
+    /// followed by `#` and the voice flow's UUID or name.
     flow: String,
     /// Trunk name; the first configured trunk when absent.
     trunk: Option<String>,
@@ -45,9 +46,22 @@ pub async fn create(
     if b.contacts.is_empty() || b.contacts.len() > MAX_CONTACTS {
         return Err(bad("contacts", format!("give 1 to {MAX_CONTACTS} contact UUIDs")));
     }
-    FlowCache::default()
-        .voice_flow(&b.flow)
-        .map_err(|e| bad("flow", e.to_string()))?;
+    let flow = if is_file_reference(&b.flow) {
+        FlowCache::default()
+            .voice_flow(&b.flow)
+            .map_err(|e| bad("flow", e.to_string()))?;
+        b.flow.clone()
+    } else {
+        let flow =
+            s.gw.store
+                .get_flow(&b.flow)
+                .await
+                .map_err(|_| bad("flow", format!("no flow {:?}", b.flow)))?;
+        if flow.flow_type != "voice" {
+            return Err(bad("flow", format!("{:?} is not a voice flow", flow.name)));
+        }
+        flow.uuid
+    };
     // Check every contact first, so a bad UUID queues nothing.
     let mut targets = Vec::with_capacity(b.contacts.len());
     for uuid in &b.contacts {
@@ -61,7 +75,7 @@ pub async fn create(
     }
     let mut queued = Vec::with_capacity(targets.len());
     for (contact_id, urn, uuid) in targets {
-        let id = queue_voice_call(&s.gw.store, &trunk.name, contact_id, &urn, &b.flow).await?;
+        let id = queue_voice_call(&s.gw.store, &trunk.name, contact_id, &urn, &flow).await?;
         let call = s.gw.store.get_call(id).await?;
         queued.push(json!({"uuid": call.uuid, "contact": uuid, "urn": urn, "status": call.status}));
     }

@@ -262,6 +262,20 @@ pub async fn create_start(
     State(s): State<ApiState>,
     Body(b): Body<NewStartBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if s.gw.config.trunks.is_empty() {
+        if let Ok(flow) = s.gw.store.get_flow(&b.flow).await {
+            if flow.flow_type == "voice" {
+                return Err(ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "flow",
+                    format!(
+                        "{:?} is a voice flow and no SIP trunk is configured to call over",
+                        flow.name
+                    ),
+                ));
+            }
+        }
+    }
     let recipients = Recipients {
         contacts: b.contacts,
         groups: b.groups,

@@ -17,6 +17,12 @@ use crate::flow::session::{self, Session};
 use crate::flow::session_assets::SessionAssets;
 use crate::flow::trigger::Trigger;
 use crate::flow::waits::Hint;
+use crate::sip::prompts::PromptLibrary;
+
+use super::flow_prompts::{missing_prompts, TtsAvailability};
+
+/// Where `flow check` looks for prompts when not told (the gateway's default).
+const DEFAULT_PROMPTS: &str = "prompts";
 
 /// The simulated contact's phone number (a reserved-looking Rwandan number).
 const SIMULATOR_URN: &str = "tel:+250788000000";
@@ -34,6 +40,14 @@ pub enum FlowCommand {
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Prompt directory (`<lang>/<name>.wav`) voice flows are checked
+        /// against; default `prompts` when it exists.
+        #[arg(long)]
+        prompts: Option<PathBuf>,
+        /// Whether text without a recording can be spoken (auto: espeak-ng
+        /// installed here).
+        #[arg(long, value_enum, default_value_t = TtsAvailability::Auto)]
+        tts: TtsAvailability,
     },
     /// Run a flow in the terminal as a simulated contact.
     Run {
@@ -60,7 +74,13 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 /// Runs a `flow` subcommand; the result is whether everything was fine.
 pub fn run(args: FlowArgs) -> anyhow::Result<bool> {
     match args.command {
-        FlowCommand::Check { files } => Ok(check(&files)),
+        FlowCommand::Check { files, prompts, tts } => {
+            let prompts = prompts.or_else(|| {
+                let default = PathBuf::from(DEFAULT_PROMPTS);
+                default.is_dir().then_some(default)
+            });
+            Ok(check_with(&files, prompts.as_deref(), tts.resolve()))
+        }
         FlowCommand::Run {
             file,
             flow,
@@ -85,9 +105,28 @@ pub fn run(args: FlowArgs) -> anyhow::Result<bool> {
 
 /// Checks each file, printing one line per problem; true if all are clean.
 pub fn check(files: &[PathBuf]) -> bool {
+    check_with(files, None, false)
+}
+
+/// [`check`], and when `prompts` is given, every voice flow's say/play
+/// actions against that prompt directory (`tts`: text can be spoken).
+pub fn check_with(files: &[PathBuf], prompts: Option<&Path>, tts: bool) -> bool {
+    let library = match prompts.map(PromptLibrary::load).transpose() {
+        Ok(library) => library,
+        Err(e) => {
+            println!("prompts: {e}");
+            return false;
+        }
+    };
     let mut clean = true;
     for file in files {
-        match check_file(file) {
+        let checked = check_file(file).and_then(|mut lines| {
+            if let (Some(dir), Some(library)) = (prompts, &library) {
+                lines.extend(check_prompts(file, library, dir, tts)?);
+            }
+            Ok(lines)
+        });
+        match checked {
             Ok(lines) if lines.is_empty() => {}
             Ok(lines) => {
                 clean = false;
@@ -116,6 +155,22 @@ pub fn check_file(file: &Path) -> anyhow::Result<Vec<String>> {
         println!("{}: OK ({} flows)", file.display(), export.flows.len());
     }
     Ok(problems)
+}
+
+/// The say/play actions of a file's voice flows with nothing to play, one
+/// line each, prefixed with the file name.
+pub fn check_prompts(
+    file: &Path,
+    library: &PromptLibrary,
+    dir: &Path,
+    tts: bool,
+) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let export = Export::parse(&text)?;
+    Ok(missing_prompts(&export.flows, library, dir, tts)
+        .iter()
+        .map(|m| format!("{}: {m}", file.display()))
+        .collect())
 }
 
 /// Runs a flow, reading replies from `input` and writing the conversation

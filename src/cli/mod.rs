@@ -2,6 +2,7 @@
 //! calls into the library; `main.rs` only dispatches.
 
 pub mod flow;
+pub mod flow_prompts;
 mod registry;
 mod serve;
 

@@ -45,7 +45,7 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
     let ivr = if gw.config.trunks.is_empty() {
         None
     } else {
-        let ivr = crate::sip::ivr::Ivr::start(&gw.config.trunks, gw.store.clone(), &gw.node, gw.default_tz)
+        let ivr = crate::dispatch::voice::Ivr::start(&gw.config.trunks, gw.clone())
             .await
             .context("starting the SIP trunks")?;
         Some(ivr)

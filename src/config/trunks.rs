@@ -155,7 +155,7 @@ fn default_prompts() -> std::path::PathBuf {
     "prompts".into()
 }
 fn default_tts() -> String {
-    crate::sip::ivr::audio::DEFAULT_TTS.into()
+    crate::sip::prompts::DEFAULT_TTS.into()
 }
 fn default_expires() -> u32 {
     3600

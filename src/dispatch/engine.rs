@@ -49,8 +49,10 @@ pub enum FlowError {
     BadSession(String, String),
     #[error("the engine task failed: {0}")]
     Join(String),
-    #[error("flow {0} is a voice flow: it runs over a call (POST /calls), not over SMS")]
-    Voice(String),
+    #[error("voice flow {0} needs a SIP trunk to call over, and none is configured")]
+    NoTrunk(String),
+    #[error("voice flow {0}: the contact has no phone number to call")]
+    NoPhone(String),
 }
 
 /// The flows, fields and groups sessions run against, rebuilt when the
@@ -303,7 +305,9 @@ impl Gateway {
                 .flow(flow_uuid)
                 .ok_or_else(|| FlowError::NoFlow(flow_uuid.to_string()))?;
             if flow.flow_type == crate::flow::definition::FlowType::Voice {
-                return Err(FlowError::Voice(flow.name.clone()));
+                return self
+                    .queue_voice_start(contact, &flow.uuid, &flow.name, &opts)
+                    .await;
             }
             let kind = match &reason {
                 StartReason::Msg { msg, keyword } => TriggerKind::Msg {
@@ -359,6 +363,51 @@ impl Gateway {
             }
         }
         Ok(Sprinted::Stale)
+    }
+
+    /// A voice flow starts by calling the contact: the call is stored for the
+    /// first trunk's dialer, with the start's bookkeeping, in one transaction;
+    /// the flow runs when the call is answered.
+    async fn queue_voice_start(
+        &self,
+        contact: &Contact,
+        flow_uuid: &str,
+        flow_name: &str,
+        opts: &StartOpts,
+    ) -> Result<Sprinted, FlowError> {
+        let trunk = self
+            .config
+            .trunks
+            .first()
+            .ok_or_else(|| FlowError::NoTrunk(flow_name.to_owned()))?;
+        let urn = contact
+            .urns
+            .iter()
+            .find(|u| u.scheme() == "tel")
+            .ok_or_else(|| FlowError::NoPhone(flow_name.to_owned()))?;
+        let call = crate::store::NewCall {
+            trunk: trunk.name.clone(),
+            direction: "out",
+            contact_id: Some(contact.id),
+            urn: urn.to_string(),
+            flow: flow_uuid.to_owned(),
+            status: crate::store::call_status::QUEUED,
+            next_attempt_on: Some(now_ms()),
+        };
+        match self
+            .store
+            .insert_call_completing(&call, &opts.completions)
+            .await?
+        {
+            Some(id) => {
+                tracing::info!(contact = %contact.uuid, flow = flow_name, call = id, "voice flow call queued");
+                Ok(Sprinted::Done {
+                    status: "call_queued".into(),
+                    msgs: 0,
+                })
+            }
+            None => Ok(Sprinted::Stale),
+        }
     }
 
     /// Resume a contact's waiting session. `Stale` when the session was
@@ -447,7 +496,7 @@ impl Gateway {
 
     /// Translate a sprint into the rows it writes.
     #[allow(clippy::too_many_arguments)]
-    fn sprint_write(
+    pub(super) fn sprint_write(
         &self,
         contact: &Contact,
         assets: &SessionAssets,

@@ -22,6 +22,7 @@ pub mod registry;
 mod scheduler;
 mod sessions;
 mod starts;
+pub mod voice;
 mod webhooks;
 
 use std::sync::Arc;

@@ -8,7 +8,6 @@
 
 pub mod dtmf_relay;
 pub mod gather;
-pub mod ivr;
 pub mod media;
 pub mod outcome;
 pub mod port_pool;

@@ -18,6 +18,12 @@ pub const MAX_PROMPT: Duration = Duration::from_secs(300);
 /// Prompts are stored as this many bits per sample; G.711 needs nothing finer.
 const BITS_PER_SAMPLE: u16 = 16;
 
+/// The default speech command for text without a recording: espeak-ng
+/// speaks, sox makes it 8 kHz mono 16-bit (`{voice}`, `{lang}`, `{out}` are
+/// filled in per prompt).
+pub const DEFAULT_TTS: &str =
+    "espeak-ng -v {voice} --stdin --stdout | sox -q -t wav - -r 8000 -c 1 -b 16 {out}";
+
 /// Why a prompt could not be loaded or found.
 #[derive(Debug, Error)]
 pub enum PromptError {

@@ -1,13 +1,16 @@
 //! IVR calls: one row per call with its outcome, talk time, keys and
 //! recordings; outbound calls are stored before they are dialled and carry
 //! their retry schedule, so a restart picks up queued and retry-waiting
-//! calls. `call_runs` keeps each answered call's voice flow session and
-//! results (a table of our own until voice runs join the flow runs table).
+//! calls. An answered call's flow session is written like any sprint (the
+//! session, `runs`, `run_results`, contact changes, messages the flow sent)
+//! in the transaction that records the call; `call_runs` also keeps the
+//! session as the call ran it, linked to the call.
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
+use super::sessions::{write_completions, write_sprint, Applied, Completion, SprintWrite};
 use super::{Dialect, Result, Store, StoreError};
 use crate::core::time::{now_ms, Millis};
 
@@ -113,7 +116,25 @@ fn call_row(r: &AnyRow) -> Result<CallRow> {
 impl Store {
     /// Store a call; returns its row id.
     pub async fn insert_call(&self, new: &NewCall) -> Result<i64> {
+        self.insert_call_completing(new, &[])
+            .await?
+            .ok_or_else(|| StoreError::Conflict("call not stored".into()))
+    }
+
+    /// Store an outbound call together with the bookkeeping of what started
+    /// it (a flow start's contact, a campaign fire), in one transaction.
+    /// `None` when that bookkeeping was already done (another node won).
+    pub async fn insert_call_completing(
+        &self,
+        new: &NewCall,
+        completions: &[Completion],
+    ) -> Result<Option<i64>> {
         let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        if !write_completions(&mut tx, completions, now).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
         let row = sqlx::query(
             "INSERT INTO calls (uuid, trunk, direction, contact_id, urn, flow, status, next_attempt_on, \
              created_on, modified_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
@@ -127,9 +148,11 @@ impl Store {
         .bind(new.status)
         .bind(new.next_attempt_on)
         .bind(now)
-        .fetch_one(self.writer())
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get("id")?)
+        let id: i64 = row.try_get("id")?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     pub async fn get_call(&self, id: i64) -> Result<CallRow> {
@@ -244,13 +267,35 @@ impl Store {
         Ok(())
     }
 
-    /// The call was answered and has ended: its record and the flow sessions
-    /// it ran, in one transaction.
-    pub async fn record_answered(&self, id: i64, talk: &CallTalk, runs: &[CallRunRow]) -> Result<()> {
+    /// The call was answered and has ended: its record, the flow sessions it
+    /// ran, and the flow's `sprint` (session, runs, results, contact changes,
+    /// messages) in one transaction.
+    pub async fn record_answered(
+        &self,
+        id: i64,
+        talk: &CallTalk,
+        runs: &[CallRunRow],
+        sprint: Option<&SprintWrite>,
+    ) -> Result<()> {
         let now = now_ms();
         let recordings = serde_json::to_string(&talk.recordings)
             .map_err(|e| StoreError::Corrupt(format!("call recordings: {e}")))?;
+        let types = match sprint {
+            Some(w) => self.sprint_field_types(w).await?,
+            None => Default::default(),
+        };
         let mut tx = self.begin_write().await?;
+        if let Some(w) = sprint {
+            // A new session of its own: it can only be stale if its UUID were
+            // already stored, which would mean this call was recorded before.
+            if write_sprint(&mut tx, w, &types).await? == Applied::Stale {
+                tx.rollback().await?;
+                return Err(StoreError::Conflict(format!(
+                    "call {id}: session {} already stored",
+                    w.session.uuid
+                )));
+            }
+        }
         sqlx::query(
             "UPDATE calls SET status = 'completed', outcome = 'answered', sip_status = 200, \
              answered_on = $1, ended_on = $2, duration_ms = $3, digits = $4, recordings = $5, \

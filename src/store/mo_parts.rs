@@ -263,7 +263,7 @@ impl Store {
     pub async fn purge_mo_parts(&self, now: Millis) -> Result<u64> {
         let r = sqlx::query("DELETE FROM mo_parts WHERE msg_id IS NOT NULL AND expires_on <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(r.rows_affected())
     }

@@ -103,7 +103,8 @@ pub(super) async fn insert_start(
 }
 
 impl Store {
-    /// Validate and accept a start; the gateway's start worker runs it.
+    /// Validate and accept a start; the gateway's start worker runs it (a
+    /// voice flow's start queues a call to each contact).
     pub async fn create_flow_start(
         &self,
         flow: &str,
@@ -117,12 +118,6 @@ impl Store {
             .get_flow(flow)
             .await
             .map_err(|_| StoreError::invalid("flow", format!("no flow {flow:?}")))?;
-        if flow.flow_type == "voice" {
-            return Err(StoreError::invalid(
-                "flow",
-                format!("{:?} is a voice flow: place calls with POST /calls", flow.name),
-            ));
-        }
         self.check_recipients(recipients, default_country).await?;
         let mut tx = self.begin_write().await?;
         let uuid = insert_start(&mut tx, &flow.uuid, recipients, exclusions, params, origin).await?;

@@ -1,6 +1,7 @@
 //! In-band DTMF detection (ITU-T Q.23/Q.24) over 8 kHz linear PCM: eight
 //! Goertzel filters run interleaved in one pass over each block, then level,
-//! peak, twist and purity checks, then a two-block rule for on and off times.
+//! peak, twist and purity checks, a frequency check from the phase advance of
+//! the two tones between blocks, then a two-block rule for on and off times.
 //! Runs on every call whether or not RFC 4733 was negotiated, because some
 //! carriers send only tones. Knows nothing of RTP or codecs.
 
@@ -28,6 +29,14 @@ const MIN_PEAK_RATIO: f32 = 4.0;
 /// Share of the block's energy that the two tones must carry: rejects speech and
 /// music, whose energy is spread over many frequencies.
 const MIN_PURITY: f32 = 0.75;
+/// Largest frequency error accepted, as a share of the nominal frequency:
+/// Q.24 asks receivers to accept 1.5% and reject 3.5%. Measured from how far
+/// a tone's phase moves between two blocks, so it rejects the harmonics of a
+/// voice that pass near a keypad pair (a tone 3.5% off reads in the same bin).
+const MAX_FREQ_ERROR: f32 = 0.025;
+/// Phase moves past this are ambiguous (a wrap of 2π looks like a small
+/// move); the column tones' 2.5% is capped here.
+const MAX_PHASE_ERROR: f32 = 2.6;
 
 /// A digit confirmed by the detector, at the sample where it was confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +50,11 @@ pub struct DetectedDigit {
 #[derive(Debug, Clone)]
 pub struct DtmfDetector {
     coefficients: [f32; 8],
+    /// Per bin: sin ω (for the complex result) and the phase limit, radians.
+    sines: [f32; 8],
+    phase_limits: [f32; 8],
+    /// The last block's loudest row and column and the phase of each.
+    last_pair: Option<(usize, usize, f32, f32)>,
     s1: [f32; 8],
     s2: [f32; 8],
     energy: f32,
@@ -62,12 +76,21 @@ impl Default for DtmfDetector {
 impl DtmfDetector {
     pub fn new() -> Self {
         let mut coefficients = [0.0; 8];
-        for (c, hz) in coefficients.iter_mut().zip(ROW_HZ.iter().chain(COLUMN_HZ.iter())) {
-            *c = 2.0 * (2.0 * std::f32::consts::PI * hz / SAMPLE_RATE as f32).cos();
+        let mut sines = [0.0; 8];
+        let mut phase_limits = [0.0; 8];
+        for (i, hz) in ROW_HZ.iter().chain(COLUMN_HZ.iter()).enumerate() {
+            let omega = 2.0 * std::f32::consts::PI * hz / SAMPLE_RATE as f32;
+            coefficients[i] = 2.0 * omega.cos();
+            sines[i] = omega.sin();
+            // A tone off by δ Hz moves 2π·δ·N/fs further per block than the bin's own.
+            phase_limits[i] = (omega * MAX_FREQ_ERROR * BLOCK_LEN as f32).min(MAX_PHASE_ERROR);
         }
         let min_amplitude = DBM0_PEAK / 32768.0 * 10f32.powf(MIN_TONE_DBM0 / 20.0);
         DtmfDetector {
             coefficients,
+            sines,
+            phase_limits,
+            last_pair: None,
             s1: [0.0; 8],
             s2: [0.0; 8],
             energy: 0.0,
@@ -113,8 +136,39 @@ impl DtmfDetector {
         found
     }
 
+    /// Phase of bin `i`'s complex result (up to a constant per bin, the same
+    /// every block).
+    fn phase(&self, i: usize) -> f32 {
+        let re = self.s1[i] - 0.5 * self.coefficients[i] * self.s2[i];
+        let im = self.sines[i] * self.s2[i];
+        im.atan2(re)
+    }
+
+    /// Whether the row and column tones moved in phase since the last block
+    /// as tones on their nominal frequencies would (within the tolerance).
+    fn on_frequency(&mut self, row: usize, column: usize) -> bool {
+        let (row_phase, column_phase) = (self.phase(row), self.phase(4 + column));
+        let last = self.last_pair.replace((row, column, row_phase, column_phase));
+        let Some((last_row, last_column, last_row_phase, last_column_phase)) = last else {
+            return true;
+        };
+        if (last_row, last_column) != (row, column) {
+            // The first block of a pair: nothing to compare with yet.
+            return true;
+        }
+        let drift = |i: usize, now: f32, before: f32| {
+            let omega = (self.coefficients[i] / 2.0).acos();
+            let moved = now - before - omega * BLOCK_LEN as f32;
+            // Wrapped into (-π, π].
+            let wrapped =
+                moved - (2.0 * std::f32::consts::PI) * (moved / (2.0 * std::f32::consts::PI)).round();
+            wrapped.abs() <= self.phase_limits[i]
+        };
+        drift(row, row_phase, last_row_phase) && drift(4 + column, column_phase, last_column_phase)
+    }
+
     /// Which key, if any, this block's spectrum is.
-    fn classify_block(&self) -> Option<Digit> {
+    fn classify_block(&mut self) -> Option<Digit> {
         let n = BLOCK_LEN as f32;
         let mut power = [0.0f32; 8];
         for (i, p) in power.iter_mut().enumerate() {
@@ -126,6 +180,10 @@ impl DtmfDetector {
         let (row, row_power) = strongest(&power[..4]);
         let (column, column_power) = strongest(&power[4..]);
         if row_power < self.min_tone_power || column_power < self.min_tone_power {
+            self.last_pair = None;
+            return None;
+        }
+        if !self.on_frequency(row, column) {
             return None;
         }
         let twist_limit = 10f32.powf(MAX_TWIST_DB / 10.0);

@@ -38,7 +38,7 @@ async fn take(ivr: Ivr, trunk: &str, call: IncomingCall) {
         call.reject(404);
         return;
     };
-    let flow = match ivr.shared.flows.voice_flow(&route.flow) {
+    let flow = match ivr.voice_flow(&route.flow).await {
         Ok(flow) => flow,
         Err(err) => {
             tracing::error!(%err, "inbound flow not loadable; 500");
@@ -61,7 +61,7 @@ async fn take(ivr: Ivr, trunk: &str, call: IncomingCall) {
             }
         }
     };
-    let store = &ivr.shared.store;
+    let store = ivr.store();
     let contact = match store.find_or_create_by_urn(&urn, Some(&rt.config.language)).await {
         Ok((contact, _)) => contact,
         Err(err) => {
@@ -109,5 +109,10 @@ async fn take(ivr: Ivr, trunk: &str, call: IncomingCall) {
             return;
         }
     };
-    ivr.talk(rt, id, active, &flow, trigger).await;
+    let ctx = super::CallContext {
+        flow,
+        contact,
+        trigger,
+    };
+    ivr.talk(rt, id, active, ctx).await;
 }

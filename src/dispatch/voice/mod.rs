@@ -1,10 +1,15 @@
-//! IVR: voice flows over the SIP trunks. This is the one part of `sip` that
-//! joins trunks with the flow engine and the store (the dispatch role for
-//! voice): inbound calls to a configured number start a configured flow for
-//! the caller (`inbound`); outbound calls are stored first and dialled by
-//! a per-trunk dialer with its concurrency, calls-per-second, calling-window
-//! and retry rules (`dialer`); each answered call runs its flow
-//! ([`runner`]) and its record and results are stored in one transaction.
+//! Voice: flows over the SIP trunks, the dispatch role for calls (it joins
+//! `sip` trunks with the flow engine and the store, as the rest of
+//! `dispatch` does for messages). Inbound calls to a configured number start
+//! a configured flow for the caller (`inbound`); outbound calls are stored
+//! first (by `POST /calls`, or by a flow start, campaign event or trigger
+//! whose flow is a voice flow) and dialled by a per-trunk dialer with its
+//! concurrency, calls-per-second, calling-window and retry rules
+//! (`dialer`); each answered call runs its flow ([`runner`]), and the call
+//! record, the session, its runs and results (the same `runs` and
+//! `run_results` SMS flows write) and the contact changes are stored in one
+//! transaction. Voice flows come from the store (imported like any flow) or
+//! from an export file ([`flows`]).
 
 pub mod audio;
 mod dialer;
@@ -16,7 +21,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono_tz::Tz;
 use thiserror::Error;
 
 pub use dialer::queue_voice_call;
@@ -24,8 +28,11 @@ pub use dialer::queue_voice_call;
 use self::audio::AudioSource;
 use self::flows::FlowCache;
 use self::runner::{IvrSettings, VoiceRun};
+use super::engine::StartOpts;
+use super::Gateway;
 use crate::config::TrunkConfig;
 use crate::core::time::now_ms;
+use crate::core::{Contact, Priority};
 use crate::sip::prompts::PromptLibrary;
 use crate::sip::recording::RecordSpec;
 use crate::sip::trunk::{ActiveCall, Trunk, TrunkSettings};
@@ -65,9 +72,7 @@ struct TrunkRuntime {
 }
 
 struct Shared {
-    store: Store,
-    node: String,
-    default_timezone: Tz,
+    gw: Arc<Gateway>,
     flows: FlowCache,
     trunks: HashMap<String, TrunkRuntime>,
 }
@@ -89,13 +94,8 @@ impl std::fmt::Debug for Ivr {
 impl Ivr {
     /// Start every configured trunk, its inbound loop and its dialer. Calls a
     /// previous run of this node left mid-attempt are queued again first.
-    pub async fn start(
-        configs: &[TrunkConfig],
-        store: Store,
-        node: &str,
-        default_timezone: Tz,
-    ) -> Result<Ivr, IvrError> {
-        let requeued = store.requeue_claimed_calls(node).await?;
+    pub async fn start(configs: &[TrunkConfig], gw: Arc<Gateway>) -> Result<Ivr, IvrError> {
+        let requeued = gw.store.requeue_claimed_calls(&gw.node).await?;
         if requeued > 0 {
             tracing::info!(requeued, "calls cut short by the last stop queued again");
         }
@@ -141,9 +141,7 @@ impl Ivr {
         }
         let ivr = Ivr {
             shared: Arc::new(Shared {
-                store,
-                node: node.to_owned(),
-                default_timezone,
+                gw,
                 flows: FlowCache::default(),
                 trunks,
             }),
@@ -165,7 +163,17 @@ impl Ivr {
     }
 
     pub fn store(&self) -> &Store {
-        &self.shared.store
+        &self.shared.gw.store
+    }
+
+    fn gateway(&self) -> &Gateway {
+        &self.shared.gw
+    }
+
+    /// The voice flow a reference names: an export file (`path#name`), or a
+    /// flow imported into the store, by UUID or name.
+    pub async fn voice_flow(&self, reference: &str) -> Result<flows::VoiceFlow, flows::FlowLoadError> {
+        flows::resolve(&self.shared.flows, self.gateway(), reference).await
     }
 
     /// Stop every trunk; calls in progress end with them.
@@ -179,22 +187,22 @@ impl Ivr {
         self.shared.trunks.get(trunk)
     }
 
-    /// Run `flow` over an answered call and store what happened.
-    async fn talk(
-        &self,
-        rt: &TrunkRuntime,
-        call_row: i64,
-        mut call: ActiveCall,
-        flow: &flows::VoiceFlow,
-        trigger: crate::flow::trigger::Trigger,
-    ) {
+    /// Run `flow` over an answered call and store what happened: the call
+    /// record, and the session with its runs and results as any flow's.
+    async fn talk(&self, rt: &TrunkRuntime, call_row: i64, mut call: ActiveCall, ctx: CallContext) {
+        let CallContext {
+            flow,
+            contact,
+            trigger,
+        } = ctx;
         let answered_on = now_ms();
         let result = runner::run_voice_flow(&mut call, &rt.audio, &rt.settings, &flow.assets, trigger).await;
         call.hangup().await;
         let ended_on = now_ms();
-        let (talk, runs) = match result {
+        let (talk, runs, sprint) = match result {
             Ok(VoiceRun {
                 session,
+                events,
                 digits,
                 recordings,
                 hangup_by,
@@ -206,6 +214,23 @@ impl Ivr {
                     results: results_of(&session),
                     session: serde_json::to_value(&session).unwrap_or_default(),
                 };
+                // The caller's keys and recordings are the input of the first run.
+                let input_run = (!digits.is_empty() || !recordings.is_empty())
+                    .then(|| session.runs.first().map(|r| r.uuid.clone()))
+                    .flatten();
+                let mut sprint = self.gateway().sprint_write(
+                    &contact,
+                    &flow.assets,
+                    &session,
+                    &events,
+                    None,
+                    &Default::default(),
+                    input_run,
+                    Priority::Bulk,
+                    &StartOpts::default(),
+                );
+                // A call does not end a conversation the contact has going by SMS.
+                sprint.interrupt_waiting = false;
                 let talk = CallTalk {
                     answered_on,
                     ended_on,
@@ -213,7 +238,7 @@ impl Ivr {
                     recordings,
                     hangup_by: format!("{hangup_by:?}").to_lowercase(),
                 };
-                (talk, vec![run])
+                (talk, vec![run], Some(sprint))
             }
             Err(err) => {
                 tracing::error!(call = %call.call_id, %err, "voice flow could not run");
@@ -224,13 +249,29 @@ impl Ivr {
                     recordings: Vec::new(),
                     hangup_by: "us".into(),
                 };
-                (talk, Vec::new())
+                (talk, Vec::new(), None)
             }
         };
-        if let Err(err) = self.shared.store.record_answered(call_row, &talk, &runs).await {
-            tracing::error!(call = %call.call_id, %err, "call record not stored");
+        match self
+            .store()
+            .record_answered(call_row, &talk, &runs, sprint.as_ref())
+            .await
+        {
+            Ok(()) => {
+                if sprint.is_some_and(|s| !s.msgs.is_empty()) {
+                    self.gateway().wake();
+                }
+            }
+            Err(err) => tracing::error!(call = %call.call_id, %err, "call record not stored"),
         }
     }
+}
+
+/// What an answered call runs, for whom.
+struct CallContext {
+    flow: flows::VoiceFlow,
+    contact: Contact,
+    trigger: crate::flow::trigger::Trigger,
 }
 
 /// Every run's results by key: value, category, node and time.

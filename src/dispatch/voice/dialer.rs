@@ -24,8 +24,9 @@ const CLAIM_BATCH: u32 = 50;
 const FULL_BACKOFF_MS: Millis = 1000;
 
 /// Store an outbound voice flow call to a contact for `trunk`'s dialer to
-/// place as soon as its limits and the calling window allow. `flow` is an
-/// export file, optionally `#` the flow's UUID or name. Returns the call's id.
+/// place as soon as its limits and the calling window allow. `flow` is a
+/// voice flow in the store (UUID or name), or an export file optionally
+/// followed by `#` and the flow's UUID or name. Returns the call's id.
 pub async fn queue_voice_call(
     store: &Store,
     trunk: &str,
@@ -58,14 +59,14 @@ impl Ivr {
         if self.runtime(trunk).is_none() {
             return Err(PlaceError::Ivr(IvrError::NoTrunk(trunk.to_owned())));
         }
-        self.shared.flows.voice_flow(flow).map_err(PlaceError::Flow)?;
+        self.voice_flow(flow).await.map_err(PlaceError::Flow)?;
         let urn = contact
             .urns
             .iter()
             .find(|u| u.scheme() == "tel")
             .ok_or(PlaceError::NoPhone)?;
         Ok(
-            queue_voice_call(&self.shared.store, trunk, contact.id, &urn.to_string(), flow)
+            queue_voice_call(self.store(), trunk, contact.id, &urn.to_string(), flow)
                 .await
                 .map_err(IvrError::from)?,
         )
@@ -99,9 +100,8 @@ pub(super) async fn run(ivr: Ivr, trunk: String) {
             continue;
         }
         let due = match ivr
-            .shared
-            .store
-            .claim_due_calls(&ivr.shared.node, &trunk, room.min(CLAIM_BATCH))
+            .store()
+            .claim_due_calls(&ivr.shared.gw.node, &trunk, room.min(CLAIM_BATCH))
             .await
         {
             Ok(due) => due,
@@ -117,12 +117,12 @@ pub(super) async fn run(ivr: Ivr, trunk: String) {
                 let allowed = window.next_allowed(now, tz);
                 if allowed > now {
                     tracing::info!(call = row.id, %tz, "outside the calling window; postponed");
-                    postpone(&ivr.shared.store, row.id, allowed).await;
+                    postpone(ivr.store(), row.id, allowed).await;
                     continue;
                 }
             }
             if rt.trunk.active_calls() >= rt.trunk.max_calls() {
-                postpone(&ivr.shared.store, row.id, now + FULL_BACKOFF_MS).await;
+                postpone(ivr.store(), row.id, now + FULL_BACKOFF_MS).await;
                 continue;
             }
             tokio::time::sleep_until(next_dial).await;
@@ -149,8 +149,7 @@ async fn postpone(store: &Store, id: i64, until: Millis) {
 async fn timezone_of(ivr: &Ivr, row: &CallRow) -> Tz {
     let contact_tz = match row.contact_id {
         Some(id) => ivr
-            .shared
-            .store
+            .store()
             .get_contact_by_id(id)
             .await
             .ok()
@@ -158,7 +157,7 @@ async fn timezone_of(ivr: &Ivr, row: &CallRow) -> Tz {
             .and_then(|tz| tz.parse().ok()),
         None => None,
     };
-    contact_tz.unwrap_or(ivr.shared.default_timezone)
+    contact_tz.unwrap_or(ivr.shared.gw.default_tz)
 }
 
 /// When to try a call again after `outcome` on its `attempts`-th attempt, if at all.
@@ -181,7 +180,7 @@ pub fn retry_at(
 
 async fn attempt(ivr: &Ivr, trunk: &str, row: CallRow, tz: Tz) {
     let Some(rt) = ivr.runtime(trunk) else { return };
-    let store = &ivr.shared.store;
+    let store = ivr.store();
     let fail = |reason: String| async move {
         tracing::error!(call = row.id, %reason, "outbound call not placed");
         if let Err(err) = store
@@ -191,7 +190,7 @@ async fn attempt(ivr: &Ivr, trunk: &str, row: CallRow, tz: Tz) {
             tracing::error!(call = row.id, %err, "call outcome not stored");
         }
     };
-    let flow = match ivr.shared.flows.voice_flow(&row.flow) {
+    let flow = match ivr.voice_flow(&row.flow).await {
         Ok(flow) => flow,
         Err(err) => return fail(err.to_string()).await,
     };
@@ -209,7 +208,14 @@ async fn attempt(ivr: &Ivr, trunk: &str, row: CallRow, tz: Tz) {
     let number = row.urn.strip_prefix("tel:").unwrap_or(&row.urn);
     let ring = Duration::from_secs(rt.config.ring_timeout_secs);
     match rt.trunk.place_call(number, ring).await {
-        Ok(call) => ivr.talk(rt, row.id, call, &flow, trigger).await,
+        Ok(call) => {
+            let ctx = super::CallContext {
+                flow,
+                contact,
+                trigger,
+            };
+            ivr.talk(rt, row.id, call, ctx).await
+        }
         Err(failure) => {
             let next = retry_at(
                 &rt.config.retry_minutes,

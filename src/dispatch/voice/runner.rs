@@ -53,6 +53,9 @@ pub struct IvrSettings {
 #[derive(Debug)]
 pub struct VoiceRun {
     pub session: Session,
+    /// Every event of every sprint, in order (contact changes, messages
+    /// sent by the flow, results), for the store.
+    pub events: Vec<Event>,
     /// Every key the caller pressed during waits, in order (finish keys included).
     pub digits: String,
     pub recordings: Vec<String>,
@@ -82,8 +85,10 @@ pub async fn run_voice_flow(
         recordings: Vec::new(),
         playing_until: None,
     };
+    let mut all_events = Vec::new();
     loop {
         let hint = run.say(&events).await;
+        all_events.append(&mut events);
         if !session.is_waiting() {
             run.play_out().await;
             break;
@@ -135,6 +140,7 @@ pub async fn run_voice_flow(
     };
     Ok(VoiceRun {
         session,
+        events: all_events,
         digits: run.digits,
         recordings: run.recordings,
         hangup_by,

@@ -1,7 +1,9 @@
-//! Which voice flow a call runs and who for: a flow reference is an export
-//! file, optionally `#` the flow's UUID or name (`flows/quiz.json#Voice Quiz`);
-//! exports are read once and kept. The flow contact and trigger are built
-//! from the stored contact.
+//! Which voice flow a call runs and who for. A flow reference is a flow in
+//! the store, by UUID or name (imported through `POST /flows` or
+//! `[flows] imports`, run against the same assets as SMS flows, and re-read
+//! when another import changes them), or an export file, optionally `#` the
+//! flow's UUID or name (`flows/quiz.json#Voice Quiz`; read once and kept).
+//! The flow contact and trigger are built from the stored contact.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,6 +27,55 @@ pub enum FlowLoadError {
     Invalid { path: String, message: String },
     #[error("no voice flow {wanted:?} in {path}")]
     NoVoiceFlow { path: String, wanted: String },
+    #[error("no voice flow {0:?} among the imported flows")]
+    NotImported(String),
+    #[error("the imported flows could not be read: {0}")]
+    Assets(String),
+}
+
+/// Whether a reference names an export file rather than an imported flow.
+pub fn is_file_reference(reference: &str) -> bool {
+    let path = reference.split_once('#').map_or(reference, |(p, _)| p);
+    reference.contains('#') || path.contains('/') || path.ends_with(".json")
+}
+
+/// The voice flow `reference` names: from its export file, or from the
+/// flows imported into the store.
+pub async fn resolve(
+    files: &FlowCache,
+    gw: &crate::dispatch::Gateway,
+    reference: &str,
+) -> Result<VoiceFlow, FlowLoadError> {
+    if is_file_reference(reference) {
+        return files.voice_flow(reference);
+    }
+    let (assets, _) = gw
+        .assets
+        .get(gw)
+        .await
+        .map_err(|e| FlowLoadError::Assets(e.to_string()))?;
+    let wanted = reference.trim();
+    let found = assets
+        .flows
+        .iter()
+        .filter(|f| f.flow_type == FlowType::Voice)
+        .find(|f| f.uuid == wanted || f.name.eq_ignore_ascii_case(wanted))
+        .map(|f| (f.uuid.clone(), f.name.clone(), languages_of(f)))
+        .ok_or_else(|| FlowLoadError::NotImported(wanted.to_owned()))?;
+    let (uuid, name, languages) = found;
+    Ok(VoiceFlow {
+        assets,
+        uuid,
+        name,
+        languages,
+    })
+}
+
+/// The flow's base language and every language it is translated to.
+fn languages_of(flow: &crate::flow::definition::Flow) -> Vec<String> {
+    let mut languages = vec![flow.language.clone()];
+    languages.extend(flow.localization.keys().filter(|l| **l != flow.language).cloned());
+    languages
 }
 
 /// A loaded export and the voice flow chosen from it.
@@ -57,13 +108,10 @@ impl FlowCache {
                 path: path.to_owned(),
                 wanted: wanted.to_owned(),
             })?;
-        let mut languages = vec![flow.language.clone()];
-        languages.extend(flow.localization.keys().cloned());
-        languages.dedup();
         Ok(VoiceFlow {
             uuid: flow.uuid.clone(),
             name: flow.name.clone(),
-            languages,
+            languages: languages_of(flow),
             assets: Arc::clone(&assets),
         })
     }

@@ -185,10 +185,6 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// The default speech command: espeak-ng speaks, sox makes it 8 kHz mono 16-bit.
-pub const DEFAULT_TTS: &str =
-    "espeak-ng -v {voice} --stdin --stdout | sox -q -t wav - -r 8000 -c 1 -b 16 {out}";
-
 #[cfg(test)]
 mod tests {
     use super::*;
