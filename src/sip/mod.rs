@@ -15,4 +15,5 @@ pub mod prompts;
 pub mod recording;
 pub mod rtp_session;
 pub mod sdp;
+pub mod send_clock;
 pub mod trunk;

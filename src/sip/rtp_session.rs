@@ -24,6 +24,7 @@ use crate::sip::media::event_tracker::EventTracker;
 use crate::sip::media::rtp::RtpPacket;
 use crate::sip::media::telephone_event::TelephoneEvent;
 use crate::sip::media::SAMPLE_RATE;
+use crate::sip::send_clock::{first_tick, SEND_CLOCK};
 
 /// Largest datagram we read: RTP for telephony fits one Ethernet MTU.
 const MAX_DATAGRAM: usize = 1500;
@@ -181,6 +182,8 @@ struct Session {
     started: Instant,
     pcm: Vec<i16>,
     tap: Option<mpsc::Sender<Vec<i16>>>,
+    /// When the previous packet left, to time the send clock.
+    last_send: Option<Instant>,
 }
 
 impl Session {
@@ -209,19 +212,22 @@ impl Session {
             started: Instant::now(),
             pcm: Vec::with_capacity(480),
             tap: None,
+            last_send: None,
         }
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let frame = Duration::from_millis(u64::from(self.config.ptime_ms));
-        let mut clock = tokio::time::interval(frame);
+        // Ticks on the shared grid, so calls' timers fire together in batches.
+        let mut clock = tokio::time::interval_at(first_tick(frame, self.config.ssrc), frame);
         // Catch up after a stall: the receiver's timestamps, not arrival times, place audio.
         clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
         let mut buffer = vec![0u8; MAX_DATAGRAM];
         let mut outgoing = Vec::with_capacity(MAX_DATAGRAM);
+        let mut payload = Vec::with_capacity(MAX_DATAGRAM);
         loop {
             tokio::select! {
-                _ = clock.tick() => self.send_frame(&mut outgoing).await,
+                _ = clock.tick() => self.send_frame(&mut outgoing, &mut payload).await,
                 received = self.socket.recv_from(&mut buffer) => match received {
                     Ok((len, from)) => self.on_datagram(&buffer[..len], from),
                     // ICMP port unreachable surfaces here on Linux; the peer may come back.
@@ -249,9 +255,10 @@ impl Session {
         (SAMPLE_RATE * self.config.ptime_ms / 1000) as usize
     }
 
-    async fn send_frame(&mut self, outgoing: &mut Vec<u8>) {
+    async fn send_frame(&mut self, outgoing: &mut Vec<u8>, payload: &mut Vec<u8>) {
         let samples = self.samples_per_frame();
-        let mut payload = Vec::with_capacity(samples);
+        // One buffer per call, refilled each tick: no allocation per packet.
+        payload.clear();
         while payload.len() < samples {
             let Some((audio, offset)) = self.queue.front_mut() else {
                 break;
@@ -275,7 +282,7 @@ impl Session {
             self.sequence,
             self.timestamp,
             self.config.ssrc,
-            &payload,
+            payload,
         );
         packet.marker = self.first_packet;
         self.sequence = self.sequence.wrapping_add(1);
@@ -288,6 +295,11 @@ impl Session {
         }
         match self.socket.send_to(outgoing, remote).await {
             Ok(_) => {
+                let now = Instant::now();
+                if let Some(last) = self.last_send.replace(now) {
+                    let ptime = Duration::from_millis(u64::from(self.config.ptime_ms));
+                    SEND_CLOCK.record(now - last, ptime);
+                }
                 self.first_packet = false;
                 self.stats.sent.fetch_add(1, Ordering::Relaxed);
                 if silent {
