@@ -71,6 +71,41 @@ pub struct RegistryConfig {
     /// Local static groups published to this registry as `Group` resources.
     #[serde(default)]
     pub export_groups: Vec<String>,
+    /// Which flow's answers change this registry's records
+    /// (`[registries.hr_update]`); absent = none do (phones still join
+    /// `telecom` from the contact).
+    pub hr_update: Option<HrUpdateConfig>,
+}
+
+/// The HR update flow and how its results map to registry records.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HrUpdateConfig {
+    /// The flow's uuid.
+    pub flow: String,
+    /// Result key whose value names the worker's facility (a `Location`
+    /// name); it moves the worker's `PractitionerRole.location`.
+    #[serde(default = "default_facility_result")]
+    pub facility_result: String,
+    /// Categories of that result meaning "this is a new facility".
+    #[serde(default = "default_changed_categories")]
+    pub changed_categories: Vec<String>,
+    /// Categories meaning "my record is right"; a finished run whose results
+    /// all fall in these confirmed the record, any other corrected it
+    /// (the staffing view counts both).
+    #[serde(default = "default_confirmed_categories")]
+    pub confirmed_categories: Vec<String>,
+}
+
+fn default_confirmed_categories() -> Vec<String> {
+    vec!["Confirmed".into()]
+}
+
+fn default_facility_result() -> String {
+    "facility".into()
+}
+fn default_changed_categories() -> Vec<String> {
+    vec!["Changed".into()]
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -40,8 +40,9 @@ pub use groups::Group;
 pub use import::MAX_IMPORT;
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewOutMsg, Outcome};
 pub use registry::{
-    GroupSync, NewRequest, PendingPractitioner, PhoneConflict, RegistryRecord, RegistrySyncState,
-    RequestProgress, RequestRow, UpsertReport, WriteBackMsg, UPSERT_CHUNK,
+    GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner, PhoneConflict,
+    RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress, RequestRow, RunRequest,
+    RunResultRow, StaffRow, UpsertReport, WriteBackMsg, WriteBackRun, UPSERT_CHUNK,
 };
 pub use sessions::{
     Applied, Completion, FollowUpStart, ResultWrite, RunWrite, SessionWrite, SprintWrite, WaitingSession,

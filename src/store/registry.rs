@@ -6,7 +6,11 @@
 //! Upserts are idempotent: a record whose digest matches the stored one is
 //! not written at all, so re-syncing an unchanged registry changes nothing.
 
+mod conflicts;
+mod group_exports;
 mod requests;
+mod runs;
+mod staffing;
 mod write_back;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +24,11 @@ use crate::core::contact::{ContactStatus, FieldType};
 use crate::core::time::{now_ms, Millis};
 use crate::core::Urn;
 
+pub use conflicts::{NewConflict, RegistryConflict};
+pub use group_exports::GroupExport;
 pub use requests::{NewRequest, RequestProgress, RequestRow};
+pub use runs::{RunRequest, RunResultRow, WriteBackRun};
+pub use staffing::{HrRunRow, StaffRow};
 pub use write_back::{PendingPractitioner, WriteBackMsg};
 
 /// Records upserted per transaction: big enough that 10,000 workers are 20

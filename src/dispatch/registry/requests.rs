@@ -162,7 +162,11 @@ pub async fn accept_request(
                 )
                 .await;
             match started {
-                Ok(_) => finish("started", None, None).await?,
+                Ok(start) => {
+                    // Its runs find the request by the start (results, responses).
+                    store.set_request_start(&id, &start.uuid).await?;
+                    finish("started", None, None).await?
+                }
                 Err(e) => finish("failed", None, Some(e.to_string())).await?,
             }
         }
