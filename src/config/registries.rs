@@ -75,6 +75,29 @@ pub struct RegistryConfig {
     /// (`[registries.hr_update]`); absent = none do (phones still join
     /// `telecom` from the contact).
     pub hr_update: Option<HrUpdateConfig>,
+    /// Health workers in no registry who finish this registration flow are
+    /// created here as `Practitioner` + `PractitionerRole`
+    /// (`[registries.self_registration]`); absent = off. At most one registry.
+    pub self_registration: Option<SelfRegistrationConfig>,
+}
+
+/// The self-registration flow and the results that name the worker and
+/// their facility.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfRegistrationConfig {
+    /// The flow's uuid.
+    pub flow: String,
+    /// Result key of the worker's name; absent or empty = the contact's name.
+    #[serde(default = "default_name_result")]
+    pub name_result: String,
+    /// Result key of the facility's name (a `Location` of the registry).
+    #[serde(default = "default_facility_result")]
+    pub facility_result: String,
+}
+
+fn default_name_result() -> String {
+    "name".into()
 }
 
 /// The HR update flow and how its results map to registry records.
@@ -189,6 +212,15 @@ impl RegistryConfig {
 /// Every problem of every registry, with its key path.
 pub fn validate_registries(registries: &[RegistryConfig], errors: &mut Vec<String>) {
     let mut names = std::collections::HashSet::new();
+    let registering = registries
+        .iter()
+        .filter(|r| r.self_registration.is_some())
+        .count();
+    if registering > 1 {
+        errors.push(format!(
+            "registries: {registering} registries take self-registrations; at most one may"
+        ));
+    }
     for (i, r) in registries.iter().enumerate() {
         for (key, problem) in r.problems() {
             errors.push(format!("registries[{i}].{key}: {problem}"));

@@ -13,10 +13,12 @@
 //!   and `QuestionnaireResponse`s; [`hr_update`]: HR update answers move
 //!   `PractitionerRole`s (the registry wins a conflict); [`groups`]: local
 //!   groups published as `Group`s; [`workflows`]: flows as `Basic`
-//!   `mhero-workflows` resources; [`staffing`]: the staffing view.
+//!   `mhero-workflows` resources; [`staffing`]: the staffing view;
+//!   [`registrations`]: self-registered workers created as Practitioners.
 
 pub mod groups;
 pub mod hr_update;
+pub mod registrations;
 pub mod requests;
 pub mod runs;
 pub mod staffing;

@@ -41,8 +41,8 @@ pub use import::MAX_IMPORT;
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewOutMsg, Outcome};
 pub use registry::{
     GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner, PhoneConflict,
-    RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress, RequestRow, RunRequest,
-    RunResultRow, StaffRow, UpsertReport, WriteBackMsg, WriteBackRun, UPSERT_CHUNK,
+    Registration, RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress, RequestRow,
+    RunRequest, RunResultRow, StaffRow, UpsertReport, WriteBackMsg, WriteBackRun, UPSERT_CHUNK,
 };
 pub use sessions::{
     Applied, Completion, FollowUpStart, ResultWrite, RunWrite, SessionWrite, SprintWrite, WaitingSession,

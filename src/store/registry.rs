@@ -8,6 +8,7 @@
 
 mod conflicts;
 mod group_exports;
+mod registrations;
 mod requests;
 mod runs;
 mod staffing;
@@ -26,6 +27,7 @@ use crate::core::Urn;
 
 pub use conflicts::{NewConflict, RegistryConflict};
 pub use group_exports::GroupExport;
+pub use registrations::Registration;
 pub use requests::{NewRequest, RequestProgress, RequestRow};
 pub use runs::{RunRequest, RunResultRow, WriteBackRun};
 pub use staffing::{HrRunRow, StaffRow};

@@ -85,31 +85,14 @@ pub async fn apply(
         .collect::<Vec<_>>()
         .join(", ");
     let theirs = Some(theirs.as_str()).filter(|t| !t.is_empty());
-    let places = client
-        .search_all::<Location>(&[("name", wanted)])
-        .await
-        .map_err(fhir)?;
-    let named: Vec<&Location> = places
-        .resources
-        .iter()
-        .filter(|l| {
-            l.name
-                .as_deref()
-                .is_some_and(|n| n.trim().eq_ignore_ascii_case(wanted))
-        })
-        .collect();
-    let [place] = named.as_slice() else {
-        let reason = if named.is_empty() {
-            "the registry has no facility of that name".to_string()
-        } else {
-            format!("the registry has {} facilities of that name", named.len())
-        };
-        conflict(store, registry, run, answer, &role_ref, theirs, None, &reason).await?;
-        return Ok(HrOutcome::Conflict);
+    let place_id = match facility_named(client, wanted).await.map_err(fhir)? {
+        Ok(id) => id,
+        Err(reason) => {
+            conflict(store, registry, run, answer, &role_ref, theirs, None, &reason).await?;
+            return Ok(HrOutcome::Conflict);
+        }
     };
-    let Some(place_id) = place.id.as_deref() else {
-        return Ok(HrOutcome::Nothing);
-    };
+    let place_id = place_id.as_str();
     if role.location.first().and_then(|l| l.id_of("Location")) == Some(place_id) {
         return Ok(HrOutcome::Nothing);
     }
@@ -132,6 +115,33 @@ pub async fn apply(
     role.location = located;
     client.update(&role).await.map_err(fhir)?;
     Ok(HrOutcome::Moved)
+}
+
+/// The id of the registry's one `Location` named `name` (case aside), or
+/// why there is none to use.
+pub(super) async fn facility_named(
+    client: &FhirClient,
+    name: &str,
+) -> Result<Result<String, String>, FhirError> {
+    let places = client.search_all::<Location>(&[("name", name)]).await?;
+    let named: Vec<&str> = places
+        .resources
+        .iter()
+        .filter(|l| {
+            l.name
+                .as_deref()
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
+        })
+        .filter_map(|l| l.id.as_deref())
+        .collect();
+    Ok(match named.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(format!("the registry has no facility named {name:?}")),
+        many => Err(format!(
+            "the registry has {} facilities named {name:?}",
+            many.len()
+        )),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -234,14 +234,34 @@ fn flow_result(request: &CommunicationRequest, run: &WriteBackRun) -> Communicat
 
 /// For each node of a flow (13.x export shape), the text of the last
 /// `send_msg` that leads into it: the question its result answers. A node
-/// that both sends and waits asks its own question.
+/// that both sends and waits asks its own question; a node the waiting node
+/// itself leads to (a "sorry, try again" loop) is a question only when
+/// nothing else leads in.
 pub fn question_texts(definition: &Value) -> Questions {
-    let mut out = Questions::new();
-    let nodes = definition
+    let nodes: Vec<&Value> = definition
         .get("nodes")
         .or_else(|| definition.get("flows")?.get(0)?.get("nodes"))
-        .and_then(Value::as_array);
-    for node in nodes.into_iter().flatten() {
+        .and_then(Value::as_array)
+        .map(|n| n.iter().collect())
+        .unwrap_or_default();
+    let uuid = |n: &Value| n.get("uuid").and_then(Value::as_str).map(str::to_string);
+    let exits = |n: &Value| -> Vec<String> {
+        n.get("exits")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                e.get("destination_uuid")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    let leads_to: HashMap<String, Vec<String>> =
+        nodes.iter().filter_map(|n| Some((uuid(n)?, exits(n)))).collect();
+    let mut out = Questions::new();
+    let mut loops = Questions::new();
+    for node in &nodes {
         let asked = node
             .get("actions")
             .and_then(Value::as_array)
@@ -249,19 +269,21 @@ pub fn question_texts(definition: &Value) -> Questions {
             .flatten()
             .filter(|a| a.get("type").and_then(Value::as_str) == Some("send_msg"))
             .filter_map(|a| a.get("text").and_then(Value::as_str))
-            .last();
-        let Some(text) = asked else { continue };
-        if let Some(uuid) = node.get("uuid").and_then(Value::as_str) {
-            if node.get("router").and_then(|r| r.get("wait")).is_some() {
-                out.insert(uuid.to_string(), text.to_string());
-            }
+            .next_back();
+        let (Some(text), Some(me)) = (asked, uuid(node)) else {
+            continue;
+        };
+        if node.get("router").and_then(|r| r.get("wait")).is_some() {
+            out.insert(me.clone(), text.to_string());
         }
-        let exits = node.get("exits").and_then(Value::as_array).into_iter().flatten();
-        for exit in exits {
-            if let Some(dest) = exit.get("destination_uuid").and_then(Value::as_str) {
-                out.entry(dest.to_string()).or_insert_with(|| text.to_string());
-            }
+        for dest in exits(node) {
+            let is_loop = leads_to.get(&dest).is_some_and(|back| back.contains(&me));
+            let into = if is_loop { &mut loops } else { &mut out };
+            into.entry(dest).or_insert_with(|| text.to_string());
         }
+    }
+    for (dest, text) in loops {
+        out.entry(dest).or_insert(text);
     }
     out
 }
@@ -285,6 +307,17 @@ mod tests {
         assert_eq!(q.get("n3").map(String::as_str), Some("Your district?"));
         assert_eq!(question_texts(&flow), q);
         assert!(question_texts(&json!({"spec": "old"})).is_empty());
+        // A retry node the wait loops back through is not the question.
+        let retry_first = json!({"nodes": [
+            {"uuid": "retry", "actions": [{"type": "send_msg", "text": "Sorry, again?"}], "exits": [{"destination_uuid": "w"}]},
+            {"uuid": "ask", "actions": [{"type": "send_msg", "text": "Your name?"}], "exits": [{"destination_uuid": "w"}]},
+            {"uuid": "w", "actions": [], "router": {"wait": {"type": "msg"}},
+             "exits": [{"destination_uuid": "retry"}, {"destination_uuid": null}]}
+        ]});
+        assert_eq!(
+            question_texts(&retry_first).get("w").map(String::as_str),
+            Some("Your name?")
+        );
     }
 
     #[test]

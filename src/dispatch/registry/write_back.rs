@@ -45,6 +45,9 @@ pub struct WriteBackReport {
     pub groups: usize,
     /// Flows published as `Basic` `mhero-workflows` resources.
     pub workflows: usize,
+    /// Self-registered workers created as Practitioners (and refused ones).
+    pub registered: usize,
+    pub registrations_refused: usize,
     /// Resources the registry refused, each with the server's reason.
     pub rejected: Vec<String>,
 }
@@ -60,6 +63,8 @@ impl WriteBackReport {
             && self.conflicts == 0
             && self.groups == 0
             && self.workflows == 0
+            && self.registered == 0
+            && self.registrations_refused == 0
             && self.rejected.is_empty()
     }
 }
@@ -71,7 +76,12 @@ pub async fn write_back(
     client: &FhirClient,
 ) -> Result<WriteBackReport, StoreError> {
     let name = registry.name.as_str();
+    let mut registered = super::registrations::Registered::default();
+    if let Some(config) = &registry.self_registration {
+        registered = super::registrations::register(store, name, client, config).await?;
+    }
     let (practitioners, mut rejected) = write_back_practitioners(store, name, client).await?;
+    rejected.append(&mut registered.errors);
     let (requests, more) = write_back_requests(store, name, client).await?;
     rejected.extend(more);
     let (groups, more) = super::groups::export_groups(store, name, &registry.export_groups, client).await?;
@@ -92,6 +102,8 @@ pub async fn write_back(
         conflicts: runs.conflicts,
         groups,
         workflows,
+        registered: registered.created,
+        registrations_refused: registered.refused,
         rejected,
     })
 }
