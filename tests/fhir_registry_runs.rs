@@ -243,6 +243,15 @@ async fn runs_and_receipts_come_back_to_the_registry(kind: Db) {
         })
         .await;
     }
+    let acted = client
+        .read::<CommunicationRequest>("poll-1")
+        .await
+        .expect("poll-1");
+    assert_eq!(
+        acted.status.as_deref(),
+        Some("completed"),
+        "a started flow request is acted on"
+    );
     say(&api, &phone(1), "YES").await;
     say(&api, &phone(2), "no, we ran out").await;
 

@@ -445,6 +445,20 @@ impl Store {
     }
 }
 
+/// A contact's phone numbers (E.164, no `tel:`), best first.
+async fn tel_numbers(pool: &sqlx::AnyPool, contact_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query(
+        "SELECT urn FROM contact_urns WHERE contact_id = $1 AND urn LIKE 'tel:%' ORDER BY priority DESC, id",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .filter_map(|u| u.try_get::<String, _>("urn").ok())
+    .map(|u| u.trim_start_matches("tel:").to_string())
+    .collect())
+}
+
 async fn ensure_state(pool: &sqlx::AnyPool, registry: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO registry_state (registry, modified_on) VALUES ($1, $2) ON CONFLICT (registry) DO NOTHING",

@@ -299,8 +299,8 @@ fn contained_phones(resource: &Value) -> Vec<String> {
 }
 
 /// Poll `registry` for `CommunicationRequest?status=active`, act on each not
-/// seen before, and mark it on the server: `completed` once its broadcast
-/// exists, `on-hold` when scheduled. Returns how many were acted on.
+/// seen before, and mark it on the server: `completed` once its broadcast or
+/// flow start exists, `on-hold` when scheduled. Returns how many were acted on.
 pub async fn poll(
     store: &Store,
     config: &Config,
@@ -337,7 +337,8 @@ pub async fn poll(
         };
         acted += 1;
         let status = match row.status.as_str() {
-            "sent" => "completed",
+            // A flow start is acted on once started; its runs report per recipient.
+            "sent" | "started" => "completed",
             "scheduled" => "on-hold",
             _ => continue,
         };

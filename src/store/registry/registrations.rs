@@ -61,16 +61,7 @@ impl Store {
                 .iter()
                 .map(|x| Ok((x.try_get("key")?, x.try_get("value")?)))
                 .collect::<Result<BTreeMap<String, String>>>()?;
-            let phones = sqlx::query(
-                "SELECT urn FROM contact_urns WHERE contact_id = $1 AND urn LIKE 'tel:%' ORDER BY priority DESC, id",
-            )
-            .bind(contact_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .filter_map(|u| u.try_get::<String, _>("urn").ok())
-            .map(|u| u.trim_start_matches("tel:").to_string())
-            .collect();
+            let phones = super::tel_numbers(&self.pool, contact_id).await?;
             out.push(Registration {
                 run_uuid: r.try_get("uuid")?,
                 contact_id,

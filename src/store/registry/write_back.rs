@@ -68,16 +68,11 @@ impl Store {
         for r in &rows {
             let known: Vec<String> =
                 super::super::parse_json("registry phones", &r.try_get::<String, _>("phones")?)?;
-            let new_phones: Vec<String> =
-                sqlx::query("SELECT urn FROM contact_urns WHERE contact_id = $1 AND urn LIKE 'tel:%' ORDER BY priority DESC, id")
-                    .bind(r.try_get::<i64, _>("contact_id")?)
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .filter_map(|u| u.try_get::<String, _>("urn").ok())
-                    .map(|u| u.trim_start_matches("tel:").to_string())
-                    .filter(|p| !known.contains(p))
-                    .collect();
+            let new_phones: Vec<String> = super::tel_numbers(&self.pool, r.try_get::<i64, _>("contact_id")?)
+                .await?
+                .into_iter()
+                .filter(|p| !known.contains(p))
+                .collect();
             out.push(PendingPractitioner {
                 practitioner_id: r.try_get("practitioner_id")?,
                 contact_uuid: r.try_get("uuid")?,
