@@ -7,7 +7,9 @@
 //!    write-back; then the same re-run (everything unchanged);
 //! 4. Practitioner write-back (contact-uuid identifier, read-modify-PUT);
 //! 5. Communication write-back: N new resources by batch PUT of 200, then
-//!    the same again (unchanged).
+//!    the same again (unchanged);
+//! 6. QuestionnaireResponse write-back (3 answers each, with categories):
+//!    N new, then the same again (unchanged).
 //!
 //! Each timed step runs `RUNS` times (fresh store each time where it
 //! matters); medians are printed. N = 10,000, or 1,000 with MHERO_BENCH_QUICK=1.
@@ -23,7 +25,9 @@ use mhero::dispatch::registry::write_back::write_back_practitioners;
 use mhero::dispatch::registry::{client_for, sync_registry};
 use mhero::fhir::registry::fetch_registry;
 use mhero::fhir::resources::{CodeableConcept, Coding, Location, PractitionerRole, Reference};
-use mhero::fhir::write_back::{communication, MessageRecord};
+use mhero::fhir::write_back::{
+    communication, questionnaire_response, MessageRecord, RunAnswer, RunRecord, RunStatus,
+};
 use mhero::store::Store;
 use uuid::Uuid;
 
@@ -171,6 +175,38 @@ async fn main() {
     }
     let same_comms = median(unchanged);
 
+    let responses: Vec<_> = (0..n)
+        .map(|i| {
+            questionnaire_response(&RunRecord {
+                run_uuid: Uuid::from_u128(0x5000_0000 + i as u128),
+                flow_uuid: "0246ad54-71c1-4ec0-af8c-06b8644bbd07".into(),
+                practitioner_id: format!("P{i}"),
+                request_id: Some("bench-request".into()),
+                created_on: at,
+                status: RunStatus::Completed,
+                answers: ["facility", "cadre", "phone"]
+                    .iter()
+                    .map(|k| RunAnswer {
+                        link_id: k.to_string(),
+                        question: Some(format!("Our records show your {k}. Reply YES if this is correct")),
+                        answer: Some("YES".into()),
+                        category: Some("Confirmed".into()),
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    let t = Instant::now();
+    assert!(client.put_all(&responses).await.iter().all(Result::is_ok));
+    let new_qrs = t.elapsed();
+    let mut unchanged = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        assert!(client.put_all(&responses).await.iter().all(Result::is_ok));
+        unchanged.push(t.elapsed());
+    }
+    let same_qrs = median(unchanged);
+
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
     println!("fetch_registry (baseline, HTTP+JSON only): {fetch:?}");
     println!(
@@ -193,5 +229,13 @@ async fn main() {
     println!(
         "Communication write-back, unchanged: {same_comms:?} = {:.0} resources/s",
         rate(same_comms)
+    );
+    println!(
+        "QuestionnaireResponse write-back, new: {new_qrs:?} = {:.0} resources/s",
+        rate(new_qrs)
+    );
+    println!(
+        "QuestionnaireResponse write-back, unchanged: {same_qrs:?} = {:.0} resources/s",
+        rate(same_qrs)
     );
 }

@@ -1,5 +1,6 @@
 //! The registry wired to the running gateway, against the real strict FHIR
-//! R4 server (`fhir_peer`) and a real `mhero serve` (`common`): a generated
+//! R4 server (`fhir_peer`) and a real `mhero serve` (`common`), on SQLite and
+//! on PostgreSQL: a generated
 //! registry of 2,000 practitioners synced by the CLI into the database the
 //! gateway serves; contact fields; a smart group equal to the registry's own
 //! answer; the contact-uuid identifier and `optedout` tag written back; an
@@ -226,14 +227,14 @@ async fn versions(client: &FhirClient) -> BTreeMap<String, String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn registry_of_2000_syncs_into_a_running_gateway_and_sends_come_back_as_fhir() {
+on_both!(registry_of_2000_syncs_into_a_running_gateway_and_sends_come_back_as_fhir);
+async fn registry_of_2000_syncs_into_a_running_gateway_and_sends_come_back_as_fhir(kind: Db) {
     let fhir = FhirServer::start();
     let client = fhir.client();
     load_registry(&client, 2000).await;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = TestDb::new(Db::Sqlite, dir.path());
+    let db = TestDb::new(kind, dir.path());
     let mut server = Server::start(
         dir.path(),
         "gw",

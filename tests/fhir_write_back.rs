@@ -69,11 +69,13 @@ fn built_resources() -> Built {
                 link_id: "a1".into(),
                 question: Some("How many?".into()),
                 answer: answer.map(str::to_string),
+                category: Some("Other".into()),
             },
             RunAnswer {
                 link_id: "a2".into(),
                 question: None,
                 answer: Some("ok".into()),
+                category: None,
             },
         ],
     };
@@ -106,6 +108,7 @@ fn built_resources() -> Built {
     let broadcast = StartRecord::Broadcast(BroadcastRecord {
         created_on: "2026-11-24T10:00:01Z".into(),
         broadcast_id: "42".into(),
+        status: Some("failed".into()),
     });
     let results = ["Practitioner/P1", "Practitioner/P2"]
         .iter()

@@ -18,6 +18,7 @@ mod groups;
 mod links;
 mod messages;
 pub mod openapi;
+mod registries;
 mod simulator;
 mod triggers;
 
@@ -87,6 +88,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/links", get(links::list))
         .route("/links/{name}", get(links::get_one).patch(links::update))
         .route("/nodes", get(nodes))
+        .route("/registries", get(registries::list))
+        .route("/registries/{name}/conflicts", get(registries::conflicts))
+        .route("/registries/{name}/staffing", get(registries::staffing_view))
         .route("/simulator/inbound", post(simulator::inbound))
         .route("/simulator/phones/{number}/received", get(simulator::received))
         .route("/simulator/stats", get(simulator::stats))

@@ -249,6 +249,24 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     ep!("get", "/nodes", "viewer", "Gateway nodes sharing the database"),
     ep!(
+        "get",
+        "/registries",
+        "viewer",
+        "Health-worker registries: practitioners linked, last sync"
+    ),
+    ep!(
+        "get",
+        "/registries/{name}/conflicts",
+        "viewer",
+        "HR update answers not applied because the registry changed the record after them"
+    ),
+    ep!(
+        "get",
+        "/registries/{name}/staffing",
+        "viewer",
+        "Per facility: workers in the registry, how many confirmed or corrected their record, and when"
+    ),
+    ep!(
         "post",
         "/simulator/inbound",
         "operator",

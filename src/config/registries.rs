@@ -71,6 +71,64 @@ pub struct RegistryConfig {
     /// Local static groups published to this registry as `Group` resources.
     #[serde(default)]
     pub export_groups: Vec<String>,
+    /// Which flow's answers change this registry's records
+    /// (`[registries.hr_update]`); absent = none do (phones still join
+    /// `telecom` from the contact).
+    pub hr_update: Option<HrUpdateConfig>,
+    /// Health workers in no registry who finish this registration flow are
+    /// created here as `Practitioner` + `PractitionerRole`
+    /// (`[registries.self_registration]`); absent = off. At most one registry.
+    pub self_registration: Option<SelfRegistrationConfig>,
+}
+
+/// The self-registration flow and the results that name the worker and
+/// their facility.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfRegistrationConfig {
+    /// The flow's uuid.
+    pub flow: String,
+    /// Result key of the worker's name; absent or empty = the contact's name.
+    #[serde(default = "default_name_result")]
+    pub name_result: String,
+    /// Result key of the facility's name (a `Location` of the registry).
+    #[serde(default = "default_facility_result")]
+    pub facility_result: String,
+}
+
+fn default_name_result() -> String {
+    "name".into()
+}
+
+/// The HR update flow and how its results map to registry records.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HrUpdateConfig {
+    /// The flow's uuid.
+    pub flow: String,
+    /// Result key whose value names the worker's facility (a `Location`
+    /// name); it moves the worker's `PractitionerRole.location`.
+    #[serde(default = "default_facility_result")]
+    pub facility_result: String,
+    /// Categories of that result meaning "this is a new facility".
+    #[serde(default = "default_changed_categories")]
+    pub changed_categories: Vec<String>,
+    /// Categories meaning "my record is right"; a finished run whose results
+    /// all fall in these confirmed the record, any other corrected it
+    /// (the staffing view counts both).
+    #[serde(default = "default_confirmed_categories")]
+    pub confirmed_categories: Vec<String>,
+}
+
+fn default_confirmed_categories() -> Vec<String> {
+    vec!["Confirmed".into()]
+}
+
+fn default_facility_result() -> String {
+    "facility".into()
+}
+fn default_changed_categories() -> Vec<String> {
+    vec!["Changed".into()]
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -154,6 +212,15 @@ impl RegistryConfig {
 /// Every problem of every registry, with its key path.
 pub fn validate_registries(registries: &[RegistryConfig], errors: &mut Vec<String>) {
     let mut names = std::collections::HashSet::new();
+    let registering = registries
+        .iter()
+        .filter(|r| r.self_registration.is_some())
+        .count();
+    if registering > 1 {
+        errors.push(format!(
+            "registries: {registering} registries take self-registrations; at most one may"
+        ));
+    }
     for (i, r) in registries.iter().enumerate() {
         for (key, problem) in r.problems() {
             errors.push(format!("registries[{i}].{key}: {problem}"));

@@ -7,10 +7,23 @@
 //!   `Group`s → groups, the contact-uuid identifier and `optedout` tag back;
 //! - [`requests`]: `CommunicationRequest`s (polled, or posted to the emNutt
 //!   API) → broadcasts or flow starts, each acted on once;
-//! - [`mod@write_back`]: Practitioner updates and a `Communication` per message.
+//! - [`mod@write_back`]: Practitioner updates, a `Communication` per message
+//!   and each recipient's result of a request;
+//! - [`runs`]: flow runs of the registry's requests as per-recipient results
+//!   and `QuestionnaireResponse`s; [`hr_update`]: HR update answers move
+//!   `PractitionerRole`s (the registry wins a conflict); [`groups`]: local
+//!   groups published as `Group`s; [`workflows`]: flows as `Basic`
+//!   `mhero-workflows` resources; [`staffing`]: the staffing view;
+//!   [`registrations`]: self-registered workers created as Practitioners.
 
+pub mod groups;
+pub mod hr_update;
+pub mod registrations;
 pub mod requests;
+pub mod runs;
+pub mod staffing;
 pub mod sync;
+pub mod workflows;
 pub mod write_back;
 
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
 use super::resources::{
-    CodeableConcept, Coding, Communication, Meta, Payload, QuestionnaireResponse,
+    CodeableConcept, Coding, Communication, Extension, Identifier, Meta, Payload, QuestionnaireResponse,
     QuestionnaireResponseAnswer, QuestionnaireResponseItem, Reference,
 };
 use crate::core::msg::{Direction, MsgStatus};
@@ -19,6 +19,16 @@ pub const MESSAGE_CATEGORY_SYSTEM: &str = "http://ihris.org/fhir/CodeSystem/mess
 pub const INBOX_CODE: &str = "inbox";
 /// Canonical base under which a flow is named as a Questionnaire.
 pub const QUESTIONNAIRE_BASE: &str = "http://mhero.org/fhir/Questionnaire/";
+/// R4's `QuestionnaireResponse.basedOn` admits only CarePlan and
+/// ServiceRequest; the request a run answers is linked by the core
+/// `event-basedOn` extension (Reference(Any)) instead, so the resource stays
+/// valid where strict servers check reference targets.
+pub const EVENT_BASED_ON_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/event-basedOn";
+/// Identifier system of a run's uuid (`urn:uuid:<run uuid>`): the
+/// `QuestionnaireResponse` is found by it as well as by its id.
+pub const URI_SYSTEM: &str = "urn:ietf:rfc:3986";
+/// `linkId` suffix of the nested item carrying a result's category.
+pub const CATEGORY_LINK_SUFFIX: &str = "/category";
 
 /// UUIDv5 namespace of every id we derive; fixed forever, or re-runs would
 /// write duplicates instead of overwriting. (The bytes spell "mhero-fhir-ns-v1".)
@@ -136,6 +146,8 @@ pub struct RunAnswer {
     pub question: Option<String>,
     /// `None` when the question went unanswered.
     pub answer: Option<String>,
+    /// The category the flow put the answer in (`Confirmed`, `Other`, ...).
+    pub category: Option<String>,
 }
 
 /// One flow run, as the dispatcher knows it.
@@ -150,9 +162,11 @@ pub struct RunRecord {
     pub answers: Vec<RunAnswer>,
 }
 
-/// The `QuestionnaireResponse` of a run: emNutt's shape plus the links R4
-/// expects (subject/source = the worker, basedOn = the request, questionnaire
-/// = the flow's canonical).
+/// The `QuestionnaireResponse` of a run: emNutt's shape (id = run uuid, one
+/// item per result) plus what R4 readers look for: the run uuid as
+/// identifier, subject/source = the worker, questionnaire = the flow's
+/// canonical, and the request it answers (see [`EVENT_BASED_ON_EXTENSION`]).
+/// A result's category is a nested item under its answer.
 pub fn questionnaire_response(run: &RunRecord) -> QuestionnaireResponse {
     let worker = Reference::to("Practitioner", &run.practitioner_id);
     let status = match run.status {
@@ -162,31 +176,51 @@ pub fn questionnaire_response(run: &RunRecord) -> QuestionnaireResponse {
     };
     QuestionnaireResponse {
         id: Some(questionnaire_response_id(run.run_uuid)),
-        questionnaire: Some(format!("{QUESTIONNAIRE_BASE}{}", run.flow_uuid)),
-        status: Some(status.to_string()),
-        based_on: run
+        identifier: Some(Identifier::new(URI_SYSTEM, &format!("urn:uuid:{}", run.run_uuid))),
+        extension: run
             .request_id
             .iter()
-            .map(|id| Reference::to("CommunicationRequest", id))
+            .map(|id| {
+                Extension::reference(
+                    EVENT_BASED_ON_EXTENSION,
+                    &Reference::to("CommunicationRequest", id),
+                )
+            })
             .collect(),
+        questionnaire: Some(format!("{QUESTIONNAIRE_BASE}{}", run.flow_uuid)),
+        status: Some(status.to_string()),
         subject: Some(worker.clone()),
         source: Some(worker),
         authored: Some(instant(run.created_on)),
-        item: run
-            .answers
+        item: run.answers.iter().map(answer_item).collect(),
+        ..QuestionnaireResponse::default()
+    }
+}
+
+fn answer_item(a: &RunAnswer) -> QuestionnaireResponseItem {
+    let category = |category: &String| QuestionnaireResponseItem {
+        link_id: format!("{}{CATEGORY_LINK_SUFFIX}", a.link_id),
+        text: Some("Category".into()),
+        answer: vec![QuestionnaireResponseAnswer::string(category)],
+        ..QuestionnaireResponseItem::default()
+    };
+    QuestionnaireResponseItem {
+        link_id: a.link_id.clone(),
+        text: a.question.clone(),
+        answer: a
+            .answer
             .iter()
-            .map(|a| QuestionnaireResponseItem {
-                link_id: a.link_id.clone(),
-                text: a.question.clone(),
-                answer: a
-                    .answer
+            .map(|text| QuestionnaireResponseAnswer {
+                item: a
+                    .category
                     .iter()
-                    .map(|text| QuestionnaireResponseAnswer::string(text))
+                    .filter(|c| !c.is_empty())
+                    .map(category)
                     .collect(),
-                ..QuestionnaireResponseItem::default()
+                ..QuestionnaireResponseAnswer::string(text)
             })
             .collect(),
-        ..QuestionnaireResponse::default()
+        ..QuestionnaireResponseItem::default()
     }
 }
 
@@ -287,11 +321,13 @@ mod tests {
                     link_id: "a1".into(),
                     question: Some("Q1".into()),
                     answer: Some("yes".into()),
+                    category: Some("Yes".into()),
                 },
                 RunAnswer {
                     link_id: "a2".into(),
                     question: Some("Q2".into()),
                     answer: None,
+                    category: None,
                 },
             ],
         };
@@ -302,6 +338,18 @@ mod tests {
         assert_eq!(
             qr.questionnaire.as_deref(),
             Some("http://mhero.org/fhir/Questionnaire/f1")
+        );
+        let category = &qr.item[0].answer[0].item[0];
+        assert_eq!(category.link_id, "a1/category");
+        assert_eq!(category.answer[0].value_string(), Some("Yes"));
+        assert!(
+            qr.based_on.is_empty(),
+            "R4 basedOn admits no CommunicationRequest"
+        );
+        assert_eq!(qr.extension[0].url, EVENT_BASED_ON_EXTENSION);
+        assert_eq!(
+            qr.identifier.as_ref().and_then(|i| i.value.as_deref()),
+            Some("urn:uuid:00000000-0000-0000-0000-000000000009")
         );
     }
 }

@@ -6,7 +6,12 @@
 //! Upserts are idempotent: a record whose digest matches the stored one is
 //! not written at all, so re-syncing an unchanged registry changes nothing.
 
+mod conflicts;
+mod group_exports;
+mod registrations;
 mod requests;
+mod runs;
+mod staffing;
 mod write_back;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +25,12 @@ use crate::core::contact::{ContactStatus, FieldType};
 use crate::core::time::{now_ms, Millis};
 use crate::core::Urn;
 
+pub use conflicts::{NewConflict, RegistryConflict};
+pub use group_exports::GroupExport;
+pub use registrations::Registration;
 pub use requests::{NewRequest, RequestProgress, RequestRow};
+pub use runs::{RunRequest, RunResultRow, WriteBackRun};
+pub use staffing::{HrRunRow, StaffRow};
 pub use write_back::{PendingPractitioner, WriteBackMsg};
 
 /// Records upserted per transaction: big enough that 10,000 workers are 20
@@ -433,6 +443,20 @@ impl Store {
         out.dedup();
         Ok(out)
     }
+}
+
+/// A contact's phone numbers (E.164, no `tel:`), best first.
+async fn tel_numbers(pool: &sqlx::AnyPool, contact_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query(
+        "SELECT urn FROM contact_urns WHERE contact_id = $1 AND urn LIKE 'tel:%' ORDER BY priority DESC, id",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .filter_map(|u| u.try_get::<String, _>("urn").ok())
+    .map(|u| u.trim_start_matches("tel:").to_string())
+    .collect())
 }
 
 async fn ensure_state(pool: &sqlx::AnyPool, registry: &str) -> Result<()> {

@@ -162,7 +162,11 @@ pub async fn accept_request(
                 )
                 .await;
             match started {
-                Ok(_) => finish("started", None, None).await?,
+                Ok(start) => {
+                    // Its runs find the request by the start (results, responses).
+                    store.set_request_start(&id, &start.uuid).await?;
+                    finish("started", None, None).await?
+                }
                 Err(e) => finish("failed", None, Some(e.to_string())).await?,
             }
         }
@@ -295,8 +299,8 @@ fn contained_phones(resource: &Value) -> Vec<String> {
 }
 
 /// Poll `registry` for `CommunicationRequest?status=active`, act on each not
-/// seen before, and mark it on the server: `completed` once its broadcast
-/// exists, `on-hold` when scheduled. Returns how many were acted on.
+/// seen before, and mark it on the server: `completed` once its broadcast or
+/// flow start exists, `on-hold` when scheduled. Returns how many were acted on.
 pub async fn poll(
     store: &Store,
     config: &Config,
@@ -333,7 +337,8 @@ pub async fn poll(
         };
         acted += 1;
         let status = match row.status.as_str() {
-            "sent" => "completed",
+            // A flow start is acted on once started; its runs report per recipient.
+            "sent" | "started" => "completed",
             "scheduled" => "on-hold",
             _ => continue,
         };

@@ -299,6 +299,13 @@ async fn sync_groups(
             registry: registry.to_string(),
             source,
         })?;
+    let ours = store
+        .exported_group_uuids(registry)
+        .await
+        .map_err(|source| SyncError::Store {
+            registry: registry.to_string(),
+            source,
+        })?;
     let mut counts = BTreeMap::new();
     for g in &groups.resources {
         let (Some(id), false) = (
@@ -307,6 +314,10 @@ async fn sync_groups(
         ) else {
             continue;
         };
+        if ours.iter().any(|u| u == id) {
+            // Published from a local group: ours, not a registry group to mirror.
+            continue;
+        }
         let members: Vec<String> = g.practitioner_ids().iter().map(|s| s.to_string()).collect();
         let name = g.name.clone().unwrap_or_else(|| format!("Group {id}"));
         let outcome = store

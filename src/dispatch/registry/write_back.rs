@@ -12,9 +12,10 @@ use crate::config::RegistryConfig;
 use crate::core::msg::{Direction, MsgStatus};
 use crate::core::time::{now_ms, to_datetime, Millis};
 use crate::fhir::client::MAX_BUNDLE_ENTRIES;
+use crate::fhir::mhero::request::{recipient_result, BroadcastRecord, RecipientOutcome, StartRecord};
 use crate::fhir::mhero::{set_contact_uuid, set_opted_out};
-use crate::fhir::resources::{CommunicationRequest, Practitioner};
-use crate::fhir::write_back::{communication, MessageRecord};
+use crate::fhir::resources::{BundleEntry, CommunicationRequest, Practitioner, Reference};
+use crate::fhir::write_back::{communication, result_id, MessageRecord};
 use crate::fhir::{BatchItemError, FhirClient};
 use crate::store::{Store, StoreError};
 
@@ -24,7 +25,7 @@ const PRACTITIONER_ROUND: i64 = MAX_BUNDLE_ENTRIES as i64;
 const MAX_ROUNDS: usize = 500;
 /// Messages modified this recently are left for the next round: a row being
 /// committed now may carry an earlier stamp than one already read.
-const SETTLE_MS: Millis = 2_000;
+pub(super) const SETTLE_MS: Millis = 2_000;
 
 /// What one write-back call did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,13 +33,39 @@ pub struct WriteBackReport {
     pub practitioners: usize,
     pub requests: usize,
     pub communications: usize,
+    /// Per-recipient results (`CommunicationRequest`s) of requests.
+    pub recipient_results: usize,
+    /// One per finished run of a registry request.
+    pub questionnaire_responses: usize,
+    /// PractitionerRoles moved by HR update answers.
+    pub hr_updates: usize,
+    /// HR update answers not applied (the registry wins), see `registry_conflicts`.
+    pub conflicts: usize,
+    /// Local groups published as `Group`s.
+    pub groups: usize,
+    /// Flows published as `Basic` `mhero-workflows` resources.
+    pub workflows: usize,
+    /// Self-registered workers created as Practitioners (and refused ones).
+    pub registered: usize,
+    pub registrations_refused: usize,
     /// Resources the registry refused, each with the server's reason.
     pub rejected: Vec<String>,
 }
 
 impl WriteBackReport {
     pub fn is_empty(&self) -> bool {
-        self.practitioners == 0 && self.requests == 0 && self.communications == 0 && self.rejected.is_empty()
+        self.practitioners == 0
+            && self.requests == 0
+            && self.communications == 0
+            && self.recipient_results == 0
+            && self.questionnaire_responses == 0
+            && self.hr_updates == 0
+            && self.conflicts == 0
+            && self.groups == 0
+            && self.workflows == 0
+            && self.registered == 0
+            && self.registrations_refused == 0
+            && self.rejected.is_empty()
     }
 }
 
@@ -49,15 +76,34 @@ pub async fn write_back(
     client: &FhirClient,
 ) -> Result<WriteBackReport, StoreError> {
     let name = registry.name.as_str();
+    let mut registered = super::registrations::Registered::default();
+    if let Some(config) = &registry.self_registration {
+        registered = super::registrations::register(store, name, client, config).await?;
+    }
     let (practitioners, mut rejected) = write_back_practitioners(store, name, client).await?;
+    rejected.append(&mut registered.errors);
     let (requests, more) = write_back_requests(store, name, client).await?;
     rejected.extend(more);
-    let (communications, more) = write_back_messages(store, name, client).await?;
+    let (groups, more) = super::groups::export_groups(store, name, &registry.export_groups, client).await?;
     rejected.extend(more);
+    let (workflows, more) = super::workflows::publish_workflows(store, client).await?;
+    rejected.extend(more);
+    let messages = write_back_messages(store, name, client).await?;
+    rejected.extend(messages.errors);
+    let runs = super::runs::write_back_runs(store, registry, client).await?;
+    rejected.extend(runs.errors);
     Ok(WriteBackReport {
         practitioners,
         requests,
-        communications,
+        communications: messages.communications,
+        recipient_results: messages.recipient_results + runs.recipient_results,
+        questionnaire_responses: runs.questionnaire_responses,
+        hr_updates: runs.hr_updates,
+        conflicts: runs.conflicts,
+        groups,
+        workflows,
+        registered: registered.created,
+        registrations_refused: registered.refused,
         rejected,
     })
 }
@@ -221,43 +267,80 @@ async fn write_back_requests(
 }
 
 /// A per-resource 4xx: the registry read it and said no (unlike a lost bundle).
-fn is_refusal(e: &BatchItemError) -> bool {
+pub(super) fn is_refusal(e: &BatchItemError) -> bool {
     e.status.is_some_and(|s| (400..500).contains(&s))
 }
 
-/// A `Communication` per settled message of a linked contact, in batches of
-/// at most 200, after the cursor. The cursor moves past a batch once the
-/// registry answered for every entry (stored, or refused as invalid).
+/// What the message write-back did.
+#[derive(Debug, Default)]
+struct MessagesWritten {
+    communications: usize,
+    recipient_results: usize,
+    errors: Vec<String>,
+}
+
+/// A `Communication` per settled message of a linked contact, and for a
+/// message of a registry request the recipient's result (`completed` /
+/// `entered-in-error` with the message's `sent`/`delivered`/`failed`), in
+/// batches of at most 200, after the cursor. A receipt changes the message,
+/// which brings it back past the cursor: both are rewritten. The cursor
+/// moves past a batch once the registry answered for every entry (stored,
+/// or refused as invalid).
 async fn write_back_messages(
     store: &Store,
     registry: &str,
     client: &FhirClient,
-) -> Result<(usize, Vec<String>), StoreError> {
+) -> Result<MessagesWritten, StoreError> {
     let mut cursor = store.registry_sync_state(registry).await?.msg_cursor;
-    let mut written = 0;
-    let mut errors = Vec::new();
+    let mut out = MessagesWritten::default();
     let before = now_ms() - SETTLE_MS;
+    let mut requests: HashMap<String, Option<(CommunicationRequest, String)>> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
         let msgs = store
-            .msgs_to_write_back(registry, cursor, before, MAX_BUNDLE_ENTRIES as i64)
+            .msgs_to_write_back(registry, cursor, before, (MAX_BUNDLE_ENTRIES / 2) as i64)
             .await?;
         let Some(last) = msgs.last() else { break };
         let last = (last.modified_on, last.id);
-        let mut resources = Vec::with_capacity(msgs.len());
+        let mut entries = Vec::with_capacity(msgs.len() * 2);
+        let mut is_result = Vec::with_capacity(msgs.len() * 2);
         for m in &msgs {
-            match record(m) {
-                Some(r) => resources.push(communication(&r)),
-                None => errors.push(format!("message {} is not readable for write-back", m.uuid)),
+            let Some(r) = record(m) else {
+                out.errors
+                    .push(format!("message {} is not readable for write-back", m.uuid));
+                continue;
+            };
+            if let Ok(entry) = BundleEntry::put(&communication(&r)) {
+                entries.push(entry);
+                is_result.push(false);
+            }
+            let Some(row) = m.request_row.as_deref().filter(|_| r.direction == Direction::Out) else {
+                continue;
+            };
+            if !requests.contains_key(row) {
+                let request = store.get_request(row).await.ok().and_then(|row| {
+                    let created = row.created_on.clone();
+                    serde_json::from_value::<CommunicationRequest>(row.resource)
+                        .ok()
+                        .map(|cr| (cr, created))
+                });
+                requests.insert(row.to_string(), request);
+            }
+            if let Some((request, created_on)) = &requests[row] {
+                if let Ok(entry) = BundleEntry::put(&message_result(request, created_on, m, &r)) {
+                    entries.push(entry);
+                    is_result.push(true);
+                }
             }
         }
-        let results = client.put_all(&resources).await;
+        let results = client.batch(entries).await;
         let mut lost = false;
-        for result in results {
+        for (result_entry, result) in is_result.iter().zip(results) {
             match result {
-                Ok(_) => written += 1,
+                Ok(_) if *result_entry => out.recipient_results += 1,
+                Ok(_) => out.communications += 1,
                 Err(e) => {
                     lost |= !is_refusal(&e);
-                    errors.push(e.to_string());
+                    out.errors.push(e.to_string());
                 }
             }
         }
@@ -268,7 +351,37 @@ async fn write_back_messages(
         cursor = last;
         store.set_msg_cursor(registry, cursor).await?;
     }
-    Ok((written, errors))
+    Ok(out)
+}
+
+/// One recipient's result of a text request: emNutt's record (a copy of the
+/// request for this recipient, `completed` = iHRIS's "Sent", and
+/// `entered-in-error` = "Failed") with the broadcast extension, whose
+/// `status` follows the message (sent, delivered, failed).
+fn message_result(
+    request: &CommunicationRequest,
+    created_on: &str,
+    m: &crate::store::WriteBackMsg,
+    r: &MessageRecord,
+) -> CommunicationRequest {
+    let recipient = format!("Practitioner/{}", m.practitioner_id);
+    let outcome = if r.status == MsgStatus::Failed {
+        RecipientOutcome::Failed
+    } else {
+        RecipientOutcome::Sent
+    };
+    let record = StartRecord::Broadcast(BroadcastRecord {
+        created_on: created_on.to_string(),
+        broadcast_id: m.broadcast_uuid.clone().unwrap_or_default(),
+        status: Some(r.status.as_str().to_string()),
+    });
+    recipient_result(
+        request,
+        result_id(r.request_id.as_deref().unwrap_or_default(), &recipient),
+        Reference::to("Practitioner", &m.practitioner_id),
+        outcome,
+        &record,
+    )
 }
 
 fn record(m: &crate::store::WriteBackMsg) -> Option<MessageRecord> {

@@ -5,8 +5,10 @@
 //! - contacts: the RapidPro contact-uuid identifier and the `optedout` tag (here);
 //! - [`request`]: what a `CommunicationRequest` asks for (text or flow, schedule)
 //!   and the per-recipient result records iHRIS's reports read;
-//! - [`workflow`]: RapidPro flows as `Basic` resources.
+//! - [`workflow`]: RapidPro flows as `Basic` resources;
+//! - [`group`]: local contact groups as `Group` resources.
 
+pub mod group;
 pub mod request;
 pub mod schedule;
 pub mod workflow;

@@ -213,17 +213,31 @@ impl FlowStartRecord {
 pub struct BroadcastRecord {
     pub created_on: String,
     pub broadcast_id: String,
+    /// Where the message to this recipient stands (`sent`, `delivered`,
+    /// `failed`): emNutt never knew; the gateway updates it as receipts arrive.
+    pub status: Option<String>,
 }
 
 impl BroadcastRecord {
     pub fn to_extension(&self) -> Extension {
-        Extension::complex(
-            BROADCAST_STARTS_EXTENSION,
-            vec![
-                Extension::date_time("created_on", &self.created_on),
-                Extension::string("broadcast_id", &self.broadcast_id),
-            ],
-        )
+        let mut subs = vec![
+            Extension::date_time("created_on", &self.created_on),
+            Extension::string("broadcast_id", &self.broadcast_id),
+        ];
+        if let Some(status) = &self.status {
+            subs.push(Extension::string("status", status));
+        }
+        Extension::complex(BROADCAST_STARTS_EXTENSION, subs)
+    }
+
+    pub fn of(request: &CommunicationRequest) -> Option<BroadcastRecord> {
+        let ext = find_extension(&request.extension, BROADCAST_STARTS_EXTENSION)?;
+        let text = |url: &str| ext.sub(url).and_then(Extension::value_text).map(str::to_string);
+        Some(BroadcastRecord {
+            created_on: text("created_on").unwrap_or_default(),
+            broadcast_id: text("broadcast_id").unwrap_or_default(),
+            status: text("status"),
+        })
     }
 }
 
@@ -365,6 +379,7 @@ mod tests {
         let record = StartRecord::Broadcast(BroadcastRecord {
             created_on: "2021-06-21T10:00:01Z".into(),
             broadcast_id: "42".into(),
+            status: None,
         });
         let result = recipient_result(
             &request,

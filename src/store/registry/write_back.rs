@@ -35,6 +35,9 @@ pub struct WriteBackMsg {
     pub at: Millis,
     /// The registry's `CommunicationRequest` it answers, if any.
     pub request_id: Option<String>,
+    /// That request's row (`registry_requests.id`) and its broadcast's uuid.
+    pub request_row: Option<String>,
+    pub broadcast_uuid: Option<String>,
 }
 
 /// Message statuses worth a `Communication`: settled ones (a queued or
@@ -65,16 +68,11 @@ impl Store {
         for r in &rows {
             let known: Vec<String> =
                 super::super::parse_json("registry phones", &r.try_get::<String, _>("phones")?)?;
-            let new_phones: Vec<String> =
-                sqlx::query("SELECT urn FROM contact_urns WHERE contact_id = $1 AND urn LIKE 'tel:%' ORDER BY priority DESC, id")
-                    .bind(r.try_get::<i64, _>("contact_id")?)
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .filter_map(|u| u.try_get::<String, _>("urn").ok())
-                    .map(|u| u.trim_start_matches("tel:").to_string())
-                    .filter(|p| !known.contains(p))
-                    .collect();
+            let new_phones: Vec<String> = super::tel_numbers(&self.pool, r.try_get::<i64, _>("contact_id")?)
+                .await?
+                .into_iter()
+                .filter(|p| !known.contains(p))
+                .collect();
             out.push(PendingPractitioner {
                 practitioner_id: r.try_get("practitioner_id")?,
                 contact_uuid: r.try_get("uuid")?,
@@ -158,9 +156,11 @@ impl Store {
     ) -> Result<Vec<WriteBackMsg>> {
         let sql = format!(
             "SELECT m.id, m.modified_on, m.uuid, m.direction, m.status, m.text, rc.practitioner_id, \
-             m.created_on, m.sent_on, rr.request_id, rr.source, rr.registry AS req_registry \
+             m.created_on, m.sent_on, rr.request_id, rr.id AS req_row, rr.source, rr.registry AS req_registry, \
+             b.uuid AS broadcast_uuid \
              FROM msgs m JOIN registry_contacts rc ON rc.contact_id = m.contact_id AND rc.registry = $1 \
              LEFT JOIN registry_requests rr ON rr.broadcast_id = m.broadcast_id AND m.broadcast_id IS NOT NULL \
+             LEFT JOIN broadcasts b ON b.id = m.broadcast_id \
              WHERE m.status IN {WRITTEN_STATUSES} AND m.modified_on < $4 \
              AND (m.modified_on > $2 OR (m.modified_on = $2 AND m.id > $3)) \
              ORDER BY m.modified_on, m.id LIMIT $5"
@@ -179,9 +179,9 @@ impl Store {
                 let sent: Option<Millis> = r.try_get("sent_on")?;
                 let req_registry: Option<String> = r.try_get("req_registry")?;
                 // Only a request the registry holds can be referenced.
-                let request_id = match req_registry.as_deref() {
-                    Some(reg) if reg == registry => r.try_get("request_id")?,
-                    _ => None,
+                let (request_id, request_row) = match req_registry.as_deref() {
+                    Some(reg) if reg == registry => (r.try_get("request_id")?, r.try_get("req_row")?),
+                    _ => (None, None),
                 };
                 Ok(WriteBackMsg {
                     id: r.try_get("id")?,
@@ -193,6 +193,8 @@ impl Store {
                     practitioner_id: r.try_get("practitioner_id")?,
                     at: sent.unwrap_or(created),
                     request_id,
+                    request_row,
+                    broadcast_uuid: r.try_get("broadcast_uuid")?,
                 })
             })
             .collect()
