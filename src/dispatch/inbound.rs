@@ -32,7 +32,8 @@ enum Job {
     Recovered(PendingInbound),
 }
 
-pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
+/// `pending`: inbound messages the last run persisted and did not act on.
+pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>, pending: Vec<PendingInbound>) {
     let mut shards = Vec::with_capacity(SHARDS);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..SHARDS {
@@ -42,22 +43,14 @@ pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>) {
     }
     // What the last run acknowledged but did not act on goes first, so each
     // contact's messages keep their order.
-    match gw.store.pending_inbound(&gw.node).await {
-        Ok(pending) => {
-            if !pending.is_empty() {
-                tracing::info!(
-                    count = pending.len(),
-                    "acting on inbound messages persisted before a restart"
-                );
-            }
-            for p in pending {
-                let i = shard_of(p.urn.path(), SHARDS);
-                if shards[i].send(Job::Recovered(p)).await.is_err() {
-                    return;
-                }
-            }
+    if !pending.is_empty() {
+        tracing::info!(count = pending.len(), "acting on inbound messages persisted before a restart");
+    }
+    for p in pending {
+        let i = shard_of(p.urn.path(), SHARDS);
+        if shards[i].send(Job::Recovered(p)).await.is_err() {
+            return;
         }
-        Err(e) => tracing::error!(error = %e, "could not read inbound messages left pending"),
     }
     while let Some(ev) = rx.recv().await {
         match ev {

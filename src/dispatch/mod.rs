@@ -170,9 +170,13 @@ impl Gateway {
             tracing::info!(file = %path, flows = ?summary.flows, triggers = summary.triggers_created, "flows imported");
         }
 
+        // Read before anything can persist a new message (the API is not
+        // serving yet; links' events wait in the channel): what is pending
+        // now was left by the last run, and only that is recovered.
+        let pending = gw.store.pending_inbound(&gw.node).await?;
         let mut tasks = JoinSet::new();
         tasks.spawn(outbox::recorder(gw.clone(), out_rx));
-        tasks.spawn(inbound::run(gw.clone(), events_rx));
+        tasks.spawn(inbound::run(gw.clone(), events_rx, pending));
         tasks.spawn(mo_parts::run(gw.clone()));
         tasks.spawn(scheduler::run(gw.clone()));
         tasks.spawn(reconcile::heartbeat(gw.clone()));

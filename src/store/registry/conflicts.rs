@@ -55,7 +55,7 @@ impl Store {
         .bind(c.answered_on)
         .bind(c.registry_updated_on)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }

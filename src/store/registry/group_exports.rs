@@ -67,7 +67,7 @@ impl Store {
         .bind(group_id)
         .bind(digest)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }

@@ -97,7 +97,7 @@ impl Store {
         .bind(serde_json::to_string(phones).unwrap_or_else(|_| "[]".into()))
         .bind(contact_uuid)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }

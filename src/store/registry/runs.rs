@@ -160,7 +160,7 @@ impl Store {
         .bind(cursor.0)
         .bind(cursor.1)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -172,7 +172,7 @@ impl Store {
         )
         .bind(request_row)
         .bind(start_uuid)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
