@@ -253,6 +253,7 @@ pub fn engine_contact(c: &Contact, assets: &SessionAssets) -> FlowContact {
             })
             .collect(),
         fields,
+        ticket: None,
     }
 }
 
@@ -306,6 +307,7 @@ impl Gateway {
                 StartReason::Msg { msg, keyword } => TriggerKind::Msg {
                     msg: msg.clone(),
                     keyword_match: keyword.clone(),
+                    params: None,
                 },
                 StartReason::Manual { params } => TriggerKind::Manual {
                     params: params.clone(),

@@ -34,6 +34,17 @@ pub const DEFAULT_CALL_LIMIT_SECONDS: u32 = 7200;
 pub const MAX_TEMPLATE_CHARS: usize = 10_000;
 
 /// Context values kept for old flows: the path, and what the warning says.
+/// True when `name` appears in `lower` as a whole top-level name (not as a
+/// property such as `results.webhook` nor inside `webhook_result`).
+fn names_top_level(lower: &str, name: &str) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    lower.match_indices(name).any(|(at, _)| {
+        let before = lower[..at].chars().next_back();
+        let after = lower[at + name.len()..].chars().next();
+        !before.is_some_and(|c| is_name(c) || c == '.') && !after.is_some_and(is_name)
+    })
+}
+
 const DEPRECATED_CONTEXT: &[(&str, &str)] = &[
     ("child.run.status", "child.run.status: use child.status instead"),
     (
@@ -222,6 +233,14 @@ impl<'a> Sprinter<'a> {
                     text: format!("deprecated context value accessed: {advice}"),
                 });
             }
+        }
+        let recreates_webhook = names_top_level(lower, "webhook")
+            && self.session.webhook.is_none()
+            && crate::flow::context::webhook_from_results(self.run()).is_some();
+        if recreates_webhook {
+            self.emit(EventKind::Warning {
+                text: "deprecated context value accessed: webhook recreated from extra".to_owned(),
+            });
         }
     }
 
@@ -424,30 +443,33 @@ impl<'a> Sprinter<'a> {
                         self.emit(EventKind::MsgReceived { msg });
                     }
                 }
+                // A subflow entered by an action starts once the node's
+                // other actions have run, as the reference engine does.
+                let mut entered = None;
                 for action in &node.actions {
                     match exec::execute(self, flow, action) {
                         Outcome::Continue => {}
-                        Outcome::EnterFlow {
-                            flow: child,
-                            terminal,
-                        } => {
-                            if terminal {
-                                let parent = self.run_index;
-                                let now = self.now();
-                                let run = &mut self.session.runs[parent];
-                                run.status = RunStatus::Completed;
-                                run.exited_on = Some(now);
-                                self.start_flow(&child, None);
-                            } else {
-                                let parent = self.run_index;
-                                self.start_flow(&child, Some(parent));
-                            }
-                            return;
+                        Outcome::EnterFlow { flow: child, terminal } => {
+                            entered.get_or_insert((child, terminal));
                         }
                     }
                     if self.session.status == SessionStatus::Failed {
                         return;
                     }
+                }
+                if let Some((child, terminal)) = entered {
+                    if terminal {
+                        let parent = self.run_index;
+                        let now = self.now();
+                        let run = &mut self.session.runs[parent];
+                        run.status = RunStatus::Completed;
+                        run.exited_on = Some(now);
+                        self.start_flow(&child, None);
+                    } else {
+                        let parent = self.run_index;
+                        self.start_flow(&child, Some(parent));
+                    }
+                    return;
                 }
             }
             let category = match &node.router {
