@@ -34,6 +34,18 @@ pub const DEFAULT_CALL_LIMIT_SECONDS: u32 = 7200;
 pub const MAX_TEMPLATE_CHARS: usize = 10_000;
 
 /// Context values kept for old flows: the path, and what the warning says.
+/// When a contact who wrote in was last seen: when the host says the
+/// message arrived (trigger or resume time), else now.
+pub fn seen_at(given: Option<&str>, now: &str) -> String {
+    given
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        })
+        .unwrap_or_else(|| now.to_owned())
+}
+
 /// True when `name` appears in `lower` as a whole top-level name (not as a
 /// property such as `results.webhook` nor inside `webhook_result`).
 fn names_top_level(lower: &str, name: &str) -> bool {
@@ -344,11 +356,12 @@ impl<'a> Sprinter<'a> {
         self.session.status = SessionStatus::Active;
         self.run_mut().status = RunStatus::Active;
         let now = self.now();
+        let seen_on = seen_at(resume.resumed_on.as_deref(), &now);
         let mut resume_json = serde_json::json!({"type": resume.type_name(), "resumed_on": now});
         let route = match resume.kind {
             ResumeKind::Msg { msg } => {
                 self.session.input = Some(msg.clone());
-                self.session.contact.last_seen_on = Some(now.clone());
+                self.session.contact.last_seen_on = Some(seen_on);
                 self.session.input_received_on = Some(now);
                 self.emit(EventKind::MsgReceived { msg });
                 RouteBy::Operand

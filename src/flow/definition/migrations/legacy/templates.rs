@@ -144,26 +144,27 @@ fn migrate_reference(chain: &[String]) -> Option<Expr> {
     Some(match segs.as_slice() {
         ["contact", rest @ ..] => contact_reference(&["contact"], rest),
         // All results, one "Name: value" line each (the legacy rendering).
-        ["flow"] => call(
-            "join",
-            vec![
-                call(
-                    "foreach_value",
-                    vec![
-                        path(&["results"]),
-                        Expr::Lambda(
-                            vec!["r".to_owned()],
-                            std::sync::Arc::new(Expr::Binary(
-                                BinOp::Concat,
-                                Box::new(Expr::Binary(BinOp::Concat, Box::new(path(&["r", "name"])), Box::new(text(": ")))),
-                                Box::new(path(&["r", "value"])),
-                            )),
-                        ),
-                    ],
-                ),
-                text("\n"),
-            ],
-        ),
+        ["flow"] => {
+            let of_key = |prop: &str| {
+                Expr::Dot(
+                    Box::new(Expr::Index(Box::new(path(&["results"])), Box::new(path(&["k"])))),
+                    prop.to_owned(),
+                )
+            };
+            let line = Expr::Binary(
+                BinOp::Concat,
+                Box::new(Expr::Binary(BinOp::Concat, Box::new(of_key("name")), Box::new(text(": ")))),
+                Box::new(of_key("value")),
+            );
+            let lines = call(
+                "foreach",
+                vec![
+                    call("keys", vec![path(&["results"])]),
+                    Expr::Lambda(vec!["k".to_owned()], std::sync::Arc::new(line)),
+                ],
+            );
+            call("join", vec![lines, text("\n")])
+        }
         ["flow", "contact", rest @ ..] => contact_reference(&["contact"], rest),
         ["flow", key, rest @ ..] => result_reference(&["results", key], rest),
         ["step"] | ["step", "value"] => path(&["input"]),
@@ -352,7 +353,10 @@ mod tests {
             ("You picked @child.number", "You picked @child.results.number"),
             ("@parent.contact.gender", "@parent.contact.fields.gender"),
             ("@date.today", "@(format_date(today()))"),
-            ("@flow", "@(join(foreach_value(results, (r) => r.name & \": \" & r.value), \"\\n\"))"),
+            (
+                "@flow",
+                "@(join(foreach(keys(results), (k) => results[k].name & \": \" & results[k].value), \"\\n\"))",
+            ),
         ];
         for (legacy, want) in cases {
             assert_eq!(migrate_template(legacy), want, "{legacy}");
