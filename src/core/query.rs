@@ -78,7 +78,9 @@ pub enum QueryError {
 }
 
 /// Built-in contact attributes a query may name besides custom fields.
-const ATTRIBUTES: &[&str] = &["name", "language", "status", "tel", "urn", "uuid", "group", "tickets"];
+const ATTRIBUTES: &[&str] = &[
+    "name", "language", "status", "tel", "urn", "uuid", "group", "tickets",
+];
 
 /// The type a built-in attribute compares as: `tickets` counts open tickets.
 fn attribute_type(attr: &str) -> FieldType {

@@ -320,7 +320,10 @@ fn path_value(run: &Run, env: &Environment) -> Value {
             Value::Object(Object::from_props(vec![
                 ("uuid".into(), text(&step.uuid)),
                 ("node_uuid".into(), text(&step.node_uuid)),
-                ("exit_uuid".into(), text(step.exit_uuid.as_deref().unwrap_or_default())),
+                (
+                    "exit_uuid".into(),
+                    text(step.exit_uuid.as_deref().unwrap_or_default()),
+                ),
                 ("arrived_on".into(), datetime(Some(&step.arrived_on), &utc)),
             ]))
         })

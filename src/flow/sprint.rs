@@ -462,7 +462,10 @@ impl<'a> Sprinter<'a> {
                 for action in &node.actions {
                     match exec::execute(self, flow, action) {
                         Outcome::Continue => {}
-                        Outcome::EnterFlow { flow: child, terminal } => {
+                        Outcome::EnterFlow {
+                            flow: child,
+                            terminal,
+                        } => {
                             entered.get_or_insert((child, terminal));
                         }
                     }

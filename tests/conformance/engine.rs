@@ -311,7 +311,9 @@ fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
             "topic": {"uuid": "0d9a2c56-6fc2-4f27-93c5-a6322e26b740", "name": "General"}
         });
         if let Some(groups) = contact["groups"].as_array_mut() {
-            groups.push(serde_json::json!({"uuid": "91564dee-e7ea-49b2-a903-598ce71b1d07", "name": "With Tickets"}));
+            groups.push(
+                serde_json::json!({"uuid": "91564dee-e7ea-49b2-a903-598ce71b1d07", "name": "With Tickets"}),
+            );
         }
     }
     if let Some(loc) = case.get("localization").filter(|l| !l.is_null()) {

@@ -61,7 +61,12 @@ impl OpenTicket {
             (None, Some(template)) => s.template(template),
             (None, None) => return None,
         };
-        match s.assets.users.iter().find(|u| u.email.eq_ignore_ascii_case(&email)) {
+        match s
+            .assets
+            .users
+            .iter()
+            .find(|u| u.email.eq_ignore_ascii_case(&email))
+        {
             Some(user) => Some(UserRef {
                 email: Some(user.email.clone()),
                 name: Some(user.name.clone()),

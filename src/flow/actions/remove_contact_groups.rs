@@ -35,7 +35,13 @@ impl RemoveContactGroups {
         let targets: Vec<NamedRef> = if a.all_groups {
             // Every group, reported in the workspace's order of groups.
             let mut all = s.session.contact.groups.clone();
-            let rank = |g: &NamedRef| s.assets.groups.iter().position(|d| d.uuid == g.uuid).unwrap_or(usize::MAX);
+            let rank = |g: &NamedRef| {
+                s.assets
+                    .groups
+                    .iter()
+                    .position(|d| d.uuid == g.uuid)
+                    .unwrap_or(usize::MAX)
+            };
             all.sort_by_key(rank);
             all
         } else {

@@ -3,14 +3,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::exec::field_value_in;
-use crate::flow::cases::{has_location, CaseResult};
-use crate::flow::contact::FieldValue;
-use crate::flow::expressions::Value;
 use super::exec::Outcome;
 use super::exec::MAX_FIELD_VALUE_CHARS;
 use crate::flow::assets::FieldRef;
+use crate::flow::cases::{has_location, CaseResult};
+use crate::flow::contact::FieldValue;
 use crate::flow::definition::Flow;
 use crate::flow::events::EventKind;
+use crate::flow::expressions::Value;
 use crate::flow::sprint::Sprinter;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,8 +83,17 @@ fn locate_within_parent(s: &Sprinter<'_>, key: &str, value: &mut FieldValue) {
         return;
     };
     let parent_name = parent.rsplit(" > ").next().unwrap_or(&parent).to_owned();
-    let found = has_location(&Value::text(value.text.clone()), &[Value::text(parent_name)], &s.env, level);
-    if let Ok(CaseResult::Matched { value: Value::Text(path), .. }) = found {
+    let found = has_location(
+        &Value::text(value.text.clone()),
+        &[Value::text(parent_name)],
+        &s.env,
+        level,
+    );
+    if let Ok(CaseResult::Matched {
+        value: Value::Text(path),
+        ..
+    }) = found
+    {
         let parts: Vec<&str> = path.split(" > ").collect();
         let up_to = |n: usize| (parts.len() > n).then(|| parts[..=n].join(" > "));
         value.state = up_to(1);

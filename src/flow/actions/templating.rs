@@ -135,7 +135,11 @@ pub fn apply(s: &mut Sprinter<'_>, template: &NamedRef, variables: &[String], ms
         }
     }
     let has_media = translation.components.iter().any(|c| c.kind == "header/media");
-    msg.text = texts.into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n\n");
+    msg.text = texts
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
     if has_media {
         msg.attachments = attachments;
     }
@@ -172,7 +176,10 @@ mod tests {
             content: "Hi {{1}}, you are {{2}} {{1}}".into(),
             variables: [("1".to_owned(), 1), ("2".to_owned(), 0)].into_iter().collect(),
         };
-        assert_eq!(render(&component, &["x".into(), "Amina".into()]), "Hi Amina, you are x Amina");
+        assert_eq!(
+            render(&component, &["x".into(), "Amina".into()]),
+            "Hi Amina, you are x Amina"
+        );
     }
 
     #[test]

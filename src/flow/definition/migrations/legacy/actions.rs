@@ -31,7 +31,9 @@ pub fn action_set_node(set: &Value, loc: &mut Localizer) -> Result<Value, Legacy
         "" => new_uuid(),
         uuid => uuid.to_owned(),
     };
-    let destination = set.get("destination").filter(|d| d.as_str().is_some_and(|s| !s.is_empty()));
+    let destination = set
+        .get("destination")
+        .filter(|d| d.as_str().is_some_and(|s| !s.is_empty()));
     Ok(json!({
         "uuid": str_of(set, "uuid"),
         "actions": actions,
@@ -115,8 +117,12 @@ fn migrate_action(action: &Value, loc: &mut Localizer) -> Result<Option<Value>, 
             }
             say
         }
-        "play" => json!({"type": "play_audio", "uuid": uuid, "audio_url": migrate_template(str_of(action, "url"))}),
-        "add_group" => json!({"type": "add_contact_groups", "uuid": uuid, "groups": group_refs(list(action, "groups"))}),
+        "play" => {
+            json!({"type": "play_audio", "uuid": uuid, "audio_url": migrate_template(str_of(action, "url"))})
+        }
+        "add_group" => {
+            json!({"type": "add_contact_groups", "uuid": uuid, "groups": group_refs(list(action, "groups"))})
+        }
         "del_group" => {
             let groups = group_refs(list(action, "groups"));
             if groups.is_empty() {
@@ -125,7 +131,9 @@ fn migrate_action(action: &Value, loc: &mut Localizer) -> Result<Option<Value>, 
                 json!({"type": "remove_contact_groups", "uuid": uuid, "groups": groups})
             }
         }
-        "add_label" => json!({"type": "add_input_labels", "uuid": uuid, "labels": refs(list(action, "labels"))}),
+        "add_label" => {
+            json!({"type": "add_input_labels", "uuid": uuid, "labels": refs(list(action, "labels"))})
+        }
         "save" => save_action(action, uuid),
         "lang" => json!({"type": "set_contact_language", "uuid": uuid, "language": str_of(action, "lang")}),
         "channel" => json!({"type": "set_contact_channel", "uuid": uuid,
@@ -140,10 +148,16 @@ fn migrate_action(action: &Value, loc: &mut Localizer) -> Result<Option<Value>, 
                    "subject": migrate_template(str_of(action, "subject")),
                    "body": migrate_template(str_of(action, "msg"))})
         }
-        "flow" => json!({"type": "enter_flow", "uuid": uuid, "flow": action.get("flow").cloned().unwrap_or(Value::Null),
-                         "terminal": true}),
+        "flow" => {
+            json!({"type": "enter_flow", "uuid": uuid, "flow": action.get("flow").cloned().unwrap_or(Value::Null),
+                         "terminal": true})
+        }
         "trigger-flow" => {
-            let urns: Vec<Value> = list(action, "urns").iter().filter_map(Value::as_str).map(|u| json!(u)).collect();
+            let urns: Vec<Value> = list(action, "urns")
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|u| json!(u))
+                .collect();
             let legacy_vars: Vec<Value> = list(action, "variables")
                 .iter()
                 .map(|v| json!(migrate_template(str_of(v, "id"))))
@@ -190,7 +204,12 @@ pub fn webhook_action(uuid: &str, method: &str, url: &str, headers: &[Value], re
     let mut headers: serde_json::Map<String, Value> = headers
         .iter()
         .filter(|h| !str_of(h, "name").is_empty())
-        .map(|h| (str_of(h, "name").to_owned(), json!(migrate_template(str_of(h, "value")))))
+        .map(|h| {
+            (
+                str_of(h, "name").to_owned(),
+                json!(migrate_template(str_of(h, "value"))),
+            )
+        })
         .collect();
     if method == "POST" && !headers.keys().any(|k| k.eq_ignore_ascii_case("content-type")) {
         headers.insert("Content-Type".to_owned(), json!("application/json"));

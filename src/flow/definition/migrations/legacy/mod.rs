@@ -96,7 +96,7 @@ impl Localizer {
             .entry(lang.to_owned())
             .or_insert_with(|| json!({}))
             .as_object_mut()
-            .and_then(|items| Some(items.entry(uuid.to_owned()).or_insert_with(|| json!({}))))
+            .map(|items| items.entry(uuid.to_owned()).or_insert_with(|| json!({})))
             .and_then(Value::as_object_mut);
         if let Some(item) = item {
             item.insert(property.to_owned(), json!(texts));
@@ -117,7 +117,10 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
 }
 
 fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
 }
 
 /// Rewrites a legacy definition as a spec 13.0.0 one.
@@ -212,7 +215,10 @@ mod tests {
         assert_eq!(flow["expire_after_minutes"], 60);
         let nodes = flow["nodes"].as_array().unwrap();
         assert_eq!(nodes[0]["actions"][0]["type"], "send_msg");
-        assert_eq!(nodes[0]["exits"][0]["destination_uuid"], "b0000000-0000-4000-8000-000000000001");
+        assert_eq!(
+            nodes[0]["exits"][0]["destination_uuid"],
+            "b0000000-0000-4000-8000-000000000001"
+        );
         let router = &nodes[1]["router"];
         assert_eq!(router["operand"], "@input");
         assert_eq!(router["result_name"], "Color");
@@ -220,7 +226,10 @@ mod tests {
         assert_eq!(router["cases"][0]["type"], "has_any_word");
         assert_eq!(router["categories"].as_array().unwrap().len(), 3);
         let fra = &flow["localization"]["fra"];
-        assert_eq!(fra["c0000000-0000-4000-8000-000000000001"]["text"], json!(["Couleur?"]));
+        assert_eq!(
+            fra["c0000000-0000-4000-8000-000000000001"]["text"],
+            json!(["Couleur?"])
+        );
         let read = crate::flow::definition::read_flow(&favorites()).unwrap();
         assert_eq!(read.nodes.len(), 2);
     }

@@ -46,7 +46,10 @@ pub fn rule_set_node(set: &Value, loc: &mut Localizer) -> Result<Value, LegacyEr
         }
         "flow_field" | "contact_field" | "expression" => operand_of(set, "@step.value"),
         "form_field" => {
-            let index = config.get("field_index").and_then(Value::as_i64).unwrap_or_default();
+            let index = config
+                .get("field_index")
+                .and_then(Value::as_i64)
+                .unwrap_or_default();
             let delimiter = match str_of(&config, "field_delimiter") {
                 "" => " ",
                 d => d,
@@ -88,8 +91,10 @@ pub fn rule_set_node(set: &Value, loc: &mut Localizer) -> Result<Value, LegacyEr
                 .or_else(|| config.get("amount"))
                 .cloned()
                 .unwrap_or_else(|| json!({}));
-            actions.push(json!({"type": "transfer_airtime", "uuid": new_uuid(), "amounts": amounts,
-                                "result_name": label}));
+            actions.push(
+                json!({"type": "transfer_airtime", "uuid": new_uuid(), "amounts": amounts,
+                                "result_name": label}),
+            );
             result_name.clear();
             format!("@results.{result_key}.category")
         }
@@ -188,13 +193,15 @@ fn split(set: &Value, loc: &mut Localizer) -> Result<Split, LegacyError> {
             }
             "timeout" => {
                 let minutes = test.get("minutes").and_then(Value::as_u64).unwrap_or(0);
-                s.timeout = Some((minutes * 60, category));
+                s.timeout = Some((minutes.saturating_mul(60), category));
             }
             _ => {
                 let case_uuid = new_uuid();
                 let (case_type, arguments) = case_for(&test, &case_uuid, loc)?;
-                s.cases.push(json!({"uuid": case_uuid, "type": case_type, "arguments": arguments,
-                                    "category_uuid": category}));
+                s.cases.push(
+                    json!({"uuid": case_uuid, "type": case_type, "arguments": arguments,
+                                    "category_uuid": category}),
+                );
             }
         }
     }
@@ -249,8 +256,18 @@ fn category_for(s: &mut Split, rule: &Value, loc: &mut Localizer) -> String {
 }
 
 /// The router test and its arguments for one legacy rule test.
-fn case_for(test: &Value, case_uuid: &str, loc: &mut Localizer) -> Result<(&'static str, Vec<String>), LegacyError> {
-    let localized = |loc: &mut Localizer| loc.texts(vec![test.get("test").cloned().unwrap_or(json!(""))], case_uuid, "arguments");
+fn case_for(
+    test: &Value,
+    case_uuid: &str,
+    loc: &mut Localizer,
+) -> Result<(&'static str, Vec<String>), LegacyError> {
+    let localized = |loc: &mut Localizer| {
+        loc.texts(
+            vec![test.get("test").cloned().unwrap_or(json!(""))],
+            case_uuid,
+            "arguments",
+        )
+    };
     let plain = |key: &str| migrate_template(str_of(test, key));
     let kind = str_of(test, "type");
     Ok(match kind {
@@ -279,15 +296,29 @@ fn case_for(test: &Value, case_uuid: &str, loc: &mut Localizer) -> Result<(&'sta
         "ward" => ("has_ward", vec![plain("district"), plain("state")]),
         "in_group" | "has_group" => {
             let group = test.get("test").cloned().unwrap_or(Value::Null);
-            ("has_group", vec![str_of(&group, "uuid").to_owned(), str_of(&group, "name").to_owned()])
+            (
+                "has_group",
+                vec![
+                    str_of(&group, "uuid").to_owned(),
+                    str_of(&group, "name").to_owned(),
+                ],
+            )
         }
         "subflow" => ("has_only_text", vec![str_of(test, "exit_type").to_owned()]),
         "webhook_status" => {
-            let status = if str_of(test, "status") == "success" { "Success" } else { "Failure" };
+            let status = if str_of(test, "status") == "success" {
+                "Success"
+            } else {
+                "Failure"
+            };
             ("has_only_text", vec![status.to_owned()])
         }
         "airtime_status" => {
-            let status = if str_of(test, "exit_status") == "success" { "Success" } else { "Failure" };
+            let status = if str_of(test, "exit_status") == "success" {
+                "Success"
+            } else {
+                "Failure"
+            };
             ("has_only_text", vec![status.to_owned()])
         }
         "interrupted_status" => ("has_only_text", vec!["interrupted".to_owned()]),

@@ -8,12 +8,32 @@ use crate::flow::expressions::parser::{parse, BinOp, Expr};
 use crate::flow::expressions::scanner::{scan, Token};
 
 /// The top-level names of the legacy context; `@other` is literal text.
-const LEGACY_TOP_LEVELS: &[&str] = &["contact", "flow", "step", "extra", "date", "channel", "parent", "child"];
+const LEGACY_TOP_LEVELS: &[&str] = &[
+    "contact", "flow", "step", "extra", "date", "channel", "parent", "child",
+];
 
 /// URN schemes a legacy `@contact.<scheme>` may name.
 pub const URN_SCHEMES: &[&str] = &[
-    "tel", "facebook", "twitter", "twitterid", "viber", "line", "telegram", "mailto", "ext", "jiochat", "wechat",
-    "fcm", "whatsapp", "freshchat", "vk", "discord", "rocketchat", "instagram", "webchat", "slack",
+    "tel",
+    "facebook",
+    "twitter",
+    "twitterid",
+    "viber",
+    "line",
+    "telegram",
+    "mailto",
+    "ext",
+    "jiochat",
+    "wechat",
+    "fcm",
+    "whatsapp",
+    "freshchat",
+    "vk",
+    "discord",
+    "rocketchat",
+    "instagram",
+    "webchat",
+    "slack",
 ];
 
 /// Migrates one legacy template.
@@ -41,7 +61,10 @@ pub fn migrate_template(template: &str) -> String {
                 }
             },
             Token::Expression(inner) => {
-                let body = inner.strip_prefix('(').and_then(|s| s.strip_suffix(')')).unwrap_or(inner);
+                let body = inner
+                    .strip_prefix('(')
+                    .and_then(|s| s.strip_suffix(')'))
+                    .unwrap_or(inner);
                 out.push_str("@(");
                 match parse(body) {
                     Ok(expr) => out.push_str(&migrate_expr(expr).to_string()),
@@ -57,8 +80,22 @@ pub fn migrate_template(template: &str) -> String {
 /// Names that start an expression in today's templates: a literal `@`
 /// before one of them (or before `(`) must be doubled to stay literal.
 const CURRENT_TOP_LEVELS: &[&str] = &[
-    "contact", "fields", "urns", "results", "input", "run", "child", "parent", "node", "trigger", "resume",
-    "webhook", "globals", "ticket", "legacy_extra", "locals",
+    "contact",
+    "fields",
+    "urns",
+    "results",
+    "input",
+    "run",
+    "child",
+    "parent",
+    "node",
+    "trigger",
+    "resume",
+    "webhook",
+    "globals",
+    "ticket",
+    "legacy_extra",
+    "locals",
 ];
 
 fn push_literal(out: &mut String, text: &str) {
@@ -66,7 +103,10 @@ fn push_literal(out: &mut String, text: &str) {
     while let Some(at) = rest.find('@') {
         out.push_str(&rest[..at]);
         let after = &rest[at + 1..];
-        let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
         let starts_expression = after.starts_with('(')
             || after.starts_with('@')
             || CURRENT_TOP_LEVELS.contains(&name.to_ascii_lowercase().as_str());
@@ -153,7 +193,11 @@ fn migrate_reference(chain: &[String]) -> Option<Expr> {
             };
             let line = Expr::Binary(
                 BinOp::Concat,
-                Box::new(Expr::Binary(BinOp::Concat, Box::new(of_key("name")), Box::new(text(": ")))),
+                Box::new(Expr::Binary(
+                    BinOp::Concat,
+                    Box::new(of_key("name")),
+                    Box::new(text(": ")),
+                )),
                 Box::new(of_key("value")),
             );
             let lines = call(
@@ -185,11 +229,17 @@ fn migrate_reference(chain: &[String]) -> Option<Expr> {
         ["date", "today"] => call("format_date", vec![call("today", vec![])]),
         ["date", "tomorrow"] => call(
             "format_date",
-            vec![call("datetime_add", vec![call("today", vec![]), number(1), text("D")])],
+            vec![call(
+                "datetime_add",
+                vec![call("today", vec![]), number(1), text("D")],
+            )],
         ),
         ["date", "yesterday"] => call(
             "format_date",
-            vec![call("datetime_add", vec![call("today", vec![]), number(-1), text("D")])],
+            vec![call(
+                "datetime_add",
+                vec![call("today", vec![]), number(-1), text("D")],
+            )],
         ),
         ["channel"] => path(&["contact", "channel"]),
         ["channel", "name"] => path(&["contact", "channel", "name"]),
@@ -234,7 +284,10 @@ fn contact_reference(base: &[&str], rest: &[&str]) -> Expr {
         [] => with(&[]),
         ["name" | "first_name" | "uuid" | "language" | "created_on" | "id"] => with(rest),
         ["groups"] => call("join", vec![with(&["groups"]), text(",")]),
-        ["tel_e164"] => Expr::Dot(Box::new(call("urn_parts", vec![urns_of("tel")])), "path".to_owned()),
+        ["tel_e164"] => Expr::Dot(
+            Box::new(call("urn_parts", vec![urns_of("tel")])),
+            "path".to_owned(),
+        ),
         [scheme] if URN_SCHEMES.contains(scheme) => call("format_urn", vec![urns_of(scheme)]),
         [field, more @ ..] => {
             let mut p = if base == ["contact"] {
@@ -257,9 +310,9 @@ fn arg(args: &[Expr], i: usize) -> Expr {
 /// `n - 1` for the one-based positions of the Excel functions.
 fn minus_one(e: Expr) -> Expr {
     match &e {
-        Expr::Number(n) => match n.parse::<i64>() {
-            Ok(v) => number(v - 1),
-            Err(_) => Expr::Binary(BinOp::Sub, Box::new(e), Box::new(number(1))),
+        Expr::Number(n) => match n.parse::<i64>().ok().and_then(|v| v.checked_sub(1)) {
+            Some(v) => number(v),
+            None => Expr::Binary(BinOp::Sub, Box::new(e), Box::new(number(1))),
         },
         _ => Expr::Binary(BinOp::Sub, Box::new(e), Box::new(number(1))),
     }
@@ -272,9 +325,9 @@ fn migrate_call(name: &str, args: Vec<Expr>) -> Expr {
         "concatenate" => {
             let mut parts = args.into_iter();
             let first = parts.next().unwrap_or_else(|| text(""));
-            Expr::Paren(Box::new(
-                parts.fold(first, |acc, p| Expr::Binary(BinOp::Concat, Box::new(acc), Box::new(p))),
-            ))
+            Expr::Paren(Box::new(parts.fold(first, |acc, p| {
+                Expr::Binary(BinOp::Concat, Box::new(acc), Box::new(p))
+            })))
         }
         "len" => renamed("text_length"),
         "proper" => renamed("title"),
@@ -305,15 +358,24 @@ fn migrate_call(name: &str, args: Vec<Expr>) -> Expr {
             out.extend(args.into_iter().skip(3));
             call("word_slice", out)
         }
-        "field" => call("field", vec![arg(&args, 0), minus_one(arg(&args, 1)), arg(&args, 2)]),
+        "field" => call(
+            "field",
+            vec![arg(&args, 0), minus_one(arg(&args, 1)), arg(&args, 2)],
+        ),
         "left" => call("text_slice", vec![arg(&args, 0), number(0), arg(&args, 1)]),
-        "right" => call("text_slice", vec![arg(&args, 0), Expr::Negate(Box::new(arg(&args, 1)))]),
+        "right" => call(
+            "text_slice",
+            vec![arg(&args, 0), Expr::Negate(Box::new(arg(&args, 1)))],
+        ),
         "mid" => {
             let start = minus_one(arg(&args, 1));
             let end = Expr::Binary(BinOp::Add, Box::new(start.clone()), Box::new(arg(&args, 2)));
             call("text_slice", vec![arg(&args, 0), start, end])
         }
-        "fixed" => call("format_number", vec![arg(&args, 0), args.get(1).cloned().unwrap_or_else(|| number(2))]),
+        "fixed" => call(
+            "format_number",
+            vec![arg(&args, 0), args.get(1).cloned().unwrap_or_else(|| number(2))],
+        ),
         "edate" => call("datetime_add", vec![arg(&args, 0), arg(&args, 1), text("M")]),
         "days" => call("datetime_diff", vec![arg(&args, 1), arg(&args, 0), text("D")]),
         "datedif" => call("datetime_diff", args),
@@ -378,9 +440,15 @@ mod tests {
             ("@(LEN(step.value))", "@(text_length(input))"),
             ("@(WORD(step.value, 2))", "@(word(input, 1))"),
             ("@(FIRST_WORD(flow.name))", "@(word(results.name, 0))"),
-            ("@(CONCATENATE(contact.first_name, \" \", \"x\"))", "@((contact.first_name & \" \" & \"x\"))"),
+            (
+                "@(CONCATENATE(contact.first_name, \" \", \"x\"))",
+                "@((contact.first_name & \" \" & \"x\"))",
+            ),
             ("@(date.today + 1)", "@(legacy_add(format_date(today()), 1))"),
-            ("@(EDATE(date.today, 1))", "@(datetime_add(format_date(today()), 1, \"M\"))"),
+            (
+                "@(EDATE(date.today, 1))",
+                "@(datetime_add(format_date(today()), 1, \"M\"))",
+            ),
         ];
         for (legacy, want) in cases {
             assert_eq!(migrate_template(legacy), want, "{legacy}");
