@@ -563,7 +563,10 @@ mod tests {
         assert!(eval("name ~ ami AND language = SWA", f.clone(), &[]));
         assert!(eval("tel = +255712345678", f.clone(), &[]));
         assert!(eval(r#"group = "Trained 2026""#, f.clone(), &["trained 2026"]));
-        assert!(eval("name has ami", f, &[]));
+        assert!(eval("name has ami", f.clone(), &[]));
+        // The test contact has no open tickets; `tickets` compares as a number.
+        assert!(eval("tickets = 0", f.clone(), &[]));
+        assert!(!eval("tickets > 0", f, &[]));
     }
 
     #[test]
