@@ -78,7 +78,18 @@ pub enum QueryError {
 }
 
 /// Built-in contact attributes a query may name besides custom fields.
-const ATTRIBUTES: &[&str] = &["name", "language", "status", "tel", "urn", "uuid", "group"];
+const ATTRIBUTES: &[&str] = &[
+    "name", "language", "status", "tel", "urn", "uuid", "group", "tickets",
+];
+
+/// The type a built-in attribute compares as: `tickets` counts open tickets.
+fn attribute_type(attr: &str) -> FieldType {
+    if attr == "tickets" {
+        FieldType::Number
+    } else {
+        FieldType::Text
+    }
+}
 
 /// What a query is evaluated against.
 pub struct ContactView<'a> {
@@ -89,6 +100,8 @@ pub struct ContactView<'a> {
     pub urns: &'a [String],
     pub fields: &'a BTreeMap<String, serde_json::Value>,
     pub groups: &'a [String],
+    /// How many open tickets the contact has.
+    pub tickets: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -318,7 +331,7 @@ impl Query {
                     return Err(QueryError::GroupInSmartGroup);
                 }
                 let ty = if ATTRIBUTES.contains(&attr.as_str()) {
-                    FieldType::Text
+                    attribute_type(attr)
                 } else {
                     *fields
                         .get(attr)
@@ -377,7 +390,7 @@ impl Query {
                         _ => false,
                     };
                 }
-                let ty = fields.get(attr).copied().unwrap_or(FieldType::Text);
+                let ty = fields.get(attr).copied().unwrap_or_else(|| attribute_type(attr));
                 let have = values_of(c, attr);
                 if value.is_empty() {
                     return match op {
@@ -413,6 +426,7 @@ fn values_of(c: &ContactView<'_>, attr: &str) -> Vec<String> {
             .filter_map(|u| u.strip_prefix("tel:").map(str::to_string))
             .collect(),
         "group" => c.groups.to_vec(),
+        "tickets" => vec![c.tickets.to_string()],
         field => match c.fields.get(field) {
             None | Some(serde_json::Value::Null) => vec![],
             Some(serde_json::Value::String(s)) if s.is_empty() => vec![],
@@ -504,6 +518,7 @@ mod tests {
             urns: &urns,
             fields: &fields,
             groups: &groups,
+            tickets: 0,
         };
         let q = Query::parse(q).unwrap();
         q.check(&types(), false).unwrap();
@@ -548,7 +563,10 @@ mod tests {
         assert!(eval("name ~ ami AND language = SWA", f.clone(), &[]));
         assert!(eval("tel = +255712345678", f.clone(), &[]));
         assert!(eval(r#"group = "Trained 2026""#, f.clone(), &["trained 2026"]));
-        assert!(eval("name has ami", f, &[]));
+        assert!(eval("name has ami", f.clone(), &[]));
+        // The test contact has no open tickets; `tickets` compares as a number.
+        assert!(eval("tickets = 0", f.clone(), &[]));
+        assert!(!eval("tickets > 0", f, &[]));
     }
 
     #[test]

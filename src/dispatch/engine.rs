@@ -258,6 +258,7 @@ pub fn engine_contact(c: &Contact, assets: &SessionAssets) -> FlowContact {
             })
             .collect(),
         fields,
+        ticket: None,
     }
 }
 
@@ -313,6 +314,7 @@ impl Gateway {
                 StartReason::Msg { msg, keyword } => TriggerKind::Msg {
                     msg: msg.clone(),
                     keyword_match: keyword.clone(),
+                    params: None,
                 },
                 StartReason::Manual { params } => TriggerKind::Manual {
                     params: params.clone(),

@@ -44,7 +44,10 @@ pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>, pen
     // What the last run acknowledged but did not act on goes first, so each
     // contact's messages keep their order.
     if !pending.is_empty() {
-        tracing::info!(count = pending.len(), "acting on inbound messages persisted before a restart");
+        tracing::info!(
+            count = pending.len(),
+            "acting on inbound messages persisted before a restart"
+        );
     }
     for p in pending {
         let i = shard_of(p.urn.path(), SHARDS);

@@ -7,7 +7,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::flow::assets::NamedRef;
+use crate::flow::assets::{NamedRef, UserRef};
+
+/// The contact's open ticket: opened by `open_ticket`, at most one at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub uuid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<NamedRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<UserRef>,
+}
 
 /// A contact field's value in each of the forms it can be read as.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -61,6 +71,8 @@ pub struct Contact {
     pub groups: Vec<NamedRef>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, FieldValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<Ticket>,
 }
 
 impl Contact {

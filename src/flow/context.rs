@@ -25,6 +25,15 @@ fn datetime(s: Option<&str>, env: &Environment) -> Value {
     }
 }
 
+/// A timestamp the engine recorded, in UTC as it was recorded (the
+/// reference engine's JSON shows these with `Z`).
+fn utc_datetime(s: Option<&str>) -> Value {
+    match s.and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+        Some(dt) => Value::DateTime(dt.with_timezone(&chrono_tz::UTC)),
+        None => Value::Null,
+    }
+}
+
 /// A datetime field keeps the offset it was saved with (as the reference
 /// engine does), when that offset is a whole number of hours.
 fn stored_datetime(s: &str) -> Option<Value> {
@@ -198,10 +207,10 @@ pub fn contact_object(assets: &SessionAssets, contact: &Contact, env: &Environme
             ("language".into(), opt(&contact.language)),
             ("status".into(), text(&contact.status)),
             ("timezone".into(), opt(&contact.timezone)),
-            ("created_on".into(), datetime(contact.created_on.as_deref(), env)),
+            ("created_on".into(), utc_datetime(contact.created_on.as_deref())),
             (
                 "last_seen_on".into(),
-                datetime(contact.last_seen_on.as_deref(), env),
+                utc_datetime(contact.last_seen_on.as_deref()),
             ),
             ("urns".into(), Value::array(urns)),
             (
@@ -218,8 +227,29 @@ pub fn contact_object(assets: &SessionAssets, contact: &Contact, env: &Environme
                 Value::Object(fields_object(assets, contact, env)),
             ),
             ("channel".into(), channel),
+            (
+                "tickets".into(),
+                Value::array(contact.ticket.iter().map(ticket_value).collect()),
+            ),
         ],
     )
+}
+
+/// After a resume `@webhook` is recreated, as the reference engine does
+/// for old flows, from the extra of the run's most recent result that has
+/// one (a deprecated fallback: webhook results now carry it themselves).
+pub fn webhook_from_results(run: &Run) -> Option<&serde_json::Value> {
+    run.results
+        .values()
+        .filter(|r| r.extra.is_some())
+        .max_by(|a, b| a.created_on.cmp(&b.created_on))
+        .and_then(|r| r.extra.as_ref())
+}
+
+/// A ticket as templates see it: uuid, topic and assignee (null if none).
+pub fn ticket_value(t: &crate::flow::contact::Ticket) -> Value {
+    let json = serde_json::json!({"uuid": t.uuid, "topic": t.topic, "assignee": t.assignee});
+    Value::from_json(&json)
 }
 
 /// `@results`: result key → result object rendering as its value.
@@ -263,14 +293,42 @@ fn results_map_object(results: &std::collections::BTreeMap<String, RunResult>, e
     obj
 }
 
-fn flow_object(run: &Run) -> Value {
+/// `@run.flow`: the flow as the run knows it, with the revision it runs.
+fn flow_object(assets: &SessionAssets, run: &Run) -> Value {
+    let revision = assets.flow(&run.flow.uuid).map_or(0, |f| f.revision);
     Value::Object(Object::with_default(
         text(&run.flow.name),
         vec![
             ("uuid".into(), text(&run.flow.uuid)),
             ("name".into(), text(&run.flow.name)),
+            ("revision".into(), Value::number(revision)),
         ],
     ))
+}
+
+/// `@run.path`: the steps taken, each with the exit it left by ("" while
+/// the run is still at that node).
+fn path_value(run: &Run, env: &Environment) -> Value {
+    let utc = Environment {
+        timezone: chrono_tz::UTC,
+        ..env.clone()
+    };
+    let steps = run
+        .path
+        .iter()
+        .map(|step| {
+            Value::Object(Object::from_props(vec![
+                ("uuid".into(), text(&step.uuid)),
+                ("node_uuid".into(), text(&step.node_uuid)),
+                (
+                    "exit_uuid".into(),
+                    text(step.exit_uuid.as_deref().unwrap_or_default()),
+                ),
+                ("arrived_on".into(), datetime(Some(&step.arrived_on), &utc)),
+            ]))
+        })
+        .collect();
+    Value::array(steps)
 }
 
 fn run_object(assets: &SessionAssets, session: &Session, run: &Run, env: &Environment) -> Object {
@@ -280,11 +338,12 @@ fn run_object(assets: &SessionAssets, session: &Session, run: &Run, env: &Enviro
         vec![
             ("uuid".into(), text(&run.uuid)),
             ("contact".into(), Value::Object(contact)),
-            ("flow".into(), flow_object(run)),
+            ("flow".into(), flow_object(assets, run)),
+            ("path".into(), path_value(run, env)),
             ("status".into(), text(run.status.wire_name())),
             ("results".into(), Value::Object(results_object(run, env))),
-            ("created_on".into(), datetime(Some(&run.created_on), env)),
-            ("exited_on".into(), datetime(run.exited_on.as_deref(), env)),
+            ("created_on".into(), utc_datetime(Some(&run.created_on))),
+            ("exited_on".into(), utc_datetime(run.exited_on.as_deref())),
         ],
     )
 }
@@ -421,9 +480,17 @@ pub fn trigger_object(session: &Session) -> Value {
             }
         }
         TriggerKind::Msg {
-            keyword_match: Some(k),
+            keyword_match,
+            params: msg_params,
             ..
-        } => keyword = text(&k.keyword),
+        } => {
+            if let Some(k) = keyword_match {
+                keyword = text(&k.keyword);
+            }
+            if let Some(p) = msg_params {
+                params = Value::from_json(p);
+            }
+        }
         TriggerKind::Campaign { event } => {
             campaign = event.get("campaign").map(Value::from_json).unwrap_or(Value::Null);
         }
@@ -432,7 +499,11 @@ pub fn trigger_object(session: &Session) -> Value {
             optin = event.get("optin").map(Value::from_json).unwrap_or(Value::Null)
         }
         TriggerKind::Ticket { event } => {
-            ticket = event.get("ticket").map(Value::from_json).unwrap_or(Value::Null)
+            ticket = event
+                .get("ticket")
+                .and_then(|t| serde_json::from_value::<crate::flow::contact::Ticket>(t.clone()).ok())
+                .map(|t| ticket_value(&t))
+                .unwrap_or(Value::Null)
         }
         _ => {}
     }
@@ -535,11 +606,12 @@ pub fn build_for(
                 .as_ref()
                 .map(Value::from_json)
                 .unwrap_or(Value::Null),
-            "webhook" => session
-                .webhook
-                .as_ref()
-                .map(Value::from_json)
-                .unwrap_or(Value::Null),
+            "webhook" => match &session.webhook {
+                Some(webhook) => Value::from_json(webhook),
+                None => webhook_from_results(run)
+                    .map(|extra| Value::from_json(&serde_json::json!({ "json": extra })))
+                    .unwrap_or(Value::Null),
+            },
             "globals" => {
                 let globals = assets
                     .globals

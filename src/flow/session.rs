@@ -151,7 +151,9 @@ pub fn start(
     let mut sprinter = Sprinter::new(assets, services, &mut session, env);
     if sprinter.session.input.is_some() {
         // A contact who writes in has been seen now.
-        sprinter.session.contact.last_seen_on = Some(sprinter.now());
+        let now = sprinter.now();
+        let seen_on = crate::flow::sprint::seen_at(sprinter.session.trigger.triggered_on.as_deref(), &now);
+        sprinter.session.contact.last_seen_on = Some(seen_on);
     }
     sprinter.start_flow(&flow_ref, None);
     let events = sprinter.finish();

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::flow::actions::templating::MsgTemplate;
 use crate::flow::assets::NamedRef;
 use crate::flow::definition::export::{Export, ExportError, FieldDecl, FlowProblem, GroupDecl};
 use crate::flow::definition::Flow;
@@ -90,6 +91,8 @@ struct Extras {
     #[serde(default)]
     optins: Vec<NamedRef>,
     #[serde(default)]
+    templates: Vec<MsgTemplate>,
+    #[serde(default)]
     locations: Vec<crate::flow::expressions::Location>,
     #[serde(default)]
     labels: Vec<NamedRef>,
@@ -112,6 +115,8 @@ pub struct SessionAssets {
     pub topics: Vec<NamedRef>,
     pub users: Vec<User>,
     pub optins: Vec<NamedRef>,
+    /// WhatsApp message templates `send_msg` may use.
+    pub templates: Vec<MsgTemplate>,
     /// The location tree `has_state` / `has_district` / `has_ward` use.
     pub locations: Option<std::sync::Arc<crate::flow::expressions::LocationTree>>,
 }
@@ -133,6 +138,7 @@ impl SessionAssets {
             topics: extras.topics,
             users: extras.users,
             optins: extras.optins,
+            templates: extras.templates,
             locations: (!extras.locations.is_empty()).then(|| {
                 std::sync::Arc::new(crate::flow::expressions::LocationTree {
                     roots: extras.locations,
@@ -143,6 +149,10 @@ impl SessionAssets {
 
     pub fn flow(&self, uuid: &str) -> Option<&Flow> {
         self.flows.iter().find(|f| f.uuid == uuid)
+    }
+
+    pub fn template(&self, uuid: &str) -> Option<&MsgTemplate> {
+        self.templates.iter().find(|t| t.uuid == uuid)
     }
 
     pub fn field(&self, key: &str) -> Option<&FieldDecl> {

@@ -68,6 +68,7 @@ pub fn refresh(assets: &SessionAssets, contact: &mut Contact) -> Option<EventKin
             urns: &urns,
             fields: &fields,
             groups: &group_names,
+            tickets: usize::from(contact.ticket.is_some()),
         };
         for group in &assets.groups {
             let Some(query) = group.query.as_deref() else {

@@ -34,6 +34,29 @@ pub const DEFAULT_CALL_LIMIT_SECONDS: u32 = 7200;
 pub const MAX_TEMPLATE_CHARS: usize = 10_000;
 
 /// Context values kept for old flows: the path, and what the warning says.
+/// When a contact who wrote in was last seen: when the host says the
+/// message arrived (trigger or resume time), else now.
+pub fn seen_at(given: Option<&str>, now: &str) -> String {
+    given
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        })
+        .unwrap_or_else(|| now.to_owned())
+}
+
+/// True when `name` appears in `lower` as a whole top-level name (not as a
+/// property such as `results.webhook` nor inside `webhook_result`).
+fn names_top_level(lower: &str, name: &str) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    lower.match_indices(name).any(|(at, _)| {
+        let before = lower[..at].chars().next_back();
+        let after = lower[at + name.len()..].chars().next();
+        !before.is_some_and(|c| is_name(c) || c == '.') && !after.is_some_and(is_name)
+    })
+}
+
 const DEPRECATED_CONTEXT: &[(&str, &str)] = &[
     ("child.run.status", "child.run.status: use child.status instead"),
     (
@@ -223,6 +246,14 @@ impl<'a> Sprinter<'a> {
                 });
             }
         }
+        let recreates_webhook = names_top_level(lower, "webhook")
+            && self.session.webhook.is_none()
+            && crate::flow::context::webhook_from_results(self.run()).is_some();
+        if recreates_webhook {
+            self.emit(EventKind::Warning {
+                text: "deprecated context value accessed: webhook recreated from extra".to_owned(),
+            });
+        }
     }
 
     /// Evaluates a template keeping the type of a lone expression.
@@ -325,11 +356,12 @@ impl<'a> Sprinter<'a> {
         self.session.status = SessionStatus::Active;
         self.run_mut().status = RunStatus::Active;
         let now = self.now();
+        let seen_on = seen_at(resume.resumed_on.as_deref(), &now);
         let mut resume_json = serde_json::json!({"type": resume.type_name(), "resumed_on": now});
         let route = match resume.kind {
             ResumeKind::Msg { msg } => {
                 self.session.input = Some(msg.clone());
-                self.session.contact.last_seen_on = Some(now.clone());
+                self.session.contact.last_seen_on = Some(seen_on);
                 self.session.input_received_on = Some(now);
                 self.emit(EventKind::MsgReceived { msg });
                 RouteBy::Operand
@@ -424,6 +456,9 @@ impl<'a> Sprinter<'a> {
                         self.emit(EventKind::MsgReceived { msg });
                     }
                 }
+                // A subflow entered by an action starts once the node's
+                // other actions have run, as the reference engine does.
+                let mut entered = None;
                 for action in &node.actions {
                     match exec::execute(self, flow, action) {
                         Outcome::Continue => {}
@@ -431,23 +466,26 @@ impl<'a> Sprinter<'a> {
                             flow: child,
                             terminal,
                         } => {
-                            if terminal {
-                                let parent = self.run_index;
-                                let now = self.now();
-                                let run = &mut self.session.runs[parent];
-                                run.status = RunStatus::Completed;
-                                run.exited_on = Some(now);
-                                self.start_flow(&child, None);
-                            } else {
-                                let parent = self.run_index;
-                                self.start_flow(&child, Some(parent));
-                            }
-                            return;
+                            entered.get_or_insert((child, terminal));
                         }
                     }
                     if self.session.status == SessionStatus::Failed {
                         return;
                     }
+                }
+                if let Some((child, terminal)) = entered {
+                    if terminal {
+                        let parent = self.run_index;
+                        let now = self.now();
+                        let run = &mut self.session.runs[parent];
+                        run.status = RunStatus::Completed;
+                        run.exited_on = Some(now);
+                        self.start_flow(&child, None);
+                    } else {
+                        let parent = self.run_index;
+                        self.start_flow(&child, Some(parent));
+                    }
+                    return;
                 }
             }
             let category = match &node.router {

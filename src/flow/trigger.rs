@@ -31,6 +31,9 @@ pub enum TriggerKind {
         msg: MsgIn,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         keyword_match: Option<KeywordMatch>,
+        /// Extra values the host passes in (`@trigger.params`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        params: Option<serde_json::Value>,
     },
     FlowAction {
         run_summary: serde_json::Value,

@@ -96,6 +96,7 @@ impl Loaded {
             urns: &self.urns,
             fields: &self.rec.fields,
             groups: &self.groups,
+            tickets: 0,
         }
     }
 

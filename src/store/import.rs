@@ -181,6 +181,7 @@ impl Store {
                     urns: &p.urns,
                     fields: &p.fields,
                     groups: &[],
+                    tickets: 0,
                 };
                 for (gid, q) in &smart {
                     if q.matches(&view, &types) {

@@ -269,7 +269,6 @@ const VOICE_ACTION_FLOW: &str = "7a84463d-d209-4d3e-a0ff-79f977cd7bd0";
 fn default_contact() -> Value {
     serde_json::json!({
         "uuid": "5d76d86b-3bb9-4d5a-b822-c9d86f5d8e4f",
-        "id": 1234567,
         "name": "Ryan Lewis",
         "language": "eng",
         "status": "active",
@@ -304,6 +303,19 @@ fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     } else {
         default_contact()
     };
+    if case["has_ticket"].as_bool().unwrap_or(false) {
+        // The case's contact already has an open ticket (any topic will do),
+        // so is already in the assets' "tickets > 0" smart group.
+        contact["ticket"] = serde_json::json!({
+            "uuid": "78d1fe0d-7e39-461e-81c3-a6a25f15ed69",
+            "topic": {"uuid": "0d9a2c56-6fc2-4f27-93c5-a6322e26b740", "name": "General"}
+        });
+        if let Some(groups) = contact["groups"].as_array_mut() {
+            groups.push(
+                serde_json::json!({"uuid": "91564dee-e7ea-49b2-a903-598ce71b1d07", "name": "With Tickets"}),
+            );
+        }
+    }
     if let Some(loc) = case.get("localization").filter(|l| !l.is_null()) {
         flow["localization"] = loc.clone();
         contact["language"] = Value::String("spa".into());

@@ -20,6 +20,10 @@ pub const MAX_RESULT_VALUE_CHARS: usize = 640;
 /// Webhook URLs longer than this are refused (what HTTP servers accept).
 pub const MAX_WEBHOOK_URL_LEN: usize = 2048;
 
+/// Evaluated attachments longer than this (characters) are skipped, as the
+/// reference engine does: channels cannot carry longer URLs.
+pub const MAX_ATTACHMENT_LEN: usize = 2048;
+
 /// What the sprint should do after an action.
 pub enum Outcome {
     Continue,
@@ -74,7 +78,8 @@ fn run_action(s: &mut Sprinter<'_>, flow: &Flow, action: &Action) -> Outcome {
         Action::CallClassifier(a) => a.execute(s, flow),
         Action::RequestOptin(a) => a.execute(s, flow),
         Action::TransferAirtime(a) => a.execute(s, flow),
-        Action::OpenTicket(_) | Action::CallLlm(_) => {
+        Action::OpenTicket(a) => a.execute(s, flow),
+        Action::CallLlm(_) => {
             s.error(format!(
                 "no service configured for action type '{}'",
                 action.type_name()
@@ -147,6 +152,12 @@ pub(super) fn evaluate_attachments(s: &mut Sprinter<'_>, attachments: &[String])
     let mut out = Vec::new();
     for a in attachments {
         let evaluated = s.template(a);
+        if evaluated.chars().count() > MAX_ATTACHMENT_LEN {
+            s.error(format!(
+                "evaluated attachment is longer than {MAX_ATTACHMENT_LEN} limit, skipping"
+            ));
+            continue;
+        }
         let valid = evaluated
             .split_once(':')
             .is_some_and(|(ctype, url)| !ctype.is_empty() && !url.trim().is_empty() && !ctype.contains(' '));
@@ -201,6 +212,7 @@ pub(super) fn new_msg(
         locale,
         topic: topic.filter(|t| !t.is_empty()),
         unsendable_reason,
+        templating: None,
     }
 }
 

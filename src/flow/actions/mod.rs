@@ -30,6 +30,7 @@ pub mod set_contact_timezone;
 pub mod set_run_local;
 pub mod set_run_result;
 pub mod start_session;
+pub mod templating;
 pub mod transfer_airtime;
 
 use serde::{Deserialize, Serialize};

@@ -33,7 +33,17 @@ impl RemoveContactGroups {
     pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
         let a = self;
         let targets: Vec<NamedRef> = if a.all_groups {
-            s.session.contact.groups.clone()
+            // Every group, reported in the workspace's order of groups.
+            let mut all = s.session.contact.groups.clone();
+            let rank = |g: &NamedRef| {
+                s.assets
+                    .groups
+                    .iter()
+                    .position(|d| d.uuid == g.uuid)
+                    .unwrap_or(usize::MAX)
+            };
+            all.sort_by_key(rank);
+            all
         } else {
             resolve_groups(s, &a.groups)
         };

@@ -72,7 +72,11 @@ impl SendMsg {
                 quick_replies.push(QuickReply { text });
             }
         }
-        let msg = new_msg(s, text, attachments, quick_replies, &lang, a.topic.clone());
+        let mut msg = new_msg(s, text, attachments, quick_replies, &lang, a.topic.clone());
+        if let Some(template) = &a.template {
+            let (variables, _) = s.localized(&a.uuid, "template_variables", &a.template_variables);
+            super::templating::apply(s, template, &variables, &mut msg);
+        }
         let first_urn = msg.urn.clone();
         let copy = msg.clone();
         s.emit(EventKind::MsgCreated { msg });

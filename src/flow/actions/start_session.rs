@@ -32,13 +32,15 @@ pub struct StartSession {
 impl StartSession {
     /// Runs the action in the sprint `s` of a run in `flow`.
     pub fn execute(&self, s: &mut Sprinter<'_>, flow: &Flow) -> Outcome {
-        if s.assets.flow(&self.flow.uuid).is_none() {
+        let Some(started) = s.assets.flow(&self.flow.uuid) else {
             s.error(format!(
                 "missing dependency: flow[uuid={},name={}]",
                 self.flow.uuid, self.flow.name
             ));
             return Outcome::Continue;
-        }
+        };
+        // Events name the flow as the assets do, not as the action does.
+        let started = json!({"uuid": started.uuid, "name": started.name});
         let to = recipients::resolve(s, &self.recipients);
         if s.session.trigger.batch && (!to.groups.is_empty() || !to.contact_query.is_empty()) {
             s.error("can't start new sessions for groups or queries during batch starts");
@@ -49,12 +51,20 @@ impl StartSession {
         }
         let mut contact = serde_json::to_value(&s.session.contact).unwrap_or_default();
         if let Some(c) = contact.as_object_mut() {
-            c.remove("id");
+            // Contacts the host has not stored yet have no id to show.
+            if s.session.contact.id == 0 {
+                c.remove("id");
+            }
         }
         let run = s.run();
+        let mut flow_ref = json!({"uuid": flow.uuid, "name": flow.name});
+        // A flow reference shows its revision only when it has one.
+        if flow.revision != 0 {
+            flow_ref["revision"] = json!(flow.revision);
+        }
         let run_summary = json!({
             "uuid": run.uuid,
-            "flow": {"uuid": flow.uuid, "name": flow.name, "revision": flow.revision},
+            "flow": flow_ref,
             "contact": contact,
             "status": run.status.wire_name(),
             "results": run.results,
@@ -62,7 +72,7 @@ impl StartSession {
         let since_input = u32::from(s.session.input.is_none());
         let mut event = json!({
             "type": "session_triggered",
-            "flow": self.flow,
+            "flow": started,
             "exclusions": self.exclusions,
             "run_summary": run_summary,
             "history": {"parent_uuid": s.session.uuid, "ancestors": 1, "ancestors_since_input": since_input},

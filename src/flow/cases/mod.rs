@@ -16,6 +16,7 @@ mod has_only_text;
 mod has_pattern;
 mod has_phone;
 mod has_state;
+pub use has_state::has_location;
 mod has_text;
 mod words;
 

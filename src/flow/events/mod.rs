@@ -28,6 +28,9 @@ pub struct MsgOut {
     pub topic: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsendable_reason: Option<String>,
+    /// The message template used, with its components and variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templating: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

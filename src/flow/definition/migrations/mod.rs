@@ -1,9 +1,11 @@
 //! Migrations that bring older flow definitions up to spec 13.6.1, applied
-//! to the raw JSON before it is typed (as the reference engine does). Each
-//! step is named by the version it produces. Spec 14.x definitions are read
+//! to the raw JSON before it is typed (as the reference engine does): legacy
+//! (pre-13) definitions are first rewritten as 13.0.0 by `legacy`, then each
+//! 13.x step, named by the version it produces, runs in order. Spec 14.x definitions are read
 //! as they are: their few new shapes are understood by the typed structs.
 //! This module must not know how flows execute.
 
+pub mod legacy;
 mod refs;
 mod v13;
 
@@ -66,11 +68,7 @@ pub fn migrate(flow: Value) -> Result<Value, String> {
 /// Migrates a 13.x definition up to (and including) `target`.
 pub fn migrate_to(mut flow: Value, target: Version) -> Result<Value, String> {
     if is_legacy(&flow) {
-        return Err(
-            "unable to read flow: legacy definitions (spec 11 and older, with action_sets and \
-                    rule_sets) are not supported; re-export the flow from a current RapidPro"
-                .to_owned(),
-        );
+        flow = legacy::migrate(&flow).map_err(|e| format!("unable to migrate legacy flow: {e}"))?;
     }
     let raw = flow
         .get("spec_version")
