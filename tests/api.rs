@@ -578,6 +578,27 @@ async fn scheduled_recurring_and_sending_hours(kind: Db) {
         )
         .await;
     assert_eq!((s, c["status"].clone()), (200, json!("cancelled")));
+    // iHRIS's recurring shapes that are neither daily nor weekly run as cron.
+    let (s, every3) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "every third day", "urns": ["+255712300005"],
+                   "schedule": {"repeat": "cron", "expr": "14 14 */3 * *", "timezone": "Africa/Dar_es_Salaam"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{every3}");
+    assert_eq!(every3["status"], "recurring");
+    assert!(
+        every3["next_fire"].as_str().unwrap().ends_with("11:14:00.000Z"),
+        "{every3}"
+    );
+    let (s, bad) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "x", "urns": ["+255712300005"], "schedule": {"repeat": "cron", "expr": "14 14 */3 *"}}),
+        )
+        .await;
+    assert_eq!(s, 422, "{bad}");
 }
 
 on_both!(replies_overtake_bulk_and_queries_target);

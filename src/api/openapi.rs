@@ -394,6 +394,7 @@ fn new_broadcast() -> Value {
                 obj(json!({"repeat": {"const": "once"}, "at": {"type": "string", "format": "date-time"}}), &["repeat", "at"]),
                 obj(json!({"repeat": {"const": "daily"}, "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "time"]),
                 obj(json!({"repeat": {"const": "weekly"}, "days": strings(), "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "days", "time"]),
+                obj(json!({"repeat": {"const": "cron"}, "expr": {"type": "string", "description": "five-field cron (minute hour day month weekday), in local time"}, "timezone": {"type": "string"}}), &["repeat", "expr"]),
             ]},
             "respect_hours": {"type": "boolean", "default": true}
         }),

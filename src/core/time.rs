@@ -86,6 +86,11 @@ pub enum Schedule {
         time: NaiveTime,
         timezone: Option<String>,
     },
+    /// Whenever a five-field cron expression matches, in local time
+    /// (`"14 14 */3 * *"`: 14:14 on every third day of the month, as iHRIS
+    /// composes recurring sends). Day of month and weekday combine as in
+    /// Vixie cron (either matches when both are restricted).
+    Cron { expr: String, timezone: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -94,6 +99,21 @@ pub enum ScheduleError {
     BadTimezone(String),
     #[error("a weekly schedule needs at least one day")]
     NoDays,
+    #[error("cron expression {0:?}: {1}")]
+    BadCron(String, String),
+}
+
+/// A cron expression parsed the one way this crate reads them.
+fn parse_cron(expr: &str) -> Result<croner::Cron, ScheduleError> {
+    if expr.split_whitespace().count() != 5 {
+        return Err(ScheduleError::BadCron(
+            expr.to_string(),
+            "expected five fields (minute hour day month weekday)".into(),
+        ));
+    }
+    croner::Cron::new(expr)
+        .parse()
+        .map_err(|e| ScheduleError::BadCron(expr.to_string(), e.to_string()))
 }
 
 impl Schedule {
@@ -105,6 +125,10 @@ impl Schedule {
                 if days.is_empty() {
                     return Err(ScheduleError::NoDays);
                 }
+                parse_tz(timezone.as_deref()).map(|_| ())
+            }
+            Schedule::Cron { expr, timezone } => {
+                parse_cron(expr)?;
                 parse_tz(timezone.as_deref()).map(|_| ())
             }
         }
@@ -129,6 +153,15 @@ impl Schedule {
             Schedule::Weekly { days, time, timezone } => {
                 let tz = parse_tz(timezone.as_deref()).ok()?.unwrap_or(default_tz);
                 next_matching(after, tz, *time, |d| days.contains(&d))
+            }
+            Schedule::Cron { expr, timezone } => {
+                let tz = parse_tz(timezone.as_deref()).ok()?.unwrap_or(default_tz);
+                let cron = parse_cron(expr).ok()?;
+                let local = to_datetime(after).with_timezone(&tz);
+                let next = cron.find_next_occurrence(&local, false).ok()?;
+                let ms = next.timestamp_millis();
+                // Matches are whole minutes; `after` may sit inside one.
+                (ms > after).then_some(ms)
             }
         }
     }
@@ -186,6 +219,35 @@ mod tests {
         let early = ms("2026-11-24T00:00:00Z");
         assert_eq!(h.next_allowed(early, tz), ms("2026-11-24T05:00:00Z"));
         assert_eq!(SendingHours::ALWAYS.next_allowed(late, tz), late);
+    }
+
+    #[test]
+    fn cron_schedule_follows_ihris_every_third_day() {
+        let s = Schedule::Cron {
+            expr: "14 14 */3 * *".into(),
+            timezone: Some("Africa/Dar_es_Salaam".into()), // UTC+3
+        };
+        s.validate().unwrap();
+        assert!(s.is_recurring());
+        // Days 1, 4, 7, ... of the month at 14:14 local = 11:14Z.
+        let first = s.next_after(ms("2026-11-24T12:00:00Z"), chrono_tz::UTC).unwrap();
+        assert_eq!(first, ms("2026-11-25T11:14:00Z"));
+        let second = s.next_after(first, chrono_tz::UTC).unwrap();
+        assert_eq!(second, ms("2026-11-28T11:14:00Z"));
+        // Month end: day 31 does not exist in November; December 1 follows.
+        let third = s.next_after(ms("2026-11-28T11:14:00Z"), chrono_tz::UTC).unwrap();
+        assert_eq!(third, ms("2026-12-01T11:14:00Z"));
+    }
+
+    #[test]
+    fn bad_cron_expressions_are_refused_with_a_reason() {
+        for expr in ["14 14 */3 *", "61 14 * * *", "a b c d e", "* * * * * *"] {
+            let s = Schedule::Cron {
+                expr: expr.into(),
+                timezone: None,
+            };
+            assert!(matches!(s.validate(), Err(ScheduleError::BadCron(..))), "{expr}");
+        }
     }
 
     #[test]

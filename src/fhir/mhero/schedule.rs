@@ -1,9 +1,10 @@
 //! When an mHero `CommunicationRequest` is to be sent, as a broadcast
 //! [`Schedule`]: now, once at `occurrenceDateTime`, or what the
-//! `sms-cron-expression-schedule` extension says. iHRIS composes only a few
-//! cron shapes (a minute and hour, and either a date or every day/weekday);
-//! anything the broadcast schedules cannot express is refused with a reason,
-//! never approximated.
+//! `sms-cron-expression-schedule` extension says. A recurring send is a
+//! daily or weekly schedule when it is one (a minute and hour, every day or
+//! on listed weekdays), else the cron expression itself; a one-off send is
+//! an instant (a minute and hour, and a date or none). What neither can
+//! express is refused with a reason, never approximated.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
@@ -70,6 +71,20 @@ fn from_cron(cron: &CronSchedule, tz: Tz, now: DateTime<Utc>) -> Result<Option<S
         ));
     };
     let number = |s: &str, max: u32| s.parse::<u32>().ok().filter(|n| *n <= max);
+    let simple = number(minute, 59).is_some() && number(hour, 23).is_some() && dom == "*" && month == "*";
+    let weekday_list = dow == "*" || weekdays(dow).is_some();
+    if cron.frequency == Frequency::Recurring && !(simple && weekday_list) {
+        // Anything else iHRIS can compose (every third day, the first of
+        // the month, every hour) runs as the cron expression itself.
+        let schedule = Schedule::Cron {
+            expr: cron.cron_expression.clone(),
+            timezone: Some(tz.name().to_string()),
+        };
+        return match schedule.validate() {
+            Ok(()) => Ok(Some(schedule)),
+            Err(_) => Err(unsupported("not a valid five-field cron expression")),
+        };
+    }
     let (Some(m), Some(h)) = (number(minute, 59), number(hour, 23)) else {
         return Err(unsupported("minute and hour must be plain numbers"));
     };
@@ -250,15 +265,26 @@ mod tests {
     }
 
     #[test]
-    fn shapes_broadcasts_cannot_express_are_refused() {
-        for expr in [
-            "14 14 */3 * *",
-            "*/5 * * * *",
-            "0 9 * * mon-fri",
-            "0 9 1",
-            "0 25 * * *",
-        ] {
+    fn other_recurring_shapes_run_as_their_cron_expression() {
+        for expr in ["14 14 */3 * *", "*/5 * * * *", "0 9 * * mon-fri", "0 8 1 * *"] {
             let cr = cron(Frequency::Recurring, SendCategory::Later, expr);
+            let Ok(Some(Schedule::Cron { expr: got, timezone })) = schedule_of(&cr, tz(), now()) else {
+                panic!("{expr}: a cron schedule");
+            };
+            assert_eq!(got, expr);
+            assert_eq!(timezone.as_deref(), Some(tz().name()));
+        }
+    }
+
+    #[test]
+    fn shapes_no_schedule_can_express_are_refused() {
+        let refused = [
+            (Frequency::Recurring, "0 9 1"),
+            (Frequency::Recurring, "0 25 * * *"),
+            (Frequency::Once, "14 14 */3 * *"),
+        ];
+        for (frequency, expr) in refused {
+            let cr = cron(frequency, SendCategory::Later, expr);
             assert!(
                 matches!(
                     schedule_of(&cr, tz(), now()),
