@@ -75,17 +75,7 @@ async fn import(env: &Env, export: Value) -> Value {
 on_both!(keyword_starts_a_flow_replies_resume_it_and_results_are_kept);
 async fn keyword_starts_a_flow_replies_resume_it_and_results_are_kept(kind: Db) {
     let env = start(kind, "");
-    let summary = import(
-        &env,
-        export(
-            &[case_report(None)],
-            &[("case", "Case Report Test")],
-            json!([]),
-            json!([]),
-            json!([]),
-        ),
-    )
-    .await;
+    let summary = import_case_report(&env).await;
     assert_eq!(summary["flows"], json!(["Case Report Test"]));
     assert_eq!(summary["triggers_created"], 1);
     let api = env.server.api(OPERATOR);
@@ -168,12 +158,10 @@ async fn keyword_starts_a_flow_replies_resume_it_and_results_are_kept(kind: Db) 
     assert_eq!((s, v["field"].as_str()), (400, Some("after")), "{v}");
 }
 
-/// A gateway with the case report imported, where `number` has texted CASE
-/// and named the disease: its session waits for the number of cases.
-async fn case_report_asking_for_a_count(kind: Db, number: &str) -> Env {
-    let env = start(kind, "");
+/// Import the case report with its `case` keyword; the import summary.
+async fn import_case_report(env: &Env) -> Value {
     import(
-        &env,
+        env,
         export(
             &[case_report(None)],
             &[("case", "Case Report Test")],
@@ -182,7 +170,14 @@ async fn case_report_asking_for_a_count(kind: Db, number: &str) -> Env {
             json!([]),
         ),
     )
-    .await;
+    .await
+}
+
+/// A gateway with the case report imported, where `number` has texted CASE
+/// and named the disease: its session waits for the number of cases.
+async fn case_report_asking_for_a_count(kind: Db, number: &str) -> Env {
+    let env = start(kind, "");
+    import_case_report(&env).await;
     let phone = Phone::new(&env.server.api(OPERATOR), number);
     phone.say("case").await;
     phone.wait_for(1, 10).await;
