@@ -19,7 +19,9 @@ use mhero::sip::media::digit::Digit;
 use mhero::sip::media::rtp::RtpPacket;
 use mhero::sip::prompts::{read_wav, Prompt};
 use mhero::store::{CallRow, NewContact, Store};
-use sipp_support::{finished, free_rtp_base, free_udp_port, manifest, scenario, sipp, workdir, Sipp};
+use sipp_support::{
+    finished, free_rtp_base, free_udp_port, manifest, run, scenario, sipp, workdir, Run, Sipp,
+};
 
 /// Bound on one call: prompts of about 20 s in all plus SIPp's pauses.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -134,29 +136,15 @@ async fn inbound_call(gw: &Gateway, scenario_name: &str, work: &Path) -> Sipp {
 /// SIPp calls `number` at the gateway with `scenario_name`.
 fn call_number(gw: &Gateway, scenario_name: &str, number: &str, work: &Path) -> Sipp {
     let target = format!("127.0.0.1:{}", gw.sip_port);
-    let port = free_udp_port().to_string();
-    let media = free_rtp_base().to_string();
-    sipp(
-        &[
-            &target,
-            "-sf",
-            &scenario(scenario_name),
-            "-s",
-            number,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            &media,
-            "-m",
-            "1",
-            "-timeout",
-            "60",
-            "-timeout_error",
-        ],
+    run(
+        &Run {
+            scenario: &scenario(scenario_name),
+            to: Some((&target, number)),
+            port: free_udp_port(),
+            calls: "1",
+            timeout_secs: "60",
+            extra: &[],
+        },
         work,
     )
 }
@@ -267,27 +255,17 @@ fn quiz_ref() -> String {
 }
 
 fn uas(gw: &Gateway, scenario_name: &str, work: &Path, extra: &[&str]) -> Sipp {
-    let port = gw.peer_port.to_string();
-    let media = free_rtp_base().to_string();
-    let mut args = vec![
-        "-sf",
-        scenario_name,
-        "-i",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-mi",
-        "127.0.0.1",
-        "-mp",
-        &media,
-        "-m",
-        "1",
-        "-timeout",
-        "60",
-        "-timeout_error",
-    ];
-    args.extend_from_slice(extra);
-    sipp(&args, work)
+    run(
+        &Run {
+            scenario: scenario_name,
+            to: None,
+            port: gw.peer_port,
+            calls: "1",
+            timeout_secs: "60",
+            extra,
+        },
+        work,
+    )
 }
 
 #[tokio::test]

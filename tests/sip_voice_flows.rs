@@ -14,7 +14,7 @@ mod sipp_support;
 use chrono::{SecondsFormat, Utc};
 use common::{Db, Server, TestDb, ADMIN};
 use serde_json::{json, Value};
-use sipp_support::{finished, free_rtp_base, free_udp_port, manifest, scenario, sipp, workdir};
+use sipp_support::{finished, free_rtp_base, free_udp_port, manifest, run, scenario, workdir, Run};
 const QUIZ_UUID: &str = "5f1c7a3e-6d0b-4d7a-9a43-2b1f9c8e7d10";
 /// Bound on a test's calls: prompts of about 20 s in all plus SIPp's pauses.
 const CALLS_SECS: u64 = 90;
@@ -111,30 +111,15 @@ async fn quiz_answers_keyed_on_a_call_show_up_in_the_flow_runs_and_results() {
     let mut voice = serve_with_trunk();
     let api = voice.server.api(ADMIN);
     let target = format!("127.0.0.1:{}", voice.sip_port);
-    let port = free_udp_port().to_string();
-    let media = free_rtp_base().to_string();
-    let scenario = scenario("uac_quiz_rfc4733.xml");
-    let caller = sipp(
-        &[
-            &target,
-            "-sf",
-            &scenario,
-            "-s",
-            "5551000",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            &media,
-            "-m",
-            "1",
-            "-timeout",
-            "90",
-            "-timeout_error",
-        ],
+    let caller = run(
+        &Run {
+            scenario: &scenario("uac_quiz_rfc4733.xml"),
+            to: Some((&target, "5551000")),
+            port: free_udp_port(),
+            calls: "1",
+            timeout_secs: "90",
+            extra: &[],
+        },
         work.path(),
     );
     finished(caller).await;
@@ -217,27 +202,15 @@ async fn a_flow_start_of_the_voice_quiz_calls_each_contact_and_their_answers_lan
 
 /// A SIPp UAS on the trunk's carrier port answering `calls` calls and keying 1, 3, #.
 fn carrier_keying_answers(voice: &Voice, calls: &str, work: &std::path::Path) -> sipp_support::Sipp {
-    let port = voice.peer_port.to_string();
-    let media = free_rtp_base().to_string();
-    let scenario = scenario("uas_quiz_rfc4733.xml");
-    sipp(
-        &[
-            "-sf",
-            &scenario,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            &media,
-            "-m",
+    run(
+        &Run {
+            scenario: &scenario("uas_quiz_rfc4733.xml"),
+            to: None,
+            port: voice.peer_port,
             calls,
-            "-timeout",
-            "90",
-            "-timeout_error",
-        ],
+            timeout_secs: "90",
+            extra: &[],
+        },
         work,
     )
 }

@@ -67,6 +67,48 @@ pub fn sipp(args: &[&str], cwd: &Path) -> Sipp {
     Sipp(child)
 }
 
+/// SIPp on loopback running `scenario` (a path) as `calls` calls, failing
+/// after `timeout_secs`: as a caller when `to` is the gateway's SIP address
+/// (and `number` the number it dials), as a callee on `port` otherwise.
+#[allow(dead_code)]
+pub struct Run<'a> {
+    pub scenario: &'a str,
+    pub to: Option<(&'a str, &'a str)>,
+    pub port: u16,
+    pub calls: &'a str,
+    pub timeout_secs: &'a str,
+    pub extra: &'a [&'a str],
+}
+
+#[allow(dead_code)]
+pub fn run(r: &Run<'_>, cwd: &Path) -> Sipp {
+    let port = r.port.to_string();
+    let media = free_rtp_base().to_string();
+    let mut args: Vec<&str> = Vec::new();
+    if let Some((target, number)) = r.to {
+        args.extend([target, "-s", number]);
+    }
+    args.extend([
+        "-sf",
+        r.scenario,
+        "-i",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-mi",
+        "127.0.0.1",
+        "-mp",
+        &media,
+        "-m",
+        r.calls,
+        "-timeout",
+        r.timeout_secs,
+        "-timeout_error",
+    ]);
+    args.extend_from_slice(r.extra);
+    sipp(&args, cwd)
+}
+
 /// Wait for SIPp to finish and require success.
 pub async fn finished(mut sipp: Sipp) {
     let (status, stderr) = tokio::task::spawn_blocking(move || {
