@@ -10,7 +10,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::sessions::{write_completions, write_sprint, Applied, Completion, SprintWrite};
+use super::sessions::{write_completions, Applied, Completion, SprintWrite};
+use super::sprint_write::write_sprint;
 use super::{Dialect, Result, Store, StoreError};
 use crate::core::time::{now_ms, Millis};
 

@@ -12,6 +12,7 @@ mod calls;
 mod campaigns;
 mod contacts;
 mod flows;
+mod group_commit;
 mod groups;
 mod import;
 mod leases;
@@ -22,11 +23,13 @@ mod registry;
 mod segments;
 mod sessions;
 mod sim;
+mod sprint_write;
 mod starts;
 mod tokens;
 mod triggers;
 
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -74,6 +77,8 @@ pub enum StoreError {
     Invalid { field: String, message: String },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("the store's {0} has stopped")]
+    Closed(&'static str),
 }
 
 impl StoreError {
@@ -125,6 +130,8 @@ pub struct Store {
     /// `pool`.
     writer: AnyPool,
     dialect: Dialect,
+    /// Started on first use, on the runtime that first writes through it.
+    committer: Arc<OnceLock<group_commit::Committer>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -166,6 +173,7 @@ impl Store {
             pool,
             writer,
             dialect,
+            committer: Arc::default(),
         })
     }
 
@@ -189,10 +197,13 @@ impl Store {
     /// a transaction that reads first and writes later never meets another
     /// writer half way.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.dialect {
-            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.writer.begin().await?,
-        })
+        begin_write_on(&self.writer, self.dialect).await
+    }
+
+    /// Group commit of inbound messages and sprints (see [`group_commit`]).
+    fn committer(&self) -> &group_commit::Committer {
+        self.committer
+            .get_or_init(|| group_commit::Committer::start(self.writer.clone(), self.dialect))
     }
 
     /// Where a single write statement outside a transaction goes (see
@@ -214,6 +225,14 @@ impl Store {
         self.pool.close().await;
         self.writer.close().await;
     }
+}
+
+/// See [`Store::begin_write`].
+async fn begin_write_on(writer: &AnyPool, dialect: Dialect) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    Ok(match dialect {
+        Dialect::Sqlite => writer.begin_with("BEGIN IMMEDIATE").await?,
+        Dialect::Postgres => writer.begin().await?,
+    })
 }
 
 /// `$1, $2, ...` placeholders for one row of `cols` columns starting after

@@ -21,10 +21,10 @@ use crate::core::{OutMsg, Priority, Urn};
 /// broadcast's materialisation and a sixth of a full-speed SMPP drain
 /// (perf; docs/PERFORMANCE.md). A few hundred keeps statements few and
 /// the lookup small.
-const SQLITE_PARAMS: usize = 300;
+pub(super) const SQLITE_PARAMS: usize = 300;
 
 /// Rows per multi-row statement of `cols` columns in this dialect.
-fn rows_per_statement(dialect: Dialect, cols: usize) -> usize {
+pub(super) fn rows_per_statement(dialect: Dialect, cols: usize) -> usize {
     match dialect {
         Dialect::Sqlite => (SQLITE_PARAMS / cols).max(1),
         Dialect::Postgres => INSERT_CHUNK,
@@ -230,14 +230,20 @@ pub struct PendingInbound {
     pub external_id: Option<String>,
 }
 
-/// Mark an inbound message handled inside a writer's transaction; a no-op
-/// when it already was.
-pub(super) async fn mark_handled_in(tx: &mut Transaction<'_, Any>, id: i64) -> Result<()> {
-    sqlx::query("UPDATE msgs SET status = 'handled', modified_on = $1 WHERE id = $2 AND status = 'pending'")
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+/// Mark inbound messages handled inside a writer's transaction; a no-op
+/// for any that already were.
+pub(super) async fn mark_handled_in(tx: &mut Transaction<'_, Any>, ids: &[i64], now: Millis) -> Result<()> {
+    for chunk in ids.chunks(SQLITE_PARAMS - 1) {
+        let sql = format!(
+            "UPDATE msgs SET status = 'handled', modified_on = $1 WHERE status = 'pending' AND id IN ({})",
+            in_list(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -247,23 +253,53 @@ pub(super) async fn insert_inbound_row<'e, E>(e: E, m: &NewInbound<'_>) -> Resul
 where
     E: sqlx::Executor<'e, Database = Any>,
 {
-    let r = sqlx::query(
+    Ok(insert_inbound_rows(e, std::slice::from_ref(m)).await?[0])
+}
+
+/// Inserts inbound messages as `pending` in one statement; their ids in
+/// order. At most [`SQLITE_PARAMS`] / 12 at a time.
+pub(super) async fn insert_inbound_rows<'e, E>(e: E, ms: &[NewInbound<'_>]) -> Result<Vec<i64>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    const COLS: usize = 12;
+    assert!(ms.len() * COLS <= SQLITE_PARAMS, "inbound rows in one statement");
+    let rows: Vec<String> = (0..ms.len()).map(|k| placeholders(k * COLS, COLS)).collect();
+    let sql = format!(
         "INSERT INTO msgs (uuid, direction, contact_id, urn, text, status, link, external_id, failure_reason, \
-         created_on, modified_on, node) VALUES ($1, 'in', $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(Uuid::new_v4().to_string())
-    .bind(m.contact_id)
-    .bind(m.urn)
-    .bind(m.text)
-    .bind(m.link)
-    .bind(m.external_id)
-    .bind(m.note)
-    .bind(m.received_on)
-    .bind(now_ms())
-    .bind(m.node)
-    .fetch_one(e)
-    .await?;
-    Ok(r.try_get("id")?)
+         created_on, modified_on, node) VALUES {} RETURNING id, uuid",
+        rows.join(", ")
+    );
+    let now = now_ms();
+    let uuids: Vec<String> = ms.iter().map(|_| Uuid::new_v4().to_string()).collect();
+    let mut q = sqlx::query(&sql);
+    for (m, uuid) in ms.iter().zip(&uuids) {
+        q = q
+            .bind(uuid.as_str())
+            .bind("in")
+            .bind(m.contact_id)
+            .bind(m.urn)
+            .bind(m.text)
+            .bind("pending")
+            .bind(m.link)
+            .bind(m.external_id)
+            .bind(m.note)
+            .bind(m.received_on)
+            .bind(now)
+            .bind(m.node);
+    }
+    let mut ids = std::collections::HashMap::with_capacity(ms.len());
+    for r in q.fetch_all(e).await? {
+        ids.insert(r.try_get::<String, _>("uuid")?, r.try_get::<i64, _>("id")?);
+    }
+    uuids
+        .iter()
+        .map(|u| {
+            ids.get(u)
+                .copied()
+                .ok_or_else(|| StoreError::Corrupt(format!("inbound message {u} not returned by its insert")))
+        })
+        .collect()
 }
 
 impl Store {
@@ -279,7 +315,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let ids = insert_out(&mut tx, msgs).await?;
         if let Some(id) = handled {
-            mark_handled_in(&mut tx, id).await?;
+            mark_handled_in(&mut tx, &[id], now_ms()).await?;
         }
         tx.commit().await?;
         Ok(ids)
@@ -290,7 +326,7 @@ impl Store {
     /// [`MsgStatus::Pending`]: crate::core::MsgStatus::Pending
     pub async fn mark_handled(&self, id: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        mark_handled_in(&mut tx, id).await?;
+        mark_handled_in(&mut tx, &[id], now_ms()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -321,8 +357,10 @@ impl Store {
     }
 
     /// Persist an inbound message as `pending` (see [`NewInbound`]).
+    /// Messages arriving together share a transaction (see
+    /// [`super::group_commit`]).
     pub async fn insert_inbound(&self, m: &NewInbound<'_>) -> Result<i64> {
-        insert_inbound_row(self.writer(), m).await
+        self.committer().insert_inbound(m).await
     }
 
     /// Claim up to `limit` due messages of one route and priority for `link`

@@ -7,9 +7,8 @@
 
 use sqlx::{Any, Row, Transaction};
 
-use super::contacts::{apply_changes, ContactChanges};
-use super::msgs::insert_out;
-use super::{is_unique_violation, NewOutMsg, Result, Store};
+use super::contacts::ContactChanges;
+use super::{NewOutMsg, Result, Store};
 use crate::core::time::{now_ms, Millis};
 
 /// A session waiting for its contact.
@@ -151,7 +150,11 @@ async fn end_runs(
 
 /// End the contact's waiting session, if any, and its open runs, as
 /// interrupted. Returns whether one was waiting.
-async fn interrupt_waiting(tx: &mut Transaction<'_, Any>, contact_id: i64, now: Millis) -> Result<bool> {
+pub(super) async fn interrupt_waiting(
+    tx: &mut Transaction<'_, Any>,
+    contact_id: i64,
+    now: Millis,
+) -> Result<bool> {
     let ids: Vec<i64> = sqlx::query("SELECT id FROM sessions WHERE contact_id = $1 AND status = 'waiting'")
         .bind(contact_id)
         .fetch_all(&mut **tx)
@@ -229,20 +232,12 @@ impl Store {
         Ok(ended)
     }
 
-    /// Write one sprint's effects in one transaction.
+    /// Write one sprint's effects in one transaction. Sprints written at
+    /// the same moment share a transaction (group commit, see
+    /// [`super::group_commit`]); each still stands or falls alone.
     pub async fn apply_sprint(&self, w: &SprintWrite) -> Result<Applied> {
         let types = self.sprint_field_types(w).await?;
-        let mut tx = self.begin_write().await?;
-        match write_sprint(&mut tx, w, &types).await? {
-            Applied::Stale => {
-                tx.rollback().await?;
-                Ok(Applied::Stale)
-            }
-            written => {
-                tx.commit().await?;
-                Ok(written)
-            }
-        }
+        self.committer().apply(w.clone(), types).await
     }
 
     /// The field types a sprint's contact changes need (none when it changes
@@ -269,136 +264,6 @@ impl Store {
         tx.commit().await?;
         Ok(fresh)
     }
-}
-
-/// Write one sprint's effects inside `tx`. On `Stale` nothing more should be
-/// written: the caller rolls the transaction back.
-pub(super) async fn write_sprint(
-    tx: &mut Transaction<'_, Any>,
-    w: &SprintWrite,
-    types: &std::collections::HashMap<String, crate::core::contact::FieldType>,
-) -> Result<Applied> {
-    let now = now_ms();
-    // 1. The session itself, guarded by its version.
-    let session_id = match w.session.prior {
-        Some((id, version)) => {
-            let res = sqlx::query(
-                "UPDATE sessions SET status = $1, flow_uuid = $2, state = $3, version = version + 1, \
-                 timeout_on = $4, expires_on = $5, modified_on = $6, ended_on = $7 \
-                 WHERE id = $8 AND version = $9 AND status = 'waiting'",
-            )
-            .bind(&w.session.status)
-            .bind(&w.session.flow_uuid)
-            .bind(w.session.state.as_deref())
-            .bind(w.session.timeout_on)
-            .bind(w.session.expires_on)
-            .bind(now)
-            .bind((w.session.status != "waiting").then_some(now))
-            .bind(id)
-            .bind(version)
-            .execute(&mut **tx)
-            .await?;
-            if res.rows_affected() == 0 {
-                return Ok(Applied::Stale);
-            }
-            id
-        }
-        None => {
-            if w.interrupt_waiting {
-                interrupt_waiting(tx, w.contact_id, now).await?;
-            }
-            let res = sqlx::query(
-                "INSERT INTO sessions (uuid, contact_id, status, flow_uuid, state, timeout_on, expires_on, \
-                 created_on, modified_on, ended_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id",
-            )
-            .bind(&w.session.uuid)
-            .bind(w.contact_id)
-            .bind(&w.session.status)
-            .bind(&w.session.flow_uuid)
-            .bind(w.session.state.as_deref())
-            .bind(w.session.timeout_on)
-            .bind(w.session.expires_on)
-            .bind(now)
-            .bind((w.session.status != "waiting").then_some(now))
-            .fetch_one(&mut **tx)
-            .await;
-            match res {
-                Ok(r) => r.try_get("id")?,
-                // Another session started waiting for this contact meanwhile.
-                Err(e) if is_unique_violation(&e) => {
-                    return Ok(Applied::Stale);
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
-
-    // 2. Runs and the results they changed.
-    for run in &w.runs {
-        let run_id: i64 = sqlx::query(
-            "INSERT INTO runs (uuid, session_id, contact_id, flow_uuid, status, responded, start_id, \
-             created_on, modified_on, exited_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (uuid) DO UPDATE SET status = $5, responded = CASE WHEN runs.responded = 1 THEN 1 ELSE $6 END, \
-             modified_on = $9, exited_on = $10 \
-             RETURNING id",
-        )
-        .bind(&run.uuid)
-        .bind(session_id)
-        .bind(w.contact_id)
-        .bind(&run.flow_uuid)
-        .bind(&run.status)
-        .bind(i64::from(run.responded))
-        .bind(w.start_id)
-        .bind(run.created_on)
-        .bind(now)
-        .bind(run.exited_on)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("id")?;
-        for r in &run.results {
-            sqlx::query(
-                "INSERT INTO run_results (run_id, flow_uuid, key, name, value, category, input, node_uuid, \
-                 created_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (run_id, key) DO UPDATE \
-                 SET name = $4, value = $5, category = $6, input = $7, node_uuid = $8, created_on = $9",
-            )
-            .bind(run_id)
-            .bind(&run.flow_uuid)
-            .bind(&r.key)
-            .bind(&r.name)
-            .bind(&r.value)
-            .bind(&r.category)
-            .bind(r.input.as_deref())
-            .bind(&r.node_uuid)
-            .bind(r.created_on)
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
-
-    // 3. The contact, 4. the outbox, 5. what the flow asked for next.
-    apply_changes(tx, w.contact_id, &w.contact, types).await?;
-    insert_out(tx, &w.msgs).await?;
-    for s in &w.starts {
-        super::starts::insert_start(
-            tx,
-            &s.flow_uuid,
-            &s.recipients,
-            &Default::default(),
-            s.params.as_ref(),
-            &s.origin,
-        )
-        .await?;
-    }
-    for b in &w.broadcasts {
-        super::broadcasts::insert_broadcast(tx, b, now).await?;
-    }
-    if !write_completions(tx, &w.completions, now).await? {
-        return Ok(Applied::Stale);
-    }
-    if let Some(id) = w.handled_msg {
-        super::msgs::mark_handled_in(tx, id).await?;
-    }
-    Ok(Applied::Written(session_id))
 }
 
 /// Mark completions; false when one was already done (by another node).
