@@ -10,8 +10,8 @@
 //! counts, and replaying the whole write-back from the start changes no
 //! resource. Runs nobody requested come back too: a synced worker who texts
 //! a keyword and finishes the flow gets a `QuestionnaireResponse` (no
-//! request linked), an interrupted run a `stopped` one, and a contact in no
-//! registry none.
+//! request linked), as does a run the API started, an interrupted run gets
+//! a `stopped` one, and a contact in no registry none.
 
 mod common;
 mod fhir_peer;
@@ -509,8 +509,34 @@ async fn keyword_runs_come_back_as_responses(kind: Db) {
     .await;
     // P2 starts a case report, then leaves it for the quiz: interrupted.
     converse(&api, &phone(2), &["case", "malaria", "quiz"], "Q1 of 5").await;
+    // The operator starts the case report for P1 through the API; P1 finishes it.
+    let (s, v) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": CASE_FLOW, "urns": [format!("tel:{}", phone(1))]}),
+        )
+        .await;
+    assert!(s < 300, "{v}");
+    api.wait_for(&format!("/simulator/phones/{}/received", phone(1)), 20, |v| {
+        v.to_string().contains("Case report. Which disease?")
+    })
+    .await;
+    converse(&api, &phone(1), &["cholera", "3", "Kilosa"], "Thank you").await;
 
-    let qr = wait_for("P1's quiz response", 30, || response_of(&client, "P1")).await;
+    let of_flow = |flow: &'static str| {
+        let client = &client;
+        async move || {
+            let all = client
+                .search_all::<QuestionnaireResponse>(&[("subject", "Practitioner/P1")])
+                .await
+                .ok()?;
+            let wanted = format!("http://mhero.org/fhir/Questionnaire/{flow}");
+            all.resources
+                .into_iter()
+                .find(|r| r.questionnaire.as_deref() == Some(wanted.as_str()))
+        }
+    };
+    let qr = wait_for("P1's quiz response", 30, of_flow(QUIZ_FLOW)).await;
     let run_uuid = qr.id.clone().expect("id");
     let runs = api.ok(&format!("/flows/{QUIZ_FLOW}/runs")).await;
     assert!(
@@ -552,6 +578,23 @@ async fn keyword_runs_come_back_as_responses(kind: Db) {
         "the question asked: {q1:?}"
     );
 
+    let started = wait_for("P1's case report response", 30, of_flow(CASE_FLOW)).await;
+    assert_eq!(started.status.as_deref(), Some("completed"));
+    assert_eq!(questionnaire_name(&started), Some("Case Report"));
+    let cases = started
+        .item
+        .iter()
+        .find(|i| i.link_id == "case_count")
+        .expect("case count");
+    assert_eq!(cases.answer[0].value_string(), Some("3"), "{started:?}");
+    assert!(
+        started
+            .extension
+            .iter()
+            .all(|e| e.url != EVENT_BASED_ON_EXTENSION),
+        "an API start is no registry request"
+    );
+
     let case = wait_for("P2's case report response", 30, || response_of(&client, "P2")).await;
     assert_eq!(case.status.as_deref(), Some("stopped"), "interrupted is stopped");
     assert_eq!(
@@ -568,10 +611,10 @@ async fn keyword_runs_come_back_as_responses(kind: Db) {
         Some("malaria")
     );
 
-    // Only those two: the stranger has no practitioner, P2's quiz still waits.
+    // Only those three: the stranger has no practitioner, P2's quiz still waits.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let responses = versions::<QuestionnaireResponse>(&client).await;
-    assert_eq!(responses.len(), 2, "{responses:?}");
+    assert_eq!(responses.len(), 3, "{responses:?}");
 
     // A second write-back pass over the same runs changes nothing.
     sqlx::any::install_default_drivers();
