@@ -8,15 +8,16 @@
 //! after the answer (then a conflict is reported), local groups and flows
 //! are published (`Group`, `Basic` mhero-workflows), the staffing view
 //! counts, and replaying the whole write-back from the start changes no
-//! resource.
+//! resource. Runs nobody requested come back too: a synced worker who texts
+//! a keyword and finishes the flow gets a `QuestionnaireResponse` (no
+//! request linked), as does a run the API started, an interrupted run gets
+//! a `stopped` one, and a contact in no registry none.
 
 mod common;
 mod fhir_peer;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mhero::fhir::client::FhirClient;
 use mhero::fhir::mhero::request::{BroadcastRecord, ExitType, FlowStartRecord};
@@ -25,11 +26,11 @@ use mhero::fhir::resources::{
     Basic, CommunicationRequest, Group, Location, Payload, Practitioner, PractitionerRole,
     QuestionnaireResponse, Reference, Resource,
 };
-use mhero::fhir::write_back::{result_id, EVENT_BASED_ON_EXTENSION, URI_SYSTEM};
+use mhero::fhir::write_back::{questionnaire_name, result_id, EVENT_BASED_ON_EXTENSION, URI_SYSTEM};
 use serde_json::{json, Value};
 
 use common::{Db, Server, TestDb, OPERATOR};
-use fhir_peer::{practitioner, FhirServer};
+use fhir_peer::{cli_sync, practitioner, wait_for, FhirServer};
 
 /// The ministry poll we ship (flows/ministry_poll.json).
 const POLL_FLOW: &str = "670d39df-5677-497c-931b-161f63220fc5";
@@ -37,6 +38,9 @@ const POLL_QUESTION: &str = "Do you have enough malaria test kits this month? Re
 /// Numbers under this prefix fail at the simulated carrier.
 const FAILING: &str = "+2557900";
 const HR_FLOW: &str = "0246ad54-71c1-4ec0-af8c-06b8644bbd07";
+/// The shipped training quiz (keywords QUIZ, LEARN) and case report (CASE).
+const QUIZ_FLOW: &str = "80d7a3cd-e0a8-46b3-aa1e-57af9cf6b993";
+const CASE_FLOW: &str = "575b7daa-1caa-4618-95b5-88f222c88e5f";
 
 fn phone(i: usize) -> String {
     format!("+2557200000{i:02}")
@@ -45,6 +49,8 @@ fn phone(i: usize) -> String {
 fn config(db_url: &str, fhir_base: &str) -> String {
     let poll = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/ministry_poll.json");
     let hr = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/hr_update.json");
+    let quiz = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/training_quiz.json");
+    let case = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/case_report.json");
     common::config(
         db_url,
         "n1",
@@ -57,7 +63,7 @@ kind = "simulator"
 fail_prefix = "{FAILING}"
 
 [flows]
-imports = ["{poll}", "{hr}"]
+imports = ["{poll}", "{hr}", "{quiz}", "{case}"]
 
 [[registries]]
 name = "ihris"
@@ -72,29 +78,6 @@ flow = "{HR_FLOW}"
 "#
         ),
     )
-}
-
-fn cli_sync(config: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_mhero"))
-        .arg("--config")
-        .arg(config)
-        .args(["registry", "sync", "--json"])
-        .env("MHERO_LOG", "warn")
-        .output()
-        .expect("run mhero registry sync");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("sync report")
-}
-
-async fn wait_for<T>(what: &str, secs: u64, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 async fn read_result(client: &FhirClient, request: &str, practitioner: &str) -> Option<CommunicationRequest> {
@@ -423,7 +406,10 @@ async fn runs_and_receipts_come_back_to_the_registry(kind: Db) {
         .map(|d| d.name)
         .collect();
     names.sort();
-    assert_eq!(names, ["HR Update", "Ministry Poll"]);
+    assert_eq!(
+        names,
+        ["Case Report", "HR Update", "Ministry Poll", "Training Quiz"]
+    );
 
     // 7. Replaying every write-back from the start writes nothing new.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -434,8 +420,8 @@ async fn runs_and_receipts_come_back_to_the_registry(kind: Db) {
     let basic_versions = versions::<Basic>(&client).await;
     assert_eq!(
         responses.len(),
-        3,
-        "no response for HR runs (no request): {responses:?}"
+        5,
+        "the poll's three and the two HR update runs (no request): {responses:?}"
     );
     // poll-1, text-1 and a result per recipient (3 + 2).
     assert_eq!(requests.len(), 7, "{requests:?}");
@@ -462,6 +448,189 @@ async fn runs_and_receipts_come_back_to_the_registry(kind: Db) {
     assert_eq!(versions::<Basic>(&client).await, basic_versions);
     let again = api.ok("/registries/ihris/conflicts").await;
     assert_eq!(again["results"].as_array().map(Vec::len), Some(1), "{again}");
+    pool.close().await;
+    server.stop();
+}
+
+/// Say each of `replies` in turn, each after something came back, until a
+/// message received since the first contains `last`.
+async fn converse(api: &common::Api, from: &str, replies: &[&str], last: &str) {
+    let inbox = format!("/simulator/phones/{from}/received");
+    let count = async || api.ok(&inbox).await["results"].as_array().map_or(0, Vec::len);
+    let start = count().await;
+    for said in replies {
+        let seen = count().await;
+        say(api, from, said).await;
+        api.wait_for(&inbox, 20, |v| {
+            v["results"].as_array().is_some_and(|r| r.len() > seen)
+        })
+        .await;
+    }
+    api.wait_for(&inbox, 20, |v| {
+        v["results"].as_array().is_some_and(|r| {
+            r.iter()
+                .skip(start)
+                .any(|m| m["text"].as_str().is_some_and(|t| t.contains(last)))
+        })
+    })
+    .await;
+}
+
+on_both!(keyword_runs_come_back_as_responses);
+async fn keyword_runs_come_back_as_responses(kind: Db) {
+    let fhir = FhirServer::start();
+    let client = fhir.client();
+    let workers: Vec<Practitioner> = (1..=2)
+        .map(|i| practitioner(&format!("P{i}"), &format!("Worker {i}"), Some(&phone(i))))
+        .collect();
+    assert!(client.put_all(&workers).await.iter().all(Result::is_ok));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::new(kind, dir.path());
+    let mut server = Server::start(dir.path(), "gw", &config(&db.url, &fhir.base));
+    let api = server.api(OPERATOR);
+    assert_eq!(cli_sync(&server.config)["created"], 2);
+
+    // A contact in no registry takes the quiz to the end: nothing to write.
+    let stranger = "+255720000099";
+    converse(
+        &api,
+        stranger,
+        &["quiz", "2", "1", "3", "2", "1"],
+        "You scored 5 out of 5",
+    )
+    .await;
+    // P1, synced from the registry, texts the keyword and finishes the quiz.
+    converse(
+        &api,
+        &phone(1),
+        &["quiz", "2", "1", "3", "2", "1"],
+        "You scored 5 out of 5",
+    )
+    .await;
+    // P2 starts a case report, then leaves it for the quiz: interrupted.
+    converse(&api, &phone(2), &["case", "malaria", "quiz"], "Q1 of 5").await;
+    // The operator starts the case report for P1 through the API; P1 finishes it.
+    let (s, v) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": CASE_FLOW, "urns": [format!("tel:{}", phone(1))]}),
+        )
+        .await;
+    assert!(s < 300, "{v}");
+    api.wait_for(&format!("/simulator/phones/{}/received", phone(1)), 20, |v| {
+        v.to_string().contains("Case report. Which disease?")
+    })
+    .await;
+    converse(&api, &phone(1), &["cholera", "3", "Kilosa"], "Thank you").await;
+
+    let of_flow = |flow: &'static str| {
+        let client = &client;
+        async move || {
+            let all = client
+                .search_all::<QuestionnaireResponse>(&[("subject", "Practitioner/P1")])
+                .await
+                .ok()?;
+            let wanted = format!("http://mhero.org/fhir/Questionnaire/{flow}");
+            all.resources
+                .into_iter()
+                .find(|r| r.questionnaire.as_deref() == Some(wanted.as_str()))
+        }
+    };
+    let qr = wait_for("P1's quiz response", 30, of_flow(QUIZ_FLOW)).await;
+    let run_uuid = qr.id.clone().expect("id");
+    let runs = api.ok(&format!("/flows/{QUIZ_FLOW}/runs")).await;
+    assert!(
+        runs.to_string().contains(&run_uuid),
+        "id is the run uuid {run_uuid}: {runs}"
+    );
+    assert_eq!(qr.status.as_deref(), Some("completed"));
+    assert_eq!(qr.subject, Some(Reference::to("Practitioner", "P1")));
+    assert_eq!(qr.source, Some(Reference::to("Practitioner", "P1")));
+    assert_eq!(
+        qr.questionnaire,
+        Some(format!("http://mhero.org/fhir/Questionnaire/{QUIZ_FLOW}"))
+    );
+    assert_eq!(
+        questionnaire_name(&qr),
+        Some("Training Quiz"),
+        "the flow is named"
+    );
+    assert!(
+        qr.based_on.is_empty() && qr.extension.iter().all(|e| e.url != EVENT_BASED_ON_EXTENSION),
+        "no request started it: {qr:?}"
+    );
+    let answers: Vec<(&str, Option<&str>)> = qr
+        .item
+        .iter()
+        .map(|i| {
+            (
+                i.link_id.as_str(),
+                i.answer.first().and_then(|a| a.value_string()),
+            )
+        })
+        .collect();
+    for (q, a) in [("q1", "2"), ("q2", "1"), ("q3", "3"), ("q4", "2"), ("q5", "1")] {
+        assert!(answers.contains(&(q, Some(a))), "{q} = {a} in {answers:?}");
+    }
+    let q1 = qr.item.iter().find(|i| i.link_id == "q1").expect("q1");
+    assert!(
+        q1.text.as_deref().is_some_and(|t| t.starts_with("Q1 of 5")),
+        "the question asked: {q1:?}"
+    );
+
+    let started = wait_for("P1's case report response", 30, of_flow(CASE_FLOW)).await;
+    assert_eq!(started.status.as_deref(), Some("completed"));
+    assert_eq!(questionnaire_name(&started), Some("Case Report"));
+    let cases = started
+        .item
+        .iter()
+        .find(|i| i.link_id == "case_count")
+        .expect("case count");
+    assert_eq!(cases.answer[0].value_string(), Some("3"), "{started:?}");
+    assert!(
+        started
+            .extension
+            .iter()
+            .all(|e| e.url != EVENT_BASED_ON_EXTENSION),
+        "an API start is no registry request"
+    );
+
+    let case = wait_for("P2's case report response", 30, || response_of(&client, "P2")).await;
+    assert_eq!(case.status.as_deref(), Some("stopped"), "interrupted is stopped");
+    assert_eq!(
+        case.questionnaire,
+        Some(format!("http://mhero.org/fhir/Questionnaire/{CASE_FLOW}"))
+    );
+    let disease = case
+        .item
+        .iter()
+        .find(|i| i.link_id == "disease")
+        .expect("disease");
+    assert_eq!(
+        disease.answer[0].value_string().map(str::to_lowercase).as_deref(),
+        Some("malaria")
+    );
+
+    // Only those three: the stranger has no practitioner, P2's quiz still waits.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let responses = versions::<QuestionnaireResponse>(&client).await;
+    assert_eq!(responses.len(), 3, "{responses:?}");
+
+    // A second write-back pass over the same runs changes nothing.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.expect("database");
+    let state = "SELECT run_cursor_on, run_cursor_id FROM registry_state WHERE registry = 'ihris'";
+    let before: (i64, i64) = sqlx::query_as(state).fetch_one(&pool).await.expect("state");
+    sqlx::query("UPDATE registry_state SET run_cursor_on = 0, run_cursor_id = 0")
+        .execute(&pool)
+        .await
+        .expect("rewind");
+    wait_for("the replay", 30, async || {
+        let now: (i64, i64) = sqlx::query_as(state).fetch_one(&pool).await.ok()?;
+        (now == before).then_some(())
+    })
+    .await;
+    assert_eq!(versions::<QuestionnaireResponse>(&client).await, responses);
     pool.close().await;
     server.stop();
 }

@@ -9,10 +9,11 @@
 //!   API) → broadcasts or flow starts, each acted on once;
 //! - [`mod@write_back`]: Practitioner updates, a `Communication` per message
 //!   and each recipient's result of a request;
-//! - [`runs`]: flow runs of the registry's requests as per-recipient results
-//!   and `QuestionnaireResponse`s; [`hr_update`]: HR update answers move
-//!   `PractitionerRole`s (the registry wins a conflict); [`groups`]: local
-//!   groups published as `Group`s; [`workflows`]: flows as `Basic`
+//! - [`runs`]: every finished flow run of a linked worker as a
+//!   `QuestionnaireResponse`, and runs of the registry's requests as
+//!   per-recipient results; [`hr_update`]: HR update answers move
+//!   `PractitionerRole`s (the registry wins a conflict); [`groups`]:
+//!   exported groups kept in step with their `Group`s both ways; [`workflows`]: flows as `Basic`
 //!   `mhero-workflows` resources; [`staffing`]: the staffing view;
 //!   [`registrations`]: self-registered workers created as Practitioners.
 

@@ -27,6 +27,10 @@ pub const EVENT_BASED_ON_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinit
 /// Identifier system of a run's uuid (`urn:uuid:<run uuid>`): the
 /// `QuestionnaireResponse` is found by it as well as by its id.
 pub const URI_SYSTEM: &str = "urn:ietf:rfc:3986";
+/// Core extension giving a `canonical` the display text a reader shows for
+/// it (R4 `display`): the flow's name on `QuestionnaireResponse.questionnaire`,
+/// whose last segment is also the id of the flow's `Basic` mhero-workflows.
+pub const DISPLAY_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/display";
 /// `linkId` suffix of the nested item carrying a result's category.
 pub const CATEGORY_LINK_SUFFIX: &str = "/category";
 
@@ -197,6 +201,28 @@ pub fn questionnaire_response(run: &RunRecord) -> QuestionnaireResponse {
     }
 }
 
+/// Name the flow a response answers: the `display` extension on the
+/// `questionnaire` canonical (`_questionnaire` in JSON), so a reader that
+/// cannot resolve the canonical still shows "Ministry Poll".
+pub fn name_questionnaire(response: &mut QuestionnaireResponse, flow_name: &str) {
+    let display = Extension::string(DISPLAY_EXTENSION, flow_name);
+    let element = serde_json::json!({ "extension": [display] });
+    response.extra.insert("_questionnaire".into(), element);
+}
+
+/// The flow name a response carries, if any (see [`name_questionnaire`]).
+pub fn questionnaire_name(response: &QuestionnaireResponse) -> Option<&str> {
+    response
+        .extra
+        .get("_questionnaire")?
+        .get("extension")?
+        .as_array()?
+        .iter()
+        .find(|e| e.get("url").and_then(|u| u.as_str()) == Some(DISPLAY_EXTENSION))?
+        .get("valueString")?
+        .as_str()
+}
+
 fn answer_item(a: &RunAnswer) -> QuestionnaireResponseItem {
     let category = |category: &String| QuestionnaireResponseItem {
         link_id: format!("{}{CATEGORY_LINK_SUFFIX}", a.link_id),
@@ -331,8 +357,13 @@ mod tests {
                 },
             ],
         };
-        let qr = questionnaire_response(&run);
+        let mut qr = questionnaire_response(&run);
         assert_eq!(qr.status.as_deref(), Some("stopped"));
+        assert_eq!(questionnaire_name(&qr), None);
+        name_questionnaire(&mut qr, "Ministry Poll");
+        assert_eq!(questionnaire_name(&qr), Some("Ministry Poll"));
+        let json = serde_json::to_value(&qr).expect("json");
+        assert_eq!(json["_questionnaire"]["extension"][0]["url"], DISPLAY_EXTENSION);
         assert_eq!(qr.item[0].answer[0].value_string(), Some("yes"));
         assert!(qr.item[1].answer.is_empty(), "no empty answer arrays in R4");
         assert_eq!(

@@ -45,9 +45,9 @@ pub use import::MAX_IMPORT;
 pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound};
 pub use registry::{
-    GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner, PhoneConflict,
-    Registration, RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress, RequestRow,
-    RunRequest, RunResultRow, StaffRow, UpsertReport, WriteBackMsg, WriteBackRun, UPSERT_CHUNK,
+    GroupAgreement, GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner,
+    PhoneConflict, Registration, RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress,
+    RequestRow, RunRequest, RunResultRow, StaffRow, UpsertReport, WriteBackMsg, WriteBackRun, UPSERT_CHUNK,
 };
 pub use sessions::{
     Applied, Completion, FollowUpStart, ResultWrite, RunWrite, SessionWrite, SprintWrite, WaitingSession,

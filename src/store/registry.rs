@@ -26,7 +26,7 @@ use crate::core::time::{now_ms, Millis};
 use crate::core::Urn;
 
 pub use conflicts::{NewConflict, RegistryConflict};
-pub use group_exports::GroupExport;
+pub use group_exports::{GroupAgreement, GroupExport};
 pub use registrations::Registration;
 pub use requests::{NewRequest, RequestProgress, RequestRow};
 pub use runs::{RunRequest, RunResultRow, WriteBackRun};

@@ -4,10 +4,10 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use mhero::fhir::client::{FhirClient, FhirConfig, RetryPolicy};
@@ -122,6 +122,31 @@ impl Drop for FhirServer {
         // Child::kill signals exactly this PID.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `mhero registry sync --json` with `config`, as an operator runs it; its report.
+pub fn cli_sync(config: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_mhero"))
+        .arg("--config")
+        .arg(config)
+        .args(["registry", "sync", "--json"])
+        .env("MHERO_LOG", "warn")
+        .output()
+        .expect("run mhero registry sync");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("sync report")
+}
+
+/// `probe` until it gives a value, for at most `secs`.
+pub async fn wait_for<T>(what: &str, secs: u64, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

@@ -1,11 +1,18 @@
 //! Flow runs written back to a registry, after a cursor over runs kept in the
-//! store: a run started by one of the registry's requests gets its
-//! per-recipient result (`CommunicationRequest` with the flow-starts
-//! extension, updated while the run moves on) and, once finished, a
-//! `QuestionnaireResponse` (id and identifier = the run uuid, one item per
-//! result, each with the question the flow asked). All by PUT with ids that
-//! never change: a repeat is a no-op update. A finished run of the HR update
-//! flow may also move the worker's `PractitionerRole` ([`super::hr_update`]).
+//! store. Every finished run of a contact linked to one of the registry's
+//! practitioners (started by a keyword, a campaign, the API or a registry
+//! request alike) becomes a `QuestionnaireResponse`: id and identifier = the
+//! run uuid, `questionnaire` = the flow's canonical (named by the flow's
+//! name), one item per result with the question the flow asked, and the
+//! request it answers only when a registry request started it. Completed
+//! runs are `completed`; interrupted, expired and failed runs are `stopped`
+//! (emNutt's mapping of RapidPro's exit types), so the registry also learns
+//! who abandoned a flow. A run started by one of the registry's requests
+//! also gets its per-recipient result (`CommunicationRequest` with the
+//! flow-starts extension, updated while the run moves on). Contacts in no
+//! registry get nothing. All by PUT with ids that never change: a repeat is
+//! a no-op update. A finished run of the HR update flow may also move the
+//! worker's `PractitionerRole` ([`super::hr_update`]).
 
 use std::collections::HashMap;
 
@@ -21,7 +28,9 @@ use crate::fhir::mhero::request::{
     recipient_result, ExitType, FlowStartRecord, RecipientOutcome, StartRecord,
 };
 use crate::fhir::resources::{BundleEntry, CommunicationRequest, Reference};
-use crate::fhir::write_back::{questionnaire_response, result_id, RunAnswer, RunRecord, RunStatus};
+use crate::fhir::write_back::{
+    name_questionnaire, questionnaire_response, result_id, RunAnswer, RunRecord, RunStatus,
+};
 use crate::fhir::FhirClient;
 use crate::store::{Store, StoreError, WriteBackRun};
 
@@ -45,6 +54,13 @@ pub struct RunsWritten {
 /// Questions of one flow by the node whose result answers them.
 type Questions = HashMap<String, String>;
 
+/// What a response needs to know about its flow.
+#[derive(Debug, Default)]
+struct FlowInfo {
+    name: Option<String>,
+    questions: Questions,
+}
+
 /// Every run due for `registry`, in rounds of one batch bundle.
 pub async fn write_back_runs(
     store: &Store,
@@ -55,7 +71,7 @@ pub async fn write_back_runs(
     let mut out = RunsWritten::default();
     let mut cursor = store.run_cursor(registry).await?;
     let before = now_ms() - SETTLE_MS;
-    let mut questions: HashMap<String, Questions> = HashMap::new();
+    let mut flows: HashMap<String, FlowInfo> = HashMap::new();
     let mut requests: HashMap<String, Option<CommunicationRequest>> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
         let runs = store
@@ -79,44 +95,49 @@ pub async fn write_back_runs(
                     }
                 }
             }
-            let Some(req) = &run.request else { continue };
-            let request = match requests.get(&req.row_id) {
-                Some(r) => r.clone(),
-                None => {
-                    let r =
-                        store.get_request(&req.row_id).await.ok().and_then(|row| {
+            if let Some(req) = &run.request {
+                let request = match requests.get(&req.row_id) {
+                    Some(r) => r.clone(),
+                    None => {
+                        let r = store.get_request(&req.row_id).await.ok().and_then(|row| {
                             serde_json::from_value::<CommunicationRequest>(row.resource).ok()
                         });
-                    requests.insert(req.row_id.clone(), r.clone());
-                    r
+                        requests.insert(req.row_id.clone(), r.clone());
+                        r
+                    }
+                };
+                if let Some(request) = request {
+                    push(
+                        &mut entries,
+                        &mut kinds,
+                        Kind::Result,
+                        &flow_result(&request, run),
+                    );
                 }
-            };
-            if let Some(request) = request {
-                push(
-                    &mut entries,
-                    &mut kinds,
-                    Kind::Result,
-                    &flow_result(&request, run),
-                );
             }
             let Some(status) = finished(&run.status) else {
                 continue;
             };
-            if !questions.contains_key(&run.flow_uuid) {
+            if !flows.contains_key(&run.flow_uuid) {
                 let definition = store.flow_definition(&run.flow_uuid).await?;
-                let parsed = definition
+                let info = definition
                     .and_then(|d| serde_json::from_str::<Value>(&d).ok())
-                    .map(|d| question_texts(&d))
+                    .map(|d| FlowInfo {
+                        name: flow_name(&d),
+                        questions: question_texts(&d),
+                    })
                     .unwrap_or_default();
-                questions.insert(run.flow_uuid.clone(), parsed);
+                flows.insert(run.flow_uuid.clone(), info);
             }
-            match run_record(run, status, &questions[&run.flow_uuid]) {
-                Some(record) => push(
-                    &mut entries,
-                    &mut kinds,
-                    Kind::Response,
-                    &questionnaire_response(&record),
-                ),
+            let flow = &flows[&run.flow_uuid];
+            match run_record(run, status, &flow.questions) {
+                Some(record) => {
+                    let mut response = questionnaire_response(&record);
+                    if let Some(name) = &flow.name {
+                        name_questionnaire(&mut response, name);
+                    }
+                    push(&mut entries, &mut kinds, Kind::Response, &response);
+                }
                 None => out.errors.push(format!("run {} has no readable uuid", run.uuid)),
             }
         }
@@ -232,6 +253,17 @@ fn flow_result(request: &CommunicationRequest, run: &WriteBackRun) -> Communicat
     )
 }
 
+/// The flow's name, from a definition alone or an export holding it first.
+fn flow_name(definition: &Value) -> Option<String> {
+    definition
+        .get("name")
+        .or_else(|| definition.get("flows")?.get(0)?.get("name"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+}
+
 /// For each node of a flow (13.x export shape), the text of the last
 /// `send_msg` that leads into it: the question its result answers. A node
 /// that both sends and waits asks its own question; a node the waiting node
@@ -306,6 +338,11 @@ mod tests {
         assert_eq!(q.get("n2").map(String::as_str), Some("How many kits?"));
         assert_eq!(q.get("n3").map(String::as_str), Some("Your district?"));
         assert_eq!(question_texts(&flow), q);
+        assert_eq!(
+            flow_name(&json!({"flows": [{"name": " Quiz "}]})).as_deref(),
+            Some("Quiz")
+        );
+        assert_eq!(flow_name(&json!({"name": ""})), None);
         assert!(question_texts(&json!({"spec": "old"})).is_empty());
         // A retry node the wait loops back through is not the question.
         let retry_first = json!({"nodes": [

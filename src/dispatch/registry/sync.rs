@@ -300,7 +300,7 @@ async fn sync_groups(
             source,
         })?;
     let ours = store
-        .exported_group_uuids(registry)
+        .exported_group_ids(registry)
         .await
         .map_err(|source| SyncError::Store {
             registry: registry.to_string(),
@@ -315,7 +315,8 @@ async fn sync_groups(
             continue;
         };
         if ours.iter().any(|u| u == id) {
-            // Published from a local group: ours, not a registry group to mirror.
+            // An exported group: merged both ways by the export
+            // (`super::groups`), not mirrored one way here.
             continue;
         }
         let members: Vec<String> = g.practitioner_ids().iter().map(|s| s.to_string()).collect();

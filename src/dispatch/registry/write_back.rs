@@ -39,10 +39,13 @@ pub struct WriteBackReport {
     pub questionnaire_responses: usize,
     /// PractitionerRoles moved by HR update answers.
     pub hr_updates: usize,
-    /// HR update answers not applied (the registry wins), see `registry_conflicts`.
+    /// HR update answers not applied (the registry wins) and registry edits
+    /// of exported groups not taken, see `registry_conflicts`.
     pub conflicts: usize,
     /// Local groups published as `Group`s.
     pub groups: usize,
+    /// Exported groups changed locally by an edit made on the registry.
+    pub group_edits: usize,
     /// Flows published as `Basic` `mhero-workflows` resources.
     pub workflows: usize,
     /// Self-registered workers created as Practitioners (and refused ones).
@@ -62,6 +65,7 @@ impl WriteBackReport {
             && self.hr_updates == 0
             && self.conflicts == 0
             && self.groups == 0
+            && self.group_edits == 0
             && self.workflows == 0
             && self.registered == 0
             && self.registrations_refused == 0
@@ -84,8 +88,8 @@ pub async fn write_back(
     rejected.append(&mut registered.errors);
     let (requests, more) = write_back_requests(store, name, client).await?;
     rejected.extend(more);
-    let (groups, more) = super::groups::export_groups(store, name, &registry.export_groups, client).await?;
-    rejected.extend(more);
+    let mut groups = super::groups::export_groups(store, name, &registry.export_groups, client).await?;
+    rejected.append(&mut groups.errors);
     let (workflows, more) = super::workflows::publish_workflows(store, client).await?;
     rejected.extend(more);
     let messages = write_back_messages(store, name, client).await?;
@@ -99,8 +103,9 @@ pub async fn write_back(
         recipient_results: messages.recipient_results + runs.recipient_results,
         questionnaire_responses: runs.questionnaire_responses,
         hr_updates: runs.hr_updates,
-        conflicts: runs.conflicts,
-        groups,
+        conflicts: runs.conflicts + groups.conflicts,
+        groups: groups.written,
+        group_edits: groups.registry_edits,
         workflows,
         registered: registered.created,
         registrations_refused: registered.refused,

@@ -1,6 +1,7 @@
 //! Changes an answer asked of a registry record that the gateway did not
 //! make: the registry changed the record after the answer (it wins), or the
-//! answer named nothing the registry knows. One row per record and field,
+//! answer named nothing the registry knows; and registry edits of exported
+//! groups the gateway did not take (a rename, a smart group's members). One row per record and field,
 //! the latest kept, until the operator looks (`GET /registries/{name}/conflicts`).
 
 use sqlx::Row;
@@ -10,7 +11,8 @@ use crate::core::time::{now_ms, rfc3339, Millis};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RegistryConflict {
-    /// `PractitionerRole/<id>` (or `Practitioner/<id>` when no role was found).
+    /// `PractitionerRole/<id>` (or `Practitioner/<id>` when no role was
+    /// found), or `Group/<id>` for an exported group.
     pub resource: String,
     pub field: String,
     /// What the answer asked for.
@@ -18,7 +20,9 @@ pub struct RegistryConflict {
     /// What the registry holds.
     pub theirs: Option<String>,
     pub reason: String,
+    /// The run whose answer asked for it (empty for a group).
     pub run_uuid: String,
+    /// When the answer was given (for a group: when we last agreed on it).
     pub answered_on: String,
     pub registry_updated_on: Option<String>,
     pub seen_on: String,

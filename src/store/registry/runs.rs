@@ -1,7 +1,8 @@
 //! Flow runs of contacts linked to a registry, after the registry's run
-//! cursor: each becomes a `QuestionnaireResponse` (when finished and started
-//! by one of the registry's requests), a per-recipient result, or an HR
-//! update. The cursor moves only when the registry answered for a batch.
+//! cursor, however they were started: each finished one becomes a
+//! `QuestionnaireResponse`, one started by a registry request also a
+//! per-recipient result, and an HR update flow's may change a role. The
+//! cursor moves only when the registry answered for a batch.
 
 use std::collections::HashMap;
 
