@@ -358,7 +358,7 @@ impl Store {
 
     /// Persist an inbound message as `pending` (see [`NewInbound`]).
     /// Messages arriving together share a transaction (see
-    /// [`super::group_commit`]).
+    /// `store::group_commit`).
     pub async fn insert_inbound(&self, m: &NewInbound<'_>) -> Result<i64> {
         self.committer().insert_inbound(m).await
     }

@@ -234,7 +234,7 @@ impl Store {
 
     /// Write one sprint's effects in one transaction. Sprints written at
     /// the same moment share a transaction (group commit, see
-    /// [`super::group_commit`]); each still stands or falls alone.
+    /// `store::group_commit`); each still stands or falls alone.
     pub async fn apply_sprint(&self, w: &SprintWrite) -> Result<Applied> {
         let types = self.sprint_field_types(w).await?;
         self.committer().apply(w.clone(), types).await
