@@ -81,9 +81,17 @@ fn answer(text: &str) -> Resume {
 }
 
 fn complete_session(assets: &SessionAssets, trigger: &Trigger) -> Session {
-    let (mut s, _) = session::start(assets, &NoServices, trigger.clone(), None).expect("starts");
+    let (mut s, _) =
+        session::start(assets, &NoServices, trigger.clone(), mhero::flow::clock::system()).expect("starts");
     for _ in 0..QUESTIONS {
-        session::resume(assets, &NoServices, &mut s, answer("7"), None).expect("resumes");
+        session::resume(
+            assets,
+            &NoServices,
+            &mut s,
+            answer("7"),
+            mhero::flow::clock::system(),
+        )
+        .expect("resumes");
     }
     s
 }
@@ -100,7 +108,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(complete_session(&assets, &start)))
     });
 
-    let (waiting, _) = session::start(&assets, &NoServices, start.clone(), None).expect("starts");
+    let (waiting, _) =
+        session::start(&assets, &NoServices, start.clone(), mhero::flow::clock::system()).expect("starts");
     group.bench_function("waiting_session_serialise_restore", |b| {
         b.iter(|| {
             let stored = serde_json::to_vec(black_box(&waiting)).expect("serialises");

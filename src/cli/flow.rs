@@ -227,7 +227,7 @@ pub fn simulate(
         flow.name,
         flow.flow_type.wire_name()
     )?;
-    let (mut session, events) = session::start(&assets, &NoServices, trigger, None)?;
+    let (mut session, events) = session::start(&assets, &NoServices, trigger, crate::flow::clock::system())?;
     show(&events, out)?;
     while session.is_waiting() {
         let Some(resume) = next_resume(&session, &events_wait(&session), input, out)? else {
@@ -237,11 +237,23 @@ pub fn simulate(
                 environment: None,
                 resumed_on: None,
             };
-            let events = session::resume(&assets, &NoServices, &mut session, expire, None)?;
+            let events = session::resume(
+                &assets,
+                &NoServices,
+                &mut session,
+                expire,
+                crate::flow::clock::system(),
+            )?;
             show(&events, out)?;
             break;
         };
-        let events = session::resume(&assets, &NoServices, &mut session, resume, None)?;
+        let events = session::resume(
+            &assets,
+            &NoServices,
+            &mut session,
+            resume,
+            crate::flow::clock::system(),
+        )?;
         show(&events, out)?;
     }
     writeln!(out, "Session {:?}.", session.status)?;

@@ -339,10 +339,11 @@ impl Gateway {
             };
             let services = self.services.clone();
             let engine_assets = assets.clone();
-            let (session, events) =
-                tokio::task::spawn_blocking(move || session::start(&engine_assets, &services, trigger, None))
-                    .await
-                    .map_err(|e| FlowError::Join(e.to_string()))??;
+            let (session, events) = tokio::task::spawn_blocking(move || {
+                session::start(&engine_assets, &services, trigger, crate::flow::clock::system())
+            })
+            .await
+            .map_err(|e| FlowError::Join(e.to_string()))??;
             let input_run = match reason {
                 StartReason::Msg { .. } => session.runs.first().map(|r| r.uuid.clone()),
                 _ => None,
@@ -443,7 +444,13 @@ impl Gateway {
         let services = self.services.clone();
         let engine_assets = assets.clone();
         let (sess, events) = tokio::task::spawn_blocking(move || {
-            let events = session::resume(&engine_assets, &services, &mut sess, resume, None)?;
+            let events = session::resume(
+                &engine_assets,
+                &services,
+                &mut sess,
+                resume,
+                crate::flow::clock::system(),
+            )?;
             Ok::<_, EngineError>((sess, events))
         })
         .await

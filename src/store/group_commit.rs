@@ -74,7 +74,8 @@ impl InboundJob {
 }
 
 enum Job {
-    Sprint(SprintJob),
+    /// Boxed: a sprint's write is much larger than an inbound message.
+    Sprint(Box<SprintJob>),
     Inbound(InboundJob),
 }
 
@@ -101,7 +102,8 @@ impl Committer {
     /// Write one sprint; returns once its transaction committed.
     pub(super) async fn apply(&self, write: SprintWrite, types: FieldTypes) -> Result<Applied> {
         let (reply, answer) = oneshot::channel();
-        self.send(Job::Sprint(SprintJob { write, types, reply })).await?;
+        self.send(Job::Sprint(Box::new(SprintJob { write, types, reply })))
+            .await?;
         answer.await.map_err(|_| StoreError::Closed("committer"))?
     }
 
@@ -160,8 +162,8 @@ async fn committer(writer: AnyPool, dialect: Dialect, rx: Arc<Mutex<mpsc::Receiv
         for job in queued {
             match job {
                 Job::Inbound(j) => inbound.push(j),
-                Job::Sprint(j) if !j.write.completions.is_empty() => alone.push(j),
-                Job::Sprint(j) if contacts.insert(j.write.contact_id) => sprints.push(j),
+                Job::Sprint(j) if !j.write.completions.is_empty() => alone.push(*j),
+                Job::Sprint(j) if contacts.insert(j.write.contact_id) => sprints.push(*j),
                 held_back => held.push(held_back),
             }
         }

@@ -76,7 +76,8 @@ pub async fn run_voice_flow(
     assets: &SessionAssets,
     trigger: Trigger,
 ) -> Result<VoiceRun, RunnerError> {
-    let (mut session, mut events) = session::start(assets, &NoServices, trigger, None)?;
+    let (mut session, mut events) =
+        session::start(assets, &NoServices, trigger, crate::flow::clock::system())?;
     let mut run = Calling {
         call,
         audio,
@@ -129,7 +130,13 @@ pub async fn run_voice_flow(
             environment: None,
             resumed_on: None,
         };
-        events = session::resume(assets, &NoServices, &mut session, resume, None)?;
+        events = session::resume(
+            assets,
+            &NoServices,
+            &mut session,
+            resume,
+            crate::flow::clock::system(),
+        )?;
     }
     let hangup_by = match run.call.ended() {
         Some(by) => by,

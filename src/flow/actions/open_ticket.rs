@@ -35,6 +35,9 @@ impl OpenTicket {
 const SUCCESS: &str = "Success";
 const FAILURE: &str = "Failure";
 
+/// The run local a new ticket's UUID is put in (spec 14.3 splits on it).
+pub const NEW_TICKET_LOCAL: &str = "_new_ticket";
+
 impl OpenTicket {
     fn save(&self, s: &mut Sprinter<'_>, value: &str, category: &str) {
         if self.result_name.is_empty() {
@@ -118,6 +121,10 @@ impl OpenTicket {
         s.emit(EventKind::Service(event));
         s.session.contact.ticket = Some(ticket.clone());
         s.refresh_groups();
+        // 14.x flows route on this local instead of the result.
+        s.run_mut()
+            .locals
+            .insert(NEW_TICKET_LOCAL.to_owned(), ticket.uuid.clone());
         self.save(s, &ticket.uuid, SUCCESS);
         Outcome::Continue
     }
