@@ -136,7 +136,11 @@ impl<'a> Sprinter<'a> {
     }
 
     /// The current run changed now (its `modified_on`).
+    /// (Before the first run there is nothing to modify, and no reading.)
     fn touch(&mut self) {
+        if self.session.runs.get(self.run_index).is_none() {
+            return;
+        }
         let now = self.now();
         if let Some(run) = self.session.runs.get_mut(self.run_index) {
             run.modified_on = Some(now);
@@ -320,6 +324,11 @@ impl<'a> Sprinter<'a> {
             self.fail(format!("unable to find flow with UUID {}", flow_ref.uuid));
             return;
         };
+        if self.session.runs.is_empty() && self.session.resumes == 0 {
+            // The contact's query groups are brought up to date as the
+            // session starts, before its first run.
+            self.refresh_groups();
+        }
         let created_on = self.now();
         let run = Run {
             uuid: crate::flow::ids::new_uuid(),
@@ -338,9 +347,6 @@ impl<'a> Sprinter<'a> {
         };
         self.session.runs.push(run);
         self.run_index = self.session.runs.len() - 1;
-        if self.session.runs.len() == 1 && self.session.resumes == 0 {
-            self.refresh_groups();
-        }
         self.session.status = SessionStatus::Active;
         match flow.nodes.first() {
             Some(node) => {
@@ -595,11 +601,12 @@ impl<'a> Sprinter<'a> {
     /// Starts waiting at `node`; `false` when the wait can't begin (a dial
     /// to a number that can't exist), and the router then routes at once.
     fn begin_wait(&mut self, flow: &Flow, node: &Node, wait: &Wait) -> bool {
+        // The wait expires this long after it begins (read once it does).
         let expires = chrono::Duration::minutes(i64::from(flow.expiry_minutes()));
-        let expires_on = self.env.now().checked_add_signed(expires).map(stamp);
         let (wait_type, timeout_seconds) = match wait {
             Wait::Msg(w) => {
                 let timeout_seconds = w.timeout.as_ref().map(|t| t.seconds);
+                let expires_on = self.env.now().checked_add_signed(expires).map(stamp);
                 self.emit(EventKind::MsgWait {
                     timeout_seconds,
                     expires_on,
@@ -619,6 +626,7 @@ impl<'a> Sprinter<'a> {
                         return false;
                     }
                 };
+                let expires_on = self.env.now().checked_add_signed(expires).map(stamp);
                 self.emit(EventKind::DialWait {
                     urn,
                     dial_limit_seconds: Some(w.dial_limit_seconds.unwrap_or(DEFAULT_DIAL_LIMIT_SECONDS)),
