@@ -500,3 +500,73 @@ fn texts_of(events: &[serde_json::Value]) -> Vec<String> {
         .filter_map(|e| e["msg"]["text"].as_str().map(str::to_owned))
         .collect()
 }
+
+/// An airtime provider that carries out its first transfer and refuses the
+/// rest.
+struct OneTransfer {
+    done: std::cell::Cell<bool>,
+}
+
+impl mhero::flow::services::Services for OneTransfer {
+    fn transfer_airtime(
+        &self,
+        transfer_uuid: &str,
+        sender: &str,
+        recipient: &str,
+        _amounts: &[(String, serde_json::Number)],
+    ) -> Option<mhero::flow::services::ProviderCall<mhero::flow::services::AirtimeTransfer>> {
+        let result = if self.done.replace(true) {
+            Err("insufficient balance".to_owned())
+        } else {
+            Ok(mhero::flow::services::AirtimeTransfer {
+                external_id: format!("dt-{transfer_uuid}"),
+                sender: sender.to_owned(),
+                recipient: recipient.to_owned(),
+                currency: "RWF".to_owned(),
+                amount: 500.into(),
+            })
+        };
+        Some(mhero::flow::services::ProviderCall {
+            http_logs: Vec::new(),
+            result,
+        })
+    }
+}
+
+#[test]
+fn a_14_airtime_split_routes_on_this_transfers_local() {
+    // Two airtime nodes as RapidPro 14 writes them: each routes on
+    // @locals._new_transfer and saves its result on the router.
+    let node = |n: u32, next: Option<String>| {
+        let id = |k: u32| format!("a1b2c3d4-0000-4000-8000-{:012}", n * 10 + k);
+        serde_json::json!({
+            "uuid": id(0),
+            "actions": [{"uuid": id(1), "type": "transfer_airtime", "amounts": {"RWF": 500}}],
+            "router": {"type": "switch", "operand": "@locals._new_transfer", "result_name": format!("Reward {n}"),
+                "cases": [{"uuid": id(2), "type": "has_text", "arguments": [], "category_uuid": id(3)}],
+                "categories": [{"uuid": id(3), "name": "Success", "exit_uuid": id(5)},
+                               {"uuid": id(4), "name": "Failure", "exit_uuid": id(6)}],
+                "default_category_uuid": id(4)},
+            "exits": [{"uuid": id(5), "destination_uuid": next.clone()}, {"uuid": id(6), "destination_uuid": next}]
+        })
+    };
+    let second = node(2, None);
+    let first = node(1, second["uuid"].as_str().map(str::to_owned));
+    let assets = SessionAssets::from_value(serde_json::json!({"flows": [{
+        "uuid": "a1b2c3d4-0000-4000-8000-0000000000f0", "name": "Rewards", "spec_version": "14.4.2",
+        "language": "eng", "type": "messaging", "nodes": [first, second]
+    }]}))
+    .unwrap();
+    assert!(assets.broken.is_empty(), "{:?}", assets.broken);
+    let host = OneTransfer {
+        done: Default::default(),
+    };
+    let tiny = trigger("a1b2c3d4-0000-4000-8000-0000000000f0", "eng");
+    let (s, events) = session::start(&assets, &host, tiny, mhero::flow::clock::system()).unwrap();
+    let results = &s.runs[0].results;
+    assert_eq!(results["reward_1"].category, "Success");
+    assert_eq!(results["reward_2"].category, "Failure", "{events:#?}");
+    assert!(events
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::Error { text } if text == "insufficient balance")));
+}

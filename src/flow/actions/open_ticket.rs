@@ -85,6 +85,9 @@ impl OpenTicket {
     /// Runs the action in the sprint `s` of a run in `flow`: the contact
     /// gets the ticket (the host files it from `ticket_opened`).
     pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
+        // The local says what this action did: an earlier ticket's must not
+        // route a failure to success.
+        s.run_mut().locals.remove(NEW_TICKET_LOCAL);
         if s.session.trigger.batch {
             s.error("can't open tickets during batch starts");
             self.save(s, "", FAILURE);

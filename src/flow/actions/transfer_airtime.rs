@@ -52,6 +52,9 @@ impl TransferAirtime {
 
     /// Runs the action in the sprint `s` of a run in `flow`.
     pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
+        // The local says what this action did: an earlier transfer's must
+        // not route a failure to success.
+        s.run_mut().locals.remove(NEW_TRANSFER_LOCAL);
         let Some(recipient) = s.session.contact.urn_of_scheme("tel").map(str::to_owned) else {
             s.error("can't transfer airtime to contact without a phone number");
             self.save(s, "", FAILURE);

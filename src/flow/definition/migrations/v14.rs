@@ -172,8 +172,14 @@ pub fn to_14_3_0(flow: &mut Value) {
         let result_name = node["actions"][0]
             .as_object_mut()
             .and_then(|a| a.remove("result_name"))
-            .unwrap_or(Value::Null);
-        node["router"]["result_name"] = result_name;
+            .filter(|n| !n.is_null());
+        if let Some(router) = node.get_mut("router").and_then(Value::as_object_mut) {
+            match result_name {
+                Some(name) => router.insert("result_name".to_owned(), name),
+                // No result before, none after.
+                None => router.remove("result_name"),
+            };
+        }
     }
 }
 
@@ -392,6 +398,15 @@ mod tests {
         want["nodes"][0]["router"]["result_name"] = json!("Ticket");
         want["nodes"][1]["router"]["result_name"] = json!("Reward");
         assert_eq!(f, want);
+
+        // A split on an action without a result saves none.
+        let ticket = json!({"uuid": "a1", "type": "open_ticket"});
+        let cases =
+            json!([{"uuid": "k1", "type": "has_category", "arguments": ["Success"], "category_uuid": "c1"}]);
+        let mut f = flow(json!([split(ticket.clone(), "@results.ticket", cases)]));
+        to_14_3_0(&mut f);
+        let cases = json!([{"uuid": "k1", "type": "has_text", "arguments": [], "category_uuid": "c1"}]);
+        assert_eq!(f, flow(json!([split(ticket, "@locals._new_ticket", cases)])));
     }
 
     #[test]
