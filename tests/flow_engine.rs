@@ -7,6 +7,7 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use mhero::flow::clock;
 use mhero::flow::definition::export::Export;
 use mhero::flow::events::{Event, EventKind, MsgIn};
 use mhero::flow::resume::{Resume, ResumeKind};
@@ -93,7 +94,7 @@ fn a_waiting_session_survives_a_restart() {
         &assets,
         &NoServices,
         trigger(CHECKIN_UUID, "eng"),
-        mhero::flow::clock::system(),
+        clock::system(),
     )
     .unwrap();
     assert_eq!(
@@ -108,23 +109,9 @@ fn a_waiting_session_survives_a_restart() {
     let mut original = session;
 
     for s in [&mut original, &mut restored] {
-        let events = session::resume(
-            &assets,
-            &NoServices,
-            s,
-            reply("yes"),
-            mhero::flow::clock::system(),
-        )
-        .unwrap();
+        let events = session::resume(&assets, &NoServices, s, reply("yes"), clock::system()).unwrap();
         assert_eq!(texts(&events), vec!["How many cases?"]);
-        let events = session::resume(
-            &assets,
-            &NoServices,
-            s,
-            reply("I saw 12"),
-            mhero::flow::clock::system(),
-        )
-        .unwrap();
+        let events = session::resume(&assets, &NoServices, s, reply("I saw 12"), clock::system()).unwrap();
         assert_eq!(
             texts(&events),
             vec!["Thank you, 12 cases recorded for Kigali CHC."]
@@ -142,21 +129,14 @@ fn translations_follow_the_contact_language() {
         &assets,
         &NoServices,
         trigger(CHECKIN_UUID, "fra"),
-        mhero::flow::clock::system(),
+        clock::system(),
     )
     .unwrap();
     assert_eq!(
         texts(&events),
         vec!["Bonjour Aline ! Avez-vous des cas de fievre cette semaine ? (oui/non)"]
     );
-    let events = session::resume(
-        &assets,
-        &NoServices,
-        &mut s,
-        reply("non"),
-        mhero::flow::clock::system(),
-    )
-    .unwrap();
+    let events = session::resume(&assets, &NoServices, &mut s, reply("non"), clock::system()).unwrap();
     assert_eq!(texts(&events), vec!["Merci, aucun cas enregistre."]);
 }
 
@@ -167,7 +147,7 @@ fn a_timeout_routes_to_no_response_and_other_resumes_are_refused() {
         &assets,
         &NoServices,
         trigger(CHECKIN_UUID, "eng"),
-        mhero::flow::clock::system(),
+        clock::system(),
     )
     .unwrap();
     let timeout = Resume {
@@ -176,25 +156,11 @@ fn a_timeout_routes_to_no_response_and_other_resumes_are_refused() {
         environment: None,
         resumed_on: None,
     };
-    let events = session::resume(
-        &assets,
-        &NoServices,
-        &mut s,
-        timeout.clone(),
-        mhero::flow::clock::system(),
-    )
-    .unwrap();
+    let events = session::resume(&assets, &NoServices, &mut s, timeout.clone(), clock::system()).unwrap();
     assert!(matches!(events[0].kind, EventKind::WaitTimedOut {}));
     assert_eq!(s.runs[0].results["fever_cases"].category, "No Response");
     assert_eq!(s.status, SessionStatus::Completed);
-    let err = session::resume(
-        &assets,
-        &NoServices,
-        &mut s,
-        timeout,
-        mhero::flow::clock::system(),
-    )
-    .unwrap_err();
+    let err = session::resume(&assets, &NoServices, &mut s, timeout, clock::system()).unwrap_err();
     assert!(err.to_string().contains("only waiting sessions"), "{err}");
 }
 
@@ -216,7 +182,7 @@ fn one_node_flow(actions: serde_json::Value, loops: bool) -> SessionAssets {
 
 fn start_tiny(assets: &SessionAssets) -> (Session, Vec<Event>) {
     let tiny = trigger("a1b2c3d4-0000-4000-8000-0000000000f0", "eng");
-    session::start(assets, &NoServices, tiny, mhero::flow::clock::system()).unwrap()
+    session::start(assets, &NoServices, tiny, clock::system()).unwrap()
 }
 
 #[test]
@@ -338,7 +304,7 @@ fn webhooks_go_through_the_hosts_services_and_feed_results() {
     let assets = one_node_flow(actions, false);
     let host = CannedWebhook::new(&[(201, r#"{"message": "recorded"}"#)]);
     let tiny = trigger("a1b2c3d4-0000-4000-8000-0000000000f0", "eng");
-    let (s, events) = session::start(&assets, &host, tiny, mhero::flow::clock::system()).unwrap();
+    let (s, events) = session::start(&assets, &host, tiny, clock::system()).unwrap();
     let calls = host.calls.borrow();
     assert_eq!(calls.len(), 1);
     assert_eq!(
@@ -392,11 +358,11 @@ fn report_stockout(
     Vec<mhero::flow::services::HttpCall>,
 ) {
     let host = CannedWebhook::new(answers);
-    let clock = mhero::flow::clock::system();
+    let now = clock::system();
     let (mut s, mut events) =
-        session::start(assets, &host, trigger(STOCKOUT_UUID, "eng"), clock.clone()).unwrap();
+        session::start(assets, &host, trigger(STOCKOUT_UUID, "eng"), now.clone()).unwrap();
     assert_eq!(s.status, SessionStatus::Waiting);
-    events.extend(session::resume(assets, &host, &mut s, reply(medicine), clock).unwrap());
+    events.extend(session::resume(assets, &host, &mut s, reply(medicine), now).unwrap());
     let events = events.iter().map(|e| serde_json::to_value(e).unwrap()).collect();
     let calls = host.calls.borrow().clone();
     (events, s, calls)
@@ -562,7 +528,7 @@ fn a_14_airtime_split_routes_on_this_transfers_local() {
         done: Default::default(),
     };
     let tiny = trigger("a1b2c3d4-0000-4000-8000-0000000000f0", "eng");
-    let (s, events) = session::start(&assets, &host, tiny, mhero::flow::clock::system()).unwrap();
+    let (s, events) = session::start(&assets, &host, tiny, clock::system()).unwrap();
     let results = &s.runs[0].results;
     assert_eq!(results["reward_1"].category, "Success");
     assert_eq!(results["reward_2"].category, "Failure", "{events:#?}");
