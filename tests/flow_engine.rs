@@ -536,3 +536,44 @@ fn a_14_airtime_split_routes_on_this_transfers_local() {
         .iter()
         .any(|e| matches!(&e.kind, EventKind::Error { text } if text == "insufficient balance")));
 }
+
+#[test]
+fn a_sprint_reads_the_clock_where_the_reference_engine_does() {
+    // A message, then a wait, on a clock that moves a second per reading.
+    let assets = SessionAssets::from_value(serde_json::json!({"flows": [{
+        "uuid": "a1b2c3d4-0000-4000-8000-0000000000f0", "name": "Ask", "spec_version": "13.6.1",
+        "language": "eng", "type": "messaging", "expire_after_minutes": 60,
+        "nodes": [
+            {"uuid": "a1b2c3d4-0000-4000-8000-000000000001",
+             "actions": [{"uuid": "a1b2c3d4-0000-4000-8000-000000000003", "type": "send_msg", "text": "Ready?"}],
+             "exits": [{"uuid": "a1b2c3d4-0000-4000-8000-000000000002",
+                        "destination_uuid": "a1b2c3d4-0000-4000-8000-000000000004"}]},
+            {"uuid": "a1b2c3d4-0000-4000-8000-000000000004", "actions": [],
+             "router": {"type": "switch", "operand": "@input.text", "wait": {"type": "msg"},
+                        "categories": [{"uuid": "a1b2c3d4-0000-4000-8000-000000000005", "name": "All",
+                                        "exit_uuid": "a1b2c3d4-0000-4000-8000-000000000006"}],
+                        "default_category_uuid": "a1b2c3d4-0000-4000-8000-000000000005"},
+             "exits": [{"uuid": "a1b2c3d4-0000-4000-8000-000000000006"}]}
+        ]
+    }]}))
+    .unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-05T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let stepping = std::sync::Arc::new(clock::SteppingClock::new(start, chrono::Duration::seconds(1)));
+    let tiny = trigger("a1b2c3d4-0000-4000-8000-0000000000f0", "eng");
+    let (s, events) = session::start(&assets, &NoServices, tiny, stepping).unwrap();
+    let at = |second: u32| format!("2026-01-05T08:00:{second:02}.000000000Z");
+    let run = &s.runs[0];
+    // 0 run created, 1 step, 2 msg_created, 3 logged, 4 moved on, 5 step,
+    // 6 expiry read, 7 msg_wait, 8 logged, 9 waiting.
+    assert_eq!(run.created_on, at(0));
+    let arrived: Vec<&str> = run.path.iter().map(|p| p.arrived_on.as_str()).collect();
+    assert_eq!(arrived, vec![at(1), at(5)]);
+    let made: Vec<&str> = events.iter().map(|e| e.created_on.as_str()).collect();
+    assert_eq!(made, vec![at(2), at(7)]);
+    assert!(
+        matches!(&events[1].kind, EventKind::MsgWait { expires_on: Some(e), .. } if *e == "2026-01-05T09:00:06.000000000Z")
+    );
+    assert_eq!(run.modified_on.as_deref(), Some(at(9).as_str()));
+}

@@ -275,3 +275,19 @@ pub fn outcome(actual: &Value, expected: &Value) -> Result<(), String> {
 pub fn shared<T>(t: T) -> Arc<T> {
     Arc::new(t)
 }
+
+#[test]
+fn go_indent_writes_what_go_writes() {
+    let compact = r#"{"a":[],"b":{"c":[1,{"d":"x, {y}: \"z\""}]},"e":{ "ok" : "true" }}"#;
+    let want = "{\n  \"a\": [],\n  \"b\": {\n    \"c\": [\n      1,\n      {\n        \"d\": \"x, {y}: \\\"z\\\"\"\n      }\n    ]\n  },\n  \"e\": {\n    \"ok\": \"true\"\n  }\n}";
+    assert_eq!(go_indent(compact, "  "), want);
+}
+
+#[test]
+fn mock_bodies_keep_the_text_they_are_written_as() {
+    let text = "[{\"http_mocks\": {\"http://x\": [{\"status\": 200, \"body\": [ 1,\n  2 ]}, {\"status\": 200, \"body\": \"as text\"}]}}]";
+    let cases = with_raw_mock_bodies(text).unwrap();
+    let mocks = &cases[0]["http_mocks"]["http://x"];
+    assert_eq!(mocks[0]["body"], "[ 1,\n  2 ]");
+    assert_eq!(mocks[1]["body"], "as text");
+}
