@@ -113,8 +113,8 @@ pub fn environment_of(spec: &EnvironmentSpec, contact: &Contact) -> Result<Envir
 }
 
 /// Starts a session from a trigger and runs it until it waits or ends,
-/// reading the time from `clock` ([`crate::flow::clock::system`] outside tests and
-/// replays).
+/// reading the time from `clock` ([`crate::flow::clock::system`] outside
+/// tests and replays).
 pub fn start(
     assets: &SessionAssets,
     services: &dyn Services,

@@ -135,8 +135,8 @@ impl<'a> Sprinter<'a> {
         stamp(self.env.now())
     }
 
-    /// The current run changed now (its `modified_on`).
-    /// (Before the first run there is nothing to modify, and no reading.)
+    /// The current run changed now (its `modified_on`). Before the first
+    /// run there is nothing to modify, and the clock is not read.
     fn touch(&mut self) {
         if self.session.runs.get(self.run_index).is_none() {
             return;
@@ -399,9 +399,11 @@ impl<'a> Sprinter<'a> {
                 return;
             }
         };
-        self.run_mut().status = RunStatus::Active;
-        self.touch();
-        let now = self.run().modified_on.clone().unwrap_or_default();
+        // The run is active again now.
+        let now = self.now();
+        let run = self.run_mut();
+        run.status = RunStatus::Active;
+        run.modified_on = Some(now.clone());
         resume_json["resumed_on"] = serde_json::Value::String(now.clone());
         if let Some(msg) = msg {
             self.session.input = Some(msg.clone());

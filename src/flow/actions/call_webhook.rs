@@ -1,13 +1,13 @@
 //! `call_webhook`: call an HTTP endpoint through the host's `Services`, and
 //! report the exchange as `webhook_called`, `@webhook` and a result.
 
-use crate::flow::run::RawJson;
 use std::collections::BTreeMap;
 
 use super::exec::Outcome;
 use super::exec::MAX_WEBHOOK_URL_LEN;
 use crate::flow::definition::Flow;
 use crate::flow::events::EventKind;
+use crate::flow::run::RawJson;
 use crate::flow::services::{HttpCall, HttpTrace};
 use crate::flow::sprint::Sprinter;
 use serde::{Deserialize, Serialize};

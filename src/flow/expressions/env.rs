@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 use crate::flow::clock::Clock;
-use serde::{Deserialize, Serialize};
 
 /// How dates are written and read (`DD-MM-YYYY`, `MM-DD-YYYY`, `YYYY-MM-DD`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
