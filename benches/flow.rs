@@ -3,6 +3,7 @@
 //! and separately the cost of persisting and restoring a waiting session.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use mhero::flow::clock;
 use mhero::flow::events::MsgIn;
 use mhero::flow::resume::{Resume, ResumeKind};
 use mhero::flow::services::NoServices;
@@ -81,9 +82,9 @@ fn answer(text: &str) -> Resume {
 }
 
 fn complete_session(assets: &SessionAssets, trigger: &Trigger) -> Session {
-    let (mut s, _) = session::start(assets, &NoServices, trigger.clone(), None).expect("starts");
+    let (mut s, _) = session::start(assets, &NoServices, trigger.clone(), clock::system()).expect("starts");
     for _ in 0..QUESTIONS {
-        session::resume(assets, &NoServices, &mut s, answer("7"), None).expect("resumes");
+        session::resume(assets, &NoServices, &mut s, answer("7"), clock::system()).expect("resumes");
     }
     s
 }
@@ -100,7 +101,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(complete_session(&assets, &start)))
     });
 
-    let (waiting, _) = session::start(&assets, &NoServices, start.clone(), None).expect("starts");
+    let (waiting, _) = session::start(&assets, &NoServices, start.clone(), clock::system()).expect("starts");
     group.bench_function("waiting_session_serialise_restore", |b| {
         b.iter(|| {
             let stored = serde_json::to_vec(black_box(&waiting)).expect("serialises");

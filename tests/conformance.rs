@@ -21,6 +21,8 @@ mod common;
 mod engine;
 #[path = "conformance/expressions.rs"]
 mod expressions;
+#[path = "conformance/mock_dtone.rs"]
+mod mock_dtone;
 #[path = "conformance/mock_http.rs"]
 mod mock_http;
 #[path = "conformance/values.rs"]

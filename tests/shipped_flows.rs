@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 
 use mhero::flow::definition::export::Export;
@@ -64,8 +64,8 @@ fn assets(path: &str) -> SessionAssets {
 }
 
 /// A fixed clock so results that hold a time are repeatable.
-fn clock() -> Option<DateTime<Utc>> {
-    Some(Utc.with_ymd_and_hms(2025, 3, 10, 8, 0, 0).unwrap())
+fn clock() -> std::sync::Arc<dyn mhero::flow::clock::Clock> {
+    mhero::flow::clock::fixed(Utc.with_ymd_and_hms(2025, 3, 10, 8, 0, 0).unwrap())
 }
 
 fn contact(language: &str, fields: Value) -> Value {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use crate::flow::clock;
 use crate::flow::definition::export::Export;
 use crate::flow::events::{Event, EventKind, MsgIn};
 use crate::flow::resume::{Dial, Resume, ResumeKind};
@@ -227,7 +228,7 @@ pub fn simulate(
         flow.name,
         flow.flow_type.wire_name()
     )?;
-    let (mut session, events) = session::start(&assets, &NoServices, trigger, None)?;
+    let (mut session, events) = session::start(&assets, &NoServices, trigger, clock::system())?;
     show(&events, out)?;
     while session.is_waiting() {
         let Some(resume) = next_resume(&session, &events_wait(&session), input, out)? else {
@@ -237,11 +238,11 @@ pub fn simulate(
                 environment: None,
                 resumed_on: None,
             };
-            let events = session::resume(&assets, &NoServices, &mut session, expire, None)?;
+            let events = session::resume(&assets, &NoServices, &mut session, expire, clock::system())?;
             show(&events, out)?;
             break;
         };
-        let events = session::resume(&assets, &NoServices, &mut session, resume, None)?;
+        let events = session::resume(&assets, &NoServices, &mut session, resume, clock::system())?;
         show(&events, out)?;
     }
     writeln!(out, "Session {:?}.", session.status)?;

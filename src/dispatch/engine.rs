@@ -19,6 +19,7 @@ use super::Gateway;
 use crate::core::time::{now_ms, Millis};
 use crate::core::{segments, Contact, ContactStatus, Priority, Urn};
 use crate::flow::assets::NamedRef;
+use crate::flow::clock;
 use crate::flow::contact::{Contact as FlowContact, FieldValue as FlowField};
 use crate::flow::events::{Event, EventKind, MsgIn};
 use crate::flow::resume::{Resume, ResumeKind};
@@ -339,10 +340,11 @@ impl Gateway {
             };
             let services = self.services.clone();
             let engine_assets = assets.clone();
-            let (session, events) =
-                tokio::task::spawn_blocking(move || session::start(&engine_assets, &services, trigger, None))
-                    .await
-                    .map_err(|e| FlowError::Join(e.to_string()))??;
+            let (session, events) = tokio::task::spawn_blocking(move || {
+                session::start(&engine_assets, &services, trigger, clock::system())
+            })
+            .await
+            .map_err(|e| FlowError::Join(e.to_string()))??;
             let input_run = match reason {
                 StartReason::Msg { .. } => session.runs.first().map(|r| r.uuid.clone()),
                 _ => None,
@@ -443,7 +445,7 @@ impl Gateway {
         let services = self.services.clone();
         let engine_assets = assets.clone();
         let (sess, events) = tokio::task::spawn_blocking(move || {
-            let events = session::resume(&engine_assets, &services, &mut sess, resume, None)?;
+            let events = session::resume(&engine_assets, &services, &mut sess, resume, clock::system())?;
             Ok::<_, EngineError>((sess, events))
         })
         .await

@@ -9,7 +9,7 @@ use crate::flow::contact::{Contact, FieldValue};
 use crate::flow::events::MsgIn;
 use crate::flow::expressions::value::parse_decimal;
 use crate::flow::expressions::{Environment, Object, Value};
-use crate::flow::run::{Run, RunResult};
+use crate::flow::run::{result_key, Run, RunResult};
 use crate::flow::session::Session;
 use crate::flow::session_assets::SessionAssets;
 use crate::flow::trigger::TriggerKind;
@@ -238,12 +238,13 @@ pub fn contact_object(assets: &SessionAssets, contact: &Contact, env: &Environme
 /// After a resume `@webhook` is recreated, as the reference engine does
 /// for old flows, from the extra of the run's most recent result that has
 /// one (a deprecated fallback: webhook results now carry it themselves).
-pub fn webhook_from_results(run: &Run) -> Option<&serde_json::Value> {
+pub fn webhook_from_results(run: &Run) -> Option<serde_json::Value> {
     run.results
         .values()
         .filter(|r| r.extra.is_some())
         .max_by(|a, b| a.created_on.cmp(&b.created_on))
         .and_then(|r| r.extra.as_ref())
+        .map(crate::flow::run::RawJson::value)
 }
 
 /// A ticket as templates see it: uuid, topic and assignee (null if none).
@@ -265,7 +266,11 @@ fn results_map_object(results: &std::collections::BTreeMap<String, RunResult>, e
     };
     let mut obj = Object::new();
     for (key, r) in results {
-        let extra = r.extra.as_ref().map(Value::from_json).unwrap_or(Value::Null);
+        let extra = r
+            .extra
+            .as_ref()
+            .map(|x| Value::from_json(&x.value()))
+            .unwrap_or(Value::Null);
         let localized = if r.category_localized.is_empty() {
             &r.category
         } else {
@@ -638,7 +643,8 @@ pub fn build_for(
 }
 
 /// `@legacy_extra`: what old flows read as `@extra`: the trigger's params,
-/// then the JSON objects of the run's results (webhook responses) merged,
+/// then, for each result with an extra (oldest first), the extra's text
+/// under the result's key and its values (an array's by index) merged in,
 /// the latest winning.
 fn legacy_extra(session: &Session, run: &Run) -> Value {
     let mut results: Vec<&crate::flow::run::RunResult> = run.results.values().collect();
@@ -652,8 +658,20 @@ fn legacy_extra(session: &Session, run: &Run) -> Value {
         merged.extend(p.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     for r in results {
-        if let Some(serde_json::Value::Object(extra)) = &r.extra {
-            merged.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let Some(extra) = &r.extra else {
+            continue;
+        };
+        // Each result's extra as it came (text), then its values.
+        merged.insert(
+            result_key(&r.name),
+            serde_json::Value::String(extra.text().to_owned()),
+        );
+        match extra.value() {
+            serde_json::Value::Object(values) => merged.extend(values),
+            serde_json::Value::Array(items) => {
+                merged.extend(items.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)));
+            }
+            _ => {}
         }
     }
     Value::from_json(&serde_json::Value::Object(merged))

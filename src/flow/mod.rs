@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod assets;
 pub mod cases;
+pub mod clock;
 pub mod contact;
 pub mod context;
 pub mod definition;

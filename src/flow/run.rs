@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::flow::assets::FlowRef;
 
@@ -59,8 +60,43 @@ pub struct RunResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<serde_json::Value>,
+    pub extra: Option<RawJson>,
     pub created_on: String,
+}
+
+/// JSON kept as the text it came in (a result's `extra`: a webhook's
+/// response body as received), which `@legacy_extra` shows as it is. It
+/// serialises as that JSON, inline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// The value written compactly.
+    pub fn from_value(value: &serde_json::Value) -> RawJson {
+        // A `Value` always serialises.
+        RawJson(serde_json::value::to_raw_value(value).unwrap_or_default())
+    }
+
+    /// `text` as it is, when it is JSON.
+    pub fn parse(text: &str) -> Option<RawJson> {
+        RawValue::from_string(text.trim().to_owned()).ok().map(RawJson)
+    }
+
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The JSON value (`null` if the text was not JSON after all).
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.text() == other.text()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +111,9 @@ pub struct Run {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub locals: BTreeMap<String, String>,
     pub created_on: String,
+    /// When the run last changed (an event, a result, a step, a wait).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_on: Option<String>,
     #[serde(default)]
     pub exited_on: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

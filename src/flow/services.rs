@@ -187,9 +187,11 @@ pub trait Services {
 
     /// Transfers airtime from `sender` to `recipient` (tel URNs), picking
     /// from `amounts` (currency → amount) the one the recipient's operator
-    /// takes.
+    /// takes. `transfer_uuid` names the transfer (its `airtime_transferred`
+    /// event): providers take it as the idempotency key of the request.
     fn transfer_airtime(
         &self,
+        _transfer_uuid: &str,
         _sender: &str,
         _recipient: &str,
         _amounts: &[(String, serde_json::Number)],
@@ -267,6 +269,8 @@ mod tests {
     fn no_services_answers_nothing() {
         assert!(NoServices.http(&call()).is_none());
         assert!(NoServices.classify(&NamedRef::default(), "wit", "hi").is_none());
-        assert!(NoServices.transfer_airtime("tel:+1", "tel:+2", &[]).is_none());
+        assert!(NoServices
+            .transfer_airtime("t1", "tel:+1", "tel:+2", &[])
+            .is_none());
     }
 }

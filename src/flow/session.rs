@@ -5,11 +5,13 @@
 //! resume it after a restart. This module must not know how the host
 //! delivers messages or stores sessions.
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::flow::assets::FlowRef;
+use crate::flow::clock::Clock;
 use crate::flow::contact::Contact;
 use crate::flow::definition::FlowType;
 use crate::flow::events::{Event, EventKind, MsgIn};
@@ -110,21 +112,21 @@ pub fn environment_of(spec: &EnvironmentSpec, contact: &Contact) -> Result<Envir
     Ok(env)
 }
 
-/// Starts a session from a trigger and runs it until it waits or ends.
-/// `clock` fixes the time the sprint sees (tests, replays); `None` reads
-/// the system clock.
+/// Starts a session from a trigger and runs it until it waits or ends,
+/// reading the time from `clock` ([`crate::flow::clock::system`] outside
+/// tests and replays).
 pub fn start(
     assets: &SessionAssets,
     services: &dyn Services,
     trigger: Trigger,
-    clock: Option<DateTime<Utc>>,
+    clock: Arc<dyn Clock>,
 ) -> Result<(Session, Vec<Event>), EngineError> {
     let flow = assets
         .flow(&trigger.flow.uuid)
         .ok_or_else(|| EngineError::FlowNotFound(trigger.flow.uuid.clone()))?;
     let spec = read_environment(trigger.environment.as_ref())?;
     let mut env = environment_of(&spec, &trigger.contact)?;
-    env.now = clock;
+    env.clock = clock;
     let input = match &trigger.kind {
         TriggerKind::Msg { msg, .. } => Some(msg.clone()),
         _ => None,
@@ -150,9 +152,13 @@ pub fn start(
     };
     let mut sprinter = Sprinter::new(assets, services, &mut session, env);
     if sprinter.session.input.is_some() {
-        // A contact who writes in has been seen now.
-        let now = sprinter.now();
-        let seen_on = crate::flow::sprint::seen_at(sprinter.session.trigger.triggered_on.as_deref(), &now);
+        // A contact who writes in was seen when the message arrived (the
+        // clock is read only when the trigger does not say).
+        let given = sprinter.session.trigger.triggered_on.clone();
+        let seen_on = match crate::flow::sprint::seen_at(given.as_deref()) {
+            Some(seen) => seen,
+            None => sprinter.now(),
+        };
         sprinter.session.contact.last_seen_on = Some(seen_on);
     }
     sprinter.start_flow(&flow_ref, None);
@@ -170,7 +176,7 @@ pub fn resume(
     services: &dyn Services,
     session: &mut Session,
     resume: Resume,
-    clock: Option<DateTime<Utc>>,
+    clock: Arc<dyn Clock>,
 ) -> Result<Vec<Event>, EngineError> {
     if session.status != SessionStatus::Waiting {
         return Err(EngineError::NotWaiting(
@@ -218,7 +224,7 @@ pub fn resume(
         }
     }
     let mut env = environment_of(&session.environment, &session.contact)?;
-    env.now = clock;
+    env.clock = clock;
     session.resumes += 1;
     session.webhook = None;
     let mut sprinter = Sprinter::new(assets, services, session, env);

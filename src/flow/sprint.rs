@@ -3,7 +3,7 @@
 //! subflows, begins waits, and collects the events. A bad expression or a
 //! missing asset is an `error` event; a runaway loop is a `failure`.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::flow::actions::exec::{self, Outcome};
 use crate::flow::assets::FlowRef;
@@ -14,7 +14,7 @@ use crate::flow::events::{Event, EventKind};
 use crate::flow::expressions::{evaluate_template, evaluate_template_value, Environment, Object, Value};
 use crate::flow::resume::{Resume, ResumeKind};
 use crate::flow::routers::{Category, Router};
-use crate::flow::run::{result_key, Run, RunResult, RunStatus, Step};
+use crate::flow::run::{result_key, RawJson, Run, RunResult, RunStatus, Step};
 use crate::flow::services::Services;
 use crate::flow::session::{Session, SessionStatus, WaitState};
 use crate::flow::session_assets::SessionAssets;
@@ -33,17 +33,15 @@ pub const DEFAULT_CALL_LIMIT_SECONDS: u32 = 7200;
 /// Evaluated templates are cut to this many characters (reference limit).
 pub const MAX_TEMPLATE_CHARS: usize = 10_000;
 
-/// Context values kept for old flows: the path, and what the warning says.
-/// When a contact who wrote in was last seen: when the host says the
-/// message arrived (trigger or resume time), else now.
-pub fn seen_at(given: Option<&str>, now: &str) -> String {
+/// When a contact who wrote in was last seen, if the host says when the
+/// message arrived (trigger or resume time); `None` means now.
+pub fn seen_at(given: Option<&str>) -> Option<String> {
     given
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map(|t| {
             t.with_timezone(&chrono::Utc)
                 .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
         })
-        .unwrap_or_else(|| now.to_owned())
 }
 
 /// True when `name` appears in `lower` as a whole top-level name (not as a
@@ -57,6 +55,7 @@ fn names_top_level(lower: &str, name: &str) -> bool {
     })
 }
 
+/// Context values kept for old flows: the path, and what the warning says.
 const DEPRECATED_CONTEXT: &[(&str, &str)] = &[
     ("child.run.status", "child.run.status: use child.status instead"),
     (
@@ -86,14 +85,13 @@ pub struct Sprinter<'a> {
     run_index: usize,
     /// Whether the trigger message has been used as the answer to a wait.
     trigger_input_used: bool,
-    /// The sprint's time as events carry it (read once per sprint).
-    now: String,
+    /// When the wait this sprint resumed timed out (its `wait_timed_out`).
+    timed_out_on: Option<DateTime<Utc>>,
 }
 
-pub fn now_text(env: &Environment) -> String {
-    env.now
-        .unwrap_or_else(Utc::now)
-        .to_rfc3339_opts(SecondsFormat::Nanos, true)
+/// An instant as events and runs carry it.
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
 impl<'a> Sprinter<'a> {
@@ -104,15 +102,11 @@ impl<'a> Sprinter<'a> {
         mut env: Environment,
     ) -> Sprinter<'a> {
         let run_index = session.current_run_index().unwrap_or(0);
-        // One clock reading per sprint: a sprint takes microseconds, and its
-        // events and expressions then agree on the time.
-        env.now = Some(env.now.unwrap_or_else(Utc::now));
         if env.locations.is_none() {
             if let Some(tree) = &assets.locations {
                 env.locations = Some(tree.clone());
             }
         }
-        let now = now_text(&env);
         Sprinter {
             assets,
             services,
@@ -123,7 +117,7 @@ impl<'a> Sprinter<'a> {
             step_uuid: None,
             run_index,
             trigger_input_used: false,
-            now,
+            timed_out_on: None,
         }
     }
 
@@ -135,10 +129,26 @@ impl<'a> Sprinter<'a> {
         self.session.resumes
     }
 
+    /// Reads the clock. Every reading is one moment of the sprint: the
+    /// engine reads where the reference engine does (see [`crate::flow::clock`]).
     pub fn now(&self) -> String {
-        self.now.clone()
+        stamp(self.env.now())
     }
 
+    /// The current run changed now (its `modified_on`). Before the first
+    /// run there is nothing to modify, and the clock is not read.
+    fn touch(&mut self) {
+        if self.session.runs.get(self.run_index).is_none() {
+            return;
+        }
+        let now = self.now();
+        if let Some(run) = self.session.runs.get_mut(self.run_index) {
+            run.modified_on = Some(now);
+        }
+    }
+
+    /// Makes an event now and logs it on the current run, which is then
+    /// modified.
     pub fn emit(&mut self, kind: EventKind) {
         let event = Event {
             kind,
@@ -146,6 +156,7 @@ impl<'a> Sprinter<'a> {
             step_uuid: self.step_uuid.clone(),
         };
         self.events.push(event);
+        self.touch();
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
@@ -159,6 +170,7 @@ impl<'a> Sprinter<'a> {
         for run in self.session.runs.iter_mut().filter(|r| !r.status.is_done()) {
             run.status = RunStatus::Failed;
             run.exited_on = Some(now.clone());
+            run.modified_on = Some(now.clone());
         }
         self.session.status = SessionStatus::Failed;
         self.session.wait = None;
@@ -312,6 +324,12 @@ impl<'a> Sprinter<'a> {
             self.fail(format!("unable to find flow with UUID {}", flow_ref.uuid));
             return;
         };
+        if self.session.runs.is_empty() && self.session.resumes == 0 {
+            // The contact's query groups are brought up to date as the
+            // session starts, before its first run.
+            self.refresh_groups();
+        }
+        let created_on = self.now();
         let run = Run {
             uuid: crate::flow::ids::new_uuid(),
             flow: FlowRef {
@@ -322,15 +340,13 @@ impl<'a> Sprinter<'a> {
             path: Vec::new(),
             results: Default::default(),
             locals: Default::default(),
-            created_on: self.now(),
+            modified_on: Some(created_on.clone()),
+            created_on,
             exited_on: None,
             parent_uuid: parent.map(|p| self.session.runs[p].uuid.clone()),
         };
         self.session.runs.push(run);
         self.run_index = self.session.runs.len() - 1;
-        if self.session.runs.len() == 1 && self.session.resumes == 0 {
-            self.refresh_groups();
-        }
         self.session.status = SessionStatus::Active;
         match flow.nodes.first() {
             Some(node) => {
@@ -354,47 +370,71 @@ impl<'a> Sprinter<'a> {
         }
         self.session.wait = None;
         self.session.status = SessionStatus::Active;
-        self.run_mut().status = RunStatus::Active;
-        let now = self.now();
-        let seen_on = seen_at(resume.resumed_on.as_deref(), &now);
-        let mut resume_json = serde_json::json!({"type": resume.type_name(), "resumed_on": now});
-        let route = match resume.kind {
-            ResumeKind::Msg { msg } => {
-                self.session.input = Some(msg.clone());
-                self.session.contact.last_seen_on = Some(seen_on);
-                self.session.input_received_on = Some(now);
-                self.emit(EventKind::MsgReceived { msg });
-                RouteBy::Operand
-            }
+        let mut resume_json = serde_json::json!({"type": resume.type_name()});
+        // What ended the wait is reported before the run is active again;
+        // a message is received by the active run.
+        let (route, msg) = match resume.kind {
+            ResumeKind::Msg { msg } => (RouteBy::Operand, Some(msg)),
             ResumeKind::WaitTimeout {} => {
                 self.emit(EventKind::WaitTimedOut {});
-                RouteBy::Timeout
+                self.timed_out_on = self
+                    .events
+                    .last()
+                    .and_then(|e| DateTime::parse_from_rfc3339(&e.created_on).ok())
+                    .map(|t| t.with_timezone(&Utc));
+                (RouteBy::Timeout, None)
             }
             ResumeKind::Dial { dial } => {
                 resume_json["dial"] = serde_json::to_value(&dial).unwrap_or_default();
                 self.emit(EventKind::DialEnded {
                     dial: resume_json["dial"].clone(),
                 });
-                RouteBy::Operand
+                (RouteBy::Operand, None)
             }
             ResumeKind::RunExpiration {} => {
+                self.exit_run(RunStatus::Expired);
                 let run_uuid = self.run().uuid.clone();
                 self.emit(EventKind::RunExpired { run_uuid });
-                self.end_run(RunStatus::Expired);
+                self.after_exit(RunStatus::Expired);
                 return;
             }
         };
+        // The run is active again now.
+        let now = self.now();
+        let run = self.run_mut();
+        run.status = RunStatus::Active;
+        run.modified_on = Some(now.clone());
+        resume_json["resumed_on"] = serde_json::Value::String(now.clone());
+        if let Some(msg) = msg {
+            self.session.input = Some(msg.clone());
+            let seen_on = seen_at(resume.resumed_on.as_deref()).unwrap_or_else(|| now.clone());
+            self.session.contact.last_seen_on = Some(seen_on);
+            self.session.input_received_on = Some(now);
+            self.emit(EventKind::MsgReceived { msg });
+        }
         self.session.last_resume = Some(resume_json);
         self.walk(wait.node_uuid.clone(), true, route);
     }
 
     /// Ends the current run; a child's end continues its parent's router.
     fn end_run(&mut self, status: RunStatus) {
+        self.exit_run(status);
+        self.after_exit(status);
+    }
+
+    /// Marks the current run as ended now.
+    fn exit_run(&mut self, status: RunStatus) {
         let now = self.now();
         let run = self.run_mut();
         run.status = status;
-        run.exited_on = Some(now);
-        let parent = run.parent_uuid.clone();
+        run.exited_on = Some(now.clone());
+        run.modified_on = Some(now);
+    }
+
+    /// After the current run ended: its parent continues at its router, or
+    /// the session ends with the last run.
+    fn after_exit(&mut self, status: RunStatus) {
+        let parent = self.run().parent_uuid.clone();
         let parent_index = parent.and_then(|p| self.session.runs.iter().position(|r| r.uuid == p));
         match parent_index {
             Some(p) if !self.session.runs[p].status.is_done() => {
@@ -475,11 +515,7 @@ impl<'a> Sprinter<'a> {
                 }
                 if let Some((child, terminal)) = entered {
                     if terminal {
-                        let parent = self.run_index;
-                        let now = self.now();
-                        let run = &mut self.session.runs[parent];
-                        run.status = RunStatus::Completed;
-                        run.exited_on = Some(now);
+                        self.exit_run(RunStatus::Completed);
                         self.start_flow(&child, None);
                     } else {
                         let parent = self.run_index;
@@ -519,6 +555,8 @@ impl<'a> Sprinter<'a> {
             }
             match node.exit(&exit_uuid).and_then(|e| e.destination_uuid.clone()) {
                 Some(dest) => {
+                    // The run moves on now.
+                    self.touch();
                     node_uuid = dest;
                     arrived = false;
                     route_by = RouteBy::Operand;
@@ -565,16 +603,12 @@ impl<'a> Sprinter<'a> {
     /// Starts waiting at `node`; `false` when the wait can't begin (a dial
     /// to a number that can't exist), and the router then routes at once.
     fn begin_wait(&mut self, flow: &Flow, node: &Node, wait: &Wait) -> bool {
+        // The wait expires this long after it begins (read once it does).
         let expires = chrono::Duration::minutes(i64::from(flow.expiry_minutes()));
-        let expires_on = self
-            .env
-            .now
-            .unwrap_or_else(Utc::now)
-            .checked_add_signed(expires)
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true));
         let (wait_type, timeout_seconds) = match wait {
             Wait::Msg(w) => {
                 let timeout_seconds = w.timeout.as_ref().map(|t| t.seconds);
+                let expires_on = self.env.now().checked_add_signed(expires).map(stamp);
                 self.emit(EventKind::MsgWait {
                     timeout_seconds,
                     expires_on,
@@ -594,6 +628,7 @@ impl<'a> Sprinter<'a> {
                         return false;
                     }
                 };
+                let expires_on = self.env.now().checked_add_signed(expires).map(stamp);
                 self.emit(EventKind::DialWait {
                     urn,
                     dial_limit_seconds: Some(w.dial_limit_seconds.unwrap_or(DEFAULT_DIAL_LIMIT_SECONDS)),
@@ -604,6 +639,7 @@ impl<'a> Sprinter<'a> {
             }
         };
         self.run_mut().status = RunStatus::Waiting;
+        self.touch();
         self.session.status = SessionStatus::Waiting;
         self.session.wait = Some(WaitState {
             run_uuid: self.run().uuid.clone(),
@@ -628,9 +664,11 @@ impl<'a> Sprinter<'a> {
                     Some(Wait::Msg(w)) => w.timeout.as_ref().map(|t| t.category_uuid.clone()),
                     _ => None,
                 };
-                // A timed-out result holds when it timed out.
-                let now = Value::DateTime(self.env.now().with_timezone(&chrono_tz::UTC)).to_text(&self.env);
-                (timeout, now, None, None)
+                // A timed-out result holds when it timed out: the time of
+                // its `wait_timed_out` event.
+                let at = self.timed_out_on.unwrap_or_else(|| self.env.now());
+                let at = Value::DateTime(at.with_timezone(&chrono_tz::UTC)).to_text(&self.env);
+                (timeout, at, None, None)
             }
             (Router::Random(r), RouteBy::Operand) => {
                 let n = r.base.categories.len().max(1);
@@ -652,7 +690,7 @@ impl<'a> Sprinter<'a> {
                     let args: Vec<Value> = args.iter().map(|a| Value::text(self.template(a))).collect();
                     match evaluate_case(&case.test, &operand, &args, &self.env) {
                         CaseResult::Matched { value, extra } => {
-                            let extra = extra.map(|o| Value::Object(o).to_json());
+                            let extra = extra.map(|o| RawJson::from_value(&Value::Object(o).to_json()));
                             found = Some((Some(case.category_uuid.clone()), value.to_text(&self.env), extra));
                             break;
                         }
@@ -703,7 +741,7 @@ impl<'a> Sprinter<'a> {
         category: String,
         category_localized: String,
         input: Option<String>,
-        extra: Option<serde_json::Value>,
+        extra: Option<RawJson>,
         node_uuid: &str,
     ) {
         let result = RunResult {
@@ -721,11 +759,12 @@ impl<'a> Sprinter<'a> {
             .results
             .insert(result_key(name), result)
             .map(|p| serde_json::json!({"value": p.value, "category": p.category}));
+        self.touch();
         self.emit(EventKind::RunResultChanged {
             name: name.to_owned(),
             value,
             category,
-            extra,
+            extra: extra.as_ref().map(RawJson::value),
             previous,
         });
     }

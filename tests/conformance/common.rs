@@ -1,6 +1,7 @@
 //! Shared pieces of the conformance harness: tables of outcomes, the corpus's
 //! typed-value notation, environments and value comparison.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use mhero::flow::expressions::functions;
 use mhero::flow::expressions::{Environment, EnvironmentSpec, Function, Object, Value};
+use serde_json::value::RawValue;
 use serde_json::Value as J;
 
 /// One table's outcomes: case id → pass, or the reason it failed.
@@ -46,15 +48,123 @@ pub fn load(corpus: &Path, file: &str) -> J {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }
 
+/// Loads a corpus file of cases (one object or a list), keeping each HTTP
+/// mock's JSON body as the text it is written as in the file, as the
+/// reference's harness does (it holds bodies as raw JSON): responses then
+/// carry the file's own spacing and length.
+pub fn load_cases(corpus: &Path, file: &str) -> J {
+    let path = corpus.join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    with_raw_mock_bodies(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+/// Parses cases, replacing every non-text `http_mocks.<url>[i].body` with
+/// its raw JSON text.
+pub fn with_raw_mock_bodies(text: &str) -> serde_json::Result<J> {
+    type Fields<'a> = BTreeMap<String, &'a RawValue>;
+    fn fix(case: &mut J, raw: &RawValue) -> serde_json::Result<()> {
+        let Ok(fields) = serde_json::from_str::<Fields<'_>>(raw.get()) else {
+            return Ok(());
+        };
+        let Some(mocks) = fields.get("http_mocks") else {
+            return Ok(());
+        };
+        let mocks: BTreeMap<String, Vec<Fields<'_>>> = serde_json::from_str(mocks.get())?;
+        for (url, list) in mocks {
+            for (i, mock) in list.iter().enumerate() {
+                let body = mock.get("body").map(|b| b.get()).unwrap_or("null");
+                if !body.starts_with('"') && body != "null" {
+                    case["http_mocks"][&url][i]["body"] = J::String(body.to_owned());
+                }
+            }
+        }
+        Ok(())
+    }
+    let mut cases: J = serde_json::from_str(text)?;
+    if let J::Array(items) = &mut cases {
+        let raws: Vec<&RawValue> = serde_json::from_str(text)?;
+        for (case, raw) in items.iter_mut().zip(raws) {
+            fix(case, raw)?;
+        }
+    } else {
+        let raw: &RawValue = serde_json::from_str(text)?;
+        fix(&mut cases, raw)?;
+    }
+    Ok(cases)
+}
+
+/// Re-indents JSON text the way Go's `json.Indent` does: insignificant
+/// whitespace dropped, one member or element per line at `indent` per
+/// depth, `": "` after keys, empty objects and arrays kept as `{}` / `[]`.
+pub fn go_indent(json: &str, indent: &str) -> String {
+    let mut out = String::with_capacity(json.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    // An opening bracket waits for its first member before breaking the line.
+    let mut opened = false;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str(indent);
+        }
+    };
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            continue;
+        }
+        if opened && c != '}' && c != ']' {
+            newline(&mut out, depth);
+        }
+        let was_opened = std::mem::take(&mut opened);
+        match c {
+            '{' | '[' => {
+                out.push(c);
+                depth += 1;
+                opened = true;
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                if !was_opened {
+                    newline(&mut out, depth);
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 pub fn environment(spec: &J, now: Option<&str>) -> Environment {
     let spec: EnvironmentSpec =
         serde_json::from_value(spec.clone()).unwrap_or_else(|e| panic!("bad environment {spec}: {e}"));
     let mut env = Environment::from_spec(&spec).unwrap_or_else(|e| panic!("{e}"));
-    env.now = now.map(|n| {
-        DateTime::parse_from_rfc3339(n)
-            .unwrap_or_else(|e| panic!("bad now {n}: {e}"))
-            .with_timezone(&Utc)
-    });
+    if let Some(n) = now {
+        env.fix_now(
+            DateTime::parse_from_rfc3339(n)
+                .unwrap_or_else(|e| panic!("bad now {n}: {e}"))
+                .with_timezone(&Utc),
+        );
+    }
     env
 }
 
@@ -164,4 +274,20 @@ pub fn outcome(actual: &Value, expected: &Value) -> Result<(), String> {
 
 pub fn shared<T>(t: T) -> Arc<T> {
     Arc::new(t)
+}
+
+#[test]
+fn go_indent_writes_what_go_writes() {
+    let compact = r#"{"a":[],"b":{"c":[1,{"d":"x, {y}: \"z\""}]},"e":{ "ok" : "true" }}"#;
+    let want = "{\n  \"a\": [],\n  \"b\": {\n    \"c\": [\n      1,\n      {\n        \"d\": \"x, {y}: \\\"z\\\"\"\n      }\n    ]\n  },\n  \"e\": {\n    \"ok\": \"true\"\n  }\n}";
+    assert_eq!(go_indent(compact, "  "), want);
+}
+
+#[test]
+fn mock_bodies_keep_the_text_they_are_written_as() {
+    let text = "[{\"http_mocks\": {\"http://x\": [{\"status\": 200, \"body\": [ 1,\n  2 ]}, {\"status\": 200, \"body\": \"as text\"}]}}]";
+    let cases = with_raw_mock_bodies(text).unwrap();
+    let mocks = &cases[0]["http_mocks"]["http://x"];
+    assert_eq!(mocks[0]["body"], "[ 1,\n  2 ]");
+    assert_eq!(mocks[1]["body"], "as text");
 }

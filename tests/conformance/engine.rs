@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
+use mhero::flow::clock::{fixed, Clock, SteppingClock};
 use mhero::flow::definition::migrations::{migrate_to, Version};
 use mhero::flow::definition::read_flow;
 use mhero::flow::events::Event;
@@ -16,7 +18,7 @@ use mhero::flow::session_assets::SessionAssets;
 use mhero::flow::trigger::Trigger;
 use serde_json::{json, Value};
 
-use super::common::{load, Table};
+use super::common::{go_indent, load, load_cases, Table};
 use super::mock_http::MockServices;
 
 /// The engine's tables, in report order.
@@ -190,8 +192,8 @@ fn diff_events(got: &Value, want: &Value) -> String {
     "differs".to_owned()
 }
 
-/// The reference runs' clocks: the runner starts here (and advances; we
-/// compare timestamps by order only), the single-type tables are fixed here.
+/// The reference runs' clocks: the runner's starts here and moves on a
+/// second per reading, the single-type tables' is fixed here.
 const RUNNER_NOW: &str = "2018-07-06T12:30:00.123456789Z";
 const TABLE_NOW: &str = "2018-10-18T14:20:30.000123456Z";
 
@@ -210,24 +212,27 @@ fn run_scenario(corpus: &Path, entry: &Value) -> Result<(), String> {
     let test_file = entry["test_file"].as_str().unwrap_or_default();
     let assets = SessionAssets::from_value(load(corpus, &format!("goflow/runner/{assets_file}")))
         .map_err(|e| format!("assets: {e}"))?;
-    let test = load(corpus, &format!("goflow/runner/{test_file}"));
+    let test = load_cases(corpus, &format!("goflow/runner/{test_file}"));
     let trigger: Trigger =
         serde_json::from_value(test["trigger"].clone()).map_err(|e| format!("reading trigger: {e}"))?;
     let outputs = test["outputs"].as_array().cloned().unwrap_or_default();
-    let services = MockServices::new(&test["http_mocks"], None).with_elapsed_ms(1000);
+    // One clock for the whole scenario, engine and HTTP double alike,
+    // moving on a second per reading as the reference's test clock does.
+    let clock: Arc<dyn Clock> = Arc::new(SteppingClock::new(
+        clock(RUNNER_NOW),
+        chrono::Duration::seconds(1),
+    ));
+    let services = MockServices::new(&test["http_mocks"], None).with_clock(clock.clone());
     let (mut session, events) =
-        start(&assets, &services, trigger, Some(clock(RUNNER_NOW))).map_err(|e| format!("start: {e}"))?;
+        start(&assets, &services, trigger, clock.clone()).map_err(|e| format!("start: {e}"))?;
     let mut got = vec![events_json(&events)];
     for r in test["resumes"].as_array().cloned().unwrap_or_default() {
+        // Between steps the session is stored and read back, as the
+        // reference's runner does (Go's indented JSON, raw JSON included).
+        session = go_round_trip(&session)?;
         let resume_value: Resume = serde_json::from_value(r).map_err(|e| format!("reading resume: {e}"))?;
-        let events = resume(
-            &assets,
-            &services,
-            &mut session,
-            resume_value,
-            Some(clock(RUNNER_NOW)),
-        )
-        .map_err(|e| format!("resume: {e}"))?;
+        let events = resume(&assets, &services, &mut session, resume_value, clock.clone())
+            .map_err(|e| format!("resume: {e}"))?;
         got.push(events_json(&events));
     }
     let want: Vec<Value> = outputs.iter().map(|o| o["events"].clone()).collect();
@@ -249,6 +254,13 @@ fn run_scenario(corpus: &Path, entry: &Value) -> Result<(), String> {
         }
     }
     Err("differs".to_owned())
+}
+
+/// `session` written as Go's `json.MarshalIndent` writes it (four spaces,
+/// embedded raw JSON re-indented in place) and read back.
+fn go_round_trip(session: &Session) -> Result<Session, String> {
+    let compact = serde_json::to_string(session).map_err(|e| format!("writing session: {e}"))?;
+    serde_json::from_str(&go_indent(&compact, "    ")).map_err(|e| format!("reading session: {e}"))
 }
 
 fn runner(corpus: &Path) -> Table {
@@ -362,7 +374,7 @@ fn run_action_case(case: &Value, base_assets: &Value) -> Result<(), String> {
         case["smtp_error"].as_str().map(str::to_owned),
     );
     let (_, events) =
-        start(&assets, &services, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
+        start(&assets, &services, trigger, fixed(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
     // The table lists what the action did at its own step: not the
     // trigger's message, nor what a subflow it entered went on to do.
     let first_step = events.iter().find_map(|e| e.step_uuid.clone());
@@ -458,7 +470,7 @@ fn run_router_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     trigger["msg"] = serde_json::json!({"uuid": "aa90ce99-3b4d-44ba-b0ca-79e63d9ed842", "urn": "tel:+12065551212", "text": "Hi everybody"});
     let trigger: Trigger = serde_json::from_value(trigger).map_err(|e| format!("trigger: {e}"))?;
     let (session, events) =
-        start(&assets, &NoServices, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
+        start(&assets, &NoServices, trigger, fixed(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
     if case.get("results").is_some() {
         compare_results(&session, &case["results"])?;
     }
@@ -515,13 +527,13 @@ fn run_resume_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     let trigger: Trigger = serde_json::from_value(table_trigger(flow_uuid, default_contact()))
         .map_err(|e| format!("trigger: {e}"))?;
     let (mut session, _) =
-        start(&assets, &NoServices, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
+        start(&assets, &NoServices, trigger, fixed(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
     match resume(
         &assets,
         &NoServices,
         &mut session,
         resume_value,
-        Some(clock(TABLE_NOW)),
+        fixed(clock(TABLE_NOW)),
     ) {
         Err(e) => match case["resume_error"].as_str() {
             Some(want) if e.to_string() == want => {}
@@ -565,7 +577,7 @@ fn run_trigger_case(case: &Value, base_assets: &Value) -> Result<(), String> {
     };
     let assets = SessionAssets::from_value(base_assets.clone()).map_err(|e| format!("assets: {e}"))?;
     let (session, events) =
-        start(&assets, &NoServices, trigger, Some(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
+        start(&assets, &NoServices, trigger, fixed(clock(TABLE_NOW))).map_err(|e| format!("start: {e}"))?;
     let (got, want) = (normalise(&events_json(&events)), normalise(&case["events"]));
     if got != want {
         return Err(diff_events(&got, &want));
@@ -599,7 +611,8 @@ fn folder_table(corpus: &Path, name: &'static str, run: fn(&Value, &Value) -> Re
         if stem.starts_with('_') {
             continue;
         }
-        let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let cases = load_cases(corpus, &format!("goflow/{name}/{stem}.json"));
+        let cases = cases.as_array().cloned().unwrap_or_default();
         for (i, case) in cases.iter().enumerate() {
             let outcome = std::panic::catch_unwind(|| run(case, &assets))
                 .unwrap_or_else(|_| Err("engine panicked".to_owned()));
@@ -627,8 +640,8 @@ fn fixture_session(
     let trigger = Trigger::read(&load(corpus, "goflow/context_fixture/trigger.json"))?;
     let resume_value = Resume::read(&load(corpus, "goflow/context_fixture/resume.json"))?;
     let services = MockServices::new(&Value::Null, None);
-    let (mut session, _) = start(assets, &services, trigger, Some(now)).map_err(|e| e.to_string())?;
-    resume(assets, &services, &mut session, resume_value, Some(now)).map_err(|e| e.to_string())?;
+    let (mut session, _) = start(assets, &services, trigger, fixed(now)).map_err(|e| e.to_string())?;
+    resume(assets, &services, &mut session, resume_value, fixed(now)).map_err(|e| e.to_string())?;
     Ok(session)
 }
 
@@ -640,7 +653,7 @@ fn evaluate_in(
     template: &str,
 ) -> (String, Vec<String>) {
     let mut env = mhero::flow::session::environment_of(&session.environment, &session.contact).unwrap();
-    env.now = Some(now);
+    env.fix_now(now);
     let ctx = mhero::flow::context::build(assets, session, 0, &env);
     mhero::flow::expressions::evaluate_template(template, &ctx, &env)
 }

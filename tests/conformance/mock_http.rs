@@ -6,10 +6,13 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use mhero::flow::clock::Clock;
 
 use mhero::flow::assets::NamedRef;
 use mhero::flow::services::{
-    Classification, Entity, HttpCall, HttpLog, HttpTrace, Intent, ProviderCall, Services,
+    AirtimeTransfer, Classification, Entity, HttpCall, HttpLog, HttpTrace, Intent, ProviderCall, Services,
 };
 use serde_json::Value;
 
@@ -19,9 +22,9 @@ const MAX_BODY_BYTES: usize = 100_000;
 pub struct MockServices {
     mocks: RefCell<HashMap<String, VecDeque<Value>>>,
     smtp_error: Option<String>,
-    /// What each call took by the reference run's clock (the runner's
-    /// clock moves one second per read; the action tables' is fixed).
-    elapsed_ms: u64,
+    /// The clock calls are timed by (the scenario's, shared with the
+    /// engine); without one a call takes no time.
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl MockServices {
@@ -37,13 +40,25 @@ impl MockServices {
         MockServices {
             mocks: RefCell::new(mocks),
             smtp_error,
-            elapsed_ms: 0,
+            clock: None,
         }
     }
 
-    pub fn with_elapsed_ms(mut self, elapsed_ms: u64) -> MockServices {
-        self.elapsed_ms = elapsed_ms;
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> MockServices {
+        self.clock = Some(clock);
         self
+    }
+
+    /// Times a call as the reference's HTTP client does: one clock reading
+    /// as it starts and one as it ends.
+    fn timed<T>(&self, call: impl FnOnce() -> T) -> (T, u64) {
+        let Some(clock) = &self.clock else {
+            return (call(), 0);
+        };
+        let started = clock.now();
+        let out = call();
+        let took = clock.now() - started;
+        (out, u64::try_from(took.num_milliseconds()).unwrap_or(0))
     }
 }
 
@@ -91,8 +106,6 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-impl MockServices {}
-
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
@@ -106,8 +119,11 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// The request as Go's client writes it.
-fn request_text(call: &HttpCall) -> String {
+/// The user agent of the reference's webhook client.
+const WEBHOOK_USER_AGENT: &str = "goflow-testing";
+
+/// The request as Go's client writes it, sent as `user_agent`.
+fn request_text(call: &HttpCall, user_agent: &str) -> String {
     let after = call.url.split_once("://").map_or(call.url.as_str(), |(_, r)| r);
     let (host, path) = match after.find(['/', '?']) {
         Some(i) => (&after[..i], &after[i..]),
@@ -119,7 +135,7 @@ fn request_text(call: &HttpCall) -> String {
         path.to_owned()
     };
     let mut out = format!(
-        "{} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: goflow-testing\r\n",
+        "{} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\n",
         call.method
     );
     if !call.body.is_empty() || matches!(call.method.as_str(), "POST" | "PUT" | "PATCH") {
@@ -135,30 +151,33 @@ fn request_text(call: &HttpCall) -> String {
     out
 }
 
-impl Services for MockServices {
-    fn http(&self, call: &HttpCall) -> Option<HttpTrace> {
-        let request = request_text(call);
-        let mock = self
-            .mocks
-            .borrow_mut()
-            .get_mut(&call.url)
-            .and_then(VecDeque::pop_front)
-            .or_else(|| test_server(&call.url));
+impl MockServices {
+    /// Answers `call` from the mocks (or the local test server), as sent
+    /// by a client calling itself `user_agent`.
+    pub fn exchange(&self, call: &HttpCall, user_agent: &str) -> HttpTrace {
+        let request = request_text(call, user_agent);
+        let (mock, elapsed_ms) = self.timed(|| {
+            self.mocks
+                .borrow_mut()
+                .get_mut(&call.url)
+                .and_then(VecDeque::pop_front)
+                .or_else(|| test_server(&call.url))
+        });
         let Some(mock) = mock else {
             // No canned answer: the reference's mock client fails the call.
-            return Some(HttpTrace {
+            return HttpTrace {
                 request,
-                elapsed_ms: self.elapsed_ms,
+                elapsed_ms,
                 ..HttpTrace::default()
-            });
+            };
         };
         let status = mock["status"].as_u64().unwrap_or(0) as u16;
         if status == 0 {
-            return Some(HttpTrace {
+            return HttpTrace {
                 request,
-                elapsed_ms: self.elapsed_ms,
+                elapsed_ms,
                 ..HttpTrace::default()
-            });
+            };
         }
         let mut body = match &mock["body"] {
             Value::String(s) => s.clone(),
@@ -188,16 +207,39 @@ impl Services for MockServices {
         head.push_str("\r\n");
         let too_large = body.len() > MAX_BODY_BYTES;
         let response = if too_large { head } else { format!("{head}{body}") };
-        Some(HttpTrace {
+        HttpTrace {
             status_code: Some(status),
             request,
             response: Some(response),
             headers,
             body: (!too_large).then_some(body),
             body_too_large: too_large,
-            elapsed_ms: self.elapsed_ms,
+            elapsed_ms,
             ..HttpTrace::default()
-        })
+        }
+    }
+}
+
+impl Services for MockServices {
+    fn http(&self, call: &HttpCall) -> Option<HttpTrace> {
+        Some(self.exchange(call, WEBHOOK_USER_AGENT))
+    }
+
+    /// DT One, as the reference's harness configures it (see `mock_dtone`).
+    fn transfer_airtime(
+        &self,
+        transfer_uuid: &str,
+        sender: &str,
+        recipient: &str,
+        amounts: &[(String, serde_json::Number)],
+    ) -> Option<ProviderCall<AirtimeTransfer>> {
+        Some(super::mock_dtone::transfer(
+            self,
+            transfer_uuid,
+            sender,
+            recipient,
+            amounts,
+        ))
     }
 
     /// wit.ai when the case has canned wit.ai answers, otherwise the
@@ -217,11 +259,12 @@ impl Services for MockServices {
             })
             .collect();
         let url = format!("https://api.wit.ai/message?v=20200513&q={query}");
-        let mock = self
-            .mocks
-            .borrow_mut()
-            .get_mut(&url)
-            .and_then(VecDeque::pop_front);
+        let (mock, elapsed_ms) = self.timed(|| {
+            self.mocks
+                .borrow_mut()
+                .get_mut(&url)
+                .and_then(VecDeque::pop_front)
+        });
         let Some(mock) = mock.filter(|_| kind == "wit") else {
             return Some(test_classification());
         };
@@ -235,7 +278,7 @@ impl Services for MockServices {
             status_code: None,
             request,
             response: None,
-            elapsed_ms: self.elapsed_ms,
+            elapsed_ms,
             retries: 0,
             status: "connection_error".into(),
             created_on: String::new(),

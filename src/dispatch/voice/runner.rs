@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::audio::AudioSource;
+use crate::flow::clock;
 use crate::flow::events::{Event, EventKind, MsgIn};
 use crate::flow::resume::{Resume, ResumeKind};
 use crate::flow::run::RunStatus;
@@ -76,7 +77,7 @@ pub async fn run_voice_flow(
     assets: &SessionAssets,
     trigger: Trigger,
 ) -> Result<VoiceRun, RunnerError> {
-    let (mut session, mut events) = session::start(assets, &NoServices, trigger, None)?;
+    let (mut session, mut events) = session::start(assets, &NoServices, trigger, clock::system())?;
     let mut run = Calling {
         call,
         audio,
@@ -129,7 +130,7 @@ pub async fn run_voice_flow(
             environment: None,
             resumed_on: None,
         };
-        events = session::resume(assets, &NoServices, &mut session, resume, None)?;
+        events = session::resume(assets, &NoServices, &mut session, resume, clock::system())?;
     }
     let hangup_by = match run.call.ended() {
         Some(by) => by,

@@ -1,12 +1,13 @@
 //! `call_classifier`: classify text with an NLU service (deprecated in 14).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value as Json};
+use serde_json::json;
 
 use super::exec::Outcome;
 use crate::flow::assets::NamedRef;
 use crate::flow::definition::Flow;
 use crate::flow::events::EventKind;
+use crate::flow::run::RawJson;
 use crate::flow::sprint::Sprinter;
 
 /// The categories of a classification result.
@@ -29,7 +30,7 @@ impl CallClassifier {
 }
 
 impl CallClassifier {
-    fn save(&self, s: &mut Sprinter<'_>, value: &str, category: &str, input: &str, extra: Option<Json>) {
+    fn save(&self, s: &mut Sprinter<'_>, value: &str, category: &str, input: &str, extra: Option<RawJson>) {
         let node = s.current_node_uuid();
         s.save_result(
             &self.result_name,
@@ -81,7 +82,9 @@ impl CallClassifier {
                     .first()
                     .map(|i| i.name.clone())
                     .unwrap_or_default();
-                let extra = serde_json::to_value(&classification).ok();
+                let extra = serde_json::to_value(&classification)
+                    .ok()
+                    .map(|v| RawJson::from_value(&v));
                 self.save(s, &top, SUCCESS, &input, extra);
             }
             Err(why) => {

@@ -7,6 +7,7 @@ use super::exec::Outcome;
 use super::exec::MAX_WEBHOOK_URL_LEN;
 use crate::flow::definition::Flow;
 use crate::flow::events::EventKind;
+use crate::flow::run::RawJson;
 use crate::flow::services::{HttpCall, HttpTrace};
 use crate::flow::sprint::Sprinter;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,8 @@ pub struct Called {
     pub status: CallStatus,
     pub status_code: u16,
     pub json: Option<serde_json::Value>,
+    /// The JSON body as received (the result's extra).
+    pub raw: Option<RawJson>,
     pub body_len: usize,
     /// What `@webhook` shows for this call.
     pub webhook: serde_json::Value,
@@ -156,6 +159,7 @@ pub fn make_call(s: &mut Sprinter<'_>, call: &HttpCall, resthook: Option<&str>) 
         url: call.url.clone(),
         status,
         status_code,
+        raw: json.as_ref().and(trace.body.as_deref()).and_then(RawJson::parse),
         json,
         body_len: trace.body.as_ref().map_or(0, String::len),
         webhook,
@@ -178,7 +182,7 @@ pub fn save_call_result(s: &mut Sprinter<'_>, name: &str, called: &Called, metho
         String::new(),
         Some(format!("{method} {}", called.url)),
         called
-            .json
+            .raw
             .clone()
             .filter(|_| called.body_len <= MAX_RESULT_EXTRA_BYTES),
         &node,

@@ -35,6 +35,9 @@ impl OpenTicket {
 const SUCCESS: &str = "Success";
 const FAILURE: &str = "Failure";
 
+/// The run local a new ticket's UUID is put in (spec 14.3 splits on it).
+pub const NEW_TICKET_LOCAL: &str = "_new_ticket";
+
 impl OpenTicket {
     fn save(&self, s: &mut Sprinter<'_>, value: &str, category: &str) {
         if self.result_name.is_empty() {
@@ -82,6 +85,9 @@ impl OpenTicket {
     /// Runs the action in the sprint `s` of a run in `flow`: the contact
     /// gets the ticket (the host files it from `ticket_opened`).
     pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
+        // The local says what this action did: an earlier ticket's must not
+        // route a failure to success.
+        s.run_mut().locals.remove(NEW_TICKET_LOCAL);
         if s.session.trigger.batch {
             s.error("can't open tickets during batch starts");
             self.save(s, "", FAILURE);
@@ -118,6 +124,10 @@ impl OpenTicket {
         s.emit(EventKind::Service(event));
         s.session.contact.ticket = Some(ticket.clone());
         s.refresh_groups();
+        // 14.x flows route on this local instead of the result.
+        s.run_mut()
+            .locals
+            .insert(NEW_TICKET_LOCAL.to_owned(), ticket.uuid.clone());
         self.save(s, &ticket.uuid, SUCCESS);
         Outcome::Continue
     }

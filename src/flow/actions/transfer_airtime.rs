@@ -15,6 +15,10 @@ use crate::flow::sprint::Sprinter;
 const SUCCESS: &str = "Success";
 const FAILURE: &str = "Failure";
 
+/// The run local a successful transfer's UUID is put in (spec 14.3 splits
+/// on it).
+pub const NEW_TRANSFER_LOCAL: &str = "_new_transfer";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransferAirtime {
     pub uuid: String,
@@ -48,6 +52,9 @@ impl TransferAirtime {
 
     /// Runs the action in the sprint `s` of a run in `flow`.
     pub fn execute(&self, s: &mut Sprinter<'_>, _flow: &Flow) -> Outcome {
+        // The local says what this action did: an earlier transfer's must
+        // not route a failure to success.
+        s.run_mut().locals.remove(NEW_TRANSFER_LOCAL);
         let Some(recipient) = s.session.contact.urn_of_scheme("tel").map(str::to_owned) else {
             s.error("can't transfer airtime to contact without a phone number");
             self.save(s, "", FAILURE);
@@ -66,7 +73,11 @@ impl TransferAirtime {
                 _ => None,
             })
             .collect();
-        let Some(call) = s.services.transfer_airtime(&sender, &recipient, &amounts) else {
+        let transfer_uuid = crate::flow::ids::new_uuid();
+        let Some(call) = s
+            .services
+            .transfer_airtime(&transfer_uuid, &sender, &recipient, &amounts)
+        else {
             s.error("no airtime service configured");
             self.save(s, "", FAILURE);
             return Outcome::Continue;
@@ -77,7 +88,7 @@ impl TransferAirtime {
         };
         s.emit(EventKind::Service(json!({
             "type": "airtime_transferred",
-            "transfer_uuid": crate::flow::ids::new_uuid(),
+            "transfer_uuid": transfer_uuid.clone(),
             "external_id": external_id,
             "sender": sender,
             "recipient": recipient,
@@ -86,7 +97,13 @@ impl TransferAirtime {
             "http_logs": call.http_logs,
         })));
         match call.result {
-            Ok(t) => self.save(s, &t.external_id, SUCCESS),
+            Ok(t) => {
+                // 14.x flows route on this local instead of the result.
+                s.run_mut()
+                    .locals
+                    .insert(NEW_TRANSFER_LOCAL.to_owned(), transfer_uuid);
+                self.save(s, &t.external_id, SUCCESS)
+            }
             Err(why) => {
                 s.error(why);
                 self.save(s, "", FAILURE);

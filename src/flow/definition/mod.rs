@@ -17,7 +17,8 @@ use crate::flow::routers::Router;
 
 pub use read::{read_flow, ReadError};
 
-/// The spec version this engine writes and migrates everything up to.
+/// The spec version legacy and 13.x definitions are migrated up to (14.x
+/// definitions go to `migrations::LATEST_14`).
 pub const CURRENT_SPEC_VERSION: &str = "13.6.1";
 
 /// Default expiry of messaging flows when the definition gives none (3 days).

@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::flow::clock::Clock;
+
 /// How dates are written and read (`DD-MM-YYYY`, `MM-DD-YYYY`, `YYYY-MM-DD`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum DateFormat {
@@ -182,8 +184,9 @@ pub struct Environment {
     pub number_format: NumberFormat,
     pub input_collation: InputCollation,
     pub redaction_policy: RedactionPolicy,
-    /// A fixed clock (tests, replays); `None` reads the system clock.
-    pub now: Option<DateTime<Utc>>,
+    /// Where "now" comes from: the system clock unless the host gives
+    /// another (tests, replays).
+    pub clock: Arc<dyn Clock>,
     pub locations: Option<Arc<dyn Locations>>,
 }
 
@@ -198,7 +201,7 @@ impl Default for Environment {
             number_format: NumberFormat::default(),
             input_collation: InputCollation::default(),
             redaction_policy: RedactionPolicy::default(),
-            now: None,
+            clock: crate::flow::clock::system(),
             locations: None,
         }
     }
@@ -246,14 +249,19 @@ impl Environment {
             number_format: spec.number_format.clone(),
             input_collation: spec.input_collation,
             redaction_policy: spec.redaction_policy,
-            now: None,
+            clock: crate::flow::clock::system(),
             locations: None,
         })
     }
 
-    /// The current instant: the fixed clock if set, else the system clock.
+    /// The current instant, read from the environment's clock.
     pub fn now(&self) -> DateTime<Utc> {
-        self.now.unwrap_or_else(Utc::now)
+        self.clock.now()
+    }
+
+    /// Fixes the clock at `at` (tests, replays of one moment).
+    pub fn fix_now(&mut self, at: DateTime<Utc>) {
+        self.clock = crate::flow::clock::fixed(at);
     }
 
     /// The current instant in the environment's timezone.
