@@ -10,6 +10,7 @@
 mod broadcasts;
 mod calls;
 mod campaigns;
+mod checkpoint;
 mod contacts;
 mod flows;
 mod group_commit;
@@ -101,18 +102,31 @@ const INSERT_CHUNK: usize = 500;
 /// wedged database shows up in logs rather than as a silent stall.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn sqlite_pool(opts: AnyConnectOptions, max_connections: u32) -> Result<AnyPool> {
+/// `writer`: the one connection that writes, which leaves checkpoints to
+/// [`checkpoint`] (see there why). Pages are read through a memory map
+/// ([`SQLITE_MMAP_BYTES`]): under a steady stream of writes every read
+/// transaction starts with an emptied page cache, and copying each page in
+/// with `read()` was a visible share of a conversation's cost.
+/// How much of the database file SQLite maps into memory (a limit, not an
+/// allocation: the kernel's page cache backs it).
+const SQLITE_MMAP_BYTES: u64 = 1 << 30;
+
+async fn sqlite_pool(opts: AnyConnectOptions, max_connections: u32, writer: bool) -> Result<AnyPool> {
+    let mut pragmas = format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
+         PRAGMA foreign_keys = ON; PRAGMA mmap_size = {SQLITE_MMAP_BYTES};"
+    );
+    if writer {
+        pragmas.push_str(" PRAGMA wal_autocheckpoint = 0;");
+    }
     Ok(AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
+            let pragmas = pragmas.clone();
             Box::pin(async move {
                 use sqlx::Executor;
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
+                conn.execute(pragmas.as_str()).await?;
                 Ok(())
             })
         })
@@ -132,6 +146,9 @@ pub struct Store {
     dialect: Dialect,
     /// Started on first use, on the runtime that first writes through it.
     committer: Arc<OnceLock<group_commit::Committer>>,
+    /// Held by every clone; background tasks of this store (the SQLite
+    /// checkpointer) end once the last clone is dropped.
+    _alive: Arc<()>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -156,8 +173,8 @@ impl Store {
                     url.push_str("?mode=rwc");
                 }
                 let opts = AnyConnectOptions::from_str(&url)?;
-                let writer = sqlite_pool(opts.clone(), 1).await?;
-                let readers = sqlite_pool(opts, max_connections).await?;
+                let writer = sqlite_pool(opts.clone(), 1, true).await?;
+                let readers = sqlite_pool(opts, max_connections, false).await?;
                 (readers, writer)
             }
             Dialect::Postgres => {
@@ -169,11 +186,16 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
+        let alive = Arc::new(());
+        if dialect == Dialect::Sqlite {
+            checkpoint::start(pool.clone(), Arc::downgrade(&alive));
+        }
         Ok(Store {
             pool,
             writer,
             dialect,
             committer: Arc::default(),
+            _alive: alive,
         })
     }
 
