@@ -57,10 +57,14 @@ fn split_action_type(node: &Value) -> Option<String> {
 /// `test(arguments)` on `operand`. `None` when the router has no case.
 fn route_first_case(router: &mut Value, operand: &str, test: &str, arguments: Value) -> Option<()> {
     let mut first = router.get("cases")?.as_array()?.first()?.clone();
-    first["type"] = json!(test);
-    first["arguments"] = arguments;
-    router["operand"] = json!(operand);
-    router["cases"] = json!([first]);
+    // Indexing a non-object for assignment panics: a malformed case (or
+    // router) is left for validation to report.
+    let case = first.as_object_mut()?;
+    case.insert("type".to_owned(), json!(test));
+    case.insert("arguments".to_owned(), arguments);
+    let router = router.as_object_mut()?;
+    router.insert("operand".to_owned(), json!(operand));
+    router.insert("cases".to_owned(), json!([first]));
     Some(())
 }
 
@@ -458,6 +462,26 @@ mod tests {
         )]));
         want["localization"] = json!({"fra": {"k2": {}, "a1": {"text": ["z"]}}});
         assert_eq!(f, want);
+    }
+
+    #[test]
+    fn malformed_cases_and_routers_are_left_as_they_are() {
+        // A case that is not an object, under each step that rewrites
+        // routers: no panic, and the node is unchanged for validation.
+        for action in ["call_webhook", "open_ticket", "transfer_airtime"] {
+            let node = json!({"uuid": "n1", "actions": [{"type": action}],
+                "router": {"type": "switch", "operand": "@results.r", "cases": [5, "x"], "categories": [7]}});
+            let mut f = json!({"type": "messaging", "nodes": [node.clone()]});
+            for step in [
+                to_14_0_0, to_14_1_0, to_14_2_0, to_14_3_0, to_14_3_1, to_14_4_0, to_14_4_1, to_14_4_2,
+            ] {
+                step(&mut f);
+            }
+            assert_eq!(
+                f["nodes"][0]["router"]["cases"], node["router"]["cases"],
+                "{action}"
+            );
+        }
     }
 
     #[test]
