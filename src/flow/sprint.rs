@@ -89,9 +89,43 @@ pub struct Sprinter<'a> {
     timed_out_on: Option<DateTime<Utc>>,
 }
 
-/// An instant as events and runs carry it.
+/// An instant as events and runs carry it: RFC 3339 in UTC with nine
+/// fractional digits, as `to_rfc3339_opts(Nanos, true)` writes it. A sprint
+/// stamps every event and run change, so the common case (years 0–9999, no
+/// leap second) is written directly; chrono's general formatter was a
+/// tenth of a quiz session's time.
 fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Nanos, true)
+    use chrono::{Datelike, Timelike};
+    let (year, nanos) = (at.year(), at.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return at.to_rfc3339_opts(SecondsFormat::Nanos, true);
+    }
+    let mut buf = [0u8; 30];
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, year as u32);
+    put(5, 2, at.month());
+    put(8, 2, at.day());
+    put(11, 2, at.hour());
+    put(14, 2, at.minute());
+    put(17, 2, at.second());
+    put(20, 9, nanos);
+    for (i, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (29, b'Z'),
+    ] {
+        buf[i] = c;
+    }
+    buf.iter().map(|&b| b as char).collect()
 }
 
 impl<'a> Sprinter<'a> {
@@ -772,5 +806,27 @@ impl<'a> Sprinter<'a> {
     /// The node the current step is at.
     pub fn current_node_uuid(&self) -> String {
         self.run().current_node().unwrap_or_default().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod stamp_tests {
+    use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+
+    #[test]
+    fn stamps_match_chronos_rfc3339() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let cases = [
+            at("2026-12-06T09:10:11.123456789Z"),
+            at("1970-01-01T00:00:00Z"),
+            at("0001-02-03T04:05:06.000000007Z"),
+            at("9999-12-31T23:59:59.999999999Z"),
+            Utc.with_ymd_and_hms(2024, 2, 29, 12, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap(),
+        ];
+        for t in cases {
+            assert_eq!(super::stamp(t), t.to_rfc3339_opts(SecondsFormat::Nanos, true));
+        }
     }
 }
