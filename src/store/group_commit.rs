@@ -73,8 +73,10 @@ impl InboundJob {
     }
 }
 
+/// A sprint's write is large next to an inbound message, so it is boxed:
+/// the queue's slots stay small.
 enum Job {
-    Sprint(SprintJob),
+    Sprint(Box<SprintJob>),
     Inbound(InboundJob),
 }
 
@@ -101,7 +103,8 @@ impl Committer {
     /// Write one sprint; returns once its transaction committed.
     pub(super) async fn apply(&self, write: SprintWrite, types: FieldTypes) -> Result<Applied> {
         let (reply, answer) = oneshot::channel();
-        self.send(Job::Sprint(SprintJob { write, types, reply })).await?;
+        self.send(Job::Sprint(Box::new(SprintJob { write, types, reply })))
+            .await?;
         answer.await.map_err(|_| StoreError::Closed("committer"))?
     }
 
@@ -160,8 +163,8 @@ async fn committer(writer: AnyPool, dialect: Dialect, rx: Arc<Mutex<mpsc::Receiv
         for job in queued {
             match job {
                 Job::Inbound(j) => inbound.push(j),
-                Job::Sprint(j) if !j.write.completions.is_empty() => alone.push(j),
-                Job::Sprint(j) if contacts.insert(j.write.contact_id) => sprints.push(j),
+                Job::Sprint(j) if !j.write.completions.is_empty() => alone.push(*j),
+                Job::Sprint(j) if contacts.insert(j.write.contact_id) => sprints.push(*j),
                 held_back => held.push(held_back),
             }
         }
