@@ -94,7 +94,7 @@ pub struct TrunkConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct SipConfig {
-    /// Run the media clock thread (which sends every call's RTP frames)
+    /// Run the media clock threads (which send every call's RTP frames)
     /// under SCHED_FIFO at this priority, 1-99, so no ordinary thread delays
     /// the 20 ms packet clock. Needs CAP_SYS_NICE or `LimitRTPRIO=`; when the
     /// OS refuses, a warning is logged and the clock runs at normal priority.

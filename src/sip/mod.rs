@@ -4,7 +4,7 @@
 //! Layers, inner to outer: [`media`] (pure sample and packet codecs, no I/O),
 //! [`sdp`] (audio-only offer/answer), [`rtp_session`] and [`port_pool`] (one
 //! tokio task per call receiving on its UDP socket), [`media_clock`] and
-//! [`playout`] (one OS thread sending every call's frames on the 20 ms grid),
+//! [`playout`] (a thread per CPU sending every call's frames on the 20 ms grid),
 //! [`prompts`] (WAV files encoded to G.711 once at load), [`dtmf_relay`]
 //! (keys carried in SIP INFO bodies).
 

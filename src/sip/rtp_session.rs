@@ -2,7 +2,7 @@
 //! latches onto the address the peer really sends from (symmetric RTP), and
 //! turns what it hears into DTMF digits from RFC 4733 events and in-band
 //! tones. Sending is not done here: the call's [`Playout`] (prompt queue,
-//! silence fill, packet clock) belongs to the media clock thread
+//! silence fill, packet clock) belongs to the media clock threads
 //! ([`crate::sip::media_clock`]), which this task steers through a bounded
 //! queue. Driven through a cloneable [`RtpHandle`]. Knows nothing of SIP
 //! dialogs, prompts on disk or flows.
