@@ -9,7 +9,10 @@
 //! call-second of talk time. Method and results: docs/PERFORMANCE.md.
 //!
 //! `MHERO_SIP_STEPS=100,250` picks the steps, `MHERO_SIP_RUNS=3` the repeats,
-//! `MHERO_SIP_GATEWAY_NICE=10` renices the gateway (SIPp keeps the bench's).
+//! `MHERO_SIP_GATEWAY_NICE=10` renices the gateway's threads (SIPp keeps the
+//! bench's). The gateway inherits the environment, so its config keys apply
+//! too: `MHERO_SIP__MEDIA_REALTIME_PRIORITY=10` runs its media clock under
+//! SCHED_FIFO (the bench prints the priority the clock really got).
 
 #[path = "sip_load/caller_pcap.rs"]
 mod caller_pcap;
@@ -82,6 +85,13 @@ struct StepResult {
     peak_concurrent: usize,
     max_late_ms: f64,
     late_over_5ms: u64,
+    /// The SCHED_FIFO priority the gateway's media clock ran at (0: normal).
+    clock_priority: u64,
+    /// Largest delay of the media clock thread's own wakeups, ms.
+    clock_wake_late_ms: f64,
+    /// Wall time the hypervisor ran other guests instead of this machine's
+    /// CPUs during the step (steal, summed over CPUs), ms.
+    steal_ms: f64,
     /// Sends per lateness bucket: ≤1, ≤2, ≤5, ≤10, ≤20 ms, more.
     late_buckets: Vec<u64>,
     sends_timed: u64,
@@ -164,8 +174,11 @@ async fn step(n: usize) -> StepResult {
     // those threads outnumber the gateway's two workers in the scheduler. A
     // gateway niceness below the bench's own keeps the callers from starving it.
     if let Ok(nice) = std::env::var("MHERO_SIP_GATEWAY_NICE") {
+        // Niceness is per thread on Linux (renice -p of the PID moves only the
+        // main thread), so every thread is reniced; later ones inherit it.
         let _ = Command::new("renice")
-            .args(["-n", &nice, "-p", &pid.to_string()])
+            .args(["-n", &nice, "-p"])
+            .args(probe::threads(pid))
             .output();
     }
 
@@ -185,6 +198,7 @@ async fn step(n: usize) -> StepResult {
     result.idle_cpu_per_s =
         (cpu_ticks(pid) - idle_start) as f64 / probe::clock_ticks_per_second() / IDLE_WINDOW.as_secs_f64();
     let cpu_start = cpu_ticks(pid);
+    let steal_start = probe::steal_ticks();
     let started = Instant::now();
     // Calls arrive over one call length, so the ramp reaches `n` as the first calls end.
     let period_ms = CALL_MS.to_string();
@@ -237,10 +251,13 @@ async fn step(n: usize) -> StepResult {
     // Let the last BYE transactions and result writes settle.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let cpu_end = cpu_ticks(pid);
+    result.steal_ms = (probe::steal_ticks() - steal_start) as f64 * 1000.0 / probe::clock_ticks_per_second();
     result.load_after = load_average();
     let metrics = probe::get_text(&format!("{base}/metrics")).await;
     result.sends_timed = metric(&metrics, "mhero_rtp_sends_timed_total") as u64;
     result.max_late_ms = metric(&metrics, "mhero_rtp_send_late_max_us") / 1000.0;
+    result.clock_priority = metric(&metrics, "mhero_media_clock_realtime_priority") as u64;
+    result.clock_wake_late_ms = metric(&metrics, "mhero_media_clock_wake_late_max_us") / 1000.0;
     result.late_buckets = ["1000", "2000", "5000", "10000", "20000", "+Inf"]
         .iter()
         .map(|le| metric(&metrics, &format!("mhero_rtp_send_late_us_bucket{{le=\"{le}\"}}")) as u64)
@@ -376,8 +393,15 @@ async fn main() {
                 if r.held() { "yes" } else { "no" },
             );
             println!(
-                "  lateness buckets (<=1, <=2, <=5, <=10, <=20 ms, more): {:?}",
-                r.late_buckets
+                "  lateness buckets (<=1, <=2, <=5, <=10, <=20 ms, more): {:?}; media clock SCHED_FIFO priority: {}; \
+                 its latest wakeup: {:.2} ms; CPU time stolen by the hypervisor: {:.0} ms",
+                r.late_buckets,
+                match r.clock_priority {
+                    0 => "none (normal scheduling)".to_string(),
+                    p => p.to_string(),
+                },
+                r.clock_wake_late_ms,
+                r.steal_ms,
             );
             if r.sipp_failed > 0 || r.sink_packets == 0 {
                 println!(

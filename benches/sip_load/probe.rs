@@ -37,6 +37,30 @@ pub fn clock_ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// Steal time of all CPUs in clock ticks (/proc/stat): time a virtual
+/// machine's CPUs were runnable but the hypervisor ran something else.
+pub fn steal_ticks() -> u64 {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(8).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// The thread ids of `pid` (empty when the process is gone).
+pub fn threads(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The 1, 5 and 15 minute load averages.
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")

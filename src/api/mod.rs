@@ -175,6 +175,7 @@ async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
         metrics::gauge!("mhero_queue_depth_unrouted").set(unrouted as f64);
     }
     crate::sip::send_clock::publish_metrics();
+    crate::sip::media_clock::publish_metrics();
     let body = s.metrics.as_ref().map(|m| m.render()).unwrap_or_default();
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -41,10 +41,11 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
         .await
         .context("starting the gateway")?;
     let gw = running.gateway.clone();
-    // SIP trunks for IVR calls, when any are configured.
+    // SIP trunks for IVR calls, when any are configured; their media clock first.
     let ivr = if gw.config.trunks.is_empty() {
         None
     } else {
+        crate::sip::media_clock::start(gw.config.sip.media_realtime_priority);
         let ivr = crate::dispatch::voice::Ivr::start(&gw.config.trunks, gw.clone())
             .await
             .context("starting the SIP trunks")?;

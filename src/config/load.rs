@@ -78,6 +78,7 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             "triggers" => cfg.triggers = list(key, v, &mut errors),
             "flows" => cfg.flows = section(key, v, &mut errors),
             "webhooks" => cfg.webhooks = section(key, v, &mut errors),
+            "sip" => cfg.sip = section(key, v, &mut errors),
             "trunks" => cfg.trunks = list(key, v, &mut errors),
             "registries" => cfg.registries = list(key, v, &mut errors),
             other => errors.push(format!("{other}: unknown section")),
@@ -208,6 +209,7 @@ pub(super) fn parse_hours(s: &str) -> Option<SendingHours> {
 }
 
 fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
+    super::trunks::validate_sip(&cfg.sip, errors);
     super::trunks::validate(&mut cfg.trunks, errors);
     let url = cfg.database.url.expose();
     if !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {

@@ -13,4 +13,4 @@ pub use load::{load, load_str, ConfigErrors};
 pub use registries::*;
 pub use secret::Secret;
 pub use sections::*;
-pub use trunks::{InboundRoute, RegisterConfig, TrunkConfig};
+pub use trunks::{InboundRoute, RegisterConfig, SipConfig, TrunkConfig};

@@ -23,6 +23,7 @@ pub struct Config {
     pub triggers: Vec<TriggerConfig>,
     pub flows: FlowsConfig,
     pub webhooks: WebhooksConfig,
+    pub sip: super::SipConfig,
     pub trunks: Vec<super::TrunkConfig>,
     pub registries: Vec<super::RegistryConfig>,
 }

@@ -1,5 +1,6 @@
-//! `[[trunks]]`: SIP trunks to carriers for IVR calls. Parsed once here;
-//! `sip::trunk` reads the typed struct and never sees TOML.
+//! `[[trunks]]`: SIP trunks to carriers for IVR calls, and `[sip]`: what all
+//! trunks share (the media clock). Parsed once here; `sip::trunk` reads the
+//! typed struct and never sees TOML.
 
 use std::net::SocketAddr;
 
@@ -89,6 +90,18 @@ pub struct TrunkConfig {
     pub language: String,
 }
 
+/// `[sip]`: settings of the process-wide media path, shared by every trunk.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SipConfig {
+    /// Run the media clock threads (which send every call's RTP frames)
+    /// under SCHED_FIFO at this priority, 1-99, so no ordinary thread delays
+    /// the 20 ms packet clock. Needs CAP_SYS_NICE or `LimitRTPRIO=`; when the
+    /// OS refuses, a warning is logged and the clock runs at normal priority.
+    /// Unset: normal priority.
+    pub media_realtime_priority: Option<u8>,
+}
+
 /// Digest credentials for REGISTER (and INVITE challenges).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +172,20 @@ fn default_tts() -> String {
 }
 fn default_expires() -> u32 {
     3600
+}
+
+/// Every problem of the `[sip]` section, each with its path.
+pub fn validate_sip(sip: &SipConfig, errors: &mut Vec<String>) {
+    let range = crate::sip::media_clock::REALTIME_PRIORITIES;
+    if let Some(p) = sip.media_realtime_priority {
+        if !range.contains(&p) {
+            errors.push(format!(
+                "sip.media_realtime_priority: must be {}-{} (SCHED_FIFO), got {p}",
+                range.start(),
+                range.end()
+            ));
+        }
+    }
 }
 
 /// Every problem of the trunk section, each with its path.
@@ -242,6 +269,37 @@ mod tests {
         let errors = crate::config::load_str(bad, std::iter::empty()).unwrap_err().0;
         for want in ["max_calls", "calls_per_second", "calling_window", "retry_minutes"] {
             assert!(errors.iter().any(|e| e.contains(want)), "{want} in {errors:?}");
+        }
+    }
+
+    #[test]
+    fn sip_section_takes_a_realtime_priority_in_the_sched_fifo_range() {
+        let c = crate::config::load_str("[sip]\nmedia_realtime_priority = 10", std::iter::empty()).unwrap();
+        assert_eq!(c.sip.media_realtime_priority, Some(10));
+        assert_eq!(
+            crate::config::load_str("", std::iter::empty())
+                .unwrap()
+                .sip
+                .media_realtime_priority,
+            None
+        );
+        let env = [("MHERO_SIP__MEDIA_REALTIME_PRIORITY".to_string(), "20".to_string())];
+        assert_eq!(
+            crate::config::load_str("", env)
+                .unwrap()
+                .sip
+                .media_realtime_priority,
+            Some(20)
+        );
+        for bad in [
+            "media_realtime_priority = 0",
+            "media_realtime_priority = 100",
+            "media_priority = 1",
+        ] {
+            let errors = crate::config::load_str(&format!("[sip]\n{bad}"), std::iter::empty())
+                .unwrap_err()
+                .0;
+            assert!(errors.iter().all(|e| e.starts_with("sip.")), "{bad}: {errors:?}");
         }
     }
 }

@@ -3,13 +3,17 @@
 //!
 //! Layers, inner to outer: [`media`] (pure sample and packet codecs, no I/O),
 //! [`sdp`] (audio-only offer/answer), [`rtp_session`] and [`port_pool`] (one
-//! tokio task per call owning its UDP socket), [`prompts`] (WAV files encoded
-//! to G.711 once at load), [`dtmf_relay`] (keys carried in SIP INFO bodies).
+//! tokio task per call receiving on its UDP socket), [`media_clock`] and
+//! [`playout`] (a thread per CPU sending every call's frames on the 20 ms grid),
+//! [`prompts`] (WAV files encoded to G.711 once at load), [`dtmf_relay`]
+//! (keys carried in SIP INFO bodies).
 
 pub mod dtmf_relay;
 pub mod gather;
 pub mod media;
+pub mod media_clock;
 pub mod outcome;
+pub mod playout;
 pub mod port_pool;
 pub mod prompts;
 pub mod recording;

@@ -1,20 +1,22 @@
-//! One call's RTP: a tokio task that owns the call's UDP socket, sends a frame
-//! every packet time (prompt audio from a queue, silence when the queue is
-//! empty, because carriers and NATs drop calls that go quiet), latches onto the
-//! address the peer really sends from (symmetric RTP), and turns what it hears
-//! into DTMF digits from RFC 4733 events and in-band tones. Driven through a
-//! cloneable [`RtpHandle`]. Knows nothing of SIP dialogs, prompts on disk or flows.
+//! One call's RTP: a tokio task that owns the call's UDP socket for receiving,
+//! latches onto the address the peer really sends from (symmetric RTP), and
+//! turns what it hears into DTMF digits from RFC 4733 events and in-band
+//! tones. Sending is not done here: the call's [`Playout`] (prompt queue,
+//! silence fill, packet clock) belongs to the media clock threads
+//! ([`crate::sip::media_clock`]), which this task steers through a bounded
+//! queue. Driven through a cloneable [`RtpHandle`]. Knows nothing of SIP
+//! dialogs, prompts on disk or flows.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
 
 use thiserror::Error;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use crate::sip::media::codec::Codec;
 use crate::sip::media::digit::Digit;
@@ -23,13 +25,15 @@ use crate::sip::media::dtmf_detector::DtmfDetector;
 use crate::sip::media::event_tracker::EventTracker;
 use crate::sip::media::rtp::RtpPacket;
 use crate::sip::media::telephone_event::TelephoneEvent;
-use crate::sip::media::SAMPLE_RATE;
-use crate::sip::send_clock::{first_tick, SEND_CLOCK};
+use crate::sip::media_clock::{self, MediaClockError};
+use crate::sip::playout::{Playout, PlayoutCommand, PlayoutConfig};
 
 /// Largest datagram we read: RTP for telephony fits one Ethernet MTU.
 const MAX_DATAGRAM: usize = 1500;
 /// Commands waiting for the media task; a call issues a handful per prompt.
 const COMMAND_QUEUE: usize = 32;
+/// Commands waiting for the media clock, which drains them every packet time.
+const PLAYOUT_QUEUE: usize = 64;
 /// Packet times we accept from SDP; outside this a carrier is misconfigured.
 const PTIME_RANGE_MS: std::ops::RangeInclusive<u32> = 10..=60;
 
@@ -40,6 +44,10 @@ pub enum RtpSessionError {
     BadPtime(u32),
     #[error("the RTP socket has no local address: {0}")]
     NoLocalAddress(std::io::Error),
+    #[error("the RTP socket could not be shared with the media clock: {0}")]
+    Socket(std::io::Error),
+    #[error(transparent)]
+    Clock(#[from] MediaClockError),
     #[error("the RTP media task has ended")]
     Ended,
 }
@@ -142,7 +150,8 @@ impl RtpHandle {
     }
 }
 
-/// Start the media task on a bound socket. Events go to `events`; if the call
+/// Start the media task on a bound socket, and hand the call's sending side
+/// to the media clock on a duplicate of it. Events go to `events`; if the call
 /// stops reading them they are dropped (and logged) rather than stalling the clock.
 pub fn spawn(
     socket: UdpSocket,
@@ -153,9 +162,28 @@ pub fn spawn(
         return Err(RtpSessionError::BadPtime(config.ptime_ms));
     }
     let local = socket.local_addr().map_err(RtpSessionError::NoLocalAddress)?;
-    let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+    // Two descriptors of one socket: the clock sends from the call's port
+    // while this task's copy stays registered with tokio for receiving.
+    let socket = socket.into_std().map_err(RtpSessionError::Socket)?;
+    let sender = socket.try_clone().map_err(RtpSessionError::Socket)?;
+    let socket = UdpSocket::from_std(socket).map_err(RtpSessionError::Socket)?;
     let stats = Arc::new(RtpStats::default());
-    let session = Session::new(socket, config, events, Arc::clone(&stats));
+    let (playout, playout_commands) = sync_channel(PLAYOUT_QUEUE);
+    media_clock::join(Playout::new(
+        sender,
+        PlayoutConfig {
+            codec: config.codec,
+            payload_type: config.payload_type,
+            ssrc: config.ssrc,
+            ptime: Duration::from_millis(u64::from(config.ptime_ms)),
+            remote: config.remote,
+        },
+        playout_commands,
+        events.clone(),
+        Arc::clone(&stats),
+    ))?;
+    let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+    let session = Session::new(socket, config, events, Arc::clone(&stats), playout);
     tokio::spawn(session.run(receiver));
     Ok(RtpHandle {
         commands,
@@ -169,12 +197,9 @@ struct Session {
     config: RtpConfig,
     events: mpsc::Sender<MediaEvent>,
     stats: Arc<RtpStats>,
+    /// The clock's end of this call; dropping it takes the call off the clock.
+    playout: SyncSender<PlayoutCommand>,
     remote: Option<SocketAddr>,
-    queue: VecDeque<(Arc<[u8]>, usize)>,
-    playing: bool,
-    sequence: u16,
-    timestamp: u32,
-    first_packet: bool,
     last_ssrc: Option<u32>,
     tracker: EventTracker,
     detector: DtmfDetector,
@@ -182,8 +207,6 @@ struct Session {
     started: Instant,
     pcm: Vec<i16>,
     tap: Option<mpsc::Sender<Vec<i16>>>,
-    /// When the previous packet left, to time the send clock.
-    last_send: Option<Instant>,
 }
 
 impl Session {
@@ -192,19 +215,15 @@ impl Session {
         config: RtpConfig,
         events: mpsc::Sender<MediaEvent>,
         stats: Arc<RtpStats>,
+        playout: SyncSender<PlayoutCommand>,
     ) -> Self {
         Session {
             socket,
             remote: config.remote,
-            // RFC 3550 asks for random initial sequence and timestamp; the SSRC makes them unique enough.
-            sequence: (config.ssrc >> 16) as u16,
-            timestamp: config.ssrc.rotate_left(7),
             config,
             events,
             stats,
-            queue: VecDeque::new(),
-            playing: false,
-            first_packet: true,
+            playout,
             last_ssrc: None,
             tracker: EventTracker::new(),
             detector: DtmfDetector::new(),
@@ -212,101 +231,59 @@ impl Session {
             started: Instant::now(),
             pcm: Vec::with_capacity(480),
             tap: None,
-            last_send: None,
         }
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
-        let frame = Duration::from_millis(u64::from(self.config.ptime_ms));
-        // Ticks on the shared grid, so calls' timers fire together in batches.
-        let mut clock = tokio::time::interval_at(first_tick(frame, self.config.ssrc), frame);
-        // Catch up after a stall: the receiver's timestamps, not arrival times, place audio.
-        clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
         let mut buffer = vec![0u8; MAX_DATAGRAM];
-        let mut outgoing = Vec::with_capacity(MAX_DATAGRAM);
-        let mut payload = Vec::with_capacity(MAX_DATAGRAM);
         loop {
             tokio::select! {
-                _ = clock.tick() => self.send_frame(&mut outgoing, &mut payload).await,
                 received = self.socket.recv_from(&mut buffer) => match received {
                     Ok((len, from)) => self.on_datagram(&buffer[..len], from),
                     // ICMP port unreachable surfaces here on Linux; the peer may come back.
                     Err(err) => tracing::debug!(%err, "RTP receive error"),
                 },
-                command = commands.recv() => match command {
-                    Some(Command::Play(audio)) => {
-                        self.queue.push_back((audio, 0));
-                        self.playing = true;
+                command = commands.recv() => {
+                    let forwarded = match command {
+                        Some(Command::Play(audio)) => self.to_clock(PlayoutCommand::Play(audio)).await,
+                        Some(Command::ClearQueue) => self.to_clock(PlayoutCommand::ClearQueue).await,
+                        Some(Command::Remote(remote)) => {
+                            self.remote = Some(remote);
+                            self.to_clock(PlayoutCommand::Remote(remote)).await
+                        }
+                        Some(Command::SipInfoDigit(digit)) => {
+                            self.on_digit(digit, DigitSource::SipInfo);
+                            true
+                        }
+                        Some(Command::Tap(tap)) => {
+                            self.tap = tap;
+                            true
+                        }
+                        Some(Command::Stop) | None => false,
+                    };
+                    if !forwarded {
+                        break;
                     }
-                    Some(Command::ClearQueue) => {
-                        self.queue.clear();
-                        self.playing = false;
-                    }
-                    Some(Command::SipInfoDigit(digit)) => self.on_digit(digit, DigitSource::SipInfo),
-                    Some(Command::Tap(tap)) => self.tap = tap,
-                    Some(Command::Remote(remote)) => self.remote = Some(remote),
-                    Some(Command::Stop) | None => break,
-                },
+                }
             }
         }
     }
 
-    fn samples_per_frame(&self) -> usize {
-        (SAMPLE_RATE * self.config.ptime_ms / 1000) as usize
-    }
-
-    async fn send_frame(&mut self, outgoing: &mut Vec<u8>, payload: &mut Vec<u8>) {
-        let samples = self.samples_per_frame();
-        // One buffer per call, refilled each tick: no allocation per packet.
-        payload.clear();
-        while payload.len() < samples {
-            let Some((audio, offset)) = self.queue.front_mut() else {
-                break;
-            };
-            let take = (samples - payload.len()).min(audio.len() - *offset);
-            payload.extend_from_slice(&audio[*offset..*offset + take]);
-            *offset += take;
-            if *offset == audio.len() {
-                self.queue.pop_front();
-            }
-        }
-        let silent = payload.is_empty();
-        payload.resize(samples, self.config.codec.silence());
-        if self.playing && self.queue.is_empty() {
-            self.playing = false;
-            self.emit(MediaEvent::PlaybackFinished);
-        }
-
-        let mut packet = RtpPacket::new(
-            self.config.payload_type,
-            self.sequence,
-            self.timestamp,
-            self.config.ssrc,
-            payload,
-        );
-        packet.marker = self.first_packet;
-        self.sequence = self.sequence.wrapping_add(1);
-        self.timestamp = self.timestamp.wrapping_add(samples as u32);
-        let Some(remote) = self.remote else { return };
-        outgoing.clear();
-        if let Err(err) = packet.encode_into(outgoing) {
-            tracing::warn!(%err, "RTP packet not encodable");
-            return;
-        }
-        match self.socket.send_to(outgoing, remote).await {
-            Ok(_) => {
-                let now = Instant::now();
-                if let Some(last) = self.last_send.replace(now) {
-                    let ptime = Duration::from_millis(u64::from(self.config.ptime_ms));
-                    SEND_CLOCK.record(now - last, ptime);
+    /// Pass a command to the clock, waiting a packet time while its queue is
+    /// full (the clock drains it every tick); false if the clock has gone.
+    async fn to_clock(&self, mut command: PlayoutCommand) -> bool {
+        loop {
+            match self.playout.try_send(command) {
+                Ok(()) => return true,
+                Err(TrySendError::Full(again)) => {
+                    command = again;
+                    tokio::time::sleep(Duration::from_millis(u64::from(self.config.ptime_ms))).await;
                 }
-                self.first_packet = false;
-                self.stats.sent.fetch_add(1, Ordering::Relaxed);
-                if silent {
-                    self.stats.sent_silence.fetch_add(1, Ordering::Relaxed);
+                Err(TrySendError::Disconnected(_)) => {
+                    tracing::warn!("the media clock has stopped; ending the call's media");
+                    return false;
                 }
             }
-            Err(err) => tracing::debug!(%err, %remote, "RTP send failed"),
         }
     }
 
@@ -320,7 +297,8 @@ impl Session {
             }
         };
         self.stats.received.fetch_add(1, Ordering::Relaxed);
-        if self.remote != Some(from) {
+        // If the clock's queue is full the latch is tried again on the next packet.
+        if self.remote != Some(from) && self.playout.try_send(PlayoutCommand::Remote(from)).is_ok() {
             self.remote = Some(from);
             self.emit(MediaEvent::Latched(from));
         }

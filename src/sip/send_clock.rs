@@ -2,25 +2,24 @@
 //! each packet sent, how much longer than the packet time it came after the
 //! call's previous packet. A carrier's jitter buffer hides a few milliseconds;
 //! a late tick past that is an audible gap. Read by `/metrics` and the SIPp
-//! load benchmark. Knows nothing of sockets, SIP or flows.
+//! load benchmark. Also the shared packet-time grid the media clock
+//! ([`crate::sip::media_clock`]) ticks on. Knows nothing of sockets, SIP or flows.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
-use std::time::Duration;
-
-use tokio::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Upper bounds (µs past the packet time) of the lateness buckets; the last
 /// bucket takes everything above. 5 ms is the limit for a gap.
 pub const LATE_BOUNDS_US: [u64; 5] = [1_000, 2_000, 5_000, 10_000, 20_000];
 
 /// Phases of the shared packet-time grid. Every call's clock ticks on one
-/// of these, so the runtime wakes a few times per packet time and sends a
-/// batch of calls' frames each time, instead of waking once per call at
-/// scattered instants; four phases keep each batch (and its lateness) small.
+/// of these, so the media clock wakes a few times per packet time and sends
+/// a batch of calls' frames each time, instead of waking once per call at
+/// scattered instants; four phases keep each burst of packets short.
 pub const CLOCK_PHASES: u32 = 4;
 
-/// Process-wide counters, updated with relaxed atomics from every media task.
+/// Process-wide counters, updated with relaxed atomics by the media clock.
 #[derive(Debug)]
 pub struct SendClock {
     sends: AtomicU64,
