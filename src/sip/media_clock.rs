@@ -12,11 +12,11 @@
 //! to its CPU, and every thread serves every call: at a tick each takes the
 //! calls it finds due and not already taken (a per-call `try_lock`). The
 //! first thread wakes on the grid and normally sends the whole burst; the
-//! spare wakes [`STANDBY`] later and finds nothing due, at the cost of a
+//! spare wakes `STANDBY` later and finds nothing due, at the cost of a
 //! glance. When the first thread's CPU stops (the hypervisor deschedules a
 //! virtual CPU, or the kernel holds it), its timer cannot fire, since a
 //! sleeping thread's timer fires only on its own CPU; the spare then sends
-//! that tick's frames, [`STANDBY`] late, inside a jitter buffer's reach.
+//! that tick's frames, `STANDBY` late, inside a jitter buffer's reach.
 //! Receiving, decoding and DTMF stay in each call's tokio task
 //! (`rtp_session`). Calls join by handing over a [`Playout`]; they leave by
 //! dropping its command sender. Knows nothing of SIP or flows.
@@ -277,7 +277,7 @@ fn raise_priority(priority: u8) {
 
 /// A clock thread's loop: sleep to the earliest due call, send every due
 /// call's frame not taken by the other thread, repeat; block while no call
-/// is up. Spares look [`STANDBY`] after each tick, and odd threads walk the
+/// is up. Spares look `STANDBY` after each tick, and odd threads walk the
 /// calls from the end, so two threads that do meet in a burst split it
 /// instead of queueing behind each other's locks.
 fn run(index: usize, joined: &Receiver<Arc<Slot>>) {
