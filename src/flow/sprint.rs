@@ -125,7 +125,8 @@ fn stamp(at: DateTime<Utc>) -> String {
     ] {
         buf[i] = c;
     }
-    buf.iter().map(|&b| b as char).collect()
+    // Only ASCII digits and separators were written.
+    String::from_utf8(buf.to_vec()).unwrap_or_default()
 }
 
 impl<'a> Sprinter<'a> {
