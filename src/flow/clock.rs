@@ -66,9 +66,11 @@ impl Clock for SteppingClock {
     }
 }
 
-/// The system clock, shared.
+/// The system clock, shared: one instance for the process, so each
+/// sprint and each environment takes a reference count, not an allocation.
 pub fn system() -> Arc<dyn Clock> {
-    Arc::new(SystemClock)
+    static SYSTEM: std::sync::LazyLock<Arc<dyn Clock>> = std::sync::LazyLock::new(|| Arc::new(SystemClock));
+    SYSTEM.clone()
 }
 
 /// A clock that always reads `at`, shared.
