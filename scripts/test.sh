@@ -33,6 +33,9 @@ done
 # The flow engine's conformance corpus sits beside the checkout.
 export MHERO_CONFORMANCE_DIR="${MHERO_CONFORMANCE_DIR:-$(cd .. && pwd)/shared/conformance}"
 
+# A clean checkout gains nothing from incremental caches; they only cost disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked --no-fail-fast
