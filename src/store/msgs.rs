@@ -516,11 +516,18 @@ impl Store {
         }
         for chunk in receipts.chunks(INSERT_CHUNK) {
             let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(1 + i * 2, 2)).collect();
+            // Each receipt is looked up on its own through the (link,
+            // external_id) index: the LATERAL subquery with OFFSET 0 is not
+            // flattened into a join, so the planner cannot drive the update
+            // from every sent message instead. It did so on young tables,
+            // whose default selectivities estimate "sent and outbound" at one
+            // row: a nested loop over all sent messages took seconds a batch.
             let sql = format!(
                 "UPDATE msgs SET status = 'delivered', delivered_on = $1, modified_on = $1 \
-                 FROM (VALUES {}) AS v WHERE msgs.link = v.column1 AND msgs.external_id = v.column2 \
-                 AND msgs.direction = 'out' AND msgs.status IN ('sent', 'delivered') \
-                 RETURNING msgs.link, msgs.external_id",
+                 FROM (SELECT hit.id FROM (VALUES {}) AS v, LATERAL (SELECT m.id FROM msgs m \
+                 WHERE m.link = v.column1 AND m.external_id = v.column2 AND m.direction = 'out' \
+                 AND m.status IN ('sent', 'delivered') OFFSET 0) AS hit) AS h \
+                 WHERE msgs.id = h.id RETURNING msgs.link, msgs.external_id",
                 values.join(", ")
             );
             let mut q = sqlx::query(&sql).bind(now);

@@ -149,9 +149,13 @@ impl Pg {
             String::from_utf8_lossy(&out.stderr)
         );
         let port = free_port();
+        // MHERO_TEST_PG_OPTS adds server options when investigating (for
+        // example auto_explain settings); MHERO_TEST_PG_LOG keeps the
+        // server's log at that path when the server stops.
         let opts = format!(
-            "-p {port} -h 127.0.0.1 -k {} -F -c max_connections=200 -c shared_buffers=64MB",
-            dir.path().display()
+            "-p {port} -h 127.0.0.1 -k {} -F -c max_connections=200 -c shared_buffers=64MB {}",
+            dir.path().display(),
+            std::env::var("MHERO_TEST_PG_OPTS").unwrap_or_default()
         );
         let out = pg_cmd(&bin, "pg_ctl")
             .args(["-w", "-t", "60", "-D"])
@@ -223,6 +227,9 @@ impl Drop for Pg {
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
+        }
+        if let Ok(keep) = std::env::var("MHERO_TEST_PG_LOG") {
+            let _ = std::fs::copy(self.dir.path().join("log"), keep);
         }
         let _ = &self.bin;
     }
