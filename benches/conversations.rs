@@ -146,6 +146,60 @@ async fn latencies(url: &str) -> Vec<i64> {
     out
 }
 
+/// With MHERO_BENCH_PG_STATEMENTS set (and the server started with
+/// `MHERO_TEST_PG_OPTS="-c shared_preload_libraries=pg_stat_statements"`):
+/// reset PostgreSQL's statement statistics before the drive, and print the
+/// statements that took the most server time after it.
+async fn pg_statements(url: &str, report: bool) {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect");
+    if !report {
+        for sql in [
+            "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+            "SELECT pg_stat_statements_reset()::text",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.expect(sql);
+        }
+        return;
+    }
+    let all = sqlx::query(
+        "SELECT COALESCE(SUM(calls), 0)::bigint AS calls, COALESCE(SUM(total_exec_time), 0)::float8 AS total, \
+         COUNT(*)::bigint AS texts FROM pg_stat_statements",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("pg_stat_statements");
+    println!(
+        "all statements: {} calls, {:.0} ms executing, {} distinct texts",
+        all.get::<i64, _>("calls"),
+        all.get::<f64, _>("total"),
+        all.get::<i64, _>("texts")
+    );
+    // Grouped by their first 60 characters: the multi-row statements of
+    // every batch size count as one.
+    let rows = sqlx::query(
+        "SELECT SUM(calls)::bigint AS calls, SUM(total_exec_time)::float8 AS total, \
+         SUM(total_plan_time + total_exec_time)::float8 AS with_plan, \
+         left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS q \
+         FROM pg_stat_statements GROUP BY 4 ORDER BY 2 DESC LIMIT 25",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("pg_stat_statements");
+    let (mut calls, mut total) = (0i64, 0f64);
+    for r in &rows {
+        let (c, t): (i64, f64) = (r.get("calls"), r.get("total"));
+        calls += c;
+        total += t;
+        println!(
+            "{c:>8} calls {t:>9.0} ms exec {:>9.0} ms with planning  {}",
+            r.get::<f64, _>("with_plan"),
+            r.get::<String, _>("q")
+        );
+    }
+    println!("these: {calls} calls, {total:.0} ms");
+}
+
 async fn run(kind: Db, flows: bool) -> String {
     let n = workers();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -184,7 +238,14 @@ async fn run(kind: Db, flows: bool) -> String {
     }
     let steps = if flows { QUESTIONS + 1 } else { 1 };
     let text: fn(usize) -> String = |step| if step == 0 { "QUIZ".into() } else { "1".into() };
+    let statements = kind == Db::Postgres && std::env::var("MHERO_BENCH_PG_STATEMENTS").is_ok();
+    if statements {
+        pg_statements(&db.url, false).await;
+    }
     let secs = drive(&api, n, steps, rate(), text).await;
+    if statements {
+        pg_statements(&db.url, true).await;
+    }
     // Every reply is persisted before the last request returned.
     let lat = latencies(&db.url).await;
     let msgs = n * steps;

@@ -257,3 +257,106 @@ async fn sprints_written_together_stand_alone(kind: Db) {
 }
 
 on_both!(sprints_written_together_stand_alone);
+
+/// The inbound path reads a contact, its URNs, its groups and its waiting
+/// session in one query; it must agree with the separate reads.
+async fn contact_read_with_its_waiting_session(kind: Db) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::new(kind, dir.path());
+    let store = Store::open(&db.url, 4).await.expect("store");
+    store
+        .ensure_field("district", "District", mhero::core::contact::FieldType::Text)
+        .await
+        .expect("field");
+    for g in ["Zambezi nurses", "Anaesthetists", "Ward 3"] {
+        store.create_group(g, None).await.expect("group");
+    }
+    let new = mhero::store::NewContact {
+        name: Some("Ama Mensah".into()),
+        language: Some("fra".into()),
+        urns: vec!["tel:+250788000101".into(), "tel:+250788000102".into()],
+        fields: [("district".to_string(), serde_json::json!("Gasabo"))].into(),
+        groups: vec!["Ward 3".into(), "Zambezi nurses".into(), "Anaesthetists".into()],
+        ..Default::default()
+    };
+    let created = store.create_contact(new, None).await.expect("contact");
+    let second = Urn::tel("+250788000102").expect("urn");
+    let unknown = Urn::tel("+250788009999").expect("urn");
+    assert!(store
+        .contact_by_urn_with_waiting(&unknown)
+        .await
+        .expect("read")
+        .is_none());
+
+    let (c, waiting) = store
+        .contact_by_urn_with_waiting(&second)
+        .await
+        .expect("read")
+        .expect("found by its second number");
+    let apart = store.contact_by_urn(&second).await.expect("read").expect("found");
+    assert!(waiting.is_none());
+    assert_eq!(c.id, created.id);
+    assert_eq!(c.uuid, apart.uuid);
+    assert_eq!(c.name.as_deref(), Some("Ama Mensah"));
+    assert_eq!(c.language.as_deref(), Some("fra"));
+    assert_eq!(c.fields, apart.fields);
+    assert_eq!(c.urns, apart.urns, "URNs in priority order");
+    assert_eq!(c.urns.len(), 2);
+    assert_eq!(
+        c.groups,
+        ["Anaesthetists", "Ward 3", "Zambezi nurses"],
+        "groups by name"
+    );
+    assert_eq!(c.groups, apart.groups);
+
+    // A waiting session comes with the contact, as the separate read has it.
+    let w = sprint(c.id, "s-read", None, 0, None);
+    let Applied::Written(sid) = store.apply_sprint(&w).await.expect("written") else {
+        panic!("a fresh session came back stale");
+    };
+    let (_, waiting) = store
+        .contact_by_urn_with_waiting(&second)
+        .await
+        .expect("read")
+        .expect("found");
+    let joined = waiting.expect("the waiting session");
+    let apart = store.waiting_session(c.id).await.expect("read").expect("waiting");
+    assert_eq!(joined.id, sid);
+    assert_eq!(
+        (
+            &joined.uuid,
+            joined.contact_id,
+            &joined.flow_uuid,
+            &joined.state,
+            joined.version
+        ),
+        (
+            &apart.uuid,
+            apart.contact_id,
+            &apart.flow_uuid,
+            &apart.state,
+            apart.version
+        )
+    );
+    assert_eq!(
+        (joined.timeout_on, joined.expires_on),
+        (apart.timeout_on, apart.expires_on)
+    );
+    assert_eq!(joined.state, "{\"step\":0}");
+
+    // Once it ends, none is read.
+    let mut end = sprint(c.id, "s-read", Some((sid, joined.version)), 1, None);
+    end.session.status = "completed".into();
+    assert!(matches!(
+        store.apply_sprint(&end).await.expect("written"),
+        Applied::Written(_)
+    ));
+    let (_, waiting) = store
+        .contact_by_urn_with_waiting(&second)
+        .await
+        .expect("read")
+        .expect("found");
+    assert!(waiting.is_none());
+}
+
+on_both!(contact_read_with_its_waiting_session);

@@ -16,7 +16,7 @@ use crate::core::time::Millis;
 use crate::core::{Contact, ContactStatus, LinkEvent, Priority, Urn};
 use crate::flow::resume::ResumeKind;
 use crate::flow::trigger::KeywordMatch;
-use crate::store::{NewInbound, PendingInbound, StoreError, TriggerRow};
+use crate::store::{NewInbound, PendingInbound, StoreError, TriggerRow, WaitingSession};
 
 /// Inbound messages are handled by this many tasks, each owning the
 /// contacts whose number hashes to it: one contact's messages stay in
@@ -112,7 +112,7 @@ async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
                 if let Some(ack) = ack {
                     let _ = ack.send(stored.as_ref().map(|_| ()).map_err(|e| e.to_string()));
                 }
-                if let Ok((contact, id)) = stored {
+                if let Ok((contact, id, waiting)) = stored {
                     act_and_mark(
                         &gw,
                         &contact,
@@ -121,6 +121,7 @@ async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
                             from: &from,
                             text: &text,
                             external_id: external_id.as_deref(),
+                            waiting: waiting.as_ref(),
                         },
                     )
                     .await;
@@ -159,6 +160,7 @@ async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
                                 from: &p.urn,
                                 text: &p.text,
                                 external_id: p.external_id.as_deref(),
+                                waiting: None,
                             },
                         )
                         .await
@@ -179,6 +181,9 @@ pub(super) struct Received<'a> {
     pub from: &'a Urn,
     pub text: &'a str,
     pub external_id: Option<&'a str>,
+    /// The contact's waiting session as read with the contact, when it
+    /// was (`Some(None)`: none was waiting); `None` reads it when needed.
+    pub waiting: Option<&'a Option<WaitingSession>>,
 }
 
 /// Act on a persisted inbound message, then mark it handled unless the
@@ -211,7 +216,7 @@ pub async fn handle(
     external_id: Option<&str>,
     received_on: Millis,
 ) -> Result<i64, StoreError> {
-    let (contact, id) = persist(gw, link, from, text, external_id, received_on).await?;
+    let (contact, id, waiting) = persist(gw, link, from, text, external_id, received_on).await?;
     act_and_mark(
         gw,
         &contact,
@@ -220,6 +225,7 @@ pub async fn handle(
             from,
             text,
             external_id,
+            waiting: waiting.as_ref(),
         },
     )
     .await;
@@ -227,7 +233,8 @@ pub async fn handle(
 }
 
 /// Persist one inbound message (`pending`) and return its contact (created
-/// for a new number) and id. An error means it was not persisted.
+/// for a new number), its id, and the contact's waiting session when it was
+/// read along with the contact. An error means it was not persisted.
 async fn persist(
     gw: &Gateway,
     link: &str,
@@ -235,8 +242,16 @@ async fn persist(
     text: &str,
     external_id: Option<&str>,
     received_on: Millis,
-) -> Result<(Contact, i64), StoreError> {
-    let (contact, created) = gw.store.find_or_create_by_urn(from, None).await?;
+) -> Result<(Contact, i64, Option<Option<WaitingSession>>), StoreError> {
+    // A known number (nearly every message) costs one query for the
+    // contact and its waiting session.
+    let (contact, created, waiting) = match gw.store.contact_by_urn_with_waiting(from).await? {
+        Some((contact, waiting)) => (contact, false, Some(waiting)),
+        None => {
+            let (contact, created) = gw.store.find_or_create_by_urn(from, None).await?;
+            (contact, created, None)
+        }
+    };
     let id = gw
         .store
         .insert_inbound(&NewInbound {
@@ -251,7 +266,7 @@ async fn persist(
         })
         .await?;
     stored(link, &contact, created);
-    Ok((contact, id))
+    Ok((contact, id, waiting))
 }
 
 /// Count a persisted inbound message (and note a new contact).
@@ -270,6 +285,7 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
         from,
         text,
         external_id,
+        waiting: mut prefetched,
     } = *m;
     if contact.status == ContactStatus::Blocked {
         return Ok(false);
@@ -321,14 +337,24 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
     let keyword = trigger.filter(|t| !t.keywords.is_empty());
     if keyword.is_none() {
         for _ in 0..3 {
-            let Some(waiting) = gw.store.waiting_session(contact.id).await? else {
+            // The session read with the contact serves the first try; a
+            // stale resume reads it again.
+            let read;
+            let waiting = match prefetched.take() {
+                Some(w) => w.as_ref(),
+                None => {
+                    read = gw.store.waiting_session(contact.id).await?;
+                    read.as_ref()
+                }
+            };
+            let Some(waiting) = waiting else {
                 break;
             };
             let resume = ResumeKind::Msg {
                 msg: msg_in(from, text, external_id),
             };
             match gw
-                .resume_flow(contact, &waiting, resume, Priority::Reply, Some(id))
+                .resume_flow(contact, waiting, resume, Priority::Reply, Some(id))
                 .await
             {
                 Ok(Sprinted::Stale) => continue,

@@ -46,6 +46,7 @@ impl Delivered {
             from,
             text: &self.text,
             external_id: None,
+            waiting: None,
         }
     }
 }

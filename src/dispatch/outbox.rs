@@ -91,25 +91,33 @@ pub(super) async fn worker(gw: Arc<Gateway>, h: Arc<LinkHandle>) {
 async fn claimer(gw: Arc<Gateway>, h: Arc<LinkHandle>, out: mpsc::Sender<Vec<OutMsg>>) {
     let poll = Duration::from_millis(gw.config.outbox.poll_interval_ms);
     while !gw.is_stopping() {
-        let batch = claim(&gw, &h).await;
-        if batch.is_empty() {
+        let (batch, full) = claim(&gw, &h).await;
+        let drained = !full;
+        if !batch.is_empty() {
+            if let Err(unsent) = out.send(batch).await {
+                requeue(&gw, unsent.0.into_iter()).await;
+                break;
+            }
+        }
+        // A claim that could not fill its batch found the queue empty for
+        // now: wait for new work (or the poll) instead of asking again at
+        // once, which under a steady trickle doubled the claims. A wake
+        // that came meanwhile left its permit, so none is missed.
+        if drained {
             tokio::select! {
                 _ = gw.cancel.cancelled() => break,
                 _ = h.wake.notified() => {}
                 _ = tokio::time::sleep(poll) => {}
             }
-            continue;
-        }
-        if let Err(unsent) = out.send(batch).await {
-            requeue(&gw, unsent.0.into_iter()).await;
-            break;
         }
     }
 }
 
-async fn claim(gw: &Gateway, h: &LinkHandle) -> Vec<OutMsg> {
+/// Claim up to a batch for the link; true with it when the batch is full
+/// (more may be waiting).
+async fn claim(gw: &Gateway, h: &LinkHandle) -> (Vec<OutMsg>, bool) {
     if !h.usable() {
-        return vec![];
+        return (vec![], false);
     }
     let routes = gw.links.routes_served_by(h.name());
     let size = h.claim_size(gw.config.outbox.claim_batch);
@@ -118,18 +126,19 @@ async fn claim(gw: &Gateway, h: &LinkHandle) -> Vec<OutMsg> {
         for route in &routes {
             let want = size.saturating_sub(out.len() as u32);
             if want == 0 {
-                return out;
+                return (out, true);
             }
             match gw.store.claim(&gw.node, h.name(), route, priority, want).await {
                 Ok(mut got) => out.append(&mut got),
                 Err(e) => {
                     tracing::warn!(link = h.name(), error = %e, "claim failed; will try again");
-                    return out;
+                    return (out, false);
                 }
             }
         }
     }
-    out
+    let full = out.len() as u32 >= size;
+    (out, full)
 }
 
 async fn requeue(gw: &Gateway, msgs: impl Iterator<Item = OutMsg>) {

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::{Any, AnyConnection, Row, Transaction};
 use uuid::Uuid;
 
-use super::{in_list, is_unique_violation, parse_enum, parse_json, Result, Store, StoreError};
+use super::sessions::{joined_waiting, WaitingSession, JOINED_WAITING_COLS};
+use super::{in_list, is_unique_violation, parse_enum, parse_json, Dialect, Result, Store, StoreError};
 use crate::core::contact::{Contact, ContactStatus, FieldType, FieldValue};
 use crate::core::query::{ContactView, Query};
 use crate::core::time::{now_ms, rfc3339};
@@ -222,6 +223,52 @@ impl Store {
             )),
             None => Ok(None),
         }
+    }
+
+    /// The contact that owns `urn`, with its URNs, groups and waiting
+    /// session, in one query: what the inbound path needs per message.
+    pub async fn contact_by_urn_with_waiting(
+        &self,
+        urn: &Urn,
+    ) -> Result<Option<(Contact, Option<WaitingSession>)>> {
+        // URNs by priority and groups by name, as `load_urns_and_groups`
+        // orders them, aggregated into JSON arrays.
+        let (urns, groups) = match self.dialect {
+            Dialect::Sqlite => (
+                "(SELECT json_group_array(x.urn ORDER BY x.priority DESC, x.id) FROM contact_urns x \
+                 WHERE x.contact_id = c.id)",
+                "(SELECT json_group_array(g.name ORDER BY g.name) FROM group_members m \
+                 JOIN contact_groups g ON g.id = m.group_id WHERE m.contact_id = c.id)",
+            ),
+            Dialect::Postgres => (
+                "(SELECT COALESCE(json_agg(x.urn ORDER BY x.priority DESC, x.id), '[]')::text \
+                 FROM contact_urns x WHERE x.contact_id = c.id)",
+                "(SELECT COALESCE(json_agg(g.name ORDER BY g.name), '[]')::text FROM group_members m \
+                 JOIN contact_groups g ON g.id = m.group_id WHERE m.contact_id = c.id)",
+            ),
+        };
+        let sql = format!(
+            "SELECT c.id, c.uuid, c.name, c.language, c.timezone, c.status, c.fields, c.created_on, \
+             c.modified_on, {urns} AS urns, {groups} AS group_names, {JOINED_WAITING_COLS} \
+             FROM contact_urns u JOIN contacts c ON c.id = u.contact_id \
+             LEFT JOIN sessions s ON s.contact_id = c.id AND s.status = 'waiting' WHERE u.urn = $1"
+        );
+        let Some(r) = sqlx::query(&sql)
+            .bind(urn.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let rec = record(&r)?;
+        let id = rec.id;
+        let contact = Loaded {
+            rec,
+            urns: parse_json("contact urns", &r.try_get::<String, _>("urns")?)?,
+            groups: parse_json("contact groups", &r.try_get::<String, _>("group_names")?)?,
+        }
+        .into_contact()?;
+        Ok(Some((contact, joined_waiting(&r, id)?)))
     }
 
     pub async fn field_types(&self) -> Result<HashMap<String, FieldType>> {

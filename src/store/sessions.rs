@@ -125,6 +125,28 @@ fn waiting(r: &sqlx::any::AnyRow) -> Result<WaitingSession> {
     })
 }
 
+/// The session columns of a row that joined `sessions s` with
+/// [`JOINED_WAITING_COLS`]; `None` when the join found none.
+pub(super) fn joined_waiting(r: &sqlx::any::AnyRow, contact_id: i64) -> Result<Option<WaitingSession>> {
+    let Some(id) = r.try_get::<Option<i64>, _>("s_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(WaitingSession {
+        id,
+        uuid: r.try_get("s_uuid")?,
+        contact_id,
+        flow_uuid: r.try_get("s_flow_uuid")?,
+        state: r.try_get::<Option<String>, _>("s_state")?.unwrap_or_default(),
+        version: r.try_get("s_version")?,
+        timeout_on: r.try_get("s_timeout_on")?,
+        expires_on: r.try_get("s_expires_on")?,
+    }))
+}
+
+/// The columns [`joined_waiting`] reads, from a join aliased `s`.
+pub(super) const JOINED_WAITING_COLS: &str = "s.id AS s_id, s.uuid AS s_uuid, s.flow_uuid AS s_flow_uuid, \
+     s.state AS s_state, s.version AS s_version, s.timeout_on AS s_timeout_on, s.expires_on AS s_expires_on";
+
 const WAITING_COLS: &str = "id, uuid, contact_id, flow_uuid, state, version, timeout_on, expires_on";
 
 /// End the runs of sessions that are ended by something outside the engine.
