@@ -125,25 +125,30 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
 /// Milliseconds from each inbound message persisted to the first outbound
 /// message to the same contact persisted after it.
 async fn latencies(url: &str) -> Vec<i64> {
+    let mut all: Vec<i64> = latencies_by_text(url).await.into_iter().map(|(_, l)| l).collect();
+    all.sort_unstable();
+    all
+}
+
+/// Each inbound message's text with its latency (as [`latencies`]), in the
+/// order the messages were stored.
+async fn latencies_by_text(url: &str) -> Vec<(String, i64)> {
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect");
     let rows = sqlx::query(
-        "SELECT i.created_on AS t_in, (SELECT MIN(o.created_on) FROM msgs o WHERE o.contact_id = i.contact_id \
-         AND o.direction = 'out' AND o.id > i.id) AS t_out FROM msgs i WHERE i.direction = 'in'",
+        "SELECT i.text, i.created_on AS t_in, (SELECT MIN(o.created_on) FROM msgs o WHERE o.contact_id = i.contact_id \
+         AND o.direction = 'out' AND o.id > i.id) AS t_out FROM msgs i WHERE i.direction = 'in' ORDER BY i.id",
     )
     .fetch_all(&mut conn)
     .await
     .expect("latencies");
-    let mut out: Vec<i64> = rows
-        .iter()
+    rows.iter()
         .filter_map(|r| {
             let t_in: i64 = r.try_get("t_in").ok()?;
             let t_out: Option<i64> = r.try_get("t_out").ok()?;
-            t_out.map(|o| o - t_in)
+            Some((r.try_get("text").ok()?, t_out? - t_in))
         })
-        .collect();
-    out.sort_unstable();
-    out
+        .collect()
 }
 
 /// With MHERO_BENCH_PG_STATEMENTS set (and the server started with
@@ -198,6 +203,23 @@ async fn pg_statements(url: &str, report: bool) {
         );
     }
     println!("these: {calls} calls, {total:.0} ms");
+}
+
+/// With MHERO_BENCH_STAGES set: print the gateway's own timings of the
+/// inbound stages and of group commit (quantiles from `/metrics`).
+async fn stages(base: &str) {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    for line in text.lines().filter(|l| {
+        (l.starts_with("mhero_inbound_stage_seconds") || l.starts_with("mhero_commit"))
+            && (l.contains("quantile=\"0.5\"") || l.contains("quantile=\"0.99\"") || l.contains("_count"))
+    }) {
+        println!("  {line}");
+    }
 }
 
 async fn run(kind: Db, flows: bool) -> String {
@@ -258,6 +280,32 @@ async fn run(kind: Db, flows: bool) -> String {
             ))
             .await;
         assert_eq!(results["runs"]["completed"], n as i64, "{}", results["runs"]);
+    }
+    if std::env::var("MHERO_BENCH_STAGES").is_ok() {
+        stages(&server.base).await;
+        // Latency by kind of message and by tenth of the run.
+        let by = latencies_by_text(&db.url).await;
+        let tenth = by.len().div_ceil(10);
+        for (i, part) in by.chunks(tenth).enumerate() {
+            for start in [true, false] {
+                let mut l: Vec<i64> = part
+                    .iter()
+                    .filter(|(t, _)| (t == "QUIZ") == start)
+                    .map(|(_, l)| *l)
+                    .collect();
+                if l.is_empty() {
+                    continue;
+                }
+                l.sort_unstable();
+                println!(
+                    "  part {i} {}: {} messages, p50 {} ms, p99 {} ms",
+                    if start { "QUIZ" } else { "answers" },
+                    l.len(),
+                    percentile(&l, 0.5),
+                    percentile(&l, 0.99)
+                );
+            }
+        }
     }
     drop(server);
     format!(

@@ -15,6 +15,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -43,6 +44,7 @@ struct SprintJob {
     write: SprintWrite,
     types: FieldTypes,
     reply: oneshot::Sender<Result<Applied>>,
+    queued: Instant,
 }
 
 /// An inbound message to persist, owned so that it can wait in the queue.
@@ -56,6 +58,7 @@ struct InboundJob {
     note: Option<String>,
     node: String,
     reply: oneshot::Sender<Result<i64>>,
+    queued: Instant,
 }
 
 impl InboundJob {
@@ -103,8 +106,13 @@ impl Committer {
     /// Write one sprint; returns once its transaction committed.
     pub(super) async fn apply(&self, write: SprintWrite, types: FieldTypes) -> Result<Applied> {
         let (reply, answer) = oneshot::channel();
-        self.send(Job::Sprint(Box::new(SprintJob { write, types, reply })))
-            .await?;
+        self.send(Job::Sprint(Box::new(SprintJob {
+            write,
+            types,
+            reply,
+            queued: Instant::now(),
+        })))
+        .await?;
         answer.await.map_err(|_| StoreError::Closed("committer"))?
     }
 
@@ -121,6 +129,7 @@ impl Committer {
             note: m.note.map(str::to_string),
             node: m.node.to_string(),
             reply,
+            queued: Instant::now(),
         }))
         .await?;
         answer.await.map_err(|_| StoreError::Closed("committer"))?
@@ -182,6 +191,16 @@ async fn committer(writer: AnyPool, dialect: Dialect, rx: Arc<Mutex<mpsc::Receiv
 /// error, one transaction each.
 async fn commit_batch(writer: &AnyPool, dialect: Dialect, inbound: Vec<InboundJob>, sprints: Vec<SprintJob>) {
     metrics::histogram!("mhero_commit_batch_size").record((inbound.len() + sprints.len()) as f64);
+    let started = Instant::now();
+    let waited = metrics::histogram!("mhero_commit_wait_seconds");
+    for q in inbound
+        .iter()
+        .map(|j| j.queued)
+        .chain(sprints.iter().map(|j| j.queued))
+    {
+        waited.record(started.duration_since(q).as_secs_f64());
+    }
+    let _took = CommitTimer(started);
     if inbound.len() + sprints.len() > 1 {
         match write_together(writer, dialect, &inbound, &sprints).await {
             Ok((ids, applied)) => {
@@ -210,6 +229,16 @@ async fn commit_batch(writer: &AnyPool, dialect: Dialect, inbound: Vec<InboundJo
     for job in sprints {
         let res = write_alone(writer, dialect, &job).await;
         let _ = job.reply.send(res);
+    }
+}
+
+/// Records how long a batch took to commit (or to fail and be redone) when
+/// it goes out of scope.
+struct CommitTimer(Instant);
+
+impl Drop for CommitTimer {
+    fn drop(&mut self) {
+        metrics::histogram!("mhero_commit_seconds").record(self.0.elapsed().as_secs_f64());
     }
 }
 
