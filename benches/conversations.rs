@@ -205,21 +205,60 @@ async fn pg_statements(url: &str, report: bool) {
     println!("these: {calls} calls, {total:.0} ms");
 }
 
-/// With MHERO_BENCH_STAGES set: print the gateway's own timings of the
-/// inbound stages and of group commit (quantiles from `/metrics`).
-async fn stages(base: &str) {
-    let text = reqwest::get(format!("{base}/metrics"))
+/// The gateway's `/metrics` text.
+async fn scrape(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
         .await
         .expect("metrics")
         .text()
         .await
-        .expect("metrics text");
-    for line in text.lines().filter(|l| {
-        (l.starts_with("mhero_inbound_stage_seconds") || l.starts_with("mhero_commit"))
-            && (l.contains("quantile=\"0.5\"") || l.contains("quantile=\"0.99\"") || l.contains("_count"))
-    }) {
-        println!("  {line}");
-    }
+        .expect("metrics text")
+}
+
+/// Cumulative bucket counts `(upper bound in seconds, count)` of one
+/// histogram series (`series` is the name with its labels but `le`, e.g.
+/// `mhero_inbound_stage_seconds_bucket{stage="act"`).
+fn buckets(text: &str, series: &str) -> Vec<(f64, u64)> {
+    text.lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(series)?;
+            let le = rest.split("le=\"").nth(1)?.split('"').next()?;
+            let count = l.rsplit(' ').next()?.parse().ok()?;
+            Some((
+                if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().ok()?
+                },
+                count,
+            ))
+        })
+        .collect()
+}
+
+/// Quantile `q` of what a histogram counted between two scrapes, as the
+/// upper bound of the bucket it falls in (in ms): a conservative reading.
+fn bucket_quantile(before: &[(f64, u64)], after: &[(f64, u64)], q: f64) -> Option<f64> {
+    let diff: Vec<(f64, u64)> = after
+        .iter()
+        .map(|&(le, n)| {
+            let was = before.iter().find(|(b, _)| *b == le).map_or(0, |(_, c)| *c);
+            (le, n - was)
+        })
+        .collect();
+    let total = diff.last()?.1;
+    let rank = (total as f64 * q).ceil() as u64;
+    diff.iter().find(|(_, n)| *n >= rank).map(|(le, _)| le * 1000.0)
+}
+
+/// The gateway's own timing of each stage of an inbound message over the
+/// drive (`persist`: contact read and message committed; `act`: from then
+/// to the flow's reply committed), from its histograms.
+fn stage_line(before: &str, after: &str, stage: &str) -> String {
+    let series = format!("mhero_inbound_stage_seconds_bucket{{stage=\"{stage}\"");
+    let (b, a) = (buckets(before, &series), buckets(after, &series));
+    let fmt = |q| bucket_quantile(&b, &a, q).map_or("?".to_string(), |ms| format!("≤ {ms:.0} ms"));
+    format!("p50 {}, p99 {}", fmt(0.5), fmt(0.99))
 }
 
 async fn run(kind: Db, flows: bool) -> String {
@@ -264,7 +303,9 @@ async fn run(kind: Db, flows: bool) -> String {
     if statements {
         pg_statements(&db.url, false).await;
     }
+    let before = scrape(&server.base).await;
     let secs = drive(&api, n, steps, rate(), text).await;
+    let after = scrape(&server.base).await;
     if statements {
         pg_statements(&db.url, true).await;
     }
@@ -282,7 +323,6 @@ async fn run(kind: Db, flows: bool) -> String {
         assert_eq!(results["runs"]["completed"], n as i64, "{}", results["runs"]);
     }
     if std::env::var("MHERO_BENCH_STAGES").is_ok() {
-        stages(&server.base).await;
         // Latency by kind of message and by tenth of the run.
         let by = latencies_by_text(&db.url).await;
         let tenth = by.len().div_ceil(10);
@@ -309,7 +349,8 @@ async fn run(kind: Db, flows: bool) -> String {
     }
     drop(server);
     format!(
-        "{:?} {}: {} inbound in {:.1} s = {:.0}/s handled (offered {}/s); latency in->reply p50 {} ms, p99 {} ms, max {} ms",
+        "{:?} {}: {} inbound in {:.1} s = {:.0}/s handled (offered {}/s); latency in->reply p50 {} ms, p99 {} ms, max {} ms\n  \
+         gateway-timed: persisted -> reply committed {}; received -> persisted {}",
         kind,
         if flows { "quiz flow" } else { "fixed reply (baseline)" },
         msgs,
@@ -318,7 +359,9 @@ async fn run(kind: Db, flows: bool) -> String {
         rate(),
         percentile(&lat, 0.5),
         percentile(&lat, 0.99),
-        lat.last().copied().unwrap_or(0)
+        lat.last().copied().unwrap_or(0),
+        stage_line(&before, &after, "act"),
+        stage_line(&before, &after, "persist"),
     )
 }
 
