@@ -13,6 +13,32 @@ pub fn now_ms() -> Millis {
     Utc::now().timestamp_millis()
 }
 
+/// Records into a histogram, in seconds, the time from its start until it
+/// goes out of scope (early returns and errors included).
+pub struct HistogramTimer {
+    histogram: metrics::Histogram,
+    started: std::time::Instant,
+}
+
+impl HistogramTimer {
+    pub fn start(histogram: metrics::Histogram) -> HistogramTimer {
+        HistogramTimer {
+            histogram,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    pub fn started(&self) -> std::time::Instant {
+        self.started
+    }
+}
+
+impl Drop for HistogramTimer {
+    fn drop(&mut self) {
+        self.histogram.record(self.started.elapsed().as_secs_f64());
+    }
+}
+
 pub fn to_datetime(ms: Millis) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
 }

@@ -12,7 +12,7 @@ use super::mo_parts;
 use super::outbox::Record;
 use super::Gateway;
 use crate::config::MatchType;
-use crate::core::time::Millis;
+use crate::core::time::{HistogramTimer, Millis};
 use crate::core::{Contact, ContactStatus, LinkEvent, Priority, Urn};
 use crate::flow::resume::ResumeKind;
 use crate::flow::trigger::KeywordMatch;
@@ -191,7 +191,7 @@ pub(super) struct Received<'a> {
 /// marked too: the message stays in the inbox, and retrying a flow that
 /// fails would fail again.
 pub(super) async fn act_and_mark(gw: &Gateway, contact: &Contact, m: &Received<'_>) {
-    let _acting = StageTimer::new("act");
+    let _acting = stage_timer("act");
     let marked = match act(gw, contact, m).await {
         Ok(marked) => marked,
         Err(e) => {
@@ -244,7 +244,7 @@ async fn persist(
     external_id: Option<&str>,
     received_on: Millis,
 ) -> Result<(Contact, i64, Option<Option<WaitingSession>>), StoreError> {
-    let _persisting = StageTimer::new("persist");
+    let _persisting = stage_timer("persist");
     // A known number (nearly every message) costs one query for the
     // contact and its waiting session.
     let (contact, created, waiting) = match gw.store.contact_by_urn_with_waiting(from).await? {
@@ -271,28 +271,10 @@ async fn persist(
     Ok((contact, id, waiting))
 }
 
-/// Records the time an inbound message spent in one stage (`persist`: the
-/// contact read and the message committed; `act`: the flow or reply
-/// committed) when it goes out of scope.
-struct StageTimer {
-    stage: &'static str,
-    started: std::time::Instant,
-}
-
-impl StageTimer {
-    fn new(stage: &'static str) -> StageTimer {
-        StageTimer {
-            stage,
-            started: std::time::Instant::now(),
-        }
-    }
-}
-
-impl Drop for StageTimer {
-    fn drop(&mut self) {
-        metrics::histogram!("mhero_inbound_stage_seconds", "stage" => self.stage)
-            .record(self.started.elapsed().as_secs_f64());
-    }
+/// Times one stage of an inbound message (`persist`: the contact read and
+/// the message committed; `act`: the flow or reply committed).
+fn stage_timer(stage: &'static str) -> HistogramTimer {
+    HistogramTimer::start(metrics::histogram!("mhero_inbound_stage_seconds", "stage" => stage))
 }
 
 /// Count a persisted inbound message (and note a new contact).

@@ -92,7 +92,6 @@ async fn claimer(gw: Arc<Gateway>, h: Arc<LinkHandle>, out: mpsc::Sender<Vec<Out
     let poll = Duration::from_millis(gw.config.outbox.poll_interval_ms);
     while !gw.is_stopping() {
         let (batch, full) = claim(&gw, &h).await;
-        let drained = !full;
         if !batch.is_empty() {
             if let Err(unsent) = out.send(batch).await {
                 requeue(&gw, unsent.0.into_iter()).await;
@@ -103,7 +102,7 @@ async fn claimer(gw: Arc<Gateway>, h: Arc<LinkHandle>, out: mpsc::Sender<Vec<Out
         // now: wait for new work (or the poll) instead of asking again at
         // once, which under a steady trickle doubled the claims. A wake
         // that came meanwhile left its permit, so none is missed.
-        if drained {
+        if !full {
             tokio::select! {
                 _ = gw.cancel.cancelled() => break,
                 _ = h.wake.notified() => {}

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::{Any, AnyConnection, Row, Transaction};
 use uuid::Uuid;
 
-use super::sessions::{joined_waiting, WaitingSession, JOINED_WAITING_COLS};
+use super::sessions::{waiting, WaitingSession, WAITING_COLS};
 use super::{in_list, is_unique_violation, parse_enum, parse_json, Dialect, Result, Store, StoreError};
 use crate::core::contact::{Contact, ContactStatus, FieldType, FieldValue};
 use crate::core::query::{ContactView, Query};
@@ -249,7 +249,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT c.id, c.uuid, c.name, c.language, c.timezone, c.status, c.fields, c.created_on, \
-             c.modified_on, {urns} AS urns, {groups} AS group_names, {JOINED_WAITING_COLS} \
+             c.modified_on, {urns} AS urns, {groups} AS group_names, {WAITING_COLS} \
              FROM contact_urns u JOIN contacts c ON c.id = u.contact_id \
              LEFT JOIN sessions s ON s.contact_id = c.id AND s.status = 'waiting' WHERE u.urn = $1"
         );
@@ -260,15 +260,13 @@ impl Store {
         else {
             return Ok(None);
         };
-        let rec = record(&r)?;
-        let id = rec.id;
         let contact = Loaded {
-            rec,
+            rec: record(&r)?,
             urns: parse_json("contact urns", &r.try_get::<String, _>("urns")?)?,
             groups: parse_json("contact groups", &r.try_get::<String, _>("group_names")?)?,
         }
         .into_contact()?;
-        Ok(Some((contact, joined_waiting(&r, id)?)))
+        Ok(Some((contact, waiting(&r)?)))
     }
 
     pub async fn field_types(&self) -> Result<HashMap<String, FieldType>> {

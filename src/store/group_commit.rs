@@ -24,7 +24,7 @@ use super::msgs::{insert_inbound_rows, NewInbound, SQLITE_PARAMS};
 use super::sessions::{Applied, SprintWrite};
 use super::sprint_write::{write_sprints, FieldTypes};
 use super::{begin_write_on, Dialect, Result, StoreError};
-use crate::core::time::Millis;
+use crate::core::time::{HistogramTimer, Millis};
 
 /// Sprints in one transaction at most: enough to take a burst in one go,
 /// few enough that the statements stay small and one slow batch does not
@@ -191,16 +191,15 @@ async fn committer(writer: AnyPool, dialect: Dialect, rx: Arc<Mutex<mpsc::Receiv
 /// error, one transaction each.
 async fn commit_batch(writer: &AnyPool, dialect: Dialect, inbound: Vec<InboundJob>, sprints: Vec<SprintJob>) {
     metrics::histogram!("mhero_commit_batch_size").record((inbound.len() + sprints.len()) as f64);
-    let started = Instant::now();
+    let took = HistogramTimer::start(metrics::histogram!("mhero_commit_seconds"));
     let waited = metrics::histogram!("mhero_commit_wait_seconds");
     for q in inbound
         .iter()
         .map(|j| j.queued)
         .chain(sprints.iter().map(|j| j.queued))
     {
-        waited.record(started.duration_since(q).as_secs_f64());
+        waited.record(took.started().duration_since(q).as_secs_f64());
     }
-    let _took = CommitTimer(started);
     if inbound.len() + sprints.len() > 1 {
         match write_together(writer, dialect, &inbound, &sprints).await {
             Ok((ids, applied)) => {
@@ -229,16 +228,6 @@ async fn commit_batch(writer: &AnyPool, dialect: Dialect, inbound: Vec<InboundJo
     for job in sprints {
         let res = write_alone(writer, dialect, &job).await;
         let _ = job.reply.send(res);
-    }
-}
-
-/// Records how long a batch took to commit (or to fail and be redone) when
-/// it goes out of scope.
-struct CommitTimer(Instant);
-
-impl Drop for CommitTimer {
-    fn drop(&mut self) {
-        metrics::histogram!("mhero_commit_seconds").record(self.0.elapsed().as_secs_f64());
     }
 }
 

@@ -102,15 +102,15 @@ const INSERT_CHUNK: usize = 500;
 /// wedged database shows up in logs rather than as a silent stall.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How much of the database file SQLite maps into memory (a limit, not an
+/// allocation: the kernel's page cache backs it).
+const SQLITE_MMAP_BYTES: u64 = 1 << 30;
+
 /// `writer`: the one connection that writes, which leaves checkpoints to
 /// [`checkpoint`] (see there why). Pages are read through a memory map
 /// ([`SQLITE_MMAP_BYTES`]): under a steady stream of writes every read
 /// transaction starts with an emptied page cache, and copying each page in
 /// with `read()` was a visible share of a conversation's cost.
-/// How much of the database file SQLite maps into memory (a limit, not an
-/// allocation: the kernel's page cache backs it).
-const SQLITE_MMAP_BYTES: u64 = 1 << 30;
-
 async fn sqlite_pool(opts: AnyConnectOptions, max_connections: u32, writer: bool) -> Result<AnyPool> {
     let mut pragmas = format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \

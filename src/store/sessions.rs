@@ -112,29 +112,16 @@ pub enum Applied {
     Stale,
 }
 
-fn waiting(r: &sqlx::any::AnyRow) -> Result<WaitingSession> {
-    Ok(WaitingSession {
-        id: r.try_get("id")?,
-        uuid: r.try_get("uuid")?,
-        contact_id: r.try_get("contact_id")?,
-        flow_uuid: r.try_get("flow_uuid")?,
-        state: r.try_get::<Option<String>, _>("state")?.unwrap_or_default(),
-        version: r.try_get("version")?,
-        timeout_on: r.try_get("timeout_on")?,
-        expires_on: r.try_get("expires_on")?,
-    })
-}
-
-/// The session columns of a row that joined `sessions s` with
-/// [`JOINED_WAITING_COLS`]; `None` when the join found none.
-pub(super) fn joined_waiting(r: &sqlx::any::AnyRow, contact_id: i64) -> Result<Option<WaitingSession>> {
+/// A waiting session from a row that selected [`WAITING_COLS`] (from
+/// `sessions s`, alone or joined); `None` when a join found none.
+pub(super) fn waiting(r: &sqlx::any::AnyRow) -> Result<Option<WaitingSession>> {
     let Some(id) = r.try_get::<Option<i64>, _>("s_id")? else {
         return Ok(None);
     };
     Ok(Some(WaitingSession {
         id,
         uuid: r.try_get("s_uuid")?,
-        contact_id,
+        contact_id: r.try_get("s_contact_id")?,
         flow_uuid: r.try_get("s_flow_uuid")?,
         state: r.try_get::<Option<String>, _>("s_state")?.unwrap_or_default(),
         version: r.try_get("s_version")?,
@@ -143,11 +130,10 @@ pub(super) fn joined_waiting(r: &sqlx::any::AnyRow, contact_id: i64) -> Result<O
     }))
 }
 
-/// The columns [`joined_waiting`] reads, from a join aliased `s`.
-pub(super) const JOINED_WAITING_COLS: &str = "s.id AS s_id, s.uuid AS s_uuid, s.flow_uuid AS s_flow_uuid, \
-     s.state AS s_state, s.version AS s_version, s.timeout_on AS s_timeout_on, s.expires_on AS s_expires_on";
-
-const WAITING_COLS: &str = "id, uuid, contact_id, flow_uuid, state, version, timeout_on, expires_on";
+/// The columns [`waiting`] reads, from `sessions` aliased `s`.
+pub(super) const WAITING_COLS: &str = "s.id AS s_id, s.uuid AS s_uuid, s.contact_id AS s_contact_id, \
+     s.flow_uuid AS s_flow_uuid, s.state AS s_state, s.version AS s_version, s.timeout_on AS s_timeout_on, \
+     s.expires_on AS s_expires_on";
 
 /// End the runs of sessions that are ended by something outside the engine.
 async fn end_runs(
@@ -200,25 +186,25 @@ impl Store {
     /// The session the contact is waiting in, if any.
     pub async fn waiting_session(&self, contact_id: i64) -> Result<Option<WaitingSession>> {
         let r = sqlx::query(&format!(
-            "SELECT {WAITING_COLS} FROM sessions WHERE contact_id = $1 AND status = 'waiting'"
+            "SELECT {WAITING_COLS} FROM sessions s WHERE s.contact_id = $1 AND s.status = 'waiting'"
         ))
         .bind(contact_id)
         .fetch_optional(&self.pool)
         .await?;
-        r.as_ref().map(waiting).transpose()
+        Ok(r.as_ref().map(waiting).transpose()?.flatten())
     }
 
     /// Waiting sessions whose wait timed out or which expired by `now`.
     pub async fn due_sessions(&self, now: Millis, limit: i64) -> Result<Vec<WaitingSession>> {
         let rows = sqlx::query(&format!(
-            "SELECT {WAITING_COLS} FROM sessions WHERE status = 'waiting' AND \
-             (timeout_on <= $1 OR expires_on <= $1) ORDER BY id LIMIT $2"
+            "SELECT {WAITING_COLS} FROM sessions s WHERE s.status = 'waiting' AND \
+             (s.timeout_on <= $1 OR s.expires_on <= $1) ORDER BY s.id LIMIT $2"
         ))
         .bind(now)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(waiting).collect()
+        rows.iter().filter_map(|r| waiting(r).transpose()).collect()
     }
 
     /// Sessions of a contact, newest first (for the API).
