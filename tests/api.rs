@@ -744,10 +744,14 @@ async fn first_run_with_no_config() {
             let _ = tx.send(line);
         }
     });
-    let lines: Vec<String> = rx
-        .iter()
-        .take_while(|l| !l.starts_with("What that phone received"))
-        .collect();
+    let mut lines: Vec<String> = Vec::new();
+    for line in rx.iter() {
+        let last = line.contains("/received");
+        lines.push(line);
+        if last {
+            break;
+        }
+    }
     let banner = lines.join("\n");
     let base = banner
         .split("API ")
@@ -755,12 +759,23 @@ async fn first_run_with_no_config() {
         .and_then(|r| r.split("/api/v1").next())
         .unwrap()
         .to_string();
-    let token = std::fs::read_to_string(dir.path().join("mhero.token"))
-        .unwrap()
-        .trim()
-        .to_string();
-    assert!(banner.contains(&token), "the banner shows the token: {banner}");
+    let token_file = dir.path().join("mhero.token");
+    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_string();
+    // Shown once (it would land in the journal under systemd), in a file
+    // only its owner reads, named in the banner; the commands use $TOKEN.
+    assert_eq!(
+        banner.matches(&token).count(),
+        1,
+        "the banner shows the token once: {banner}"
+    );
+    assert!(banner.contains(&token_file.display().to_string()), "{banner}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     assert!(banner.contains("curl"), "{banner}");
+    assert!(banner.contains("Bearer $TOKEN"), "{banner}");
     assert!(dir.path().join("mhero.db").exists());
     let api = Api::for_base(&base, &token);
     let (s, v) = api

@@ -4,7 +4,7 @@
 //!
 //! Roles: a `viewer` token may read (GET); an `operator` may also write
 //! contacts, groups, messages, broadcasts, link rates and the simulator; an
-//! `admin` may also change triggers and import flows.
+//! `admin` may also change triggers, import flows and manage API tokens.
 
 mod auth;
 mod body;
@@ -20,6 +20,7 @@ mod messages;
 pub mod openapi;
 mod registries;
 mod simulator;
+mod tokens;
 mod triggers;
 
 use std::sync::Arc;
@@ -91,6 +92,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/registries", get(registries::list))
         .route("/registries/{name}/conflicts", get(registries::conflicts))
         .route("/registries/{name}/staffing", get(registries::staffing_view))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{name}", axum::routing::delete(tokens::revoke))
         .route("/simulator/inbound", post(simulator::inbound))
         .route("/simulator/phones/{number}/received", get(simulator::received))
         .route("/simulator/stats", get(simulator::stats))

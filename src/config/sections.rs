@@ -61,6 +61,28 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The name used in config, the store, the API and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Role, String> {
+        [Role::Viewer, Role::Operator, Role::Admin]
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("unknown role {s:?} (viewer, operator or admin)"))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenConfig {
@@ -79,6 +101,10 @@ pub struct ApiConfig {
     /// Largest request body accepted; a broadcast to 100k listed contacts
     /// is about 4 MB of UUIDs.
     pub max_body_bytes: usize,
+    /// Where the gateway writes an admin token it makes (mode 0600). Unset:
+    /// `mhero.token` beside a SQLite database file, else in the working
+    /// directory.
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ApiConfig {
@@ -87,6 +113,7 @@ impl Default for ApiConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             tokens: vec![],
             max_body_bytes: 8 * 1024 * 1024,
+            token_file: None,
         }
     }
 }
