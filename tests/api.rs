@@ -491,12 +491,7 @@ links = ["vodacom"]
     server.restart();
     let api = server.api(VIEWER);
     assert_eq!(api.ok("/links/airtel").await["rate"], 12.5);
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&server.base).await;
     assert!(
         metrics.contains("mhero_link_rate{link=\"airtel\"} 12.5"),
         "{metrics}"

@@ -2,7 +2,7 @@
 //! private PostgreSQL server: API tokens made, listed and revoked through
 //! the API and the CLI (taking effect without a restart), the admin token a
 //! start makes when there is none (saved 0600 where the banner says,
-//! printed once).
+//! printed once), and `/metrics` behind a token unless made public.
 
 mod common;
 
@@ -431,3 +431,33 @@ async fn a_closed_stdout_does_not_stop_the_gateway() {
     let _ = child.wait();
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_need_a_token_unless_public() {
+    let env = Env::start(Db::Sqlite, "", "");
+    let url = format!("{}/metrics", env.server.base);
+    let client = reqwest::Client::new();
+    let status = |r: reqwest::RequestBuilder| async move { r.send().await.unwrap().status().as_u16() };
+    assert_eq!(status(client.get(&url)).await, 401);
+    assert_eq!(
+        status(client.get(&url).bearer_auth("not-a-token-at-all")).await,
+        401
+    );
+    for who in [VIEWER, OPERATOR, ADMIN] {
+        assert_eq!(status(client.get(&url).bearer_auth(who)).await, 200);
+    }
+    assert!(metrics_text(&env.server.base).await.contains("mhero_link_up"));
+    // /healthz stays open for load balancers.
+    assert_eq!(
+        status(client.get(format!("{}/healthz", env.server.base))).await,
+        200
+    );
+
+    let open = Env::start(Db::Sqlite, "", "[metrics]\npublic = true\n");
+    let body = client
+        .get(format!("{}/metrics", open.server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body.status().as_u16(), 200);
+    assert!(body.text().await.unwrap().contains("mhero_link_up"));
+}

@@ -102,6 +102,7 @@ mod tests {
         assert_eq!(needed_role(&Method::DELETE, "/api/v1/tokens/ci"), Role::Admin);
         // A group that happens to be called "tokens" is an ordinary read.
         assert_eq!(needed_role(&Method::GET, "/groups/tokens"), Role::Viewer);
+        assert_eq!(needed_role(&Method::GET, "/metrics"), Role::Viewer);
     }
 
     #[test]

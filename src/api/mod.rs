@@ -5,6 +5,7 @@
 //! Roles: a `viewer` token may read (GET); an `operator` may also write
 //! contacts, groups, messages, broadcasts, link rates and the simulator; an
 //! `admin` may also change triggers, import flows and manage API tokens.
+//! `/metrics` needs a viewer token unless `[metrics] public = true`.
 
 mod auth;
 mod body;
@@ -119,11 +120,18 @@ pub fn router(state: ApiState) -> Router {
             auth::require_role,
         ))
         .route("/openapi.json", get(openapi::serve));
+    let mut scrape = Router::new().route("/metrics", get(metrics));
+    if !state.gw.config.metrics.public {
+        scrape = scrape.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_role,
+        ));
+    }
     Router::new()
         .nest("/api/v1", v1)
         .merge(emnutt::compat_routes())
+        .merge(scrape)
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)

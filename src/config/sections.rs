@@ -23,6 +23,7 @@ pub struct Config {
     pub triggers: Vec<TriggerConfig>,
     pub flows: FlowsConfig,
     pub webhooks: WebhooksConfig,
+    pub metrics: MetricsConfig,
     pub sip: super::SipConfig,
     pub trunks: Vec<super::TrunkConfig>,
     pub registries: Vec<super::RegistryConfig>,
@@ -116,6 +117,14 @@ impl Default for ApiConfig {
             token_file: None,
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` without a token. Off: a scrape needs a viewer (or
+    /// better) token, as queue depths and link names are the ministry's.
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -506,6 +506,19 @@ impl Api {
     }
 }
 
+/// The gateway's `/metrics` text, scraped as Prometheus is told to: with a
+/// viewer token (`/metrics` is not public by default).
+pub async fn metrics_text(base: &str) -> String {
+    let resp = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .expect("scrape /metrics");
+    assert_eq!(resp.status().as_u16(), 200, "GET /metrics");
+    resp.text().await.expect("metrics text")
+}
+
 /// `n` contacts with distinct Tanzanian numbers starting at `start`.
 pub fn contacts_json(n: usize, start: usize, fields: impl Fn(usize) -> Value) -> Value {
     let list: Vec<Value> = (0..n)
