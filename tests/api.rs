@@ -722,38 +722,14 @@ async fn first_run_with_no_config() {
         let f = f.unwrap().path();
         std::fs::copy(&f, dir.path().join("flows").join(f.file_name().unwrap())).unwrap();
     }
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
-        .current_dir(dir.path())
-        .env("MHERO_API__LISTEN", "127.0.0.1:0")
-        .env("MHERO_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    // Read the banner, and keep draining stdout afterwards: a closed pipe
-    // would make the server's next line fail.
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut lines: Vec<String> = Vec::new();
-    for line in rx.iter() {
-        let last = line.contains("/received");
-        lines.push(line);
-        if last {
-            break;
-        }
-    }
-    let banner = lines.join("\n");
-    let base = banner
-        .split("API ")
-        .nth(1)
-        .and_then(|r| r.split("/api/v1").next())
-        .unwrap()
-        .to_string();
+    let started = Banner::start(
+        std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
+            .current_dir(dir.path())
+            .env("MHERO_API__LISTEN", "127.0.0.1:0")
+            .env("MHERO_LOG", "warn")
+            .stdout(std::process::Stdio::piped()),
+    );
+    let (banner, base) = (&started.text, started.base.clone());
     let token_file = dir.path().join("mhero.token");
     let token = std::fs::read_to_string(&token_file).unwrap().trim().to_string();
     // Shown once (it would land in the journal under systemd), in a file
@@ -805,6 +781,4 @@ async fn first_run_with_no_config() {
             .starts_with("Case report. Which disease?"),
         "{got}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -261,57 +260,6 @@ async fn tokens_are_made_and_revoked_from_the_cli(kind: Db) {
     assert_eq!(env.server.api(VIEWER).get("/contacts").await.0, 200);
 }
 
-/// A gateway process whose banner was read up to its last line.
-struct Started {
-    child: Child,
-    banner: String,
-    base: String,
-}
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Start `mhero --config CONFIG serve` in `dir` and read its whole banner
-/// (draining stdout afterwards, as a terminal would).
-fn start_reading_banner(dir: &Path, config: &Path) -> Started {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mhero"))
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .current_dir(dir)
-        .env("MHERO_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn mhero");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut lines = Vec::new();
-    for line in rx.iter() {
-        let last = line.contains("/received");
-        lines.push(line);
-        if last {
-            break;
-        }
-    }
-    let banner = lines.join("\n");
-    let base = banner
-        .split("API ")
-        .nth(1)
-        .and_then(|r| r.split("/api/v1").next())
-        .unwrap_or_else(|| panic!("no API address in {banner:?}"))
-        .to_string();
-    Started { child, banner, base }
-}
-
 fn read_token(file: &Path) -> String {
     std::fs::read_to_string(file)
         .expect("token file")
@@ -342,17 +290,17 @@ async fn a_config_without_tokens_gets_an_admin_token_that_is_never_lost(kind: Db
     .unwrap();
 
     // First start: made, saved 0600 where the banner says, printed once.
-    let first = start_reading_banner(dir.path(), &config);
+    let first = Banner::start(&mut serve_command(dir.path(), &config));
     let token = read_token(&token_file);
     assert!(is_secret(&token), "{token:?}");
     assert_eq!(file_mode(&token_file), 0o600);
     assert!(
-        first.banner.contains(&token_file.display().to_string()),
+        first.text.contains(&token_file.display().to_string()),
         "{}",
-        first.banner
+        first.text
     );
-    assert_eq!(first.banner.matches(&token).count(), 1, "{}", first.banner);
-    assert!(first.banner.contains("Bearer $TOKEN"), "{}", first.banner);
+    assert_eq!(first.text.matches(&token).count(), 1, "{}", first.text);
+    assert!(first.text.contains("Bearer $TOKEN"), "{}", first.text);
     let api = Api::for_base(&first.base, &token);
     assert_eq!(api.get("/tokens").await.0, 200, "the token is an admin's");
     drop(first);
@@ -360,13 +308,13 @@ async fn a_config_without_tokens_gets_an_admin_token_that_is_never_lost(kind: Db
     // A token file others can read is made private again at the next
     // start, which makes no new token and prints none.
     std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let second = start_reading_banner(dir.path(), &config);
+    let second = Banner::start(&mut serve_command(dir.path(), &config));
     assert_eq!(file_mode(&token_file), 0o600);
-    assert!(!second.banner.contains(&token), "{}", second.banner);
+    assert!(!second.text.contains(&token), "{}", second.text);
     assert!(
-        second.banner.contains(&token_file.display().to_string()),
+        second.text.contains(&token_file.display().to_string()),
         "{}",
-        second.banner
+        second.text
     );
     assert_eq!(read_token(&token_file), token);
     assert_eq!(Api::for_base(&second.base, &token).get("/tokens").await.0, 200);
@@ -376,10 +324,10 @@ async fn a_config_without_tokens_gets_an_admin_token_that_is_never_lost(kind: Db
     // gateway is never left without an admin credential.
     let out = mhero(&config, &["token", "revoke", "admin"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let third = start_reading_banner(dir.path(), &config);
+    let third = Banner::start(&mut serve_command(dir.path(), &config));
     let renewed = read_token(&token_file);
     assert_ne!(renewed, token);
-    assert_eq!(third.banner.matches(&renewed).count(), 1, "{}", third.banner);
+    assert_eq!(third.text.matches(&renewed).count(), 1, "{}", third.text);
     assert_eq!(Api::for_base(&third.base, &renewed).get("/tokens").await.0, 200);
     assert_eq!(Api::for_base(&third.base, &token).get("/tokens").await.0, 401);
 }
@@ -397,15 +345,7 @@ async fn a_closed_stdout_does_not_stop_the_gateway() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mhero"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("MHERO_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn mhero");
+    let mut child = serve_command(dir.path(), &config).spawn().expect("spawn mhero");
     // Nobody reads the banner: printing it fails (EPIPE).
     drop(child.stdout.take());
     let deadline = Instant::now() + Duration::from_secs(60);
