@@ -253,7 +253,7 @@ async fn step(n: usize) -> StepResult {
     let cpu_end = cpu_ticks(pid);
     result.steal_ms = (probe::steal_ticks() - steal_start) as f64 * 1000.0 / probe::clock_ticks_per_second();
     result.load_after = load_average();
-    let metrics = probe::get_text(&format!("{base}/metrics")).await;
+    let metrics = probe::get_text(&format!("{base}/metrics"), common::VIEWER).await;
     result.sends_timed = metric(&metrics, "mhero_rtp_sends_timed_total") as u64;
     result.max_late_ms = metric(&metrics, "mhero_rtp_send_late_max_us") / 1000.0;
     result.clock_priority = metric(&metrics, "mhero_media_clock_realtime_priority") as u64;

@@ -491,12 +491,7 @@ links = ["vodacom"]
     server.restart();
     let api = server.api(VIEWER);
     assert_eq!(api.ok("/links/airtel").await["rate"], 12.5);
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&server.base).await;
     assert!(
         metrics.contains("mhero_link_rate{link=\"airtel\"} 12.5"),
         "{metrics}"
@@ -727,40 +722,31 @@ async fn first_run_with_no_config() {
         let f = f.unwrap().path();
         std::fs::copy(&f, dir.path().join("flows").join(f.file_name().unwrap())).unwrap();
     }
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
-        .current_dir(dir.path())
-        .env("MHERO_API__LISTEN", "127.0.0.1:0")
-        .env("MHERO_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    // Read the banner, and keep draining stdout afterwards: a closed pipe
-    // would make the server's next line fail.
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let lines: Vec<String> = rx
-        .iter()
-        .take_while(|l| !l.starts_with("What that phone received"))
-        .collect();
-    let banner = lines.join("\n");
-    let base = banner
-        .split("API ")
-        .nth(1)
-        .and_then(|r| r.split("/api/v1").next())
-        .unwrap()
-        .to_string();
-    let token = std::fs::read_to_string(dir.path().join("mhero.token"))
-        .unwrap()
-        .trim()
-        .to_string();
-    assert!(banner.contains(&token), "the banner shows the token: {banner}");
+    let started = Banner::start(
+        std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
+            .current_dir(dir.path())
+            .env("MHERO_API__LISTEN", "127.0.0.1:0")
+            .env("MHERO_LOG", "warn")
+            .stdout(std::process::Stdio::piped()),
+    );
+    let (banner, base) = (&started.text, started.base.clone());
+    let token_file = dir.path().join("mhero.token");
+    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_string();
+    // Shown once (it would land in the journal under systemd), in a file
+    // only its owner reads, named in the banner; the commands use $TOKEN.
+    assert_eq!(
+        banner.matches(&token).count(),
+        1,
+        "the banner shows the token once: {banner}"
+    );
+    assert!(banner.contains(&token_file.display().to_string()), "{banner}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     assert!(banner.contains("curl"), "{banner}");
+    assert!(banner.contains("Bearer $TOKEN"), "{banner}");
     assert!(dir.path().join("mhero.db").exists());
     let api = Api::for_base(&base, &token);
     let (s, v) = api
@@ -795,6 +781,4 @@ async fn first_run_with_no_config() {
             .starts_with("Case report. Which disease?"),
         "{got}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -571,14 +571,16 @@ async fn webhooks_follow_the_host_policy(kind: Db) {
     );
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let flow = |name: &str| {
+    // The same webhook by address and by a name that resolves to loopback:
+    // the policy applies to what a name resolves to, not to how it reads.
+    let flow = |name: &str, host: &str| {
         let f = name;
         json!({
             "uuid": uid(f, "flow"), "name": name, "spec_version": "13.1.0", "language": "eng",
             "type": "messaging", "revision": 1, "expire_after_minutes": 60, "localization": {},
             "nodes": [
                 {"uuid": uid(f, "call"), "actions": [{"uuid": uid(f, "a"), "type": "call_webhook", "method": "POST",
-                    "url": format!("http://127.0.0.1:{port}/facility"), "headers": {"Content-Type": "application/json"},
+                    "url": format!("http://{host}:{port}/facility"), "headers": {"Content-Type": "application/json"},
                     "body": "{\"urn\": \"@contact.urn\"}", "result_name": "Lookup"}],
                  "router": {"type": "switch", "operand": "@results.lookup.category",
                     "default_category_uuid": uid(f, "fail"),
@@ -601,17 +603,26 @@ async fn webhooks_follow_the_host_policy(kind: Db) {
         import(
             &env,
             export(
-                &[flow("Facility Lookup")],
-                &[("where", "Facility Lookup")],
+                &[
+                    flow("Facility Lookup", "127.0.0.1"),
+                    flow("Facility By Name", "localhost"),
+                ],
+                &[("where", "Facility Lookup"), ("near", "Facility By Name")],
                 json!([]),
                 json!([]),
                 json!([]),
             ),
         )
         .await;
-        let phone = Phone::new(&env.server.api(OPERATOR), "+255714000001");
-        phone.say("where").await;
-        assert_eq!(phone.wait_for(1, 15).await, [expect]);
+        for (number, keyword) in [("+255714000001", "where"), ("+255714000002", "near")] {
+            let phone = Phone::new(&env.server.api(OPERATOR), number);
+            phone.say(keyword).await;
+            assert_eq!(
+                phone.wait_for(1, 15).await,
+                [expect],
+                "{keyword} (allow_private = {allow})"
+            );
+        }
     }
     server.abort();
 }

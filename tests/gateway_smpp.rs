@@ -233,12 +233,7 @@ async fn gateway(kind: Db, smsc: &Smsc, timeouts: &str) -> Env {
 }
 
 async fn metrics(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    metrics_text(base).await
 }
 
 /// The SMSC sends the parts of `text` numbered in `order` under UDH

@@ -65,23 +65,7 @@ async fn authorize(s: &ApiState, headers: &HeaderMap, needed: Role) -> Result<()
             "unsupported authorization scheme",
         ));
     };
-    let role = match s.gw.config.api.tokens.iter().find(|t| t.token.expose() == token) {
-        Some(t) => t.role,
-        None => {
-            s.gw.store
-                .find_token(&token)
-                .await?
-                .map(|t| t.role)
-                .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown token"))?
-        }
-    };
-    if role < needed {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("this needs the {needed:?} role; the token has {role:?}").to_lowercase(),
-        ));
-    }
-    Ok(())
+    super::auth::allow(super::auth::role_of(s, &token).await?, needed)
 }
 
 pub async fn communication_request(

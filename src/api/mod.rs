@@ -4,7 +4,8 @@
 //!
 //! Roles: a `viewer` token may read (GET); an `operator` may also write
 //! contacts, groups, messages, broadcasts, link rates and the simulator; an
-//! `admin` may also change triggers and import flows.
+//! `admin` may also change triggers, import flows and manage API tokens.
+//! `/metrics` needs a viewer token unless `[metrics] public = true`.
 
 mod auth;
 mod body;
@@ -20,6 +21,7 @@ mod messages;
 pub mod openapi;
 mod registries;
 mod simulator;
+mod tokens;
 mod triggers;
 
 use std::sync::Arc;
@@ -91,6 +93,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/registries", get(registries::list))
         .route("/registries/{name}/conflicts", get(registries::conflicts))
         .route("/registries/{name}/staffing", get(registries::staffing_view))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{name}", axum::routing::delete(tokens::revoke))
         .route("/simulator/inbound", post(simulator::inbound))
         .route("/simulator/phones/{number}/received", get(simulator::received))
         .route("/simulator/stats", get(simulator::stats))
@@ -116,11 +120,18 @@ pub fn router(state: ApiState) -> Router {
             auth::require_role,
         ))
         .route("/openapi.json", get(openapi::serve));
+    let mut scrape = Router::new().route("/metrics", get(metrics));
+    if !state.gw.config.metrics.public {
+        scrape = scrape.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_role,
+        ));
+    }
     Router::new()
         .nest("/api/v1", v1)
         .merge(emnutt::compat_routes())
+        .merge(scrape)
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)

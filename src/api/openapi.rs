@@ -267,6 +267,25 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Per facility: workers in the registry, how many confirmed or corrected their record, and when"
     ),
     ep!(
+        "get",
+        "/tokens",
+        "admin",
+        "API tokens: name, role, created time, source (config or database); never a secret"
+    ),
+    ep!(
+        "post",
+        "/tokens",
+        "admin",
+        "Make an API token; its secret is in this answer only",
+        new_token
+    ),
+    ep!(
+        "delete",
+        "/tokens/{name}",
+        "admin",
+        "Revoke an API token made by the API or CLI (config-file tokens: edit the file)"
+    ),
+    ep!(
         "post",
         "/simulator/inbound",
         "operator",
@@ -399,6 +418,13 @@ fn new_broadcast() -> Value {
             "respect_hours": {"type": "boolean", "default": true}
         }),
         &["text"],
+    )
+}
+fn new_token() -> Value {
+    obj(
+        json!({"name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+               "role": {"enum": ["viewer", "operator", "admin"]}}),
+        &["name", "role"],
     )
 }
 fn new_trigger() -> Value {

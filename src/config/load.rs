@@ -78,6 +78,7 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             "triggers" => cfg.triggers = list(key, v, &mut errors),
             "flows" => cfg.flows = section(key, v, &mut errors),
             "webhooks" => cfg.webhooks = section(key, v, &mut errors),
+            "metrics" => cfg.metrics = section(key, v, &mut errors),
             "sip" => cfg.sip = section(key, v, &mut errors),
             "trunks" => cfg.trunks = list(key, v, &mut errors),
             "registries" => cfg.registries = list(key, v, &mut errors),

@@ -23,6 +23,7 @@ pub struct Config {
     pub triggers: Vec<TriggerConfig>,
     pub flows: FlowsConfig,
     pub webhooks: WebhooksConfig,
+    pub metrics: MetricsConfig,
     pub sip: super::SipConfig,
     pub trunks: Vec<super::TrunkConfig>,
     pub registries: Vec<super::RegistryConfig>,
@@ -61,6 +62,28 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The name used in config, the store, the API and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Role, String> {
+        [Role::Viewer, Role::Operator, Role::Admin]
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("unknown role {s:?} (viewer, operator or admin)"))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenConfig {
@@ -79,6 +102,10 @@ pub struct ApiConfig {
     /// Largest request body accepted; a broadcast to 100k listed contacts
     /// is about 4 MB of UUIDs.
     pub max_body_bytes: usize,
+    /// Where the gateway writes an admin token it makes (mode 0600). Unset:
+    /// `mhero.token` beside a SQLite database file, else in the working
+    /// directory.
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ApiConfig {
@@ -87,8 +114,17 @@ impl Default for ApiConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             tokens: vec![],
             max_body_bytes: 8 * 1024 * 1024,
+            token_file: None,
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` without a token. Off: a scrape needs a viewer (or
+    /// better) token, as queue depths and link names are the ministry's.
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -55,7 +55,7 @@ pub use sessions::{
 };
 pub use sim::SimReceived;
 pub use starts::{Exclusions, FlowStart, StartProgress};
-pub use tokens::TokenRow;
+pub use tokens::{new_secret, TokenListing, TokenRow};
 pub use triggers::{NewTrigger, TriggerRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -315,6 +315,64 @@ node_dead_after_secs = 3
     )
 }
 
+/// `mhero --config CONFIG serve` in `dir`, logging warnings, stdout piped.
+pub fn serve_command(dir: &Path, config: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mhero"));
+    c.arg("--config")
+        .arg(config)
+        .arg("serve")
+        .current_dir(dir)
+        .env("MHERO_LOG", "warn")
+        .stdout(Stdio::piped());
+    c
+}
+
+/// A gateway process whose start banner was read to its last line; stdout
+/// is drained afterwards, as a terminal would. Killed when dropped.
+pub struct Banner {
+    pub child: Child,
+    pub text: String,
+    pub base: String,
+}
+
+impl Banner {
+    /// Spawn `command` (its stdout piped) and read the banner.
+    pub fn start(command: &mut Command) -> Banner {
+        let mut child = command.spawn().expect("spawn mhero");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut lines = Vec::new();
+        // The banner ends with the command that reads a phone's messages.
+        for line in rx.iter() {
+            let last = line.contains("/received");
+            lines.push(line);
+            if last {
+                break;
+            }
+        }
+        let text = lines.join("\n");
+        let base = text
+            .split("API ")
+            .nth(1)
+            .and_then(|r| r.split("/api/v1").next())
+            .unwrap_or_else(|| panic!("no API address in the banner {text:?}"))
+            .to_string();
+        Banner { child, text, base }
+    }
+}
+
+impl Drop for Banner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running `mhero serve`.
 pub struct Server {
     child: Child,
@@ -332,13 +390,7 @@ impl Server {
     }
 
     pub fn start_with(dir: &Path, config: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mhero"))
-            .arg("--config")
-            .arg(config)
-            .arg("serve")
-            .current_dir(dir)
-            .env("MHERO_LOG", "warn")
-            .stdout(Stdio::piped())
+        let mut child = serve_command(dir, config)
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn mhero");
@@ -504,6 +556,19 @@ impl Api {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// The gateway's `/metrics` text, scraped as Prometheus is told to: with a
+/// viewer token (`/metrics` is not public by default).
+pub async fn metrics_text(base: &str) -> String {
+    let resp = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .expect("scrape /metrics");
+    assert_eq!(resp.status().as_u16(), 200, "GET /metrics");
+    resp.text().await.expect("metrics text")
 }
 
 /// `n` contacts with distinct Tanzanian numbers starting at `start`.
