@@ -26,6 +26,11 @@ async fn fields(api: &Api) {
     }
 }
 
+/// The numbers under `keys` (-1 for one missing).
+fn counts(v: &Value, keys: &[&str]) -> Vec<i64> {
+    keys.iter().map(|k| v[*k].as_i64().unwrap_or(-1)).collect()
+}
+
 fn uuids(v: &Value) -> Vec<String> {
     v["results"]
         .as_array()
@@ -266,11 +271,14 @@ retry_prefix = "+2557800"
     let done = api
         .wait_for(&format!("/broadcasts/{id}"), 60, |v| {
             let p = &v["progress"];
-            v["status"] == "queued" && p["delivered"].as_i64() == Some(20) && p["failed"].as_i64() == Some(2)
+            v["status"] == "completed"
+                && p["delivered"].as_i64() == Some(20)
+                && p["failed"].as_i64() == Some(2)
         })
         .await;
     assert_eq!(done["recipient_count"], 22);
     assert_eq!(done["progress"]["total"], 22);
+    assert_eq!(done["progress"]["cancelled"], 0, "{done}");
 
     // Every message's lifecycle is recorded.
     let msgs = api
@@ -385,17 +393,36 @@ swa = ["ACHA"]
         .post("/messages", json!({"contact": contact, "text": "hello"}))
         .await;
     assert_eq!(s, 409);
-    let (s, b) = api
+    // A broadcast to nobody but them is refused, saying why.
+    let refused = api
         .post(
             "/broadcasts",
             json!({"text": "all", "contacts": [contact], "respect_hours": false}),
         )
         .await;
-    assert_eq!(s, 201);
-    api.wait_for(&format!("/broadcasts/{}", b["uuid"].as_str().unwrap()), 20, |v| {
-        v["status"] == "queued"
-    })
-    .await;
+    assert_refused(
+        &refused,
+        "recipients",
+        "nobody to send to: the 1 selected contact has opted out",
+    );
+    let (s, b) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "all", "contacts": [contact], "respect_hours": false, "allow_empty": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["warnings"].as_array().map(Vec::len), Some(1), "{b}");
+    let done = api
+        .wait_for(&format!("/broadcasts/{}", b["uuid"].as_str().unwrap()), 20, |v| {
+            v["status"] == "completed"
+        })
+        .await;
+    assert_eq!(done["recipient_count"], 0);
+    assert_eq!(
+        done["note"], "nobody to send to: the 1 selected contact has opted out",
+        "{done}"
+    );
     // START re-subscribes and confirms.
     say("start").await;
     let got = inbox(3).await;
@@ -594,6 +621,138 @@ async fn scheduled_recurring_and_sending_hours(kind: Db) {
         )
         .await;
     assert_eq!(s, 422, "{bad}");
+}
+
+on_both!(sends_refuse_nobody_and_count_cancelled_messages);
+async fn sends_refuse_nobody_and_count_cancelled_messages(kind: Db) {
+    // Sending hours that exclude the current hour in Dar es Salaam: bulk
+    // messages stay queued, held, until cancelled.
+    let h: u32 = (chrono::Utc::now() + chrono::Duration::hours(3))
+        .format("%H")
+        .to_string()
+        .parse()
+        .unwrap();
+    let window = format!("{:02}:00-{:02}:00", (h + 2) % 24, (h + 3) % 24);
+    let env = start(kind, &format!("[sending]\nhours = \"{window}\"\n"));
+    let api = env.server.api(OPERATOR);
+    let (s, v) = api
+        .post("/contacts/import", contacts_json(3, 500, |_| json!({})))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = api.post("/groups", json!({"name": "Midwives"})).await;
+    assert_eq!(s, 201, "{v}");
+
+    // An empty group: refused now, naming it; accepted on a schedule, warned.
+    let refused = api
+        .post("/broadcasts", json!({"text": "hello", "groups": ["Midwives"]}))
+        .await;
+    assert_refused(
+        &refused,
+        "recipients",
+        "nobody to send to: group Midwives has no members",
+    );
+    let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let (s, v) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "later", "groups": ["Midwives"], "schedule": {"repeat": "once", "at": at}}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (201, Some("scheduled")), "{v}");
+    let warning = v["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.starts_with("nobody to send to right now: group Midwives has no members"),
+        "{v}"
+    );
+
+    // Every selected contact opted out: refused, saying so.
+    let all = api.ok("/contacts?limit=10").await;
+    let uuids = uuids(&all);
+    assert_eq!(uuids.len(), 3);
+    for u in &uuids {
+        let (s, v) = api
+            .patch(&format!("/contacts/{u}"), json!({"status": "stopped"}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let refused = api
+        .post("/broadcasts", json!({"text": "hello", "contacts": uuids}))
+        .await;
+    assert_refused(
+        &refused,
+        "recipients",
+        "nobody to send to: all 3 selected contacts have opted out",
+    );
+    // A send with someone to reach has no warning.
+    let numbers = ["+255712600001", "+255712600002", "+255712600003"];
+    let (s, b) = api
+        .post("/broadcasts", json!({"text": "held", "urns": numbers}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["warnings"], json!([]), "{b}");
+    let path = format!("/broadcasts/{}", b["uuid"].as_str().unwrap());
+    api.wait_for(&path, 20, |v| {
+        v["status"] == "queued" && v["progress"]["queued"] == 3
+    })
+    .await;
+
+    // Cancelled messages are counted as cancelled, not failed.
+    let (s, c) = api.post(&format!("{path}/cancel"), json!({})).await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("cancelled")), "{c}");
+    assert_eq!(
+        counts(&c["progress"], &["total", "cancelled", "failed", "queued"]),
+        [3, 3, 0, 0],
+        "{c}"
+    );
+    let listed = api
+        .ok(&format!(
+            "/messages?broadcast={}&status=cancelled",
+            b["uuid"].as_str().unwrap()
+        ))
+        .await;
+    let list = listed["results"].as_array().unwrap();
+    assert_eq!(list.len(), 3, "{listed}");
+    for m in list {
+        assert_eq!(m["status"], "cancelled");
+        assert_eq!(m["failure_reason"], "broadcast cancelled");
+    }
+    let failed = api.ok("/messages?status=failed").await;
+    assert_eq!(failed["results"], json!([]), "{failed}");
+
+    // emNutt's progress for a cancelled request says the same.
+    // (The emNutt endpoints are under /api/v1 too, with the bearer token.)
+    let request = json!({
+        "resourceType": "CommunicationRequest",
+        "payload": [{"contentString": "Please submit your weekly report"}],
+        "recipient": [{"reference": "#c1"}],
+        "contained": [{"resourceType": "Practitioner", "id": "c1", "telecom": [{"system": "phone", "value": "0712 600 009"}]}]
+    });
+    let (s, answer) = api.post("/emNutt/fhir/CommunicationRequest", request).await;
+    assert_eq!(
+        (s, answer["status"].as_str()),
+        (200, Some("Processing")),
+        "{answer}"
+    );
+    let req_id = answer["reqID"].as_str().unwrap().to_string();
+    let progress = format!("/emNutt/fhir/getProgress?requestIDs={req_id}");
+    let p = api.wait_for(&progress, 20, |p| p[&req_id]["pending"] == 1).await;
+    assert_eq!(p[&req_id]["broadcast_status"], "queued", "{p}");
+    let (s, cancelled) = api
+        .post("/emNutt/fhir/cancelMessageSchedule", json!({"reqID": req_id}))
+        .await;
+    assert_eq!(
+        (s, cancelled["status"].as_str()),
+        (200, Some("cancelled")),
+        "{cancelled}"
+    );
+    let p = api.ok(&progress).await;
+    let r = &p[&req_id];
+    assert_eq!(
+        counts(r, &["total", "cancelled", "failed", "pending"]),
+        [1, 1, 0, 0],
+        "{p}"
+    );
+    assert_eq!(r["broadcast_status"], "cancelled", "{p}");
 }
 
 on_both!(replies_overtake_bulk_and_queries_target);

@@ -11,9 +11,11 @@ use chrono::DateTime;
 use serde_json::{json, Value};
 
 use super::body::Body;
+use super::broadcasts::with_warnings;
 use super::{ApiError, ApiState, Page};
+use crate::core::time::Schedule;
 use crate::dispatch::{import_export, ImportError};
-use crate::store::{Exclusions, NewCampaign, Recipients, RunFilter};
+use crate::store::{Exclusions, NewCampaign, NewStart, Recipients, RunFilter};
 
 /// Rows per page of the CSV export.
 const CSV_PAGE: i64 = 1000;
@@ -256,6 +258,13 @@ pub struct NewStartBody {
     exclusions: Exclusions,
     /// Available to the flow as `@trigger.params`.
     params: Option<Value>,
+    /// Once at a time, or recurring (daily, weekly, cron), as broadcasts
+    /// take it; each firing is a start of its own.
+    schedule: Option<Schedule>,
+    /// Accept a start to go now that reaches nobody (it completes with no
+    /// contact and a warning) instead of refusing it.
+    #[serde(default)]
+    allow_empty: bool,
 }
 
 pub async fn create_start(
@@ -276,25 +285,38 @@ pub async fn create_start(
             }
         }
     }
-    let recipients = Recipients {
-        contacts: b.contacts,
-        groups: b.groups,
-        query: b.query,
-        urns: b.urns,
+    let start = NewStart {
+        flow: b.flow,
+        recipients: Recipients {
+            contacts: b.contacts,
+            groups: b.groups,
+            query: b.query,
+            urns: b.urns,
+        },
+        exclusions: b.exclusions,
+        params: b.params,
+        origin: "api".into(),
+        schedule: b.schedule,
     };
-    let start =
+    let accepted =
         s.gw.store
             .create_flow_start(
-                &b.flow,
-                &recipients,
-                &b.exclusions,
-                b.params.as_ref(),
-                "api",
+                &start,
                 s.gw.config.contacts.default_country.as_deref(),
+                b.allow_empty,
             )
             .await?;
     s.gw.wake_starts();
-    Ok((StatusCode::CREATED, Json(json!(start))))
+    Ok((StatusCode::CREATED, Json(with_warnings(&accepted))))
+}
+
+/// Stop a start (and every later firing of a recurring one): contacts not
+/// yet started are left out.
+pub async fn cancel_start(
+    State(s): State<ApiState>,
+    Path(uuid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.cancel_flow_start(&uuid).await?)))
 }
 
 pub async fn list_starts(State(s): State<ApiState>, Q(p): Q<Page>) -> Result<Json<Value>, ApiError> {

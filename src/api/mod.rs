@@ -80,6 +80,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/flows/{flow}/results", get(flows::results))
         .route("/flow_starts", get(flows::list_starts).post(flows::create_start))
         .route("/flow_starts/{uuid}", get(flows::get_start))
+        .route("/flow_starts/{uuid}/cancel", post(flows::cancel_start))
         .route("/campaigns", get(flows::list_campaigns).post(flows::put_campaign))
         .route(
             "/campaigns/{uuid}",

@@ -141,20 +141,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "post",
         "/broadcasts",
         "operator",
-        "Send or schedule a broadcast",
+        "Send or schedule a broadcast; one to go now that reaches nobody is refused (422 naming why) unless allow_empty; the answer carries warnings",
         new_broadcast
     ),
     ep!(
         "get",
         "/broadcasts/{uuid}",
         "viewer",
-        "Get a broadcast and its progress counts"
+        "Get a broadcast and its progress counts (status completed once every message is delivered, failed, cancelled, or sent past its link's receipt_wait_secs: counted in sent as sent, no receipt)"
     ),
     ep!(
         "post",
         "/broadcasts/{uuid}/cancel",
         "operator",
-        "Cancel a broadcast; unsent messages fail"
+        "Cancel a broadcast and its later firings; messages not yet with a link become cancelled"
     ),
     ep!("get", "/triggers", "viewer", "List keyword triggers"),
     ep!(
@@ -204,14 +204,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "post",
         "/flow_starts",
         "operator",
-        "Start a flow for contacts, groups, a query or numbers, with exclusions",
+        "Start a flow for contacts, groups, a query or numbers, with exclusions, now or on a schedule (each firing a start of its own); one to go now that reaches nobody is refused unless allow_empty",
         new_start
     ),
     ep!(
         "get",
         "/flow_starts/{uuid}",
         "viewer",
-        "A flow start and its progress"
+        "A flow start and its progress (completed once every contact is started or skipped, not waiting on delivery)"
+    ),
+    ep!(
+        "post",
+        "/flow_starts/{uuid}/cancel",
+        "operator",
+        "Cancel a flow start and its later firings; contacts not yet started are left out"
     ),
     ep!(
         "get",
@@ -403,19 +409,28 @@ fn new_calls() -> Value {
     )
 }
 
+/// When a send fires: broadcasts and flow starts take the same shape.
+fn schedule() -> Value {
+    json!({"oneOf": [
+        obj(json!({"repeat": {"const": "once"}, "at": {"type": "string", "format": "date-time"}}), &["repeat", "at"]),
+        obj(json!({"repeat": {"const": "daily"}, "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "time"]),
+        obj(json!({"repeat": {"const": "weekly"}, "days": strings(), "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "days", "time"]),
+        obj(json!({"repeat": {"const": "cron"}, "expr": {"type": "string", "description": "five-field cron (minute hour day month weekday), in local time"}, "timezone": {"type": "string"}}), &["repeat", "expr"]),
+    ]})
+}
+fn allow_empty() -> Value {
+    json!({"type": "boolean", "default": false,
+           "description": "accept a send to go now that reaches nobody (201 with warnings) instead of 422"})
+}
 fn new_broadcast() -> Value {
     obj(
         json!({
             "text": {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"type": "string"}}]},
             "base_language": {"type": "string"},
             "contacts": strings(), "groups": strings(), "query": {"type": "string"}, "urns": strings(),
-            "schedule": {"oneOf": [
-                obj(json!({"repeat": {"const": "once"}, "at": {"type": "string", "format": "date-time"}}), &["repeat", "at"]),
-                obj(json!({"repeat": {"const": "daily"}, "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "time"]),
-                obj(json!({"repeat": {"const": "weekly"}, "days": strings(), "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "days", "time"]),
-                obj(json!({"repeat": {"const": "cron"}, "expr": {"type": "string", "description": "five-field cron (minute hour day month weekday), in local time"}, "timezone": {"type": "string"}}), &["repeat", "expr"]),
-            ]},
-            "respect_hours": {"type": "boolean", "default": true}
+            "schedule": schedule(),
+            "respect_hours": {"type": "boolean", "default": true},
+            "allow_empty": allow_empty()
         }),
         &["text"],
     )
@@ -445,7 +460,8 @@ fn new_start() -> Value {
     obj(
         json!({"flow": {"type": "string"}, "contacts": strings(), "groups": strings(), "query": {"type": "string"},
                "urns": strings(), "params": {"type": "object"},
-               "exclusions": obj(json!({"in_a_flow": {"type": "boolean"}, "started_previously_days": {"type": "integer", "minimum": 0}}), &[])}),
+               "exclusions": obj(json!({"in_a_flow": {"type": "boolean"}, "started_previously_days": {"type": "integer", "minimum": 0}}), &[]),
+               "schedule": schedule(), "allow_empty": allow_empty()}),
         &["flow"],
     )
 }

@@ -90,6 +90,7 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             name: "simulator".into(),
             kind: LinkKindName::Simulator,
             rate: 0.0,
+            receipt_wait_secs: DEFAULT_RECEIPT_WAIT_SECS,
             simulator: SimulatorConfig::default(),
             smpp: None,
         });

@@ -254,12 +254,28 @@ pub struct LinkConfig {
     /// Messages (segments) per second; 0 means no limit.
     #[serde(default)]
     pub rate: f64,
+    /// How long a message this link sent may still get its delivery
+    /// receipt; until then it keeps its broadcast open (see
+    /// `dispatch::settle`). An SMPP link without `registered_delivery` asks
+    /// for no receipts, so its sent messages are settled at once.
+    #[serde(default = "default_receipt_wait_secs")]
+    pub receipt_wait_secs: u64,
     #[serde(default)]
     pub simulator: SimulatorConfig,
     /// Settings of an SMPP link (`[links.smpp]`): host, credentials, binds,
     /// window, rates, encodings; see `smpp::SmppConfig`.
     #[serde(default)]
     pub smpp: Option<crate::smpp::SmppConfig>,
+}
+
+/// An SMSC retries an undelivered message for its validity period (48 h is
+/// the common default when the submit names none) and reports the outcome,
+/// an expiry included, by its end: a receipt that has not come by then will
+/// not come.
+pub const DEFAULT_RECEIPT_WAIT_SECS: u64 = 48 * 3600;
+
+fn default_receipt_wait_secs() -> u64 {
+    DEFAULT_RECEIPT_WAIT_SECS
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

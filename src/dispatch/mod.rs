@@ -7,7 +7,9 @@
 //! - the inbound loop (`inbound`): contact lookup, opt-out words, triggers;
 //!   the parts of concatenated messages (`mo_parts`), persisted one by one
 //!   and joined when the last is in or the link's timeout passes;
-//! - the scheduler (`scheduler`): broadcasts due now, later, or recurring;
+//! - the scheduler (`scheduler`): broadcasts and flow starts due now,
+//!   later, or recurring; and the sweep (`settle`) that completes a
+//!   broadcast once all its messages are settled;
 //! - the heartbeat and reconciliation (`reconcile`): after a crash, every
 //!   message this node had handed to a link is settled against that link.
 
@@ -21,6 +23,7 @@ mod reconcile;
 pub mod registry;
 mod scheduler;
 mod sessions;
+mod settle;
 mod starts;
 pub mod voice;
 mod webhooks;
@@ -179,6 +182,7 @@ impl Gateway {
         tasks.spawn(inbound::run(gw.clone(), events_rx, pending));
         tasks.spawn(mo_parts::run(gw.clone()));
         tasks.spawn(scheduler::run(gw.clone()));
+        tasks.spawn(settle::run(gw.clone()));
         tasks.spawn(reconcile::heartbeat(gw.clone()));
         tasks.spawn(sessions::run(gw.clone()));
         tasks.spawn(starts::run(gw.clone()));

@@ -7,11 +7,13 @@
 //! messages are inserted before anything tries to send them; a claim marks a
 //! row with the claiming node so a restart can reconcile it.
 
+mod audience;
 mod broadcasts;
 mod calls;
 mod campaigns;
 mod checkpoint;
 mod contacts;
+mod firings;
 mod flows;
 mod group_commit;
 mod groups;
@@ -23,6 +25,7 @@ mod nodes;
 mod registry;
 mod segments;
 mod sessions;
+mod settle;
 mod sim;
 mod sprint_write;
 mod starts;
@@ -36,10 +39,12 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
-pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast, Recipients};
+pub use audience::{Accepted, Reach, Recipients};
+pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast};
 pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
 pub use campaigns::{Campaign, DueFire, EventRow, NewCampaign, NewEvent};
 pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
+pub use firings::DueFiring;
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
 pub use import::MAX_IMPORT;
@@ -53,8 +58,9 @@ pub use registry::{
 pub use sessions::{
     Applied, Completion, FollowUpStart, ResultWrite, RunWrite, SessionWrite, SprintWrite, WaitingSession,
 };
+pub use settle::ReceiptWaits;
 pub use sim::SimReceived;
-pub use starts::{Exclusions, FlowStart, StartProgress};
+pub use starts::{Exclusions, FlowStart, NewStart, StartProgress};
 pub use tokens::{new_secret, TokenListing, TokenRow};
 pub use triggers::{NewTrigger, TriggerRow};
 

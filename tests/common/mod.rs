@@ -571,6 +571,30 @@ pub async fn metrics_text(base: &str) -> String {
     resp.text().await.expect("metrics text")
 }
 
+/// Assert that `answer` refused a request whole: 422 on `field`, its error
+/// starting with `says`.
+pub fn assert_refused(answer: &(u16, Value), field: &str, says: &str) {
+    let (status, v) = answer;
+    assert_eq!((*status, v["field"].as_str()), (422, Some(field)), "{v}");
+    assert!(
+        v["error"].as_str().is_some_and(|e| e.starts_with(says)),
+        "expected an error starting {says:?}: {v}"
+    );
+}
+
+/// Serve `app` on a free loopback port (a flow's webhook target, say) until
+/// the returned task is aborted.
+pub async fn serve_local(app: axum::Router) -> (u16, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let port = listener.local_addr().expect("local address").port();
+    (
+        port,
+        tokio::spawn(async move { axum::serve(listener, app).await }),
+    )
+}
+
 /// `n` contacts with distinct Tanzanian numbers starting at `start`.
 pub fn contacts_json(n: usize, start: usize, fields: impl Fn(usize) -> Value) -> Value {
     let list: Vec<Value> = (0..n)
