@@ -1,12 +1,13 @@
 //! Contacts and custom fields.
 
-use axum::extract::{Path, Query as Q, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
-use super::{ApiError, ApiState, Page};
+use super::list::{List, Ordered, Params};
+use super::{ApiError, ApiState};
 use crate::core::query::Query;
 use crate::core::FieldType;
 use crate::store::{ContactFilter, ContactPatch, NewContact};
@@ -15,12 +16,10 @@ use crate::store::{ContactFilter, ContactPatch, NewContact};
 pub struct ListParams {
     query: Option<String>,
     group: Option<String>,
-    #[serde(default)]
-    after: i64,
-    limit: Option<i64>,
 }
 
-pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(s): State<ApiState>, l: List<ListParams>) -> Result<Json<Value>, ApiError> {
+    let p = &l.filter;
     let query = match p.query.as_deref().filter(|q| !q.trim().is_empty()) {
         Some(q) => {
             let parsed = Query::parse(q)
@@ -36,24 +35,15 @@ pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json
         Some(g) => Some(s.gw.store.get_group(g).await?.id),
         None => None,
     };
-    let limit = Page {
-        after: p.after,
-        limit: p.limit,
-    }
-    .limit();
     let results =
         s.gw.store
             .list_contacts(&ContactFilter {
                 query,
                 group_id,
-                after_id: p.after,
-                limit,
+                page: l.page,
             })
             .await?;
-    let next = (results.len() as i64 == limit)
-        .then(|| results.last().map(|c| c.id))
-        .flatten();
-    Ok(Json(json!({ "results": results, "next": next })))
+    Ok(l.answer(&results, |c| c.id))
 }
 
 pub async fn create(
@@ -88,8 +78,11 @@ pub async fn delete(State(s): State<ApiState>, Path(uuid): Path<String>) -> Resu
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_fields(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "results": s.gw.store.list_fields().await? })))
+pub async fn list_fields(
+    State(s): State<ApiState>,
+    Params(o): Params<Ordered>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "results": o.apply(s.gw.store.list_fields().await?) })))
 }
 
 #[derive(Debug, serde::Deserialize)]

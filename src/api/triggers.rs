@@ -6,18 +6,22 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
+use super::list::{List, NoFilter};
 use super::{ApiError, ApiState};
 use crate::config::MatchType;
 use crate::store::NewTrigger;
 
-pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "results": s.gw.store.list_triggers().await? })))
+pub async fn list(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_triggers_page(&l.page).await?, |t| t.id))
 }
 
 pub async fn create(
     State(s): State<ApiState>,
     Body(t): Body<NewTrigger>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    t.validate()
+        .map_err(|(field, problem)| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, problem))?;
+    let t = s.gw.store.resolve_trigger_refs(&t).await?;
     let created = s.gw.store.create_trigger(&t, "api").await?;
     s.gw.triggers.invalidate().await;
     Ok((StatusCode::CREATED, Json(json!(created))))

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::Gateway;
 use crate::core::time::{now_ms, Schedule};
-use crate::store::MaterializeParams;
+use crate::store::{MaterializeParams, Paging};
 
 /// How often due broadcasts are looked for.
 const TICK: Duration = Duration::from_millis(500);
@@ -35,7 +35,9 @@ async fn tick(gw: &Gateway) -> Result<(), crate::store::StoreError> {
     };
     for (id, status, fire_on) in gw.store.due_broadcasts(now_ms()).await? {
         let target = if status == "recurring" {
-            let Some(b) = gw.store.list_broadcasts(id - 1, 1).await?.into_iter().next() else {
+            let Some(b) = gw
+                .store
+                .list_broadcasts(&Paging::new(Some(id - 1), None, false, Some(1))).await?.into_iter().next() else {
                 continue;
             };
             let next = b

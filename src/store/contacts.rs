@@ -6,7 +6,9 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 use uuid::Uuid;
 
 use super::sessions::{waiting, WaitingSession, WAITING_COLS};
-use super::{in_list, is_unique_violation, parse_enum, parse_json, Dialect, Result, Store, StoreError};
+use super::{
+    in_list, is_unique_violation, parse_enum, parse_json, Dialect, Paging, Result, Store, StoreError,
+};
 use crate::core::contact::{Contact, ContactStatus, FieldType, FieldValue};
 use crate::core::query::{ContactView, Query};
 use crate::core::time::{now_ms, rfc3339};
@@ -48,8 +50,7 @@ pub struct ContactPatch {
 pub struct ContactFilter {
     pub query: Option<Query>,
     pub group_id: Option<i64>,
-    pub after_id: i64,
-    pub limit: i64,
+    pub page: Paging,
 }
 
 pub(super) struct ContactRecord {
@@ -369,40 +370,34 @@ impl Store {
             .into_contact()
     }
 
-    /// Contacts in id order after `after_id`, filtered by group and query.
+    /// A page of contacts in id order (either way), filtered by group and
+    /// query. The query is evaluated here, so rows are scanned
+    /// [`SCAN_PAGE`] at a time until the page is full.
     pub async fn list_contacts(&self, f: &ContactFilter) -> Result<Vec<Contact>> {
         let types = self.field_types().await?;
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::new();
-        let mut after = f.after_id;
-        while (out.len() as i64) < f.limit {
-            let page = match f.group_id {
-                Some(g) => {
-                    load_page(
-                        &mut conn,
-                        &format!(
-                        "WHERE id > $1 AND id IN (SELECT contact_id FROM group_members WHERE group_id = $2) \
-                             ORDER BY id LIMIT {SCAN_PAGE}"
-                    ),
-                        vec![after, g],
-                    )
-                    .await?
-                }
-                None => {
-                    load_page(
-                        &mut conn,
-                        &format!("WHERE id > $1 ORDER BY id LIMIT {SCAN_PAGE}"),
-                        vec![after],
-                    )
-                    .await?
-                }
+        let mut scan = f.page;
+        while (out.len() as i64) < f.page.limit {
+            let (group, binds) = match f.group_id {
+                Some(g) => (
+                    " AND id IN (SELECT contact_id FROM group_members WHERE group_id = $1)",
+                    vec![g],
+                ),
+                None => ("", vec![]),
             };
+            let sql = format!(
+                "WHERE 1 = 1{}{group}{}",
+                scan.bounds("id"),
+                scan.order_limit_n("id", SCAN_PAGE)
+            );
+            let page = load_page(&mut conn, &sql, binds).await?;
             let Some(last) = page.last() else { break };
-            after = last.rec.id;
+            scan = scan.past(last.rec.id);
             for l in page {
                 if f.query.as_ref().is_none_or(|q| q.matches(&l.view(), &types)) {
                     out.push(l.into_contact()?);
-                    if out.len() as i64 >= f.limit {
+                    if out.len() as i64 >= f.page.limit {
                         break;
                     }
                 }

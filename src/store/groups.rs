@@ -6,7 +6,7 @@ use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
 use super::contacts::{add_member, load_page};
-use super::{in_list, is_unique_violation, Result, Store, StoreError};
+use super::{in_list, is_unique_violation, Paging, Result, Store, StoreError};
 use crate::core::query::Query;
 use crate::core::time::{now_ms, rfc3339};
 
@@ -24,13 +24,42 @@ pub struct Group {
 /// Contacts evaluated per page when a smart group is (re)built.
 const REBUILD_PAGE: i64 = 2000;
 
+/// Longest group name: what an operator can read in a list and a flow
+/// editor shows in full.
+const MAX_NAME: usize = 64;
+
+/// A group's name as stored (trimmed), or why it cannot be one. The same
+/// rule for a new group and a renamed one.
+fn group_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(StoreError::invalid(
+            "name",
+            format!("must be 1-{MAX_NAME} characters (not only spaces)"),
+        ));
+    }
+    Ok(name)
+}
+
+const GROUP_COLS: &str = "g.id, g.uuid, g.name, g.query, g.created_on, \
+     (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS n";
+
 impl Store {
+    /// Every group, by name.
     pub async fn list_groups(&self) -> Result<Vec<Group>> {
-        let rows = sqlx::query(
-            "SELECT g.id, g.uuid, g.name, g.query, g.created_on, \
-             (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS n \
-             FROM contact_groups g ORDER BY g.name",
-        )
+        let rows = sqlx::query(&format!("SELECT {GROUP_COLS} FROM contact_groups g ORDER BY g.name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(group_row).collect()
+    }
+
+    /// A page of groups in id (creation) order.
+    pub async fn list_groups_page(&self, page: &Paging) -> Result<Vec<Group>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLS} FROM contact_groups g WHERE 1 = 1{}{}",
+            page.bounds("g.id"),
+            page.order_limit("g.id")
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(group_row).collect()
@@ -38,11 +67,9 @@ impl Store {
 
     /// A group by UUID or by name.
     pub async fn get_group(&self, r: &str) -> Result<Group> {
-        let row = sqlx::query(
-            "SELECT g.id, g.uuid, g.name, g.query, g.created_on, \
-             (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS n \
-             FROM contact_groups g WHERE g.uuid = $1 OR g.name = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {GROUP_COLS} FROM contact_groups g WHERE g.uuid = $1 OR g.name = $1"
+        ))
         .bind(r)
         .fetch_optional(&self.pool)
         .await?

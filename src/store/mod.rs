@@ -20,6 +20,7 @@ mod leases;
 mod mo_parts;
 mod msgs;
 mod nodes;
+mod paging;
 mod registry;
 mod segments;
 mod sessions;
@@ -43,6 +44,7 @@ pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
 pub use import::MAX_IMPORT;
+pub use paging::{Paging, DEFAULT_PAGE, MAX_PAGE};
 pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound};
 pub use registry::{

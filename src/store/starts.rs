@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
-use super::{in_list, parse_json, Recipients, Result, Store, StoreError};
+use super::{in_list, parse_json, Paging, Recipients, Result, Store, StoreError};
 use crate::core::time::{now_ms, rfc3339, Millis};
 
 /// Contacts contacted per batch when materialising.
@@ -136,12 +136,12 @@ impl Store {
         Ok(s)
     }
 
-    pub async fn list_flow_starts(&self, after_id: i64, limit: i64) -> Result<Vec<FlowStart>> {
+    pub async fn list_flow_starts(&self, page: &Paging) -> Result<Vec<FlowStart>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM flow_starts WHERE id > $1 ORDER BY id LIMIT $2"
+            "SELECT {COLS} FROM flow_starts WHERE 1 = 1{}{}",
+            page.bounds("id"),
+            page.order_limit("id")
         ))
-        .bind(after_id)
-        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
