@@ -409,7 +409,7 @@ fn new_trigger() -> Value {
     )
 }
 fn rapidpro_export() -> Value {
-    json!({"type": "object", "properties": {"triggers": {"type": "array"}}})
+    json!({"type": "object", "properties": {"triggers": {"type": "array", "minItems": 1}}, "required": ["triggers"]})
 }
 fn flow_export() -> Value {
     json!({"type": "object", "properties": {"version": {}, "flows": {"type": "array"}, "fields": {"type": "array"},

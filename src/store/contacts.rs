@@ -17,6 +17,10 @@ use crate::core::Urn;
 /// Contacts read per page when a query is evaluated over all of them.
 const SCAN_PAGE: i64 = 2000;
 
+/// Why a new contact without a URN is refused: nothing could reach it, and
+/// no inbound message could ever find it.
+pub(super) const NEEDS_URN: &str = "a contact needs at least one URN (phone number)";
+
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
@@ -431,6 +435,9 @@ impl Store {
     }
 
     pub async fn create_contact(&self, new: NewContact, default_country: Option<&str>) -> Result<Contact> {
+        if new.urns.is_empty() {
+            return Err(StoreError::invalid("urns", NEEDS_URN));
+        }
         let types = self.field_types().await?;
         let fields = coerce_fields(&types, &new.fields, &BTreeMap::new())?;
         let urns = parse_urns(&new.urns, default_country)?;

@@ -85,10 +85,7 @@ impl Store {
     /// Create a group keeping the UUID it has elsewhere (a RapidPro export
     /// whose flows refer to it by UUID).
     pub async fn create_group_with_uuid(&self, uuid: &str, name: &str, query: Option<&str>) -> Result<Group> {
-        let name = name.trim();
-        if name.is_empty() || name.len() > 64 {
-            return Err(StoreError::invalid("name", "must be 1-64 characters"));
-        }
+        let name = group_name(name)?;
         let parsed = self.check_smart_query(query).await?;
         let mut tx = self.begin_write().await?;
         let now = now_ms();
@@ -124,9 +121,12 @@ impl Store {
                 "a static group cannot become a smart group",
             ));
         }
+        let new_name = match name {
+            Some(n) => group_name(n)?.to_string(),
+            None => g.name.clone(),
+        };
         let parsed = self.check_smart_query(query).await?;
         let mut tx = self.begin_write().await?;
-        let new_name = name.map(str::trim).unwrap_or(&g.name).to_string();
         let res =
             sqlx::query("UPDATE contact_groups SET name = $1, query = $2, modified_on = $3 WHERE id = $4")
                 .bind(&new_name)
