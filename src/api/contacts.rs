@@ -112,17 +112,25 @@ pub struct Import {
     contacts: Vec<NewContact>,
 }
 
-/// Create many contacts at once; all or nothing.
+/// Import contacts, or a roster again: rows matching a known contact (by a
+/// URN or the external id) update it, the others are created; all or
+/// nothing, every bad row listed.
 pub async fn import(
     State(s): State<ApiState>,
     Body(b): Body<Import>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uuids =
+    let report =
         s.gw.store
             .import_contacts(b.contacts, s.gw.config.contacts.default_country.as_deref())
             .await?;
+    let uuids: Vec<&str> = report.contacts.iter().map(|c| c.uuid.as_str()).collect();
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "created": uuids.len(), "uuids": uuids })),
+        Json(json!({
+            "created": report.created,
+            "updated": report.updated,
+            "uuids": uuids,
+            "contacts": report.contacts,
+        })),
     ))
 }

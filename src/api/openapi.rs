@@ -336,20 +336,29 @@ fn strings() -> Value {
 }
 fn new_contact() -> Value {
     obj(
-        json!({"name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
-               "urns": strings(), "fields": {"type": "object"}, "groups": strings()}),
-        &[],
+        json!({"external_id": {"type": "string", "description": "the id another system (an HR roster) knows the contact by; unique"},
+               "name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
+               "urns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+               "fields": {"type": "object"}, "groups": strings()}),
+        &["urns"],
     )
+}
+fn import_row() -> Value {
+    let mut row = new_contact();
+    row["required"] = json!([]);
+    row["description"] = json!("a new contact needs a URN; a row matching a known one by a URN or external_id updates it");
+    row
 }
 fn import() -> Value {
     obj(
-        json!({"contacts": {"type": "array", "items": new_contact()}}),
+        json!({"contacts": {"type": "array", "items": import_row()}}),
         &["contacts"],
     )
 }
 fn contact_patch() -> Value {
     obj(
-        json!({"name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
+        json!({"external_id": {"type": "string", "description": "\"\" clears it"},
+               "name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
                "status": {"enum": ["active", "blocked", "stopped"]}, "urns": strings(),
                "fields": {"type": "object"}, "groups": strings()}),
         &[],

@@ -24,6 +24,8 @@ pub(super) const NEEDS_URN: &str = "a contact needs at least one URN (phone numb
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
+    /// The id another system knows the contact by (unique when set).
+    pub external_id: Option<String>,
     pub name: Option<String>,
     pub language: Option<String>,
     pub timezone: Option<String>,
@@ -39,6 +41,8 @@ pub struct NewContact {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
+    /// `""` clears it.
+    pub external_id: Option<String>,
     pub name: Option<String>,
     pub language: Option<String>,
     pub timezone: Option<String>,
@@ -57,9 +61,11 @@ pub struct ContactFilter {
     pub page: Paging,
 }
 
+#[derive(Clone)]
 pub(super) struct ContactRecord {
     pub id: i64,
     pub uuid: String,
+    pub external_id: Option<String>,
     pub name: Option<String>,
     pub language: Option<String>,
     pub timezone: Option<String>,
@@ -69,12 +75,14 @@ pub(super) struct ContactRecord {
     pub modified_on: i64,
 }
 
-const CONTACT_COLS: &str = "id, uuid, name, language, timezone, status, fields, created_on, modified_on";
+pub(super) const CONTACT_COLS: &str =
+    "id, uuid, external_id, name, language, timezone, status, fields, created_on, modified_on";
 
-fn record(row: &sqlx::any::AnyRow) -> Result<ContactRecord> {
+pub(super) fn record(row: &sqlx::any::AnyRow) -> Result<ContactRecord> {
     Ok(ContactRecord {
         id: row.try_get("id")?,
         uuid: row.try_get("uuid")?,
+        external_id: row.try_get("external_id")?,
         name: row.try_get("name")?,
         language: row.try_get("language")?,
         timezone: row.try_get("timezone")?,
@@ -110,6 +118,7 @@ impl Loaded {
         Ok(Contact {
             id: self.rec.id,
             uuid: Uuid::parse_str(&self.rec.uuid).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            external_id: self.rec.external_id,
             name: self.rec.name,
             language: self.rec.language,
             timezone: self.rec.timezone,
@@ -253,7 +262,7 @@ impl Store {
             ),
         };
         let sql = format!(
-            "SELECT c.id, c.uuid, c.name, c.language, c.timezone, c.status, c.fields, c.created_on, \
+            "SELECT c.id, c.uuid, c.external_id, c.name, c.language, c.timezone, c.status, c.fields, c.created_on, \
              c.modified_on, {urns} AS urns, {groups} AS group_names, {WAITING_COLS} \
              FROM contact_urns u JOIN contacts c ON c.id = u.contact_id \
              LEFT JOIN sessions s ON s.contact_id = c.id AND s.status = 'waiting' WHERE u.urn = $1"
@@ -442,22 +451,25 @@ impl Store {
         let fields = coerce_fields(&types, &new.fields, &BTreeMap::new())?;
         let urns = parse_urns(&new.urns, default_country)?;
         validate_tz(new.timezone.as_deref())?;
+        let external_id = external_id(new.external_id.as_deref()).map_err(|m| StoreError::invalid("external_id", m))?;
         let mut tx = self.begin_write().await?;
         let group_ids = self.static_group_ids(&mut tx, &new.groups).await?;
         let now = now_ms();
         let uuid = Uuid::new_v4().to_string();
         let id: i64 = sqlx::query(
-            "INSERT INTO contacts (uuid, name, language, timezone, status, fields, created_on, modified_on) \
-             VALUES ($1, $2, $3, $4, 'active', $5, $6, $6) RETURNING id",
+            "INSERT INTO contacts (uuid, external_id, name, language, timezone, status, fields, created_on, \
+             modified_on) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $7) RETURNING id",
         )
         .bind(&uuid)
+        .bind(external_id)
         .bind(new.name.as_deref())
         .bind(new.language.as_deref())
         .bind(new.timezone.as_deref())
         .bind(serde_json::to_string(&fields).unwrap_or_else(|_| "{}".into()))
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?
+        .await
+        .map_err(|e| external_id_taken(e, external_id))?
         .try_get("id")?;
         insert_urns(&mut tx, id, &urns).await?;
         for g in group_ids {
@@ -492,9 +504,13 @@ impl Store {
             Some(g) => Some(self.static_group_ids(&mut tx, g).await?),
             None => None,
         };
+        let external = match patch.external_id.as_deref() {
+            Some(given) => external_id(Some(given)).map_err(|m| StoreError::invalid("external_id", m))?,
+            None => cur.external_id.as_deref(),
+        };
         sqlx::query(
-            "UPDATE contacts SET name = $1, language = $2, timezone = $3, status = $4, fields = $5, modified_on = $6 \
-             WHERE id = $7",
+            "UPDATE contacts SET name = $1, language = $2, timezone = $3, status = $4, fields = $5, modified_on = $6, \
+             external_id = $7 WHERE id = $8",
         )
         .bind(patch.name.or(cur.name))
         .bind(patch.language.or(cur.language))
@@ -502,9 +518,11 @@ impl Store {
         .bind(patch.status.map(|s| s.as_str().to_string()).unwrap_or(cur.status))
         .bind(serde_json::to_string(&fields).unwrap_or_else(|_| "{}".into()))
         .bind(now_ms())
+        .bind(external)
         .bind(id)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| external_id_taken(e, external))?;
         if let Some(urns) = urns {
             sqlx::query("DELETE FROM contact_urns WHERE contact_id = $1")
                 .bind(id)
@@ -624,6 +642,30 @@ impl Store {
             ids.push(row.try_get("id")?);
         }
         Ok(ids)
+    }
+}
+
+/// Longest external id: HR systems' staff numbers and registry ids are far
+/// shorter; anything longer is a pasted row, not an id.
+const MAX_EXTERNAL_ID: usize = 100;
+
+/// An external id as stored: trimmed, `None` when blank.
+pub(super) fn external_id(given: Option<&str>) -> std::result::Result<Option<&str>, String> {
+    match given.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) if e.chars().count() > MAX_EXTERNAL_ID => {
+            Err(format!("must be at most {MAX_EXTERNAL_ID} characters"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// A unique violation on writing `external_id` means another contact has it.
+fn external_id_taken(e: sqlx::Error, external: Option<&str>) -> StoreError {
+    match external {
+        Some(x) if is_unique_violation(&e) => {
+            StoreError::Conflict(format!("external id {x:?} belongs to another contact"))
+        }
+        _ => e.into(),
     }
 }
 
