@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::*;
 use common::flows;
+use common::*;
 use serde_json::{json, Value};
 
 fn start(kind: Db, extra: &str) -> Env {
@@ -220,9 +220,17 @@ async fn validation_holes_are_closed(kind: Db) {
     assert_eq!(s, 201, "{g}");
     for empty in ["", "   "] {
         let (s, v) = op.post("/groups", json!({"name": empty})).await;
-        assert_eq!((s, v["field"].clone()), (422, json!("name")), "create {empty:?}: {v}");
+        assert_eq!(
+            (s, v["field"].clone()),
+            (422, json!("name")),
+            "create {empty:?}: {v}"
+        );
         let (s, v) = op.patch("/groups/Nurses", json!({"name": empty})).await;
-        assert_eq!((s, v["field"].clone()), (422, json!("name")), "rename {empty:?}: {v}");
+        assert_eq!(
+            (s, v["field"].clone()),
+            (422, json!("name")),
+            "rename {empty:?}: {v}"
+        );
     }
     assert_eq!(op.ok("/groups/Nurses").await["name"], "Nurses");
 
@@ -233,7 +241,10 @@ async fn validation_holes_are_closed(kind: Db) {
     assert_eq!((s, v["field"].clone()), (422, json!("flow")), "{v}");
     assert!(v["error"].as_str().unwrap().contains("no-such-flow"), "{v}");
     let (s, v) = admin
-        .post("/triggers", json!({"keywords": ["report"], "reply": "ok", "groups": ["Ghosts"]}))
+        .post(
+            "/triggers",
+            json!({"keywords": ["report"], "reply": "ok", "groups": ["Ghosts"]}),
+        )
         .await;
     assert_eq!((s, v["field"].clone()), (422, json!("groups[0]")), "{v}");
     assert!(v["error"].as_str().unwrap().contains("Ghosts"), "{v}");
@@ -253,7 +264,10 @@ async fn validation_holes_are_closed(kind: Db) {
         .await;
     assert_eq!(s, 201, "{t}");
     assert_eq!(t["groups"], json!(["Nurses"]));
-    assert_eq!(admin.ok("/triggers").await["results"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        admin.ok("/triggers").await["results"].as_array().unwrap().len(),
+        1
+    );
 
     // An import with nothing to import says so.
     for body in [
@@ -264,7 +278,10 @@ async fn validation_holes_are_closed(kind: Db) {
     ] {
         let (s, v) = admin.post("/triggers/import", body.clone()).await;
         assert_eq!(s, 422, "{body}: {v}");
-        assert!(v["error"].as_str().unwrap().starts_with("nothing to import"), "{v}");
+        assert!(
+            v["error"].as_str().unwrap().starts_with("nothing to import"),
+            "{v}"
+        );
     }
     // Bytes that are not UTF-8, even inside a string the import ignores.
     let mut bad = b"{\"version\": \"".to_vec();
@@ -275,7 +292,10 @@ async fn validation_holes_are_closed(kind: Db) {
     assert!(v["error"].as_str().unwrap().contains("not UTF-8"), "{v}");
     let (s, v) = op.post_bytes("/contacts", bad).await;
     assert_eq!(s, 400, "{v}");
-    assert_eq!(admin.ok("/triggers").await["results"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        admin.ok("/triggers").await["results"].as_array().unwrap().len(),
+        1
+    );
 }
 
 on_both!(roles_and_tokens);

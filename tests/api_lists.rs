@@ -103,7 +103,10 @@ async fn lists_page_both_ways_and_refuse_unknown_parameters(kind: Db) {
         let (s, v) = api.post("/groups", json!({"name": name})).await;
         assert_eq!(s, 201, "{v}");
         let (s, v) = api
-            .post("/triggers", json!({"keywords": [name.to_lowercase()], "reply": name}))
+            .post(
+                "/triggers",
+                json!({"keywords": [name.to_lowercase()], "reply": name}),
+            )
             .await;
         assert_eq!(s, 201, "{v}");
         let (s, v) = api
@@ -142,10 +145,7 @@ async fn lists_page_both_ways_and_refuse_unknown_parameters(kind: Db) {
     let (s, v) = api.get("/contacts?sort=desc").await;
     assert_eq!((s, v["field"].clone()), (400, json!("sort")), "{v}");
     let e = v["error"].as_str().unwrap();
-    assert!(
-        e.contains("query, group, after, before, order, limit"),
-        "{e}"
-    );
+    assert!(e.contains("query, group, after, before, order, limit"), "{e}");
     for path in [
         "/messages?stauts=sent",
         "/groups?name=Alpha",

@@ -46,7 +46,10 @@ async fn a_roster_imported_again_updates_whom_it_knows(kind: Db) {
     )
     .await;
     assert_eq!(s, 201, "{first}");
-    assert_eq!((first["created"].clone(), first["updated"].clone()), (json!(3), json!(0)));
+    assert_eq!(
+        (first["created"].clone(), first["updated"].clone()),
+        (json!(3), json!(0))
+    );
     let uuid = |i: usize| first["uuids"][i].as_str().unwrap().to_string();
 
     // The roster again: Asha by her staff number with a new phone and cadre,
@@ -63,7 +66,10 @@ async fn a_roster_imported_again_updates_whom_it_knows(kind: Db) {
     )
     .await;
     assert_eq!(s, 201, "{again}");
-    assert_eq!((again["created"].clone(), again["updated"].clone()), (json!(1), json!(2)));
+    assert_eq!(
+        (again["created"].clone(), again["updated"].clone()),
+        (json!(1), json!(2))
+    );
     assert_eq!(again["uuids"][0], uuid(0), "Asha is the same contact");
     assert_eq!(again["uuids"][1], uuid(1), "Baraka is the same contact");
     let actions: Vec<&str> = again["contacts"]
@@ -98,7 +104,10 @@ async fn a_roster_imported_again_updates_whom_it_knows(kind: Db) {
         json!([{"name": "Asha M.", "external_id": "HR-1", "urns": ["+255712000004"]}]),
     )
     .await;
-    assert_eq!((s, third["updated"].clone(), third["created"].clone()), (201, json!(1), json!(0)));
+    assert_eq!(
+        (s, third["updated"].clone(), third["created"].clone()),
+        (201, json!(1), json!(0))
+    );
     assert_eq!(count(&api.ok("/contacts").await), 4);
 
     // The external id is the contact's own: shown, changed, unique.
@@ -107,7 +116,10 @@ async fn a_roster_imported_again_updates_whom_it_knows(kind: Db) {
         .await;
     assert_eq!(s, 409, "{v}");
     let (s, v) = api
-        .post("/contacts", json!({"external_id": "HR-3", "urns": ["+255712000009"]}))
+        .post(
+            "/contacts",
+            json!({"external_id": "HR-3", "urns": ["+255712000009"]}),
+        )
         .await;
     assert_eq!(s, 409, "{v}");
     let (s, v) = api
@@ -189,9 +201,15 @@ async fn a_bad_roster_is_refused_whole_with_every_bad_row(kind: Db) {
             .unwrap_or_default()
             .to_string()
     };
-    assert!(error("contacts[2].urns").contains("2 different contacts"), "{v:#}");
+    assert!(
+        error("contacts[2].urns").contains("2 different contacts"),
+        "{v:#}"
+    );
     assert!(error("contacts[4].urns").contains("at least one URN"), "{v:#}");
-    assert!(error("contacts[5].urns[0]").contains("also in contacts[1]"), "{v:#}");
+    assert!(
+        error("contacts[5].urns[0]").contains("also in contacts[1]"),
+        "{v:#}"
+    );
     assert!(error("contacts[6].urns").contains("as contacts[0] does"), "{v:#}");
     assert!(error("contacts[7].external_id").contains("\"HR-3\""), "{v:#}");
     assert!(v["error"].as_str().unwrap().starts_with("8 problem(s)"), "{v}");
@@ -219,10 +237,20 @@ async fn a_local_number_without_a_default_country_says_what_to_set(kind: Db) {
     let (s, v) = api.post("/contacts", json!({"urns": ["0712345678"]})).await;
     assert_eq!((s, v["field"].clone()), (422, json!("urns[0]")), "{v}");
     assert!(said_what_to_set(&v), "{v}");
-    let (s, v) = import(&api, json!([{"urns": ["+255712345001"]}, {"urns": ["0712345678"]}])).await;
-    assert_eq!((s, v["field"].clone()), (422, json!("contacts[1].urns[0]")), "{v}");
+    let (s, v) = import(
+        &api,
+        json!([{"urns": ["+255712345001"]}, {"urns": ["0712345678"]}]),
+    )
+    .await;
+    assert_eq!(
+        (s, v["field"].clone()),
+        (422, json!("contacts[1].urns[0]")),
+        "{v}"
+    );
     assert!(said_what_to_set(&v["errors"][0]), "{v}");
-    let (s, v) = api.post("/messages", json!({"urn": "0712345678", "text": "hi"})).await;
+    let (s, v) = api
+        .post("/messages", json!({"urn": "0712345678", "text": "hi"}))
+        .await;
     assert_eq!((s, v["field"].clone()), (422, json!("urn")), "{v}");
     assert!(said_what_to_set(&v), "{v}");
     let (s, v) = api

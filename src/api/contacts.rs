@@ -82,7 +82,9 @@ pub async fn list_fields(
     State(s): State<ApiState>,
     Params(o): Params<Ordered>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "results": o.apply(s.gw.store.list_fields().await?) })))
+    Ok(Json(
+        json!({ "results": o.apply(s.gw.store.list_fields().await?) }),
+    ))
 }
 
 #[derive(Debug, serde::Deserialize)]

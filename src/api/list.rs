@@ -85,7 +85,10 @@ impl<S: Send + Sync, F: DeserializeOwned> FromRequestParts<S> for List<F> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        refuse_unknown(query, &[serde_introspect::<F>(), serde_introspect::<PageParams>()])?;
+        refuse_unknown(
+            query,
+            &[serde_introspect::<F>(), serde_introspect::<PageParams>()],
+        )?;
         // Both read the whole query string and skip each other's keys:
         // unknown ones were refused above.
         let p: PageParams = parse(query)?;

@@ -346,7 +346,8 @@ fn new_contact() -> Value {
 fn import_row() -> Value {
     let mut row = new_contact();
     row["required"] = json!([]);
-    row["description"] = json!("a new contact needs a URN; a row matching a known one by a URN or external_id updates it");
+    row["description"] =
+        json!("a new contact needs a URN; a row matching a known one by a URN or external_id updates it");
     row
 }
 fn import() -> Value {

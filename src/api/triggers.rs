@@ -66,9 +66,16 @@ pub struct Export {
 /// trigger types are listed as skipped, with the reason. An export with no
 /// trigger to import is refused: answering 200 for it would read as done.
 pub async fn import(State(s): State<ApiState>, Body(export): Body<Value>) -> Result<Json<Value>, ApiError> {
-    let nothing = |why: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("nothing to import: {why}"));
+    let nothing = |why: &str| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("nothing to import: {why}"),
+        )
+    };
     if !export.is_object() {
-        return Err(nothing("expected a RapidPro export (a JSON object with \"triggers\")"));
+        return Err(nothing(
+            "expected a RapidPro export (a JSON object with \"triggers\")",
+        ));
     }
     let export: Export = serde_json::from_value(export)
         .map_err(|e| ApiError::field(StatusCode::BAD_REQUEST, "triggers", e.to_string()))?;
@@ -96,18 +103,21 @@ pub async fn import(State(s): State<ApiState>, Body(export): Body<Value>) -> Res
             skipped.push(json!({"index": i, "reason": "no flow"}));
             continue;
         }
-        to_create.push((i, NewTrigger {
-            keywords: if kind == "C" { vec![] } else { keywords },
-            match_type: if t.match_type.as_deref() == Some("O") {
-                MatchType::Only
-            } else {
-                MatchType::First
+        to_create.push((
+            i,
+            NewTrigger {
+                keywords: if kind == "C" { vec![] } else { keywords },
+                match_type: if t.match_type.as_deref() == Some("O") {
+                    MatchType::Only
+                } else {
+                    MatchType::First
+                },
+                reply: None,
+                flow,
+                groups: names(&t.groups),
+                exclude_groups: names(&t.exclude_groups),
             },
-            reply: None,
-            flow,
-            groups: names(&t.groups),
-            exclude_groups: names(&t.exclude_groups),
-        }));
+        ));
     }
     if to_create.is_empty() {
         return Err(ApiError::new(
@@ -123,7 +133,11 @@ pub async fn import(State(s): State<ApiState>, Body(export): Body<Value>) -> Res
     let mut resolved = Vec::with_capacity(to_create.len());
     for (i, t) in &to_create {
         let at = |field: String, problem: String| {
-            ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, format!("triggers[{i}].{field}"), problem)
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("triggers[{i}].{field}"),
+                problem,
+            )
         };
         t.validate().map_err(|(field, problem)| at(field, problem))?;
         resolved.push(s.gw.store.resolve_trigger_refs(t).await.map_err(|e| match e {

@@ -37,7 +37,11 @@ async fn tick(gw: &Gateway) -> Result<(), crate::store::StoreError> {
         let target = if status == "recurring" {
             let Some(b) = gw
                 .store
-                .list_broadcasts(&Paging::new(Some(id - 1), None, false, Some(1))).await?.into_iter().next() else {
+                .list_broadcasts(&Paging::new(Some(id - 1), None, false, Some(1)))
+                .await?
+                .into_iter()
+                .next()
+            else {
                 continue;
             };
             let next = b

@@ -294,10 +294,10 @@ impl Store {
             page.order_limit("id")
         ))
         .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("uuid"))
-            .collect::<std::result::Result<_, _>>()?;
+        .await?
+        .iter()
+        .map(|r| r.try_get("uuid"))
+        .collect::<std::result::Result<_, _>>()?;
         let mut out = Vec::new();
         for u in uuids {
             out.push(self.get_campaign(&u).await?);

@@ -451,7 +451,8 @@ impl Store {
         let fields = coerce_fields(&types, &new.fields, &BTreeMap::new())?;
         let urns = parse_urns(&new.urns, default_country)?;
         validate_tz(new.timezone.as_deref())?;
-        let external_id = external_id(new.external_id.as_deref()).map_err(|m| StoreError::invalid("external_id", m))?;
+        let external_id =
+            external_id(new.external_id.as_deref()).map_err(|m| StoreError::invalid("external_id", m))?;
         let mut tx = self.begin_write().await?;
         let group_ids = self.static_group_ids(&mut tx, &new.groups).await?;
         let now = now_ms();

@@ -47,9 +47,11 @@ const GROUP_COLS: &str = "g.id, g.uuid, g.name, g.query, g.created_on, \
 impl Store {
     /// Every group, by name.
     pub async fn list_groups(&self) -> Result<Vec<Group>> {
-        let rows = sqlx::query(&format!("SELECT {GROUP_COLS} FROM contact_groups g ORDER BY g.name"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLS} FROM contact_groups g ORDER BY g.name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(group_row).collect()
     }
 

@@ -195,7 +195,11 @@ fn check_rows(
                 Ok(urn) => {
                     let urn = urn.to_string();
                     match urn_rows.get(&urn) {
-                        Some(k) => problems.add(i, at(&format!("urns[{j}]")), format!("{urn} is also in contacts[{k}]")),
+                        Some(k) => problems.add(
+                            i,
+                            at(&format!("urns[{j}]")),
+                            format!("{urn} is also in contacts[{k}]"),
+                        ),
                         None => {
                             urn_rows.insert(urn.clone(), i);
                             urns.push(urn);
@@ -275,9 +279,17 @@ async fn match_known(
     rows: &[Checked],
     problems: &mut Problems,
 ) -> Result<Vec<Target>> {
-    let urns: Vec<&str> = rows.iter().flat_map(|r| r.urns.iter().map(String::as_str)).collect();
+    let urns: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| r.urns.iter().map(String::as_str))
+        .collect();
     let externals: Vec<&str> = rows.iter().filter_map(|r| r.external_id.as_deref()).collect();
-    let by_urn = lookup(tx, "SELECT urn AS k, contact_id AS id FROM contact_urns WHERE urn", &urns).await?;
+    let by_urn = lookup(
+        tx,
+        "SELECT urn AS k, contact_id AS id FROM contact_urns WHERE urn",
+        &urns,
+    )
+    .await?;
     let by_external = lookup(
         tx,
         "SELECT external_id AS k, id FROM contacts WHERE external_id",
@@ -333,7 +345,9 @@ async fn match_known(
             1 => {
                 let id = matches[0].0;
                 let Some(cur) = known.get(&id) else {
-                    return Err(StoreError::Corrupt(format!("contact #{id} vanished during an import")));
+                    return Err(StoreError::Corrupt(format!(
+                        "contact #{id} vanished during an import"
+                    )));
                 };
                 if let Some(k) = claimed.insert(id, i) {
                     problems.add(
@@ -367,7 +381,11 @@ async fn match_known(
                 problems.add(
                     i,
                     at("urns"),
-                    format!("matches {} different contacts: {}", distinct.len(), how.join(", ")),
+                    format!(
+                        "matches {} different contacts: {}",
+                        distinct.len(),
+                        how.join(", ")
+                    ),
                 );
                 Target::Create(String::new())
             }
@@ -539,11 +557,12 @@ async fn update_known(
         .iter()
         .map(|r| r.try_get::<String, _>("urn"))
         .collect::<std::result::Result<_, _>>()?;
-    let lowest: i64 = sqlx::query("SELECT COALESCE(MIN(priority), 1) AS p FROM contact_urns WHERE contact_id = $1")
-        .bind(cur.id)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("p")?;
+    let lowest: i64 =
+        sqlx::query("SELECT COALESCE(MIN(priority), 1) AS p FROM contact_urns WHERE contact_id = $1")
+            .bind(cur.id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("p")?;
     for (k, u) in row.urns.iter().filter(|u| !have.contains(u)).enumerate() {
         sqlx::query("INSERT INTO contact_urns (contact_id, urn, priority) VALUES ($1, $2, $3)")
             .bind(cur.id)

@@ -44,9 +44,9 @@ pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
 pub use import::{ImportReport, ImportedContact, MAX_IMPORT};
-pub use paging::{Paging, DEFAULT_PAGE, MAX_PAGE};
 pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound};
+pub use paging::{Paging, DEFAULT_PAGE, MAX_PAGE};
 pub use registry::{
     GroupAgreement, GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner,
     PhoneConflict, Registration, RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress,

@@ -84,8 +84,12 @@ impl Store {
     }
 
     pub async fn list_triggers_page(&self, page: &Paging) -> Result<Vec<TriggerRow>> {
-        self.select_triggers(&format!(" WHERE 1 = 1{}{}", page.bounds("id"), page.order_limit("id")))
-            .await
+        self.select_triggers(&format!(
+            " WHERE 1 = 1{}{}",
+            page.bounds("id"),
+            page.order_limit("id")
+        ))
+        .await
     }
 
     /// The flow and groups a trigger names, checked to exist (a trigger on
@@ -109,11 +113,14 @@ impl Store {
         ] {
             resolved.clear();
             for (i, g) in given.iter().enumerate() {
-                let row = sqlx::query("SELECT name FROM contact_groups WHERE uuid = $1 OR LOWER(name) = LOWER($1)")
-                    .bind(g)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .ok_or_else(|| StoreError::invalid(format!("{key}[{i}]"), format!("no group {g:?}")))?;
+                let row =
+                    sqlx::query("SELECT name FROM contact_groups WHERE uuid = $1 OR LOWER(name) = LOWER($1)")
+                        .bind(g)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .ok_or_else(|| {
+                            StoreError::invalid(format!("{key}[{i}]"), format!("no group {g:?}"))
+                        })?;
                 resolved.push(row.try_get("name")?);
             }
         }
