@@ -32,14 +32,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             ));
         }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(Body).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." {
-                ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {inner}"))
-            } else {
-                ApiError::field(StatusCode::BAD_REQUEST, path, inner.to_string())
-            }
-        })
+        serde_path_to_error::deserialize(de)
+            .map(Body)
+            .map_err(|e| ApiError::undecodable(e, "invalid JSON body"))
     }
 }

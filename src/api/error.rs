@@ -37,6 +37,20 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A 400 for input that did not deserialise: named by the field it
+    /// failed at, or as `what` ("invalid JSON body") when it failed whole.
+    pub fn undecodable<E: std::fmt::Display>(e: serde_path_to_error::Error<E>, what: &str) -> ApiError {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::new(StatusCode::BAD_REQUEST, format!("{what}: {inner}"))
+        } else {
+            ApiError::field(StatusCode::BAD_REQUEST, path, inner.to_string())
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {

@@ -131,15 +131,7 @@ fn refuse_unknown(query: &str, accepted: &[&[&str]]) -> Result<(), ApiError> {
 /// Deserialize a query string; a bad value names its parameter.
 fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." {
-            ApiError::new(StatusCode::BAD_REQUEST, format!("invalid query string: {inner}"))
-        } else {
-            ApiError::field(StatusCode::BAD_REQUEST, path, inner.to_string())
-        }
-    })
+    serde_path_to_error::deserialize(de).map_err(|e| ApiError::undecodable(e, "invalid query string"))
 }
 
 #[cfg(test)]

@@ -168,9 +168,8 @@ impl Store {
 
     pub async fn list_broadcasts(&self, page: &Paging) -> Result<Vec<Broadcast>> {
         let sql = format!(
-            "SELECT {COLS} FROM broadcasts b LEFT JOIN broadcasts p ON p.id = b.parent_id WHERE 1 = 1{}{}",
-            page.bounds("b.id"),
-            page.order_limit("b.id")
+            "SELECT {COLS} FROM broadcasts b LEFT JOIN broadcasts p ON p.id = b.parent_id WHERE 1 = 1{}",
+            page.sql("b.id")
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());

@@ -180,9 +180,8 @@ impl Store {
 
     pub async fn list_calls(&self, page: &Paging) -> Result<Vec<CallRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM calls WHERE 1 = 1{}{}",
-            page.bounds("id"),
-            page.order_limit("id")
+            "SELECT {COLUMNS} FROM calls WHERE 1 = 1{}",
+            page.sql("id")
         ))
         .fetch_all(&self.pool)
         .await?;

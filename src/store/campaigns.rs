@@ -289,9 +289,8 @@ impl Store {
 
     pub async fn list_campaigns(&self, page: &Paging) -> Result<Vec<Campaign>> {
         let uuids: Vec<String> = sqlx::query(&format!(
-            "SELECT uuid FROM campaigns WHERE 1 = 1{}{}",
-            page.bounds("id"),
-            page.order_limit("id")
+            "SELECT uuid FROM campaigns WHERE 1 = 1{}",
+            page.sql("id")
         ))
         .fetch_all(&self.pool)
         .await?

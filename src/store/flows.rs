@@ -188,9 +188,8 @@ impl Store {
     /// A page of flows in id (import) order.
     pub async fn list_flows_page(&self, page: &Paging) -> Result<Vec<FlowRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {FLOW_COLS} FROM flows WHERE 1 = 1{}{}",
-            page.bounds("id"),
-            page.order_limit("id")
+            "SELECT {FLOW_COLS} FROM flows WHERE 1 = 1{}",
+            page.sql("id")
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -249,9 +248,8 @@ impl Store {
              (SELECT u.urn FROM contact_urns u WHERE u.contact_id = c.id ORDER BY u.priority DESC, u.id LIMIT 1) AS urn, \
              r.status, r.responded, r.created_on, r.modified_on, r.exited_on \
              FROM runs r JOIN contacts c ON c.id = r.contact_id \
-             WHERE r.flow_uuid = $1{cond}{}{}",
-            f.page.bounds("r.id"),
-            f.page.order_limit("r.id")
+             WHERE r.flow_uuid = $1{cond}{}",
+            f.page.sql("r.id")
         );
         let mut q = sqlx::query(&sql).bind(flow_uuid);
         if let Some(s) = &status {

@@ -58,9 +58,8 @@ impl Store {
     /// A page of groups in id (creation) order.
     pub async fn list_groups_page(&self, page: &Paging) -> Result<Vec<Group>> {
         let rows = sqlx::query(&format!(
-            "SELECT {GROUP_COLS} FROM contact_groups g WHERE 1 = 1{}{}",
-            page.bounds("g.id"),
-            page.order_limit("g.id")
+            "SELECT {GROUP_COLS} FROM contact_groups g WHERE 1 = 1{}",
+            page.sql("g.id")
         ))
         .fetch_all(&self.pool)
         .await?;

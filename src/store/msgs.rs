@@ -652,10 +652,9 @@ impl Store {
             next("m.urn");
         }
         let sql = format!(
-            "SELECT {ROW_COLS} FROM {ROW_FROM} WHERE {}{}{}",
+            "SELECT {ROW_COLS} FROM {ROW_FROM} WHERE {}{}",
             conds.join(" AND "),
-            f.page.bounds("m.id"),
-            f.page.order_limit("m.id")
+            f.page.sql("m.id")
         );
         let mut q = sqlx::query(&sql);
         if let Some(d) = &f.direction {

@@ -52,6 +52,12 @@ impl Paging {
         sql
     }
 
+    /// [`Paging::bounds`] then [`Paging::order_limit`]: what follows a
+    /// statement's own `WHERE` conditions.
+    pub(super) fn sql(&self, col: &str) -> String {
+        format!("{}{}", self.bounds(col), self.order_limit(col))
+    }
+
     /// ` ORDER BY col [DESC] LIMIT n`.
     pub(super) fn order_limit(&self, col: &str) -> String {
         self.order_limit_n(col, self.limit)

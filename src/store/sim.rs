@@ -78,9 +78,8 @@ impl Store {
     pub async fn sim_inbox(&self, urn: &str, page: &Paging) -> Result<Vec<SimReceived>> {
         let rows = sqlx::query(&format!(
             "SELECT id, msg_uuid, urn, text, link, node, received_on FROM sim_received \
-             WHERE urn = $1{}{}",
-            page.bounds("id"),
-            page.order_limit("id")
+             WHERE urn = $1{}",
+            page.sql("id")
         ))
         .bind(urn)
         .fetch_all(&self.pool)

@@ -138,9 +138,8 @@ impl Store {
 
     pub async fn list_flow_starts(&self, page: &Paging) -> Result<Vec<FlowStart>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM flow_starts WHERE 1 = 1{}{}",
-            page.bounds("id"),
-            page.order_limit("id")
+            "SELECT {COLS} FROM flow_starts WHERE 1 = 1{}",
+            page.sql("id")
         ))
         .fetch_all(&self.pool)
         .await?;

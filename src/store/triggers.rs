@@ -84,12 +84,8 @@ impl Store {
     }
 
     pub async fn list_triggers_page(&self, page: &Paging) -> Result<Vec<TriggerRow>> {
-        self.select_triggers(&format!(
-            " WHERE 1 = 1{}{}",
-            page.bounds("id"),
-            page.order_limit("id")
-        ))
-        .await
+        self.select_triggers(&format!(" WHERE 1 = 1{}", page.sql("id")))
+            .await
     }
 
     /// The flow and groups a trigger names, checked to exist (a trigger on
