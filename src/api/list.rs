@@ -84,7 +84,12 @@ impl<S: Send + Sync, F: DeserializeOwned> FromRequestParts<S> for List<F> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or_default();
+        List::from_query(parts.uri.query().unwrap_or_default())
+    }
+}
+
+impl<F: DeserializeOwned> List<F> {
+    fn from_query(query: &str) -> Result<Self, ApiError> {
         refuse_unknown(
             query,
             &[serde_introspect::<F>(), serde_introspect::<PageParams>()],
@@ -144,13 +149,7 @@ mod tests {
     }
 
     fn list(query: &str) -> Result<List<Filters>, ApiError> {
-        let accepted = [serde_introspect::<Filters>(), serde_introspect::<PageParams>()];
-        refuse_unknown(query, &accepted)?;
-        let p: PageParams = parse(query)?;
-        Ok(List {
-            page: Paging::new(p.after, p.before, p.order == Order::Desc, p.limit),
-            filter: parse(query)?,
-        })
+        List::from_query(query)
     }
 
     #[test]

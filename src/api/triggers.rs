@@ -120,13 +120,10 @@ pub async fn import(State(s): State<ApiState>, Body(export): Body<Value>) -> Res
         ));
     }
     if to_create.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "nothing to import: no keyword or catch-all trigger with a flow (skipped: {})",
-                Value::Array(skipped)
-            ),
-        ));
+        return Err(nothing(&format!(
+            "no keyword or catch-all trigger with a flow (skipped: {})",
+            Value::Array(skipped)
+        )));
     }
     // Validate everything before writing anything; a field is named by the
     // trigger's index in the export.
