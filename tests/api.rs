@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::flows;
 use common::*;
 use serde_json::{json, Value};
 
@@ -202,6 +203,103 @@ async fn bad_input_is_refused_whole(kind: Db) {
     assert_eq!(
         api.ok("/broadcasts").await["results"].as_array().unwrap().len(),
         0
+    );
+}
+
+on_both!(validation_holes_are_closed);
+async fn validation_holes_are_closed(kind: Db) {
+    let env = start(kind, "");
+    let op = env.server.api(OPERATOR);
+    let admin = env.server.api(ADMIN);
+
+    // A contact without a URN could never be reached or found.
+    for body in [json!({}), json!({"name": "Nobody", "urns": []})] {
+        let (s, v) = op.post("/contacts", body).await;
+        assert_eq!((s, v["field"].clone()), (422, json!("urns")), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("at least one URN"), "{v}");
+    }
+    assert_eq!(op.ok("/contacts").await["results"], json!([]));
+
+    // A group cannot be renamed to what it could not be created as.
+    let (s, g) = op.post("/groups", json!({"name": "Nurses"})).await;
+    assert_eq!(s, 201, "{g}");
+    for empty in ["", "   "] {
+        let (s, v) = op.post("/groups", json!({"name": empty})).await;
+        assert_eq!(
+            (s, v["field"].clone()),
+            (422, json!("name")),
+            "create {empty:?}: {v}"
+        );
+        let (s, v) = op.patch("/groups/Nurses", json!({"name": empty})).await;
+        assert_eq!(
+            (s, v["field"].clone()),
+            (422, json!("name")),
+            "rename {empty:?}: {v}"
+        );
+    }
+    assert_eq!(op.ok("/groups/Nurses").await["name"], "Nurses");
+
+    // Triggers name flows and groups that exist.
+    let (s, v) = admin
+        .post("/triggers", json!({"keywords": ["quiz"], "flow": "no-such-flow"}))
+        .await;
+    assert_eq!((s, v["field"].clone()), (422, json!("flow")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("no-such-flow"), "{v}");
+    let (s, v) = admin
+        .post(
+            "/triggers",
+            json!({"keywords": ["report"], "reply": "ok", "groups": ["Ghosts"]}),
+        )
+        .await;
+    assert_eq!((s, v["field"].clone()), (422, json!("groups[0]")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("Ghosts"), "{v}");
+    let (s, v) = admin
+        .post(
+            "/triggers",
+            json!({"keywords": ["report"], "reply": "ok", "exclude_groups": ["Nurses", "Ghosts"]}),
+        )
+        .await;
+    assert_eq!((s, v["field"].clone()), (422, json!("exclude_groups[1]")), "{v}");
+    // A group named by UUID is stored by the name the matcher compares.
+    let (s, t) = admin
+        .post(
+            "/triggers",
+            json!({"keywords": ["report"], "reply": "ok", "groups": [g["uuid"]]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["groups"], json!(["Nurses"]));
+    assert_eq!(
+        admin.ok("/triggers").await["results"].as_array().unwrap().len(),
+        1
+    );
+
+    // An import with nothing to import says so.
+    for body in [
+        json!([]),
+        json!({}),
+        json!({"version": "13", "triggers": []}),
+        json!({"triggers": [{"trigger_type": "M", "flow": {"uuid": "x", "name": "Missed call"}}]}),
+    ] {
+        let (s, v) = admin.post("/triggers/import", body.clone()).await;
+        assert_eq!(s, 422, "{body}: {v}");
+        assert!(
+            v["error"].as_str().unwrap().starts_with("nothing to import"),
+            "{v}"
+        );
+    }
+    // Bytes that are not UTF-8, even inside a string the import ignores.
+    let mut bad = b"{\"version\": \"".to_vec();
+    bad.extend([0xff, 0xfe]);
+    bad.extend(b"\", \"triggers\": []}");
+    let (s, v) = admin.post_bytes("/triggers/import", bad.clone()).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("not UTF-8"), "{v}");
+    let (s, v) = op.post_bytes("/contacts", bad).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        admin.ok("/triggers").await["results"].as_array().unwrap().len(),
+        1
     );
 }
 
@@ -446,12 +544,25 @@ swa = ["ACHA"]
         "stopped"
     );
 
-    // RapidPro export triggers import (flow triggers are stored for the engine).
+    // RapidPro export triggers import (flow triggers are stored for the
+    // engine), once the flow they start is known.
+    let admin = env.server.api(ADMIN);
+    let flow = flows::uid("Case Report Test", "flow");
     let export = json!({"version": "13", "triggers": [
-        {"trigger_type": "K", "keywords": ["case"], "match_type": "F", "flow": {"uuid": "1b1a9a6e-0000-4000-8000-000000000001", "name": "Case report"}, "groups": []},
         {"trigger_type": "M", "flow": {"uuid": "x", "name": "Missed call"}},
+        {"trigger_type": "K", "keywords": ["case"], "match_type": "F", "flow": {"uuid": flow, "name": "Case report"}, "groups": []},
     ]});
-    let (s, v) = env.server.api(ADMIN).post("/triggers/import", export).await;
+    let (s, v) = admin.post("/triggers/import", export.clone()).await;
+    assert_eq!((s, v["field"].clone()), (422, json!("triggers[1].flow")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains(&flow), "{v}");
+    let (s, v) = admin
+        .post(
+            "/flows",
+            flows::export(&[flows::case_report(None)], &[], json!([]), json!([]), json!([])),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = admin.post("/triggers/import", export).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["imported"].as_array().unwrap().len(), 1);
     assert_eq!(v["skipped"].as_array().unwrap().len(), 1);

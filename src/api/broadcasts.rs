@@ -2,13 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query as Q, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
-use super::{ApiError, ApiState, Page};
+use super::list::{List, NoFilter};
+use super::{ApiError, ApiState};
 use crate::core::time::Schedule;
 use crate::store::{Accepted, NewBroadcast, Recipients};
 
@@ -93,9 +94,8 @@ pub(super) fn with_warnings<T: serde::Serialize>(a: &Accepted<T>) -> Value {
     v
 }
 
-pub async fn list(State(s): State<ApiState>, Q(p): Q<Page>) -> Result<Json<Value>, ApiError> {
-    let results = s.gw.store.list_broadcasts(p.after, p.limit()).await?;
-    Ok(Json(json!({ "results": results })))
+pub async fn list(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_broadcasts(&l.page).await?, |b| b.id))
 }
 
 pub async fn get_one(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {

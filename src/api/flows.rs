@@ -3,7 +3,7 @@
 //! group, e.g. per training cohort), and a CSV export. Flow starts and
 //! campaigns live here too.
 
-use axum::extract::{Path, Query as Q, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,16 +12,17 @@ use serde_json::{json, Value};
 
 use super::body::Body;
 use super::broadcasts::with_warnings;
-use super::{ApiError, ApiState, Page};
+use super::list::{List, NoFilter, Order, Params};
+use super::{ApiError, ApiState};
 use crate::core::time::Schedule;
 use crate::dispatch::{import_export, ImportError};
-use crate::store::{Exclusions, NewCampaign, NewStart, Recipients, RunFilter};
+use crate::store::{Exclusions, NewCampaign, NewStart, Paging, Recipients, RunFilter};
 
 /// Rows per page of the CSV export.
 const CSV_PAGE: i64 = 1000;
 
-pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "results": s.gw.store.list_flows().await? })))
+pub async fn list(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_flows_page(&l.page).await?, |f| f.id))
 }
 
 /// Import a RapidPro export (flows, fields, groups, triggers, campaigns).
@@ -39,9 +40,10 @@ pub async fn import(
     }
 }
 
-/// Filters shared by runs, results and the CSV export.
+/// Filters shared by runs, results and the CSV export. Here `after` and
+/// `before` are times (as documented before lists had cursors), so the
+/// run id cursors are `after_id` and `before_id`.
 #[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RunQuery {
     /// Runs created at or after this RFC 3339 time.
     after: Option<String>,
@@ -54,6 +56,9 @@ pub struct RunQuery {
     by_group: Option<String>,
     /// Paging for runs.
     after_id: Option<i64>,
+    before_id: Option<i64>,
+    #[serde(default)]
+    order: Order,
     limit: Option<i64>,
 }
 
@@ -106,8 +111,7 @@ async fn filter(s: &ApiState, q: &RunQuery) -> Result<RunFilter, ApiError> {
         before: time_param("before", &q.before)?,
         group_id,
         status: q.status.clone(),
-        after_id: q.after_id.unwrap_or(0),
-        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+        page: Paging::new(q.after_id, q.before_id, q.order == Order::Desc, q.limit),
     })
 }
 
@@ -120,16 +124,18 @@ pub async fn get_one(State(s): State<ApiState>, Path(flow): Path<String>) -> Res
 pub async fn runs(
     State(s): State<ApiState>,
     Path(flow): Path<String>,
-    Q(q): Q<RunQuery>,
+    Params(q): Params<RunQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let f = s.gw.store.get_flow(&flow).await?;
     let filter = filter(&s, &q).await?;
     let runs = s.gw.store.list_runs(&f.uuid, &filter).await?;
-    let next = runs
-        .last()
-        .map(|r| r.id)
-        .filter(|_| runs.len() as i64 == filter.limit);
-    Ok(Json(json!({"results": runs, "next_after_id": next})))
+    let next = filter.page.next(&runs, |r| r.id);
+    // `next_after_id` is the older name of `next`, kept for clients that
+    // read it; it only makes sense ascending.
+    let next_after_id = next.filter(|_| !filter.page.desc);
+    Ok(Json(
+        json!({"results": runs, "next": next, "next_after_id": next_after_id}),
+    ))
 }
 
 /// Per result: how many runs fell in each category; with `by_group`, the
@@ -137,7 +143,7 @@ pub async fn runs(
 pub async fn results(
     State(s): State<ApiState>,
     Path(flow): Path<String>,
-    Q(q): Q<RunQuery>,
+    Params(q): Params<RunQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let f = s.gw.store.get_flow(&flow).await?;
     let base = filter(&s, &q).await?;
@@ -172,19 +178,19 @@ pub async fn results(
 pub async fn runs_csv(
     State(s): State<ApiState>,
     Path(flow): Path<String>,
-    Q(q): Q<RunQuery>,
+    Params(q): Params<RunQuery>,
 ) -> Result<Response, ApiError> {
     let f = s.gw.store.get_flow(&flow).await?;
     let mut filter = filter(&s, &q).await?;
-    filter.limit = CSV_PAGE;
+    filter.page.limit = CSV_PAGE;
     let mut runs = Vec::new();
     loop {
         let page = s.gw.store.list_runs(&f.uuid, &filter).await?;
-        let full = page.len() as i64 == CSV_PAGE;
-        filter.after_id = page.last().map(|r| r.id).unwrap_or(filter.after_id);
+        let next = filter.page.next(&page, |r| r.id);
         runs.extend(page);
-        if !full {
-            break;
+        match next {
+            Some(last) => filter.page = filter.page.past(last),
+            None => break,
         }
     }
     let mut keys: Vec<(String, String)> = Vec::new();
@@ -319,18 +325,16 @@ pub async fn cancel_start(
     Ok(Json(json!(s.gw.store.cancel_flow_start(&uuid).await?)))
 }
 
-pub async fn list_starts(State(s): State<ApiState>, Q(p): Q<Page>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        json!({"results": s.gw.store.list_flow_starts(p.after, p.limit()).await?}),
-    ))
+pub async fn list_starts(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_flow_starts(&l.page).await?, |f| f.id))
 }
 
 pub async fn get_start(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(s.gw.store.get_flow_start(&uuid).await?)))
 }
 
-pub async fn list_campaigns(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"results": s.gw.store.list_campaigns().await?})))
+pub async fn list_campaigns(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_campaigns(&l.page).await?, |c| c.id))
 }
 
 /// Create a campaign, or replace the one with the same `uuid`.

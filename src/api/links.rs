@@ -6,6 +6,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
+use super::list::{Ordered, Params};
 use super::{ApiError, ApiState};
 use crate::links::LinkHandle;
 
@@ -30,12 +31,12 @@ async fn describe(s: &ApiState, h: &LinkHandle) -> Result<Value, ApiError> {
     }))
 }
 
-pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(s): State<ApiState>, Params(o): Params<Ordered>) -> Result<Json<Value>, ApiError> {
     let mut out = Vec::new();
     for h in s.gw.links.links() {
         out.push(describe(&s, h).await?);
     }
-    Ok(Json(json!({ "results": out })))
+    Ok(Json(json!({ "results": o.apply(out) })))
 }
 
 pub async fn get_one(State(s): State<ApiState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {

@@ -17,6 +17,7 @@ mod error;
 mod flows;
 mod groups;
 mod links;
+mod list;
 mod messages;
 pub mod openapi;
 mod registries;
@@ -41,10 +42,6 @@ pub struct ApiState {
     pub gw: Arc<Gateway>,
     pub metrics: Option<PrometheusHandle>,
 }
-
-/// Default page size for list endpoints, and the most a client may ask for.
-const PAGE: i64 = 100;
-const MAX_PAGE: i64 = 1000;
 
 pub fn router(state: ApiState) -> Router {
     let max_body = state.gw.config.api.max_body_bytes;
@@ -195,9 +192,12 @@ async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
     )
 }
 
-async fn nodes(State(s): State<ApiState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn nodes(
+    State(s): State<ApiState>,
+    list::Params(o): list::Params<list::Ordered>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(
-        serde_json::json!({ "results": s.gw.store.list_nodes().await? }),
+        serde_json::json!({ "results": o.apply(s.gw.store.list_nodes().await?) }),
     ))
 }
 
@@ -206,18 +206,4 @@ async fn not_found() -> ApiError {
         StatusCode::NOT_FOUND,
         "no such endpoint (see /api/v1/openapi.json)",
     )
-}
-
-/// `?after=N&limit=M` paging shared by list endpoints.
-#[derive(Debug, serde::Deserialize)]
-pub(crate) struct Page {
-    #[serde(default)]
-    pub after: i64,
-    pub limit: Option<i64>,
-}
-
-impl Page {
-    fn limit(&self) -> i64 {
-        self.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE)
-    }
 }

@@ -41,14 +41,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/contacts",
         "viewer",
-        "List contacts (query=, group=, after=, limit=)"
+        "List contacts (query=, group=; paged: after=, before=, order=asc|desc, limit=)"
     ),
     ep!("post", "/contacts", "operator", "Create a contact", new_contact),
     ep!(
         "post",
         "/contacts/import",
         "operator",
-        "Create many contacts at once (all or nothing)",
+        "Import contacts or a roster again: a row matching a contact by a URN or external_id updates it, others are created (all or nothing; every bad row listed in errors[])",
         import
     ),
     ep!("get", "/contacts/{uuid}", "viewer", "Get a contact"),
@@ -107,7 +107,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/messages",
         "viewer",
-        "List messages (direction=, status=, contact=, broadcast=, urn=, after=, limit=)"
+        "List messages (direction=, status=, contact=, broadcast=, urn=; paged)"
     ),
     ep!(
         "post",
@@ -122,7 +122,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "viewer",
         "Get a message with its full lifecycle"
     ),
-    ep!("get", "/calls", "viewer", "List IVR calls, newest first (limit=)"),
+    ep!("get", "/calls", "viewer", "List IVR calls (paged; order=desc for newest first)"),
     ep!(
         "post",
         "/calls",
@@ -185,7 +185,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/flows/{flow}/runs",
         "viewer",
-        "Runs with their results (after=, before=, group=, status=, after_id=, limit=)"
+        "Runs with their results (after=, before= as RFC 3339 times; group=, status=; paged by after_id=, before_id=, order=, limit=)"
     ),
     ep!(
         "get",
@@ -361,20 +361,30 @@ fn strings() -> Value {
 }
 fn new_contact() -> Value {
     obj(
-        json!({"name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
-               "urns": strings(), "fields": {"type": "object"}, "groups": strings()}),
-        &[],
+        json!({"external_id": {"type": "string", "description": "the id another system (an HR roster) knows the contact by; unique"},
+               "name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
+               "urns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+               "fields": {"type": "object"}, "groups": strings()}),
+        &["urns"],
     )
+}
+fn import_row() -> Value {
+    let mut row = new_contact();
+    row["required"] = json!([]);
+    row["description"] =
+        json!("a new contact needs a URN; a row matching a known one by a URN or external_id updates it");
+    row
 }
 fn import() -> Value {
     obj(
-        json!({"contacts": {"type": "array", "items": new_contact()}}),
+        json!({"contacts": {"type": "array", "items": import_row()}}),
         &["contacts"],
     )
 }
 fn contact_patch() -> Value {
     obj(
-        json!({"name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
+        json!({"external_id": {"type": "string", "description": "\"\" clears it"},
+               "name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
                "status": {"enum": ["active", "blocked", "stopped"]}, "urns": strings(),
                "fields": {"type": "object"}, "groups": strings()}),
         &[],
@@ -450,7 +460,7 @@ fn new_trigger() -> Value {
     )
 }
 fn rapidpro_export() -> Value {
-    json!({"type": "object", "properties": {"triggers": {"type": "array"}}})
+    json!({"type": "object", "properties": {"triggers": {"type": "array", "minItems": 1}}, "required": ["triggers"]})
 }
 fn flow_export() -> Value {
     json!({"type": "object", "properties": {"version": {}, "flows": {"type": "array"}, "fields": {"type": "array"},
@@ -521,11 +531,17 @@ pub fn document() -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "mHero gateway", "version": env!("CARGO_PKG_VERSION")},
+        "info": {"title": "mHero gateway", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Paged lists take after=, before= (row cursors: the `next` of the previous page), \
+                                 order=asc|desc (by creation, asc by default) and limit= (1-1000, 100 by default), \
+                                 and answer {\"results\": [...], \"next\": cursor or null}. A query parameter an \
+                                 endpoint does not take is refused with 400 naming it. Every timestamp is RFC 3339 UTC."},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": obj(json!({"error": {"type": "string"}, "field": {"type": "string"}}), &["error"])}
+            "schemas": {"Error": obj(json!({"error": {"type": "string"}, "field": {"type": "string"},
+                "errors": {"type": "array", "description": "every problem, when a request had several bad parts",
+                           "items": obj(json!({"field": {"type": "string"}, "error": {"type": "string"}}), &["field", "error"])}}), &["error"])}
         }
     })
 }

@@ -1,13 +1,14 @@
 //! Driving the simulator link: a fake phone sends a message in; read what a
 //! fake phone received.
 
-use axum::extract::{Path, Query as Q, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
-use super::{ApiError, ApiState, Page};
+use super::list::{List, NoFilter, Params};
+use super::{ApiError, ApiState};
 use crate::core::time::now_ms;
 use crate::core::{LinkKind, Urn};
 
@@ -45,15 +46,15 @@ pub async fn inbound(
 pub async fn received(
     State(s): State<ApiState>,
     Path(number): Path<String>,
-    Q(p): Q<Page>,
+    l: List<NoFilter>,
 ) -> Result<Json<Value>, ApiError> {
     let urn = Urn::parse(&number, s.gw.config.contacts.default_country.as_deref())
         .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "number", e.to_string()))?;
-    let rows = s.gw.store.sim_inbox(&urn.to_string(), p.after, p.limit()).await?;
-    Ok(Json(json!({ "results": rows })))
+    let rows = s.gw.store.sim_inbox(&urn.to_string(), &l.page).await?;
+    Ok(l.answer(&rows, |r| r.id))
 }
 
-pub async fn stats(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
+pub async fn stats(State(s): State<ApiState>, _: Params<NoFilter>) -> Result<Json<Value>, ApiError> {
     let (total, distinct) = s.gw.store.sim_counts().await?;
     let by_node: serde_json::Map<String, Value> =
         s.gw.store

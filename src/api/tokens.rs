@@ -10,6 +10,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
+use super::list::{Ordered, Params};
 use super::{ApiError, ApiState};
 use crate::config::Role;
 use crate::store::StoreError;
@@ -21,7 +22,7 @@ pub struct NewToken {
     role: Role,
 }
 
-pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(s): State<ApiState>, Params(o): Params<Ordered>) -> Result<Json<Value>, ApiError> {
     let configured =
         s.gw.config
             .api
@@ -33,7 +34,7 @@ pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
             |t| json!({"name": t.name, "role": t.role, "created_on": t.created_on, "source": "database"}),
         );
     Ok(Json(
-        json!({ "results": configured.chain(stored).collect::<Vec<_>>() }),
+        json!({ "results": o.apply(configured.chain(stored).collect::<Vec<_>>()) }),
     ))
 }
 

@@ -477,6 +477,7 @@ mod tests {
 
     fn trig(keywords: &[&str], m: MatchType, groups: &[&str], exclude: &[&str], reply: &str) -> TriggerRow {
         TriggerRow {
+            id: 0,
             uuid: reply.into(),
             keywords: keywords.iter().map(|s| s.to_string()).collect(),
             match_type: m,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::audience::{Accepted, Reach, Recipients};
 use super::firings::{self, DueFiring, SendTable};
 use super::msgs::insert_out;
-use super::{in_list, parse_json, NewOutMsg, Result, Store, StoreError};
+use super::{in_list, parse_json, NewOutMsg, Paging, Result, Store, StoreError};
 use crate::core::segments;
 use crate::core::time::{now_ms, rfc3339, Millis, Schedule, SendingHours};
 use crate::core::Priority;
@@ -139,16 +139,12 @@ impl Store {
         Ok(b)
     }
 
-    pub async fn list_broadcasts(&self, after_id: i64, limit: i64) -> Result<Vec<Broadcast>> {
+    pub async fn list_broadcasts(&self, page: &Paging) -> Result<Vec<Broadcast>> {
         let sql = format!(
-            "SELECT {COLS} FROM broadcasts b LEFT JOIN broadcasts p ON p.id = b.parent_id WHERE b.id > $1 \
-             ORDER BY b.id LIMIT $2"
+            "SELECT {COLS} FROM broadcasts b LEFT JOIN broadcasts p ON p.id = b.parent_id WHERE 1 = 1{}",
+            page.sql("b.id")
         );
-        let rows = sqlx::query(&sql)
-            .bind(after_id)
-            .bind(limit.clamp(1, 500))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut b = broadcast_row(r)?;

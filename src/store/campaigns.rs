@@ -10,7 +10,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::msgs::insert_out;
-use super::{parse_json, NewOutMsg, Result, Store, StoreError};
+use super::{parse_json, NewOutMsg, Paging, Result, Store, StoreError};
 use crate::core::time::{now_ms, rfc3339, Millis};
 
 /// A campaign event to create or replace.
@@ -84,6 +84,8 @@ pub struct EventRow {
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Campaign {
+    #[serde(skip)]
+    pub id: i64,
     pub uuid: String,
     pub name: String,
     pub group: String,
@@ -276,6 +278,7 @@ impl Store {
             events.push(e);
         }
         Ok(Campaign {
+            id,
             uuid: r.try_get("uuid")?,
             name: r.try_get("name")?,
             group: r.try_get("group_name")?,
@@ -284,13 +287,16 @@ impl Store {
         })
     }
 
-    pub async fn list_campaigns(&self) -> Result<Vec<Campaign>> {
-        let uuids: Vec<String> = sqlx::query("SELECT uuid FROM campaigns ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("uuid"))
-            .collect::<std::result::Result<_, _>>()?;
+    pub async fn list_campaigns(&self, page: &Paging) -> Result<Vec<Campaign>> {
+        let uuids: Vec<String> = sqlx::query(&format!(
+            "SELECT uuid FROM campaigns WHERE 1 = 1{}",
+            page.sql("id")
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("uuid"))
+        .collect::<std::result::Result<_, _>>()?;
         let mut out = Vec::new();
         for u in uuids {
             out.push(self.get_campaign(&u).await?);

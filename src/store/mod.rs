@@ -22,6 +22,7 @@ mod leases;
 mod mo_parts;
 mod msgs;
 mod nodes;
+mod paging;
 mod registry;
 mod segments;
 mod sessions;
@@ -47,9 +48,10 @@ pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use firings::DueFiring;
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
-pub use import::MAX_IMPORT;
+pub use import::{ImportReport, ImportedContact, MAX_IMPORT};
 pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound};
+pub use paging::{Paging, DEFAULT_PAGE, MAX_PAGE};
 pub use registry::{
     GroupAgreement, GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner,
     PhoneConflict, Registration, RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress,
@@ -82,10 +84,25 @@ pub enum StoreError {
     Conflict(String),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// A request of many parts (an import's rows) with several bad ones:
+    /// every problem found (up to a listing limit; `total` counts all),
+    /// nothing written.
+    #[error("{total} problems, the first: {}", problems.first().map(|p| p.to_string()).unwrap_or_default())]
+    Refused { problems: Vec<Problem>, total: usize },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("the store's {0} has stopped")]
     Closed(&'static str),
+}
+
+/// One thing wrong with one part of a request, named by its path
+/// (`contacts[3].urns[0]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Problem {
+    pub field: String,
+    #[serde(rename = "error")]
+    pub message: String,
 }
 
 impl StoreError {

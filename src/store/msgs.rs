@@ -10,7 +10,7 @@
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
-use super::{in_list, placeholders, Dialect, Result, Store, StoreError, INSERT_CHUNK};
+use super::{in_list, placeholders, Dialect, Paging, Result, Store, StoreError, INSERT_CHUNK};
 use crate::core::time::{now_ms, rfc3339, Millis};
 use crate::core::{OutMsg, Priority, Urn};
 
@@ -78,8 +78,7 @@ pub struct MsgFilter {
     pub contact_id: Option<i64>,
     pub broadcast_id: Option<i64>,
     pub urn: Option<String>,
-    pub after_id: i64,
-    pub limit: i64,
+    pub page: Paging,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -631,8 +630,8 @@ impl Store {
     }
 
     pub async fn list_msgs(&self, f: &MsgFilter) -> Result<Vec<MsgRow>> {
-        let mut conds = vec!["m.id > $1".to_string()];
-        let mut n = 1;
+        let mut conds = vec!["1 = 1".to_string()];
+        let mut n = 0;
         let mut next = |c: &str| {
             n += 1;
             conds.push(format!("{c} = ${n}"));
@@ -653,11 +652,11 @@ impl Store {
             next("m.urn");
         }
         let sql = format!(
-            "SELECT {ROW_COLS} FROM {ROW_FROM} WHERE {} ORDER BY m.id LIMIT {}",
+            "SELECT {ROW_COLS} FROM {ROW_FROM} WHERE {}{}",
             conds.join(" AND "),
-            f.limit.clamp(1, 1000)
+            f.page.sql("m.id")
         );
-        let mut q = sqlx::query(&sql).bind(f.after_id);
+        let mut q = sqlx::query(&sql);
         if let Some(d) = &f.direction {
             q = q.bind(d.as_str());
         }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::audience::{Accepted, Reach};
 use super::firings::{self, DueFiring, SendTable};
-use super::{in_list, parse_json, Recipients, Result, Store, StoreError};
+use super::{in_list, parse_json, Paging, Recipients, Result, Store, StoreError};
 use crate::core::time::{now_ms, rfc3339, Millis, Schedule};
 
 /// Contacts contacted per batch when materialising.
@@ -195,12 +195,11 @@ impl Store {
         Ok(s)
     }
 
-    pub async fn list_flow_starts(&self, after_id: i64, limit: i64) -> Result<Vec<FlowStart>> {
+    pub async fn list_flow_starts(&self, page: &Paging) -> Result<Vec<FlowStart>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM {FROM} WHERE s.id > $1 ORDER BY s.id LIMIT $2"
+            "SELECT {COLS} FROM {FROM} WHERE 1 = 1{}",
+            page.sql("s.id")
         ))
-        .bind(after_id)
-        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());

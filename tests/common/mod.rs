@@ -518,14 +518,19 @@ impl Api {
         self.call(reqwest::Method::DELETE, path, None).await
     }
 
-    /// POST raw bytes (for malformed-body tests).
+    /// POST raw text (for malformed-body tests).
     pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        self.post_bytes(path, body.as_bytes().to_vec()).await
+    }
+
+    /// POST bytes that need not be text at all.
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
         let resp = self
             .client
             .post(format!("{}/api/v1{path}", self.base))
             .bearer_auth(&self.token)
             .header("content-type", "application/json")
-            .body(body.to_string())
+            .body(body)
             .send()
             .await
             .expect("request");
