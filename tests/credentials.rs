@@ -156,7 +156,7 @@ async fn tokens_are_made_listed_and_revoked_through_the_api(kind: Db) {
     assert_eq!(
         env.server
             .api(second)
-            .post("/contacts", json!({"name": "y"}))
+            .post("/contacts", json!({"name": "y", "urns": ["tel:+255712000002"]}))
             .await
             .0,
         201
@@ -180,7 +180,15 @@ async fn tokens_are_made_and_revoked_from_the_cli(kind: Db) {
     assert!(is_secret(secret), "{stdout:?}");
     assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
     let ci = env.server.api(secret);
-    assert_eq!(ci.post("/contacts", json!({"name": "from ci"})).await.0, 201);
+    assert_eq!(
+        ci.post(
+            "/contacts",
+            json!({"name": "from ci", "urns": ["tel:+255712000003"]})
+        )
+        .await
+        .0,
+        201
+    );
 
     // Without a name, one is made from the role and told on stderr.
     let out = mhero(&config, &["token", "create", "--role", "viewer"]);
