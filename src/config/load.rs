@@ -388,6 +388,11 @@ mod tests {
         let c = load_str(text, env(&[])).unwrap();
         assert_eq!(c.sending.window().start.to_string(), "08:00:00");
         assert_eq!(c.triggers.len(), 1);
-        assert_eq!(c.optout.stop_words["swa"], vec!["ACHA".to_string()]);
+        // The example spells out the built-in opt-out defaults.
+        let defaults = OptoutConfig::default();
+        assert_eq!(c.optout.stop_words, defaults.stop_words);
+        assert_eq!(c.optout.start_words, defaults.start_words);
+        assert_eq!(c.optout.stop_reply, defaults.stop_reply);
+        assert_eq!(c.optout.start_reply, defaults.start_reply);
     }
 }

@@ -16,6 +16,7 @@ mod engine;
 mod import;
 mod inbound;
 mod mo_parts;
+mod optout;
 mod outbox;
 mod reconcile;
 pub mod registry;
