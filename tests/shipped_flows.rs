@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 
+use mhero::core::segments::{self, Encoding};
 use mhero::flow::definition::export::Export;
 use mhero::flow::events::{Event, EventKind, MsgIn};
 use mhero::flow::resume::{Resume, ResumeKind};
@@ -21,7 +22,6 @@ use mhero::flow::services::NoServices;
 use mhero::flow::session::{self, Session, SessionStatus};
 use mhero::flow::session_assets::SessionAssets;
 use mhero::flow::trigger::Trigger;
-use mhero::core::segments::{self, Encoding};
 
 const HR_UPDATE: &str = "flows/hr_update.json";
 const HR_UPDATE_UUID: &str = "0246ad54-71c1-4ec0-af8c-06b8644bbd07";
@@ -368,7 +368,10 @@ fn every_export() -> Vec<(String, Value)> {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) == Some("json") {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            out.push((name, raw(&format!("flows/{}", path.file_name().unwrap().to_string_lossy()))));
+            out.push((
+                name,
+                raw(&format!("flows/{}", path.file_name().unwrap().to_string_lossy())),
+            ));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -393,12 +396,19 @@ fn every_flow_has_every_text_in_french_swahili_and_portuguese_within_the_sms_bud
                         .as_array()
                         .unwrap_or_else(|| panic!("{name}: no {language} {property} for {uuid}"));
                     assert!(
-                        !values.is_empty() && values.iter().all(|v| v.as_str().is_some_and(|t| !t.trim().is_empty())),
+                        !values.is_empty()
+                            && values
+                                .iter()
+                                .all(|v| v.as_str().is_some_and(|t| !t.trim().is_empty())),
                         "{name}: empty {language} {property} for {uuid}"
                     );
                     if *property == "quick_replies" {
                         let base = action(flow, uuid).unwrap()["quick_replies"].as_array().unwrap();
-                        assert_eq!(values.len(), base.len(), "{name}: {language} quick replies of {uuid}");
+                        assert_eq!(
+                            values.len(),
+                            base.len(),
+                            "{name}: {language} quick replies of {uuid}"
+                        );
                     }
                     if *property == "audio_url" {
                         let base = action(flow, uuid).unwrap()["audio_url"].as_str().unwrap();
@@ -585,9 +595,21 @@ fn said(events: &[Event]) -> Vec<(String, String)> {
 #[test]
 fn every_flow_runs_to_its_end_in_each_language() {
     // (export, flow, answers in each language, result key, category it gives)
-    type Script = (&'static str, &'static str, fn(&str) -> Vec<String>, &'static str, &'static str);
+    type Script = (
+        &'static str,
+        &'static str,
+        fn(&str) -> Vec<String>,
+        &'static str,
+        &'static str,
+    );
     let scripts: [Script; 6] = [
-        (HR_UPDATE, HR_UPDATE_UUID, |l| vec![yes(l).into(); 3], "phone", "Confirmed"),
+        (
+            HR_UPDATE,
+            HR_UPDATE_UUID,
+            |l| vec![yes(l).into(); 3],
+            "phone",
+            "Confirmed",
+        ),
         (
             CASE_REPORT,
             CASE_REPORT_UUID,
@@ -610,9 +632,27 @@ fn every_flow_runs_to_its_end_in_each_language() {
             "q5",
             "Correct",
         ),
-        (MINISTRY_POLL, MINISTRY_POLL_UUID, |l| vec![yes(l).into()], "stock", "Yes"),
-        (CHECKIN, CHECKIN_UUID, |l| vec![yes(l).into(), "5".into()], "cases", "Count"),
-        (VOICE_QUIZ, VOICE_QUIZ_UUID, |_| strings(&["1", "3"]), "question_2", "Correct"),
+        (
+            MINISTRY_POLL,
+            MINISTRY_POLL_UUID,
+            |l| vec![yes(l).into()],
+            "stock",
+            "Yes",
+        ),
+        (
+            CHECKIN,
+            CHECKIN_UUID,
+            |l| vec![yes(l).into(), "5".into()],
+            "cases",
+            "Count",
+        ),
+        (
+            VOICE_QUIZ,
+            VOICE_QUIZ_UUID,
+            |_| strings(&["1", "3"]),
+            "question_2",
+            "Correct",
+        ),
     ];
     for (path, uuid, answers, key, category) in scripts {
         for language in LANGUAGES {
@@ -1321,7 +1361,9 @@ fn hr_update_in_swahili_and_portuguese() {
     assert_eq!(chat.category_localized("cadre"), "Mkunga");
     assert_eq!(
         chat.say("ndio"),
-        strings(&["Asante! Kumbukumbu zako zimesasishwa: Bamenda District Hospital, Midwife, +237670000001."])
+        strings(&[
+            "Asante! Kumbukumbu zako zimesasishwa: Bamenda District Hospital, Midwife, +237670000001."
+        ])
     );
     assert_eq!(chat.category_localized("facility"), "Imethibitishwa");
 
@@ -1329,12 +1371,17 @@ fn hr_update_in_swahili_and_portuguese() {
     assert!(sent[0].starts_with("Olá Grace. Nos nossos registos"), "{sent:?}");
     chat.say("Sim");
     let sent = chat.say("enfermeira");
-    assert!(sent[0].starts_with("O seu número de telefone registado é"), "{sent:?}");
+    assert!(
+        sent[0].starts_with("O seu número de telefone registado é"),
+        "{sent:?}"
+    );
     assert_eq!(chat.result("cadre").1, "Nurse");
     assert_eq!(chat.category_localized("cadre"), "Enfermeiro");
     assert_eq!(
         chat.say("sim"),
-        strings(&["Obrigado! O seu registo está atualizado: Bamenda District Hospital, Nurse, +237670000001."])
+        strings(&[
+            "Obrigado! O seu registo está atualizado: Bamenda District Hospital, Nurse, +237670000001."
+        ])
     );
     assert_eq!(chat.category_localized("phone"), "Confirmado");
 }
@@ -1342,9 +1389,15 @@ fn hr_update_in_swahili_and_portuguese() {
 #[test]
 fn training_quiz_and_poll_in_swahili_and_portuguese() {
     let (mut chat, sent) = Chat::manual(TRAINING_QUIZ, TRAINING_QUIZ_UUID, contact("swa", json!({})));
-    assert!(sent[0].starts_with("Jaribio la matibabu ya malaria: maswali 5."), "{sent:?}");
+    assert!(
+        sent[0].starts_with("Jaribio la matibabu ya malaria: maswali 5."),
+        "{sent:?}"
+    );
     assert!(sent[1].starts_with("S1 kati ya 5:"), "{sent:?}");
-    assert_eq!(chat.say("sijui"), strings(&["Tafadhali jibu 1, 2 au 3 (au A, B au C)."]));
+    assert_eq!(
+        chat.say("sijui"),
+        strings(&["Tafadhali jibu 1, 2 au 3 (au A, B au C)."])
+    );
     let sent = chat.say("2");
     assert!(sent[0].starts_with("Sahihi!"), "{sent:?}");
     for answer in ["b", "1", "1"] {
@@ -1361,7 +1414,10 @@ fn training_quiz_and_poll_in_swahili_and_portuguese() {
     for answer in ["2", "a", "3", "B"] {
         assert!(chat.say(answer)[0].starts_with("Correto!"), "{answer}");
     }
-    assert_eq!(chat.say("1")[1], "Obteve 5 em 5. Envie LEARN para repetir o questionário.");
+    assert_eq!(
+        chat.say("1")[1],
+        "Obteve 5 em 5. Envie LEARN para repetir o questionário."
+    );
 
     let (mut chat, sent) = Chat::manual(MINISTRY_POLL, MINISTRY_POLL_UUID, contact("swa", json!({})));
     assert_eq!(

@@ -75,8 +75,15 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Exports in `flows/` a first run imports.
-const SHIPPED_FLOWS: [&str; 4] = ["case_report", "training_quiz", "hr_update", "ministry_poll"];
+/// Exports in `flows/` a first run imports (the voice quiz for the voice
+/// simulator: it needs no trunk).
+const SHIPPED_FLOWS: [&str; 5] = [
+    "case_report",
+    "training_quiz",
+    "hr_update",
+    "ministry_poll",
+    "voice_quiz",
+];
 
 /// The embedded default answers every message, so a first run shows a
 /// round trip through the simulator.
@@ -141,6 +148,10 @@ fn print_banner(gw: &Gateway, addr: std::net::SocketAddr, token: Option<&str>) {
     );
     println!(
         "(Text CASE, QUIZ or HR instead of Hello to run a shipped flow; send the answers the same way.)"
+    );
+    println!(
+        "(A voice quiz call needs no carrier: POST {{\"flow\": \"Voice Quiz\", \"to\": \"+255712345678\"}} \
+         to {base}/api/v1/simulator/calls, then its keys to .../calls/<uuid>/digits.)"
     );
     println!("What that phone received:");
     println!(

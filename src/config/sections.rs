@@ -224,7 +224,10 @@ impl Default for OptoutConfig {
                     "Vous ne recevrez plus de messages. Répondez REPRENDRE pour vous réabonner.",
                 ),
                 ("swa", "Hutapokea ujumbe zaidi. Jibu ANZA ili kujiunga tena."),
-                ("por", "Não receberá mais mensagens. Responda INICIAR para voltar a recebê-las."),
+                (
+                    "por",
+                    "Não receberá mais mensagens. Responda INICIAR para voltar a recebê-las.",
+                ),
             ]),
             start_reply: texts(&[
                 ("default", STARTED_ENG),
@@ -234,7 +237,10 @@ impl Default for OptoutConfig {
                     "Votre abonnement est rétabli. Répondez ARRET pour vous désabonner.",
                 ),
                 ("swa", "Umejiunga tena. Jibu ACHA ili kujiondoa."),
-                ("por", "Voltará a receber as nossas mensagens. Responda PARAR para cancelar."),
+                (
+                    "por",
+                    "Voltará a receber as nossas mensagens. Responda PARAR para cancelar.",
+                ),
             ]),
         }
     }
