@@ -155,7 +155,7 @@ fn set_in_array(items: &mut [toml::Value], path: &[String], value: toml::Value) 
 
 fn section<T: DeserializeOwned + Default>(path: &str, value: toml::Value, errors: &mut Vec<String>) -> T {
     let mut unknown = Vec::new();
-    let mut note = |p: serde_ignored::Path<'_>| unknown.push(p.to_string());
+    let mut note = |p: serde_ignored::Path<'_>| unknown.push(key_path(&p));
     let de = serde_ignored::Deserializer::new(value, &mut note);
     let out = match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => v,
@@ -176,6 +176,16 @@ fn section<T: DeserializeOwned + Default>(path: &str, value: toml::Value, errors
     out
 }
 
+/// An ignored key's path as the file spells it: serde_ignored writes `?`
+/// for the inside of an `Option`, which the file does not have.
+fn key_path(p: &serde_ignored::Path<'_>) -> String {
+    p.to_string()
+        .split('.')
+        .filter(|part| *part != "?")
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<String>) -> Vec<T> {
     let toml::Value::Array(items) = value else {
         errors.push(format!("{path}: expected an array of tables ([[{path}]])"));
@@ -183,7 +193,12 @@ fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<St
     };
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        match serde_path_to_error::deserialize::<_, T>(item) {
+        // Tables without deny_unknown_fields (`[links.smpp]`) report a
+        // misspelt key too.
+        let mut unknown = Vec::new();
+        let mut note = |p: serde_ignored::Path<'_>| unknown.push(key_path(&p));
+        let de = serde_ignored::Deserializer::new(item, &mut note);
+        match serde_path_to_error::deserialize::<_, T>(de) {
             Ok(v) => out.push(v),
             Err(e) => {
                 let inner = e.path().to_string();
@@ -194,6 +209,9 @@ fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<St
                 };
                 errors.push(format!("{at}: {}", e.inner()));
             }
+        }
+        for u in unknown {
+            errors.push(format!("{path}[{i}].{u}: unknown key"));
         }
     }
     out
@@ -380,6 +398,14 @@ mod tests {
         assert!(c.database.url.expose().starts_with("postgres://"));
         // The secret never reaches Debug output.
         assert!(!format!("{c:?}").contains("u:p@"));
+    }
+
+    #[test]
+    fn a_misspelt_key_in_a_list_table_is_reported() {
+        let text = "[[links]]\nname = \"c\"\nkind = \"smpp\"\n[links.smpp]\nhost = \"h\"\nport = 2775\n\
+                    system_id = \"s\"\npassword = \"p\"\nwindw = 5\n";
+        let errs = load_str(text, env(&[])).unwrap_err().0.join("\n");
+        assert!(errs.contains("links[0].smpp.windw: unknown key"), "{errs}");
     }
 
     #[test]
