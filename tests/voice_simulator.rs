@@ -31,6 +31,20 @@ fn prompts(step: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Place a simulated call; its status and first step.
+async fn place(api: &Api, body: Value) -> (u16, Value) {
+    api.post("/simulator/calls", body).await
+}
+
+/// Press keys on a simulated call; the status and the step they lead to.
+async fn press(api: &Api, call: &str, digits: &str) -> (u16, Value) {
+    api.post(
+        &format!("/simulator/calls/{call}/digits"),
+        json!({ "digits": digits }),
+    )
+    .await
+}
+
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items
         .iter()
@@ -44,12 +58,11 @@ async fn a_simulated_call_walks_the_voice_quiz_to_stored_results(kind: Db) {
     let api = env.server.api(OPERATOR);
 
     // The call starts: welcome and question one, in Swahili, then a menu wait.
-    let (s, step) = api
-        .post(
-            "/simulator/calls",
-            json!({"flow": "Voice Quiz", "to": "+255712000001", "language": "swa"}),
-        )
-        .await;
+    let (s, step) = place(
+        &api,
+        json!({"flow": "Voice Quiz", "to": "+255712000001", "language": "swa"}),
+    )
+    .await;
     assert_eq!(s, 201, "{step}");
     let call = step["call"].as_str().unwrap().to_string();
     assert_eq!(step["status"], "waiting");
@@ -67,9 +80,7 @@ async fn a_simulated_call_walks_the_voice_quiz_to_stored_results(kind: Db) {
     );
 
     // 1 for yes: question two asks for a number ended by #.
-    let (s, step) = api
-        .post(&format!("/simulator/calls/{call}/digits"), json!({"digits": "1"}))
-        .await;
+    let (s, step) = press(&api, &call, "1").await;
     assert_eq!(s, 200, "{step}");
     assert_eq!(step["status"], "waiting");
     assert_eq!(prompts(&step), pairs(&[("quiz_q2", "swa")]));
@@ -77,12 +88,7 @@ async fn a_simulated_call_walks_the_voice_quiz_to_stored_results(kind: Db) {
     assert_eq!(step["expects"]["finish_key"], "#");
 
     // 3#: the thanks, and the call ends with its results stored.
-    let (s, step) = api
-        .post(
-            &format!("/simulator/calls/{call}/digits"),
-            json!({"digits": "3#"}),
-        )
-        .await;
+    let (s, step) = press(&api, &call, "3#").await;
     assert_eq!(s, 200, "{step}");
     assert_eq!(step["status"], "completed");
     assert_eq!(prompts(&step), pairs(&[("quiz_thanks", "swa")]));
@@ -107,9 +113,7 @@ async fn a_simulated_call_walks_the_voice_quiz_to_stored_results(kind: Db) {
         ])
     );
     // Keys after the end are refused.
-    let (s, _) = api
-        .post(&format!("/simulator/calls/{call}/digits"), json!({"digits": "1"}))
-        .await;
+    let (s, _) = press(&api, &call, "1").await;
     assert_eq!(s, 409);
 
     // Stored like a real call: the call record and its run.
@@ -124,12 +128,7 @@ async fn a_simulated_call_walks_the_voice_quiz_to_stored_results(kind: Db) {
 
     // A second caller, in the contact's (default) language, answers wrong
     // and then stays silent on question two.
-    let (s, step) = api
-        .post(
-            "/simulator/calls",
-            json!({"flow": QUIZ_UUID, "to": "+255712000002"}),
-        )
-        .await;
+    let (s, step) = place(&api, json!({"flow": QUIZ_UUID, "to": "+255712000002"})).await;
     assert_eq!(s, 201, "{step}");
     let second = step["call"].as_str().unwrap().to_string();
     assert_eq!(
@@ -140,38 +139,22 @@ async fn a_simulated_call_walks_the_voice_quiz_to_stored_results(kind: Db) {
         .as_str()
         .unwrap()
         .starts_with("Question one."));
-    let (_, step) = api
-        .post(
-            &format!("/simulator/calls/{second}/digits"),
-            json!({"digits": "2"}),
-        )
-        .await;
+    let (_, step) = press(&api, &second, "2").await;
     assert_eq!(prompts(&step), pairs(&[("quiz_q2", "eng")]));
-    let (_, step) = api
-        .post(
-            &format!("/simulator/calls/{second}/digits"),
-            json!({"digits": ""}),
-        )
-        .await;
+    let (_, step) = press(&api, &second, "").await;
     assert_eq!(step["status"], "completed", "{step}");
     assert_eq!(step["results"]["question_1"]["category"], "Wrong");
     assert_eq!(step["results"]["question_2"]["category"], "Other");
 
     // Two keys for a one-key menu: the second is typed ahead into question
     // two, and the pause after it ends that entry, so one request ends the call.
-    let (_, step) = api
-        .post(
-            "/simulator/calls",
-            json!({"flow": "Voice Quiz", "to": "+255712000003", "language": "por"}),
-        )
-        .await;
+    let (_, step) = place(
+        &api,
+        json!({"flow": "Voice Quiz", "to": "+255712000003", "language": "por"}),
+    )
+    .await;
     let third = step["call"].as_str().unwrap().to_string();
-    let (_, step) = api
-        .post(
-            &format!("/simulator/calls/{third}/digits"),
-            json!({"digits": "15"}),
-        )
-        .await;
+    let (_, step) = press(&api, &third, "15").await;
     assert_eq!(step["status"], "completed", "{step}");
     assert_eq!(
         prompts(&step),
@@ -199,26 +182,11 @@ async fn a_simulated_call_walks_the_voice_quiz_to_stored_results(kind: Db) {
     );
 
     // What the simulator refuses.
-    let (s, v) = api
-        .post(
-            "/simulator/calls",
-            json!({"flow": "No Such Flow", "to": "+255712000004"}),
-        )
-        .await;
+    let (s, v) = place(&api, json!({"flow": "No Such Flow", "to": "+255712000004"})).await;
     assert_eq!(s, 422, "{v}");
     assert_eq!(v["field"], "flow");
-    let (s, v) = api
-        .post(
-            &format!("/simulator/calls/{second}/digits"),
-            json!({"digits": "1x"}),
-        )
-        .await;
+    let (s, v) = press(&api, &second, "1x").await;
     assert_eq!(s, 422, "{v}");
-    let (s, _) = api
-        .post(
-            "/simulator/calls/00000000-0000-4000-8000-000000000000/digits",
-            json!({"digits": "1"}),
-        )
-        .await;
+    let (s, _) = press(&api, "00000000-0000-4000-8000-000000000000", "1").await;
     assert_eq!(s, 404);
 }

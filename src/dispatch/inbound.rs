@@ -312,16 +312,7 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
                     .await?;
                 // Opting out ends the conversation the contact was in.
                 gw.store.interrupt_session(contact.id).await?;
-                let reply = optout::reply(
-                    &optout.stop_reply,
-                    contact.language.as_deref(),
-                    word_language,
-                    default_language,
-                );
-                if let Some(reply) = reply {
-                    gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
-                        .await?;
-                }
+                confirm(gw, contact, from, &optout.stop_reply, word_language).await?;
                 tracing::info!(contact = %contact.uuid, "contact opted out");
             }
             return Ok(false);
@@ -331,16 +322,7 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
             gw.store
                 .set_contact_status(contact.id, ContactStatus::Active)
                 .await?;
-            let reply = optout::reply(
-                &optout.start_reply,
-                contact.language.as_deref(),
-                word_language,
-                default_language,
-            );
-            if let Some(reply) = reply {
-                gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
-                    .await?;
-            }
+            confirm(gw, contact, from, &optout.start_reply, word_language).await?;
             tracing::info!(contact = %contact.uuid, "contact opted back in");
             return Ok(false);
         }
@@ -418,6 +400,29 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
         return Ok(matches!(sprinted, Sprinted::Done { .. }));
     }
     Ok(false)
+}
+
+/// Send an opt-out or opt-in confirmation, in the language
+/// [`optout::reply`] picks for the contact and the word it sent.
+async fn confirm(
+    gw: &Gateway,
+    contact: &Contact,
+    from: &Urn,
+    replies: &std::collections::BTreeMap<String, String>,
+    word_language: Option<&str>,
+) -> Result<(), FlowError> {
+    let default_language = &gw.config.contacts.default_language;
+    let reply = optout::reply(
+        replies,
+        contact.language.as_deref(),
+        word_language,
+        default_language,
+    );
+    if let Some(reply) = reply {
+        gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Split into lower-case words; punctuation and spaces separate words and
