@@ -1,8 +1,8 @@
 //! The seam between the voice flow runner and what carries the call: the
 //! runner asks for prompts to be heard and for keys (or a spoken answer) to
 //! be collected, and never sees how. Over a SIP trunk that is RTP, prompts
-//! and a digit collector ([`super::sip_media`]); in the voice simulator it
-//! is an API client pressing keys ([`super::simulated`]). Knows nothing of
+//! and a digit collector (`sip_media`); in the voice simulator it
+//! is an API client pressing keys (`simulated`). Knows nothing of
 //! the store.
 
 use async_trait::async_trait;

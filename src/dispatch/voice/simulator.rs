@@ -2,7 +2,7 @@
 //! simulated call is stored like an outbound call (trunk `simulator`), runs
 //! its flow through the same runner and the same store path as a SIP call
 //! (so the call, its session, runs and results appear in `/calls` and the
-//! flow's runs and results), with [`SimulatedMedia`] in place of RTP: each
+//! flow's runs and results), with `SimulatedMedia` in place of RTP: each
 //! step hands the API client what the caller would hear and what the flow
 //! waits for, and the client answers with keys.
 //!
@@ -28,7 +28,7 @@ use crate::store::{call_status, NewCall, StoreError};
 pub const SIMULATOR_TRUNK: &str = "simulator";
 /// Simulated calls in progress at once on a node: each holds a task and a
 /// session in memory until it ends or its client is idle for
-/// [`super::simulated::IDLE_LIMIT`].
+/// `simulated::IDLE_LIMIT`.
 pub const MAX_LIVE_CALLS: usize = 100;
 /// Ended calls whose transcript stays readable here (the store keeps the
 /// call itself for good).
