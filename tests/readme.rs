@@ -16,10 +16,58 @@
 mod common;
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
+
+/// `mhero serve` in a directory with no config file: the embedded first-run
+/// defaults (SQLite there, the simulator link, the shipped flows from
+/// `flows/`, the admin token in `mhero.token`), on a free port instead of
+/// 8080. Killed when dropped.
+struct FirstRun {
+    child: Child,
+    base: String,
+}
+
+impl FirstRun {
+    fn start(dir: &Path) -> FirstRun {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mhero"))
+            .arg("serve")
+            .current_dir(dir)
+            .env("MHERO_LOG", "warn")
+            .env("MHERO_API__LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn mhero");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Read the banner's address, then keep draining stdout as a terminal would.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let base = rx
+            .iter()
+            .find_map(|line| {
+                let rest = line.split("API ").nth(1)?;
+                rest.split("/api/v1").next().map(str::to_owned)
+            })
+            .expect("mhero exited before printing its API address");
+        FirstRun { child, base }
+    }
+}
+
+impl Drop for FirstRun {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 /// The embedded default API address the README's commands use.
 const README_API: &str = "http://127.0.0.1:8080/api/v1";
@@ -244,12 +292,12 @@ async fn the_readme_walk_through_runs_and_every_command_shows_something() {
         dir.path().join("flows"),
     )
     .unwrap();
-    let server = Server::start_first_run(dir.path());
+    let server = FirstRun::start(dir.path());
     let token = std::fs::read_to_string(dir.path().join("mhero.token"))
         .expect("a first run writes mhero.token")
         .trim()
         .to_owned();
-    let api = server.api(&token);
+    let api = Api::for_base(&server.base, &token);
     let client = reqwest::Client::new();
     let capture = regex_capture();
 

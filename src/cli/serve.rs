@@ -149,10 +149,6 @@ fn print_banner(gw: &Gateway, addr: std::net::SocketAddr, token: Option<&str>) {
     println!(
         "(Text CASE, QUIZ or HR instead of Hello to run a shipped flow; send the answers the same way.)"
     );
-    println!(
-        "(A voice quiz call needs no carrier: POST {{\"flow\": \"Voice Quiz\", \"to\": \"+255712345678\"}} \
-         to {base}/api/v1/simulator/calls, then its keys to .../calls/<uuid>/digits.)"
-    );
     println!("What that phone received:");
     println!(
         "  curl -s {base}/api/v1/simulator/phones/+255712345678/received -H 'Authorization: Bearer {shown}'"

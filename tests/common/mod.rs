@@ -332,18 +332,10 @@ impl Server {
     }
 
     pub fn start_with(dir: &Path, config: &Path) -> Server {
-        Server::spawn(
-            dir,
-            Command::new(env!("CARGO_BIN_EXE_mhero"))
-                .arg("--config")
-                .arg(config)
-                .arg("serve"),
-            config,
-        )
-    }
-
-    fn spawn(dir: &Path, command: &mut Command, config: &Path) -> Server {
-        let mut child = command
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mhero"))
+            .arg("--config")
+            .arg(config)
+            .arg("serve")
             .current_dir(dir)
             .env("MHERO_LOG", "warn")
             .stdout(Stdio::piped())
@@ -381,21 +373,6 @@ impl Server {
             config: config.to_path_buf(),
             dir: dir.to_path_buf(),
         }
-    }
-
-    /// Start `mhero serve` in `dir` with no config file: the embedded
-    /// first-run defaults (SQLite in `dir`, the simulator link, the shipped
-    /// flows from `dir/flows`, a printed admin token in `dir/mhero.token`),
-    /// listening on a free port instead of 8080. It has no config file to
-    /// restart with.
-    pub fn start_first_run(dir: &Path) -> Server {
-        Server::spawn(
-            dir,
-            Command::new(env!("CARGO_BIN_EXE_mhero"))
-                .arg("serve")
-                .env("MHERO_API__LISTEN", "127.0.0.1:0"),
-            &dir.join("(embedded defaults)"),
-        )
     }
 
     pub fn pid(&self) -> u32 {
