@@ -568,6 +568,106 @@ swa = ["ACHA"]
     assert_eq!(v["skipped"].as_array().unwrap().len(), 1);
 }
 
+on_both!(opt_out_words_and_confirmations_in_four_languages);
+/// The default opt-out words of the shipped languages, with no `[optout]`
+/// in the config: each confirmation is in the contact's language, or, for a
+/// contact with none, in the language of the word.
+async fn opt_out_words_and_confirmations_in_four_languages(kind: Db) {
+    let env = start(kind, "");
+    let api = env.server.api(OPERATOR);
+    let say = |from: &'static str, text: &'static str| {
+        let api = api.clone();
+        async move {
+            let (s, v) = api
+                .post("/simulator/inbound", json!({"from": from, "text": text}))
+                .await;
+            assert_eq!(s, 201, "{v}");
+            v["contact"].as_str().unwrap().to_string()
+        }
+    };
+    let received = |phone: &'static str, count: usize| {
+        let api = api.clone();
+        async move {
+            let v = api
+                .wait_for(&format!("/simulator/phones/{phone}/received"), 20, |v| {
+                    v["results"].as_array().map(|a| a.len()).unwrap_or(0) >= count
+                })
+                .await;
+            let texts: Vec<String> = v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["text"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(texts.len(), count, "{texts:?}");
+            texts
+        }
+    };
+    let status = |contact: String| {
+        let api = api.clone();
+        async move { api.ok(&format!("/contacts/{contact}")).await["status"].clone() }
+    };
+    let with_language = |phone: &'static str, language: &'static str| {
+        let api = api.clone();
+        async move {
+            let (s, v) = api
+                .post("/contacts", json!({"urns": [phone], "language": language}))
+                .await;
+            assert_eq!(s, 201, "{v}");
+        }
+    };
+
+    // A new number with no language texts ACHA: stopped, answered in Swahili;
+    // ANZA brings it back, in Swahili too.
+    let swahili = say("+255711100001", "Acha").await;
+    assert_eq!(status(swahili.clone()).await, "stopped");
+    let got = received("+255711100001", 1).await;
+    assert_eq!(got[0], "Hutapokea ujumbe zaidi. Jibu ANZA ili kujiunga tena.");
+    say("+255711100001", "ANZA").await;
+    assert_eq!(status(swahili).await, "active");
+    assert_eq!(
+        received("+255711100001", 2).await[1],
+        "Umejiunga tena. Jibu ACHA ili kujiondoa."
+    );
+
+    // A French contact's ARRET (with or without its accent) gets French.
+    with_language("+255711100002", "fra").await;
+    let french = say("+255711100002", "arrêt").await;
+    assert_eq!(status(french.clone()).await, "stopped");
+    assert_eq!(
+        received("+255711100002", 1).await[0],
+        "Vous ne recevrez plus de messages. Répondez REPRENDRE pour vous réabonner."
+    );
+    say("+255711100002", "Reprendre").await;
+    assert_eq!(status(french).await, "active");
+    assert_eq!(
+        received("+255711100002", 2).await[1],
+        "Votre abonnement est rétabli. Répondez ARRET pour vous désabonner."
+    );
+
+    // Portuguese.
+    with_language("+255711100003", "por").await;
+    let portuguese = say("+255711100003", "SAIR").await;
+    assert_eq!(status(portuguese).await, "stopped");
+    assert_eq!(
+        received("+255711100003", 1).await[0],
+        "Não receberá mais mensagens. Responda INICIAR para voltar a recebê-las."
+    );
+
+    // A word of another language still stops the contact; the contact's own
+    // language says how it is answered.
+    with_language("+255711100004", "eng").await;
+    let english = say("+255711100004", "acha!").await;
+    assert_eq!(status(english).await, "stopped");
+    assert_eq!(
+        received("+255711100004", 1).await[0],
+        "You will receive no more messages. Reply START to subscribe again."
+    );
+    // Not alone in the message, a stop word is just a word.
+    let talker = say("+255711100005", "acha hiyo").await;
+    assert_eq!(status(talker).await, "active");
+}
+
 on_both!(link_tuning_routing_and_failover);
 async fn link_tuning_routing_and_failover(kind: Db) {
     let env = start(

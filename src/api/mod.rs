@@ -96,6 +96,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/simulator/inbound", post(simulator::inbound))
         .route("/simulator/phones/{number}/received", get(simulator::received))
         .route("/simulator/stats", get(simulator::stats))
+        .route("/simulator/calls", post(simulator::call))
+        .route("/simulator/calls/{uuid}", get(simulator::get_call))
+        .route("/simulator/calls/{uuid}/digits", post(simulator::press))
         .route(
             "/emNutt/fhir/CommunicationRequest",
             post(emnutt::communication_request),

@@ -312,6 +312,26 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     ep!(
         "post",
+        "/simulator/calls",
+        "operator",
+        "Place a simulated voice call (no carrier): returns what the caller hears up to the first wait and what it expects; stored as a real call",
+        sim_call
+    ),
+    ep!(
+        "get",
+        "/simulator/calls/{uuid}",
+        "viewer",
+        "A simulated call: every prompt heard so far, what it waits for, and its results once ended"
+    ),
+    ep!(
+        "post",
+        "/simulator/calls/{uuid}/digits",
+        "operator",
+        "Press keys on a simulated call (empty: silence); returns the next step the same way",
+        sim_digits
+    ),
+    ep!(
+        "post",
         "/emNutt/fhir/CommunicationRequest",
         "operator",
         "emNutt-compatible send: a CommunicationRequest as iHRIS 5 posts it (also at /emNutt/fhir/..., basic auth)",
@@ -499,6 +519,23 @@ fn sim_inbound() -> Value {
     obj(
         json!({"from": {"type": "string"}, "text": {"type": "string"}, "link": {"type": "string"}}),
         &["from", "text"],
+    )
+}
+
+fn sim_call() -> Value {
+    obj(
+        json!({
+            "flow": {"type": "string", "description": "voice flow UUID or name, or export file#flow"},
+            "to": {"type": "string"},
+            "language": {"type": "string", "description": "ISO 639-3; default the contact's"}
+        }),
+        &["flow", "to"],
+    )
+}
+fn sim_digits() -> Value {
+    obj(
+        json!({"digits": {"type": "string", "pattern": "^[0-9*#]{0,64}$"}}),
+        &["digits"],
     )
 }
 

@@ -78,8 +78,15 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Exports in `flows/` a first run imports.
-const SHIPPED_FLOWS: [&str; 4] = ["case_report", "training_quiz", "hr_update", "ministry_poll"];
+/// Exports in `flows/` a first run imports (the voice quiz for the voice
+/// simulator: it needs no trunk).
+const SHIPPED_FLOWS: [&str; 5] = [
+    "case_report",
+    "training_quiz",
+    "hr_update",
+    "ministry_poll",
+    "voice_quiz",
+];
 
 /// The embedded default answers every message, so a first run shows a
 /// round trip through the simulator.

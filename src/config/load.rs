@@ -157,7 +157,7 @@ fn set_in_array(items: &mut [toml::Value], path: &[String], value: toml::Value) 
 
 fn section<T: DeserializeOwned + Default>(path: &str, value: toml::Value, errors: &mut Vec<String>) -> T {
     let mut unknown = Vec::new();
-    let mut note = |p: serde_ignored::Path<'_>| unknown.push(p.to_string());
+    let mut note = |p: serde_ignored::Path<'_>| unknown.push(key_path(&p));
     let de = serde_ignored::Deserializer::new(value, &mut note);
     let out = match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => v,
@@ -178,6 +178,16 @@ fn section<T: DeserializeOwned + Default>(path: &str, value: toml::Value, errors
     out
 }
 
+/// An ignored key's path as the file spells it: serde_ignored writes `?`
+/// for the inside of an `Option`, which the file does not have.
+fn key_path(p: &serde_ignored::Path<'_>) -> String {
+    p.to_string()
+        .split('.')
+        .filter(|part| *part != "?")
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<String>) -> Vec<T> {
     let toml::Value::Array(items) = value else {
         errors.push(format!("{path}: expected an array of tables ([[{path}]])"));
@@ -185,7 +195,12 @@ fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<St
     };
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        match serde_path_to_error::deserialize::<_, T>(item) {
+        // Tables without deny_unknown_fields (`[links.smpp]`) report a
+        // misspelt key too.
+        let mut unknown = Vec::new();
+        let mut note = |p: serde_ignored::Path<'_>| unknown.push(key_path(&p));
+        let de = serde_ignored::Deserializer::new(item, &mut note);
+        match serde_path_to_error::deserialize::<_, T>(de) {
             Ok(v) => out.push(v),
             Err(e) => {
                 let inner = e.path().to_string();
@@ -196,6 +211,9 @@ fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<St
                 };
                 errors.push(format!("{at}: {}", e.inner()));
             }
+        }
+        for u in unknown {
+            errors.push(format!("{path}[{i}].{u}: unknown key"));
         }
     }
     out
@@ -385,11 +403,24 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_key_in_a_list_table_is_reported() {
+        let text = "[[links]]\nname = \"c\"\nkind = \"smpp\"\n[links.smpp]\nhost = \"h\"\nport = 2775\n\
+                    system_id = \"s\"\npassword = \"p\"\nwindw = 5\n";
+        let errs = load_str(text, env(&[])).unwrap_err().0.join("\n");
+        assert!(errs.contains("links[0].smpp.windw: unknown key"), "{errs}");
+    }
+
+    #[test]
     fn the_example_file_is_valid() {
         let text = include_str!("../../deploy/mhero.example.toml");
         let c = load_str(text, env(&[])).unwrap();
         assert_eq!(c.sending.window().start.to_string(), "08:00:00");
         assert_eq!(c.triggers.len(), 1);
-        assert_eq!(c.optout.stop_words["swa"], vec!["ACHA".to_string()]);
+        // The example spells out the built-in opt-out defaults.
+        let defaults = OptoutConfig::default();
+        assert_eq!(c.optout.stop_words, defaults.stop_words);
+        assert_eq!(c.optout.start_words, defaults.start_words);
+        assert_eq!(c.optout.stop_reply, defaults.stop_reply);
+        assert_eq!(c.optout.start_reply, defaults.start_reply);
     }
 }

@@ -211,30 +211,73 @@ impl SendingConfig {
 #[serde(default)]
 pub struct OptoutConfig {
     /// Words (alone in a message) that opt a contact out, per language code;
-    /// `default` applies to every language.
+    /// a word on any list is honoured for every contact (see
+    /// `dispatch::optout`), the list only says which language it is.
+    /// `default` holds words of no particular language.
     pub stop_words: BTreeMap<String, Vec<String>>,
     pub start_words: BTreeMap<String, Vec<String>>,
-    /// Confirmation sent once, per language (`default` as fallback).
+    /// Confirmation sent once, per language: the contact's, else the word's
+    /// (a contact with no language), else `contacts.default_language`, else
+    /// `default`.
     pub stop_reply: BTreeMap<String, String>,
     pub start_reply: BTreeMap<String, String>,
 }
 
 impl Default for OptoutConfig {
+    /// The languages of the shipped flows: English, French, Swahili and
+    /// Portuguese. Each confirmation names the word that undoes it in the
+    /// same language.
     fn default() -> Self {
-        let one = |k: &str, v: &[&str]| {
-            BTreeMap::from([(k.to_string(), v.iter().map(|s| s.to_string()).collect())])
+        let words = |lists: &[(&str, &[&str])]| -> BTreeMap<String, Vec<String>> {
+            lists
+                .iter()
+                .map(|(lang, ws)| (lang.to_string(), ws.iter().map(|w| w.to_string()).collect()))
+                .collect()
         };
+        let texts = |list: &[(&str, &str)]| -> BTreeMap<String, String> {
+            list.iter().map(|(l, t)| (l.to_string(), t.to_string())).collect()
+        };
+        const STOPPED_ENG: &str = "You will receive no more messages. Reply START to subscribe again.";
+        const STARTED_ENG: &str = "You are subscribed again. Reply STOP to opt out.";
         OptoutConfig {
-            stop_words: one("default", &["STOP", "UNSUBSCRIBE", "STOPALL", "QUIT"]),
-            start_words: one("default", &["START", "UNSTOP"]),
-            stop_reply: BTreeMap::from([(
-                "default".into(),
-                "You will receive no more messages. Reply START to subscribe again.".into(),
-            )]),
-            start_reply: BTreeMap::from([(
-                "default".into(),
-                "You are subscribed again. Reply STOP to opt out.".into(),
-            )]),
+            stop_words: words(&[
+                ("eng", &["STOP", "UNSUBSCRIBE", "STOPALL", "QUIT"]),
+                ("fra", &["ARRÊT", "ARRET", "STOP", "DÉSABONNER"]),
+                ("swa", &["ACHA", "SITISHA"]),
+                ("por", &["PARAR", "SAIR", "CANCELAR"]),
+            ]),
+            start_words: words(&[
+                ("eng", &["START", "UNSTOP"]),
+                ("fra", &["DÉMARRER", "REPRENDRE"]),
+                ("swa", &["ANZA", "ENDELEA"]),
+                ("por", &["INICIAR", "VOLTAR"]),
+            ]),
+            stop_reply: texts(&[
+                ("default", STOPPED_ENG),
+                ("eng", STOPPED_ENG),
+                (
+                    "fra",
+                    "Vous ne recevrez plus de messages. Répondez REPRENDRE pour vous réabonner.",
+                ),
+                ("swa", "Hutapokea ujumbe zaidi. Jibu ANZA ili kujiunga tena."),
+                (
+                    "por",
+                    "Não receberá mais mensagens. Responda INICIAR para voltar a recebê-las.",
+                ),
+            ]),
+            start_reply: texts(&[
+                ("default", STARTED_ENG),
+                ("eng", STARTED_ENG),
+                (
+                    "fra",
+                    "Votre abonnement est rétabli. Répondez ARRET pour vous désabonner.",
+                ),
+                ("swa", "Umejiunga tena. Jibu ACHA ili kujiondoa."),
+                (
+                    "por",
+                    "Voltará a receber as nossas mensagens. Responda PARAR para cancelar.",
+                ),
+            ]),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Inbound messages: persist first (then the link may acknowledge the
-//! carrier), then opt-out words, then keyword triggers with RapidPro's
+//! carrier), then opt-out words ([`super::optout`]), then keyword triggers with RapidPro's
 //! matching rules (first word or only word, case and punctuation ignored,
 //! group filters scored, catch-all last).
 
@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use super::engine::{msg_in, FlowError, Sprinted, StartOpts, StartReason};
 use super::mo_parts;
+use super::optout;
 use super::outbox::Record;
 use super::Gateway;
 use crate::config::MatchType;
@@ -300,35 +301,28 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
     }
     let words = tokenize(text);
     let optout = &gw.config.optout;
-    let lang = contact
-        .language
-        .as_deref()
-        .unwrap_or(&gw.config.contacts.default_language);
-    if words.len() == 1 {
-        let w = &words[0];
-        if is_word_in(&optout.stop_words, lang, w) {
+    let default_language = &gw.config.contacts.default_language;
+    let preferred = contact.language.as_deref().unwrap_or(default_language);
+    if let [word] = words.as_slice() {
+        let word = optout::fold(word);
+        if let Some(word_language) = optout::language_of_word(&optout.stop_words, &word, preferred) {
             if contact.status != ContactStatus::Stopped {
                 gw.store
                     .set_contact_status(contact.id, ContactStatus::Stopped)
                     .await?;
                 // Opting out ends the conversation the contact was in.
                 gw.store.interrupt_session(contact.id).await?;
-                if let Some(reply) = pick(&optout.stop_reply, lang) {
-                    gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
-                        .await?;
-                }
+                confirm(gw, contact, from, &optout.stop_reply, word_language).await?;
                 tracing::info!(contact = %contact.uuid, "contact opted out");
             }
             return Ok(false);
         }
-        if is_word_in(&optout.start_words, lang, w) && contact.status == ContactStatus::Stopped {
+        let start_language = optout::language_of_word(&optout.start_words, &word, preferred);
+        if let (Some(word_language), ContactStatus::Stopped) = (start_language, contact.status) {
             gw.store
                 .set_contact_status(contact.id, ContactStatus::Active)
                 .await?;
-            if let Some(reply) = pick(&optout.start_reply, lang) {
-                gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
-                    .await?;
-            }
+            confirm(gw, contact, from, &optout.start_reply, word_language).await?;
             tracing::info!(contact = %contact.uuid, "contact opted back in");
             return Ok(false);
         }
@@ -408,6 +402,29 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
     Ok(false)
 }
 
+/// Send an opt-out or opt-in confirmation, in the language
+/// [`optout::reply`] picks for the contact and the word it sent.
+async fn confirm(
+    gw: &Gateway,
+    contact: &Contact,
+    from: &Urn,
+    replies: &std::collections::BTreeMap<String, String>,
+    word_language: Option<&str>,
+) -> Result<(), FlowError> {
+    let default_language = &gw.config.contacts.default_language;
+    let reply = optout::reply(
+        replies,
+        contact.language.as_deref(),
+        word_language,
+        default_language,
+    );
+    if let Some(reply) = reply {
+        gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Split into lower-case words; punctuation and spaces separate words and
 /// are dropped, so "Report!", " report " and "¡report" all give "report".
 pub fn tokenize(text: &str) -> Vec<String> {
@@ -415,21 +432,6 @@ pub fn tokenize(text: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(|w| w.to_lowercase())
         .collect()
-}
-
-fn is_word_in(lists: &std::collections::BTreeMap<String, Vec<String>>, lang: &str, word: &str) -> bool {
-    [lists.get("default"), lists.get(lang)]
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|w| w.to_lowercase() == word)
-}
-
-fn pick<'a>(texts: &'a std::collections::BTreeMap<String, String>, lang: &str) -> Option<&'a str> {
-    texts
-        .get(lang)
-        .or_else(|| texts.get("default"))
-        .map(String::as_str)
 }
 
 /// RapidPro's choice: keyword triggers that match (first word, or only word

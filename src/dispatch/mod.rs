@@ -18,6 +18,7 @@ mod engine;
 mod import;
 mod inbound;
 mod mo_parts;
+mod optout;
 mod outbox;
 mod reconcile;
 pub mod registry;
@@ -85,6 +86,8 @@ pub struct Gateway {
     services: HostServices,
     /// Wakes the flow-start worker when a start is accepted.
     starts_wake: tokio::sync::Notify,
+    /// Simulated voice calls in progress on this node (`voice::simulator`).
+    pub voice_simulator: voice::simulator::VoiceSimulator,
 }
 
 /// Tasks to await at shutdown.
@@ -155,6 +158,7 @@ impl Gateway {
             triggers: engine::TriggerCache::default(),
             services: HostServices::new(config_webhooks, tokio::runtime::Handle::current()),
             starts_wake: tokio::sync::Notify::new(),
+            voice_simulator: Default::default(),
         });
         gw.store.heartbeat(&gw.node, gw.started_on).await?;
         let settled = reconcile::settle_own(&gw).await?;
