@@ -365,7 +365,7 @@ async fn the_readme_walk_through_runs_and_every_command_shows_something() {
 
     // The voice step ended with the call and its results stored.
     let calls = api.ok("/calls").await;
-    let call = &calls["calls"][0];
+    let call = &calls["results"][0];
     assert_eq!(
         (&call["trunk"], &call["status"], &call["digits"]),
         (&"simulator".into(), &"completed".into(), &"13#".into())
