@@ -1,5 +1,9 @@
-//! Bearer tokens and roles. Reading needs `viewer`, writing `operator`, and
-//! changing triggers, importing flows and managing tokens `admin`.
+//! Bearer tokens and roles. Reading needs `viewer`; writing `sender`;
+//! managing accounts, tokens and the audit log, tuning links, changing
+//! triggers and importing flows `admin`. An account may change its own
+//! password and language whatever its role (its handler checks whose).
+//! The caller, as an [`Actor`], is left in the request's extensions for the
+//! handler and the audit log.
 //!
 //! A token is either in the config file (`[api] tokens`) or made by the
 //! gateway, the API or the CLI and stored as a hash. Config tokens are
@@ -16,8 +20,25 @@ use subtle::ConstantTimeEq;
 
 use super::{ApiError, ApiState};
 use crate::config::{Role, TokenConfig};
+use crate::store::ActorKind;
 
-pub async fn require_role(State(s): State<ApiState>, req: Request, next: Next) -> Result<Response, ApiError> {
+/// Who is making a request, and with which role (for a token an account
+/// owns: the account's role now).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub kind: ActorKind,
+    /// The token's name, or the account's user name.
+    pub name: String,
+    pub role: Role,
+    /// The account acting (itself, or the owner of the token).
+    pub account: Option<String>,
+}
+
+pub async fn require_role(
+    State(s): State<ApiState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let token = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
@@ -25,20 +46,31 @@ pub async fn require_role(State(s): State<ApiState>, req: Request, next: Next) -
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing bearer token"))?;
-    let role = role_of(&s, token).await?;
-    allow(role, needed_role(req.method(), req.uri().path()))?;
+    let actor = actor_of(&s, token).await?;
+    allow(actor.role, needed_role(req.method(), req.uri().path()))?;
+    req.extensions_mut().insert(actor);
     Ok(next.run(req).await)
 }
 
-/// The role of the token `token`, from the config file or the store.
-pub(super) async fn role_of(s: &ApiState, token: &str) -> Result<Role, ApiError> {
+/// The actor presenting the token `token`, from the config file or the store.
+pub(super) async fn actor_of(s: &ApiState, token: &str) -> Result<Actor, ApiError> {
     if let Some(t) = config_token(&s.gw.config.api.tokens, token) {
-        return Ok(t.role);
+        return Ok(Actor {
+            kind: ActorKind::Token,
+            name: t.name.clone(),
+            role: t.role,
+            account: None,
+        });
     }
     s.gw.store
         .find_token(token)
         .await?
-        .map(|t| t.role)
+        .map(|t| Actor {
+            kind: ActorKind::Token,
+            name: t.name,
+            role: t.role,
+            account: t.account,
+        })
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown token"))
 }
 
@@ -73,17 +105,25 @@ fn config_token<'a>(tokens: &'a [TokenConfig], presented: &str) -> Option<&'a To
 
 fn needed_role(method: &Method, path: &str) -> Role {
     let path = path.strip_prefix("/api/v1").unwrap_or(path);
-    if path == "/tokens" || path.starts_with("/tokens/") {
-        // Listing names which credentials exist; making one hands out access.
+    if path == "/tokens" || path.starts_with("/tokens/") || path == "/accounts" || path == "/audit" {
+        // Listing names which credentials exist; making one hands out
+        // access; the audit log says who did what.
         Role::Admin
+    } else if path.starts_with("/accounts/") {
+        // One's own password and language; the handler refuses the rest
+        // to anyone but an admin.
+        Role::Viewer
     } else if method == Method::GET || method == Method::HEAD {
         Role::Viewer
+    } else if path.starts_with("/links/") {
+        // A link's rate and switch decide what every send may cost.
+        Role::Admin
     } else if path.contains("/triggers") || path.ends_with("/flows") {
         // Triggers and flow imports change what every health worker's
         // message does.
         Role::Admin
     } else {
-        Role::Operator
+        Role::Sender
     }
 }
 
@@ -96,8 +136,15 @@ mod tests {
     fn roles_by_method_and_path() {
         assert_eq!(needed_role(&Method::GET, "/api/v1/triggers"), Role::Viewer);
         assert_eq!(needed_role(&Method::POST, "/api/v1/triggers"), Role::Admin);
-        assert_eq!(needed_role(&Method::POST, "/api/v1/broadcasts"), Role::Operator);
-        assert_eq!(needed_role(&Method::PATCH, "/api/v1/links/sim"), Role::Operator);
+        assert_eq!(needed_role(&Method::POST, "/api/v1/broadcasts"), Role::Sender);
+        assert_eq!(needed_role(&Method::PATCH, "/api/v1/links/sim"), Role::Admin);
+        assert_eq!(needed_role(&Method::GET, "/api/v1/links/sim"), Role::Viewer);
+        assert_eq!(needed_role(&Method::GET, "/api/v1/accounts"), Role::Admin);
+        assert_eq!(
+            needed_role(&Method::POST, "/api/v1/accounts/amina/password"),
+            Role::Viewer
+        );
+        assert_eq!(needed_role(&Method::GET, "/api/v1/audit"), Role::Admin);
         assert_eq!(needed_role(&Method::GET, "/tokens"), Role::Admin);
         assert_eq!(needed_role(&Method::DELETE, "/api/v1/tokens/ci"), Role::Admin);
         // A group that happens to be called "tokens" is an ordinary read.

@@ -66,7 +66,7 @@ async fn authorize(s: &ApiState, headers: &HeaderMap, needed: Role) -> Result<()
             "unsupported authorization scheme",
         ));
     };
-    super::auth::allow(super::auth::role_of(s, &token).await?, needed)
+    super::auth::allow(super::auth::actor_of(s, &token).await?.role, needed)
 }
 
 pub async fn communication_request(
@@ -74,7 +74,7 @@ pub async fn communication_request(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    authorize(&s, &headers, Role::Operator).await?;
+    authorize(&s, &headers, Role::Sender).await?;
     let request: CommunicationRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -151,7 +151,7 @@ pub async fn cancel_schedule(
     Query(q): Query<BTreeMap<String, String>>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &headers, Role::Operator).await?;
+    authorize(&s, &headers, Role::Sender).await?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let id = ["reqID", "requestID", "resourceId", "id"]
         .iter()
@@ -191,7 +191,7 @@ async fn set_status(
     body: Bytes,
     status: ContactStatus,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &headers, Role::Operator).await?;
+    authorize(&s, &headers, Role::Sender).await?;
     let mut ids: Vec<String> = Vec::new();
     if !body.iter().all(u8::is_ascii_whitespace) {
         let entries: Vec<Value> = serde_json::from_slice(&body).map_err(|e| {

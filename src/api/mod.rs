@@ -2,15 +2,24 @@
 //! OpenAPI document. Handlers are thin: they parse, call the store or the
 //! gateway, and shape JSON. They never touch a socket of a link.
 //!
-//! Roles: a `viewer` token may read (GET); an `operator` may also write
-//! contacts, groups, messages, broadcasts, link rates and the simulator; an
-//! `admin` may also change triggers, import flows and manage API tokens.
-//! `/metrics` needs a viewer token unless `[metrics] public = true`.
+//! Roles: a `viewer` token may read (GET); a `sender` (formerly
+//! `operator`, still accepted) may also write contacts, groups, messages,
+//! broadcasts and the simulator; an `admin` may also tune links, change
+//! triggers, import flows, and manage accounts, API tokens and read the
+//! audit log. `/metrics` needs a viewer token unless `[metrics] public = true`.
+//!
+//! The operator console (`console`) is served from the same router, over
+//! the same store and gateway; every state change through either is written
+//! to the audit log by one middleware (`audit`). Answers are compressed
+//! (gzip or brotli, as the client accepts).
 
+mod accounts;
+pub mod audit;
 mod auth;
 mod body;
 mod broadcasts;
 mod calls;
+pub mod console;
 mod contacts;
 mod emnutt;
 mod error;
@@ -41,6 +50,28 @@ pub use error::ApiError;
 pub struct ApiState {
     pub gw: Arc<Gateway>,
     pub metrics: Option<PrometheusHandle>,
+    /// Where the first run's admin password waits (mode 0600) until the
+    /// account's password is changed.
+    pub admin_password_file: Option<std::path::PathBuf>,
+}
+
+impl ApiState {
+    /// `username`'s password changed: the first run's saved password, if
+    /// it was this account's, is no longer true and leaves the disk.
+    pub fn password_changed(&self, username: &str) {
+        if username != crate::store::FIRST_ADMIN {
+            return;
+        }
+        if let Some(f) = &self.admin_password_file {
+            match std::fs::remove_file(f) {
+                Ok(()) => tracing::info!(file = %f.display(), "the first admin password file was deleted"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(file = %f.display(), error = %e, "could not delete the first admin password file")
+                }
+            }
+        }
+    }
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -93,6 +124,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/registries/{name}/staffing", get(registries::staffing_view))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{name}", axum::routing::delete(tokens::revoke))
+        .route("/accounts", get(accounts::list).post(accounts::create))
+        .route("/accounts/{username}", axum::routing::patch(accounts::update))
+        .route("/accounts/{username}/password", post(accounts::set_password))
+        .route("/audit", get(audit::list))
         .route("/simulator/inbound", post(simulator::inbound))
         .route("/simulator/phones/{number}/received", get(simulator::received))
         .route("/simulator/stats", get(simulator::stats))
@@ -116,6 +151,7 @@ pub fn router(state: ApiState) -> Router {
             "/emNutt/undoOptout",
             axum::routing::put(emnutt::undo_optout).post(emnutt::undo_optout),
         )
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_role,
@@ -133,8 +169,10 @@ pub fn router(state: ApiState) -> Router {
         .merge(emnutt::compat_routes())
         .merge(scrape)
         .route("/healthz", get(healthz))
+        .merge(console::router(state.clone()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 
@@ -204,9 +242,14 @@ async fn nodes(
     ))
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "no such endpoint (see /api/v1/openapi.json)",
-    )
+/// JSON under `/api/`, the console's 404 page elsewhere.
+async fn not_found(state: State<ApiState>, req: axum::extract::Request) -> axum::response::Response {
+    if req.uri().path().starts_with("/api/") {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no such endpoint (see /api/v1/openapi.json)",
+        )
+        .into_response();
+    }
+    console::not_found(state, req).await
 }

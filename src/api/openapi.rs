@@ -43,11 +43,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "viewer",
         "List contacts (query=, group=; paged: after=, before=, order=asc|desc, limit=)"
     ),
-    ep!("post", "/contacts", "operator", "Create a contact", new_contact),
+    ep!("post", "/contacts", "sender", "Create a contact", new_contact),
     ep!(
         "post",
         "/contacts/import",
-        "operator",
+        "sender",
         "Import contacts or a roster again: a row matching a contact by a URN or external_id updates it, others are created (all or nothing; every bad row listed in errors[])",
         import
     ),
@@ -55,23 +55,23 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "patch",
         "/contacts/{uuid}",
-        "operator",
+        "sender",
         "Change a contact (fields set to null are cleared)",
         contact_patch
     ),
     ep!(
         "delete",
         "/contacts/{uuid}",
-        "operator",
+        "sender",
         "Delete a contact; its queued messages fail"
     ),
     ep!("get", "/fields", "viewer", "List custom fields"),
-    ep!("post", "/fields", "operator", "Create a custom field", new_field),
+    ep!("post", "/fields", "sender", "Create a custom field", new_field),
     ep!("get", "/groups", "viewer", "List groups with member counts"),
     ep!(
         "post",
         "/groups",
-        "operator",
+        "sender",
         "Create a static group, or a smart group with a query",
         new_group
     ),
@@ -79,27 +79,27 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "patch",
         "/groups/{group}",
-        "operator",
+        "sender",
         "Rename a group or change a smart group's query",
         new_group
     ),
     ep!(
         "delete",
         "/groups/{group}",
-        "operator",
+        "sender",
         "Delete a group (not its contacts)"
     ),
     ep!(
         "post",
         "/groups/{group}/members",
-        "operator",
+        "sender",
         "Add contacts to a static group",
         members
     ),
     ep!(
         "post",
         "/groups/{group}/members/remove",
-        "operator",
+        "sender",
         "Remove contacts from a static group",
         members
     ),
@@ -112,7 +112,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/messages",
-        "operator",
+        "sender",
         "Send one message now, ahead of bulk traffic",
         send_msg
     ),
@@ -126,7 +126,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/calls",
-        "operator",
+        "sender",
         "Call contacts with a voice flow over a SIP trunk",
         new_calls
     ),
@@ -140,7 +140,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/broadcasts",
-        "operator",
+        "sender",
         "Send or schedule a broadcast; one to go now that reaches nobody is refused (422 naming why) unless allow_empty; the answer carries warnings",
         new_broadcast
     ),
@@ -153,7 +153,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/broadcasts/{uuid}/cancel",
-        "operator",
+        "sender",
         "Cancel a broadcast and its later firings; messages not yet with a link become cancelled"
     ),
     ep!("get", "/triggers", "viewer", "List keyword triggers"),
@@ -203,7 +203,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/flow_starts",
-        "operator",
+        "sender",
         "Start a flow for contacts, groups, a query or numbers, with exclusions, now or on a schedule (each firing a start of its own); one to go now that reaches nobody is refused unless allow_empty",
         new_start
     ),
@@ -216,7 +216,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/flow_starts/{uuid}/cancel",
-        "operator",
+        "sender",
         "Cancel a flow start and its later firings; contacts not yet started are left out"
     ),
     ep!(
@@ -228,7 +228,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/campaigns",
-        "operator",
+        "sender",
         "Create (or replace by uuid) a campaign: flows or messages at offsets from a date field",
         new_campaign
     ),
@@ -236,7 +236,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "delete",
         "/campaigns/{uuid}",
-        "operator",
+        "sender",
         "Delete a campaign and its pending fires"
     ),
     ep!(
@@ -249,7 +249,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "patch",
         "/links/{name}",
-        "operator",
+        "sender",
         "Change a link's rate or switch it off and on, live",
         link_patch
     ),
@@ -294,7 +294,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/simulator/inbound",
-        "operator",
+        "sender",
         "A simulated phone sends a message in",
         sim_inbound
     ),
@@ -313,7 +313,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/simulator/calls",
-        "operator",
+        "sender",
         "Place a simulated voice call (no carrier): returns what the caller hears up to the first wait and what it expects; stored as a real call",
         sim_call
     ),
@@ -326,14 +326,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/simulator/calls/{uuid}/digits",
-        "operator",
+        "sender",
         "Press keys on a simulated call (empty: silence); returns the next step the same way",
         sim_digits
     ),
     ep!(
         "post",
         "/emNutt/fhir/CommunicationRequest",
-        "operator",
+        "sender",
         "emNutt-compatible send: a CommunicationRequest as iHRIS 5 posts it (also at /emNutt/fhir/..., basic auth)",
         communication_request
     ),
@@ -346,20 +346,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "post",
         "/emNutt/fhir/cancelMessageSchedule",
-        "operator",
+        "sender",
         "emNutt-compatible cancel of a scheduled send ({\"reqID\": ...})"
     ),
     ep!(
         "post",
         "/emNutt/optout",
-        "operator",
+        "sender",
         "emNutt-compatible opt-out by Practitioner id (PUT as iHRIS sends it, or POST)",
         emnutt_entities
     ),
     ep!(
         "post",
         "/emNutt/undoOptout",
-        "operator",
+        "sender",
         "emNutt-compatible undo of an opt-out (PUT or POST)",
         emnutt_entities
     ),
@@ -468,7 +468,7 @@ fn new_broadcast() -> Value {
 fn new_token() -> Value {
     obj(
         json!({"name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
-               "role": {"enum": ["viewer", "operator", "admin"]}}),
+               "role": {"enum": ["viewer", "sender", "admin"], "description": "operator is accepted as another name for sender"}}),
         &["name", "role"],
     )
 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::audit::Audit;
 use super::body::Body;
 use super::list::{Ordered, Params};
 use super::{ApiError, ApiState};
@@ -23,15 +24,12 @@ pub struct NewToken {
 }
 
 pub async fn list(State(s): State<ApiState>, Params(o): Params<Ordered>) -> Result<Json<Value>, ApiError> {
-    let configured =
-        s.gw.config
-            .api
-            .tokens
-            .iter()
-            .map(|t| json!({"name": t.name, "role": t.role, "created_on": null, "source": "config"}));
+    let configured = s.gw.config.api.tokens.iter().map(
+        |t| json!({"name": t.name, "role": t.role, "created_on": null, "source": "config", "account": null}),
+    );
     let stored =
         s.gw.store.list_tokens().await?.into_iter().map(
-            |t| json!({"name": t.name, "role": t.role, "created_on": t.created_on, "source": "database"}),
+            |t| json!({"name": t.name, "role": t.role, "created_on": t.created_on, "source": "database", "account": t.account}),
         );
     Ok(Json(
         json!({ "results": o.apply(configured.chain(stored).collect::<Vec<_>>()) }),
@@ -41,7 +39,7 @@ pub async fn list(State(s): State<ApiState>, Params(o): Params<Ordered>) -> Resu
 pub async fn create(
     State(s): State<ApiState>,
     Body(t): Body<NewToken>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Audit, Json<Value>), ApiError> {
     // One name, one token: a revocation by name must not be ambiguous.
     if s.gw.config.api.tokens.iter().any(|c| c.name == t.name) {
         return Err(ApiError::field(
@@ -57,15 +55,24 @@ pub async fn create(
     tracing::info!(name = %t.name, role = t.role.name(), "API token created");
     Ok((
         StatusCode::CREATED,
+        Audit::action("token.create")
+            .target("token", &t.name)
+            .after(&json!({"name": t.name, "role": t.role})),
         Json(json!({"name": t.name, "role": t.role, "token": secret})),
     ))
 }
 
-pub async fn revoke(State(s): State<ApiState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+) -> Result<(Audit, StatusCode), ApiError> {
     match s.gw.store.revoke_token(&name).await {
         Ok(()) => {
             tracing::info!(%name, "API token revoked");
-            Ok(StatusCode::NO_CONTENT)
+            Ok((
+                Audit::action("token.revoke").target("token", &name),
+                StatusCode::NO_CONTENT,
+            ))
         }
         Err(StoreError::NotFound(_)) if s.gw.config.api.tokens.iter().any(|c| c.name == name) => {
             Err(ApiError::new(

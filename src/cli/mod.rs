@@ -1,6 +1,7 @@
 //! The `mhero` command line. Each subcommand parses its arguments here and
 //! calls into the library; `main.rs` only dispatches.
 
+mod account;
 pub mod flow;
 pub mod flow_prompts;
 mod registry;
@@ -39,6 +40,8 @@ pub enum Command {
     Registry(registry::RegistryArgs),
     /// Make, revoke and list API tokens (on the database; no restart needed).
     Token(token::TokenArgs),
+    /// Make, list, disable operator accounts and reset their passwords.
+    Account(account::AccountArgs),
 }
 
 /// Run the parsed command line.
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Token(args) => rt.block_on(token::run(path, args))?,
+        Command::Account(args) => rt.block_on(account::run(path, args))?,
         Command::Migrate => rt.block_on(async {
             let config = crate::config::load(path)?;
             let store = crate::store::Store::open(config.database.url.expose(), 1).await?;

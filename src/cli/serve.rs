@@ -10,7 +10,7 @@ use super::token_file;
 use crate::api::{self, ApiState};
 use crate::config::{Config, MatchType, Role, TriggerConfig};
 use crate::dispatch::Gateway;
-use crate::store::{Store, StoreError};
+use crate::store::{NewAccount, Store, StoreError, FIRST_ADMIN};
 
 /// The name of the admin token a start makes when there is none.
 const ADMIN_TOKEN_NAME: &str = "admin";
@@ -39,6 +39,9 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
     let token_path = token_file::path(&config);
     token_file::tighten(&token_path)?;
     let new_token = admin_token(&config, &store, &token_path).await?;
+    let password_path = token_file::password_path(&config);
+    token_file::tighten(&password_path)?;
+    let new_password = first_admin(&store, &password_path).await?;
     let listen = config.api.listen;
     let running = Gateway::start(config, store)
         .await
@@ -58,16 +61,29 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    print_banner(&gw, addr, new_token.as_deref(), &token_path);
+    print_banner(
+        &gw,
+        addr,
+        new_token.as_deref(),
+        &token_path,
+        new_password.as_deref(),
+        &password_path,
+    );
     tracing::info!(node = %gw.node, %addr, "serving");
+    api::console::assets::prepare();
     let app = api::router(ApiState {
         gw: gw.clone(),
         metrics,
+        admin_password_file: Some(password_path),
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving the API")?;
+    // The peer's address reaches the handlers: logins are throttled by it.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving the API")?;
     tracing::info!("draining: letting sends in flight finish");
     if let Some(ivr) = &ivr {
         ivr.shutdown();
@@ -127,16 +143,78 @@ async fn admin_token(config: &Config, store: &Store, file: &Path) -> anyhow::Res
     }
 }
 
-/// The banner on stdout: where the API is, the admin token once if this
-/// start made it, and commands to try that read the token from `$TOKEN`.
-/// A closed or full stdout (a detached service) is logged, not a crash.
-fn print_banner(gw: &Gateway, addr: std::net::SocketAddr, token: Option<&str>, file: &Path) {
+/// With no operator account at all, make `admin` with a generated
+/// password, to be changed at its first login: saved to `file` (0600)
+/// first, so the password that works is never one nobody has; the caller
+/// prints it once. The file goes when the password is changed (or at the
+/// next start, if it was changed on another node).
+async fn first_admin(store: &Store, file: &Path) -> anyhow::Result<Option<String>> {
+    if store.count_accounts().await? > 0 {
+        let changed = match store.account(FIRST_ADMIN).await {
+            Ok(a) => !a.must_change_password,
+            Err(StoreError::NotFound(_)) => true,
+            Err(e) => return Err(e.into()),
+        };
+        if changed && file.exists() {
+            std::fs::remove_file(file).with_context(|| format!("deleting {}", file.display()))?;
+        }
+        return Ok(None);
+    }
+    let password = crate::core::password::generate();
+    token_file::write(file, &password)?;
+    let made = store
+        .create_account(NewAccount {
+            username: FIRST_ADMIN.into(),
+            display_name: "Administrator".into(),
+            role: Role::Admin,
+            language: String::new(),
+            password: password.clone(),
+            must_change_password: true,
+        })
+        .await;
+    match made {
+        Ok(_) => Ok(Some(password)),
+        Err(StoreError::Invalid { field, .. }) if field == "username" => {
+            // Another node sharing the database made it first.
+            let _ = std::fs::remove_file(file);
+            tracing::info!("another node made the first admin account");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The banner on stdout: where the console and the API are, the first
+/// admin password and the admin token once if this start made them, and
+/// commands to try that read the token from `$TOKEN`. A closed or full
+/// stdout (a detached service) is logged, not a crash.
+fn print_banner(
+    gw: &Gateway,
+    addr: std::net::SocketAddr,
+    token: Option<&str>,
+    file: &Path,
+    password: Option<&str>,
+    password_file: &Path,
+) {
     let base = format!("http://{addr}");
     let from_file = format!("export TOKEN=\"$(cat {})\"", shell_quoted(file));
-    let mut out = format!(
+    let mut out = format!("mHero console: open {base}/ in a browser\n");
+    match password {
+        Some(p) => out.push_str(&format!(
+            "Log in as {FIRST_ADMIN} with the password {p} (shown once; saved with mode 0600 to {} until \
+             you choose your own at the first login)\n",
+            password_file.display()
+        )),
+        None if password_file.exists() => out.push_str(&format!(
+            "Log in as {FIRST_ADMIN} with the first password saved in {}\n",
+            password_file.display()
+        )),
+        None => {}
+    }
+    out.push_str(&format!(
         "mHero gateway running: node {}, API {base}/api/v1 (OpenAPI at /api/v1/openapi.json)\n",
         gw.node
-    );
+    ));
     match token {
         Some(t) => out.push_str(&format!(
             "Admin token (shown once; saved with mode 0600 to {}): {t}\nFor the commands below: {from_file}\n",

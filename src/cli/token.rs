@@ -29,8 +29,8 @@ pub enum TokenCommand {
         /// default: the role and a random suffix.
         #[arg(long)]
         name: Option<String>,
-        /// viewer (read), operator (also write), or admin (also triggers,
-        /// flow imports and tokens).
+        /// viewer (read), sender (also write; `operator` is accepted), or
+        /// admin (also links, triggers, flow imports, accounts and tokens).
         #[arg(long)]
         role: Role,
     },
@@ -56,6 +56,14 @@ pub async fn run(config_path: Option<&Path>, args: TokenArgs) -> anyhow::Result<
                 bail!("a token named {name:?} is in the config file; choose another name");
             }
             let secret = store.create_token(&name, role).await?;
+            super::account::audit(
+                &store,
+                "token.create",
+                ("token", &name),
+                None,
+                Some(serde_json::json!({"name": name, "role": role})),
+            )
+            .await?;
             // The secret exists nowhere else: if it cannot be shown, it
             // must not keep working.
             let shown = writeln!(std::io::stdout().lock(), "{secret}");
@@ -71,6 +79,7 @@ pub async fn run(config_path: Option<&Path>, args: TokenArgs) -> anyhow::Result<
         }
         TokenCommand::Revoke { name } => match store.revoke_token(&name).await {
             Ok(()) => {
+                super::account::audit(&store, "token.revoke", ("token", &name), None, None).await?;
                 eprintln!("token {name:?} revoked");
                 Ok(())
             }

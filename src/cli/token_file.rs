@@ -15,6 +15,10 @@ use crate::config::Config;
 /// The default file name.
 const FILE_NAME: &str = "mhero.token";
 
+/// The first run's admin password waits beside the token file under this
+/// name until the account's password is changed.
+const PASSWORD_FILE_NAME: &str = "mhero.admin-password";
+
 /// Owner read and write, nothing for anyone else.
 #[cfg(unix)]
 const PRIVATE_MODE: u32 = 0o600;
@@ -32,6 +36,11 @@ pub fn path(config: &Config) -> PathBuf {
     std::path::absolute(&file).unwrap_or(file)
 }
 
+/// Where the first run's admin password is kept: beside the token file.
+pub fn password_path(config: &Config) -> PathBuf {
+    path(config).with_file_name(PASSWORD_FILE_NAME)
+}
+
 /// The database file of a `sqlite:` URL (`sqlite://mhero.db`,
 /// `sqlite:///var/lib/mhero/mhero.db?mode=rwc`); none for PostgreSQL or an
 /// in-memory database.
@@ -43,7 +52,7 @@ fn sqlite_file(url: &str) -> Option<&Path> {
     (!file.is_empty() && !file.starts_with(':')).then(|| Path::new(file))
 }
 
-/// Write `token` to `path`, private to its owner before a byte of the
+/// Write `token` (or a password) to `path`, private to its owner before a byte of the
 /// secret is in it (an existing file keeps its inode, so its mode is set
 /// explicitly, not only on creation).
 pub fn write(path: &Path, token: &str) -> anyhow::Result<()> {
@@ -55,13 +64,13 @@ pub fn write(path: &Path, token: &str) -> anyhow::Result<()> {
     opts.mode(PRIVATE_MODE);
     let mut f = opts
         .open(path)
-        .with_context(|| format!("writing the admin token to {}", path.display()))?;
+        .with_context(|| format!("writing {}", path.display()))?;
     #[cfg(unix)]
     f.set_permissions(std::fs::Permissions::from_mode(PRIVATE_MODE))
         .with_context(|| format!("making {} private", path.display()))?;
     writeln!(f, "{token}")
         .and_then(|()| f.sync_all())
-        .with_context(|| format!("writing the admin token to {}", path.display()))?;
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 

@@ -82,6 +82,7 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             "sip" => cfg.sip = section(key, v, &mut errors),
             "trunks" => cfg.trunks = list(key, v, &mut errors),
             "registries" => cfg.registries = list(key, v, &mut errors),
+            "console" => cfg.console = section(key, v, &mut errors),
             other => errors.push(format!("{other}: unknown section")),
         }
     }
@@ -310,6 +311,9 @@ fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
         }
     }
     super::validate_registries(&cfg.registries, errors);
+    if cfg.console.idle_timeout_mins == 0 || cfg.console.session_lifetime_hours == 0 {
+        errors.push("console.idle_timeout_mins, console.session_lifetime_hours: must be at least 1".into());
+    }
     for (i, t) in cfg.api.tokens.iter().enumerate() {
         if t.token.expose().len() < 16 {
             errors.push(format!("api.tokens[{i}].token: must be at least 16 characters"));

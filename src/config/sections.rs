@@ -27,6 +27,7 @@ pub struct Config {
     pub sip: super::SipConfig,
     pub trunks: Vec<super::TrunkConfig>,
     pub registries: Vec<super::RegistryConfig>,
+    pub console: ConsoleConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -54,20 +55,29 @@ impl Default for DatabaseConfig {
     }
 }
 
+/// What a token or an operator account may do. `viewer` reads; `sender`
+/// also sends, starts flows and manages contacts and groups; `admin` also
+/// manages accounts, links, triggers, flow imports and tokens. `operator`,
+/// the name `sender` had before operator accounts existed, is still
+/// accepted on input (config, API, CLI) and means `sender`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
-    Operator,
+    #[serde(alias = "operator")]
+    Sender,
     Admin,
 }
 
 impl Role {
+    /// Every role, least first.
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Sender, Role::Admin];
+
     /// The name used in config, the store, the API and the CLI.
     pub fn name(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
-            Role::Operator => "operator",
+            Role::Sender => "sender",
             Role::Admin => "admin",
         }
     }
@@ -77,10 +87,13 @@ impl std::str::FromStr for Role {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Role, String> {
-        [Role::Viewer, Role::Operator, Role::Admin]
+        if s == "operator" {
+            return Ok(Role::Sender);
+        }
+        Role::ALL
             .into_iter()
             .find(|r| r.name() == s)
-            .ok_or_else(|| format!("unknown role {s:?} (viewer, operator or admin)"))
+            .ok_or_else(|| format!("unknown role {s:?} (viewer, sender or admin)"))
     }
 }
 
@@ -437,6 +450,49 @@ impl Default for WebhooksConfig {
             allow_private: false,
             timeout_secs: 10,
             max_response_bytes: 10_000,
+        }
+    }
+}
+
+/// Whether the console's session cookie is marked `Secure` (sent over
+/// HTTPS only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum SecureCookies {
+    /// `true` or `false`.
+    Always(bool),
+    /// `"auto"`: when the request came over TLS, as a trusted proxy says
+    /// in `X-Forwarded-Proto` (see `trust_forwarded`).
+    Auto(AutoWord),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoWord {
+    Auto,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    pub secure_cookies: SecureCookies,
+    /// Believe `X-Forwarded-Proto` and `X-Forwarded-For` (set this only
+    /// behind a reverse proxy that writes them): they then decide `Secure`
+    /// cookies and the client address logins are throttled by.
+    pub trust_forwarded: bool,
+    /// A session unused this long ends (a shared office computer left on).
+    pub idle_timeout_mins: u64,
+    /// A session ends this long after its login, used or not.
+    pub session_lifetime_hours: u64,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            secure_cookies: SecureCookies::Auto(AutoWord::Auto),
+            trust_forwarded: false,
+            idle_timeout_mins: 8 * 60,
+            session_lifetime_hours: 7 * 24,
         }
     }
 }

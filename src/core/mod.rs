@@ -5,6 +5,7 @@
 pub mod contact;
 pub mod link;
 pub mod msg;
+pub mod password;
 pub mod query;
 pub mod segments;
 pub mod time;

@@ -7,11 +7,14 @@
 //! messages are inserted before anything tries to send them; a claim marks a
 //! row with the claiming node so a restart can reconcile it.
 
+mod accounts;
 mod audience;
+mod audit;
 mod broadcasts;
 mod calls;
 mod campaigns;
 mod checkpoint;
+mod console_sessions;
 mod contacts;
 mod firings;
 mod flows;
@@ -19,7 +22,9 @@ mod group_commit;
 mod groups;
 mod import;
 mod leases;
+mod logins;
 mod mo_parts;
+mod msg_counts;
 mod msgs;
 mod nodes;
 mod paging;
@@ -40,15 +45,19 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
+pub use accounts::{validate_username, Account, AccountPatch, NewAccount, ACCOUNT_LANGUAGES, FIRST_ADMIN};
 pub use audience::{Accepted, Reach, Recipients};
+pub use audit::{scrub, ActorKind, AuditFilter, AuditRow, NewAudit};
 pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast};
 pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
 pub use campaigns::{Campaign, DueFire, EventRow, NewCampaign, NewEvent};
+pub use console_sessions::{random_hex, ConsoleSession, SessionLimits};
 pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use firings::DueFiring;
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
 pub use import::{ImportReport, ImportedContact, MAX_IMPORT};
+pub use logins::{MAX_FAILURES as LOGIN_MAX_FAILURES, WINDOW_MS as LOGIN_WINDOW_MS};
 pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound};
 pub use paging::{Paging, DEFAULT_PAGE, MAX_PAGE};

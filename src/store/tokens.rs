@@ -18,10 +18,14 @@ const SECRET_BYTES: usize = 24;
 /// label in lists, not a place for prose.
 const MAX_NAME_LEN: usize = 64;
 
+/// A live token as presented: its role is its account's role now, for a
+/// token an account owns.
 #[derive(Debug, Clone)]
 pub struct TokenRow {
     pub name: String,
     pub role: Role,
+    /// The user name of the account that owns it.
+    pub account: Option<String>,
 }
 
 /// A live token as an admin may see it: never its secret or its hash.
@@ -30,6 +34,8 @@ pub struct TokenListing {
     pub name: String,
     pub role: Role,
     pub created_on: String,
+    /// The account that owns it (its role is the account's).
+    pub account: Option<String>,
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -76,14 +82,34 @@ impl Store {
     /// Store the hash of `secret` as the token `name` (for a caller that
     /// must keep the secret safe before it works: the first run's file).
     pub async fn add_token(&self, name: &str, secret: &str, role: Role) -> Result<()> {
+        self.add_token_for(name, secret, role, None).await
+    }
+
+    /// Make a token owned by the account `account_id`: it acts with that
+    /// account's role at each use, and stops with the account.
+    pub async fn create_account_token(&self, name: &str, account: &super::Account) -> Result<String> {
+        let secret = new_secret();
+        self.add_token_for(name, &secret, account.role, Some(account.id))
+            .await?;
+        Ok(secret)
+    }
+
+    async fn add_token_for(
+        &self,
+        name: &str,
+        secret: &str,
+        role: Role,
+        account_id: Option<i64>,
+    ) -> Result<()> {
         validate_name(name)?;
         let inserted = sqlx::query(
-            "INSERT INTO api_tokens (name, token_hash, role, created_on) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO api_tokens (name, token_hash, role, created_on, account_id) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(name)
         .bind(hash_token(secret))
         .bind(role.name())
         .bind(now_ms())
+        .bind(account_id)
         .execute(self.writer())
         .await;
         match inserted {
@@ -97,24 +123,59 @@ impl Store {
 
     /// The live token whose secret is `token`.
     pub async fn find_token(&self, token: &str) -> Result<Option<TokenRow>> {
-        let r = sqlx::query("SELECT name, role FROM api_tokens WHERE token_hash = $1 AND revoked_on IS NULL")
-            .bind(hash_token(token))
-            .fetch_optional(&self.pool)
-            .await?;
-        r.map(|r| {
-            Ok(TokenRow {
-                name: r.try_get("name")?,
+        let r = sqlx::query(
+            "SELECT t.name, t.role, t.account_id, a.username, a.role AS account_role, a.disabled_on \
+             FROM api_tokens t LEFT JOIN accounts a ON a.id = t.account_id \
+             WHERE t.token_hash = $1 AND t.revoked_on IS NULL",
+        )
+        .bind(hash_token(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = r else { return Ok(None) };
+        let name: String = r.try_get("name")?;
+        if r.try_get::<Option<i64>, _>("account_id")?.is_none() {
+            return Ok(Some(TokenRow {
+                name,
                 role: stored_role(&r.try_get::<String, _>("role")?)?,
-            })
-        })
-        .transpose()
+                account: None,
+            }));
+        }
+        // An account's token: the account's role now; none while disabled.
+        let Some(username) = r.try_get::<Option<String>, _>("username")? else {
+            return Err(StoreError::Corrupt(format!(
+                "token {name:?} names a missing account"
+            )));
+        };
+        if r.try_get::<Option<i64>, _>("disabled_on")?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(TokenRow {
+            name,
+            role: stored_role(&r.try_get::<String, _>("account_role")?)?,
+            account: Some(username),
+        }))
     }
 
     /// Live tokens, oldest first.
     pub async fn list_tokens(&self) -> Result<Vec<TokenListing>> {
-        let rows = sqlx::query(
-            "SELECT name, role, created_on FROM api_tokens WHERE revoked_on IS NULL ORDER BY created_on, id",
-        )
+        self.token_listing(None).await
+    }
+
+    /// The live tokens the account `account_id` owns, oldest first.
+    pub async fn list_account_tokens(&self, account_id: i64) -> Result<Vec<TokenListing>> {
+        self.token_listing(Some(account_id)).await
+    }
+
+    async fn token_listing(&self, owner: Option<i64>) -> Result<Vec<TokenListing>> {
+        let only = match owner {
+            Some(id) => format!(" AND t.account_id = {id}"),
+            None => String::new(),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT t.name, COALESCE(a.role, t.role) AS role, t.created_on, a.username \
+             FROM api_tokens t LEFT JOIN accounts a ON a.id = t.account_id \
+             WHERE t.revoked_on IS NULL{only} ORDER BY t.created_on, t.id"
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -123,9 +184,26 @@ impl Store {
                     name: r.try_get("name")?,
                     role: stored_role(&r.try_get::<String, _>("role")?)?,
                     created_on: rfc3339(r.try_get("created_on")?),
+                    account: r.try_get("username")?,
                 })
             })
             .collect()
+    }
+
+    /// Revoke the live token `name` that the account `account_id` owns.
+    pub async fn revoke_account_token(&self, account_id: i64, name: &str) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_on = $1 WHERE name = $2 AND account_id = $3 AND revoked_on IS NULL",
+        )
+        .bind(now_ms())
+        .bind(name)
+        .bind(account_id)
+        .execute(self.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("token {name:?}")));
+        }
+        Ok(())
     }
 
     /// Revoke the live token named `name`; it stops working at once.
