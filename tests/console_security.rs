@@ -1,0 +1,329 @@
+//! The console's doors, against a real `mhero serve` on SQLite and on
+//! PostgreSQL: no page and no action without a session (every route of
+//! the console's router walked), CSRF tokens missing or wrong refused with
+//! nothing changed, a viewer's POST refused on the console and the API,
+//! logins throttled after repeated failures (counted in the database), the
+//! cookie's flags, and the error pages (403, 404, 429) in the console's
+//! style, seen in a browser and checked by axe-core.
+
+mod common;
+mod console_support;
+
+use common::*;
+use console_support::*;
+use serde_json::json;
+
+/// The admin's password after the first login's change.
+const ADMIN_PASSWORD: &str = "morogoro region office 2026";
+
+/// Every console route as its router declares it: (method, path with its
+/// parameters filled in). Read from the source, so a route added later is
+/// walked too.
+fn console_routes() -> Vec<(&'static str, String)> {
+    let source = include_str!("../src/api/console/mod.rs");
+    let mut out = Vec::new();
+    for line in source
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with(".route(\""))
+    {
+        let path = line.split('"').nth(1).expect("a quoted path");
+        if path.starts_with("/static/") {
+            continue;
+        }
+        let concrete = path.replace("{username}", "admin").replace("{name}", "x");
+        if line.contains("get(") {
+            out.push(("GET", concrete.clone()));
+        }
+        if line.contains("post(") {
+            out.push(("POST", concrete));
+        }
+    }
+    assert!(out.len() >= 12, "only {} routes found: {out:?}", out.len());
+    out
+}
+
+/// Log `who` in, replacing a first password with `new` when asked to.
+async fn logged_in(base: &str, who: &str, password: &str, new: &str) -> Http {
+    let mut h = Http::new(base);
+    let a = h.login(who, password).await;
+    assert_eq!(a.status, 303, "login of {who}: {}", a.body);
+    if a.location.as_deref() == Some("/password") {
+        let csrf = Http::csrf_of(&h.get("/password").await.body);
+        let a = h
+            .post(
+                "/password",
+                &[
+                    ("current_password", password),
+                    ("password", new),
+                    ("confirm", new),
+                    ("_csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!((a.status, a.location.as_deref()), (303, Some("/")), "{}", a.body);
+    }
+    h
+}
+
+on_both!(nothing_without_a_session_and_a_token);
+async fn nothing_without_a_session_and_a_token(kind: Db) {
+    let gw = Gateway::start(kind, "");
+    let base = gw.base().to_string();
+    let api = Api::for_base(&base, ADMIN);
+    let accounts = || async { api.ok("/accounts").await["results"].as_array().unwrap().len() };
+
+    // No session: every GET leads to the login page (coming back here
+    // after), every POST is refused, and nothing changes.
+    let mut anon = Http::new(&base);
+    for (method, path) in console_routes() {
+        let a = if method == "GET" {
+            anon.get(&path).await
+        } else {
+            anon.post(&path, &[("username", "intruder"), ("role", "admin")])
+                .await
+        };
+        match (method, path.as_str()) {
+            ("GET", "/login") => assert_eq!(a.status, 200),
+            ("POST", "/login") => assert_eq!(a.status, 403, "a login without its form token: {}", a.body),
+            ("GET", _) => {
+                let to = format!(
+                    "/login?next={}",
+                    form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+                );
+                assert_eq!(
+                    (a.status, a.location.as_deref()),
+                    (303, Some(to.as_str())),
+                    "GET {path}"
+                );
+            }
+            _ => assert_eq!(a.status, 401, "POST {path}: {}", a.body),
+        }
+    }
+    assert_eq!(accounts().await, 1, "only the first admin exists");
+    // A cookie that is no session is no session.
+    let mut forged = Http::new(&base);
+    let a = forged
+        .client_get_with_cookie("/accounts", "mhero_session=00ff00ff")
+        .await;
+    assert_eq!(a.status, 303);
+
+    // The first login: the cookie's flags; the forced change.
+    let mut admin = Http::new(&base);
+    let a = admin.login("admin", &gw.password).await;
+    assert_eq!((a.status, a.location.as_deref()), (303, Some("/password")));
+    let session = a
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("mhero_session="))
+        .expect("a session cookie");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(session.contains(flag), "{session}");
+    }
+    assert!(
+        !session.contains("Secure"),
+        "plain HTTP without a trusted proxy: {session}"
+    );
+    // Until the password is changed, nothing else is open.
+    assert_eq!(
+        admin.get("/accounts").await.location.as_deref(),
+        Some("/password")
+    );
+    let admin = logged_in(&base, "admin", &gw.password, ADMIN_PASSWORD).await;
+    let mut admin = admin;
+    let csrf = admin.csrf().await;
+
+    // CSRF: missing, wrong, or wrong in the header: refused, nothing made.
+    let fields = |csrf: Option<&str>| {
+        let mut f = vec![
+            ("username", "nurse.one".to_string()),
+            ("role", "sender".to_string()),
+        ];
+        if let Some(c) = csrf {
+            f.push(("_csrf", c.to_string()));
+        }
+        f
+    };
+    for (label, f, header) in [
+        ("missing", fields(None), None),
+        ("wrong", fields(Some("0123abcd")), None),
+        ("another session's", fields(Some(&gw.password)), None),
+        ("wrong header", fields(None), Some("deadbeef")),
+    ] {
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = header.iter().map(|h| ("X-CSRF-Token", *h)).collect();
+        let a = admin.post_with("/accounts", &f, &headers).await;
+        assert_eq!(a.status, 403, "CSRF {label}: {}", a.body);
+        assert!(a.body.contains("nothing was changed"), "{label}: {}", a.body);
+    }
+    assert_eq!(accounts().await, 1, "a refused form made nothing");
+    // The right token (as a field, or as htmx sends it) works.
+    let a = admin
+        .post(
+            "/accounts",
+            &[("username", "nurse.one"), ("role", "viewer"), ("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let first = a
+        .body
+        .split("id=\"shown-password\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("the new account's password, shown once")
+        .to_string();
+    let a = admin
+        .post_with(
+            "/account/language",
+            &[("language", "eng")],
+            &[("X-CSRF-Token", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.location.as_deref()),
+        (303, Some("/account")),
+        "{}",
+        a.body
+    );
+
+    // A viewer: reads, changes its own language, is refused the rest
+    // (console and API, with the viewer's own token too).
+    let mut viewer = logged_in(&base, "nurse.one", &first, "nurse one's own words").await;
+    assert_eq!(viewer.get("/").await.status, 200);
+    assert_eq!(viewer.get("/accounts").await.status, 403);
+    let vcsrf = viewer.csrf().await;
+    let a = viewer
+        .post(
+            "/accounts",
+            &[("username", "sneaky"), ("role", "admin"), ("_csrf", &vcsrf)],
+        )
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let a = viewer
+        .post("/accounts/admin", &[("disabled", "true"), ("_csrf", &vcsrf)])
+        .await;
+    assert_eq!(a.status, 403);
+    let a = viewer
+        .post("/account/tokens", &[("name", "nurse-one"), ("_csrf", &vcsrf)])
+        .await;
+    assert_eq!(
+        a.status, 200,
+        "a viewer may make its own (viewer) token: {}",
+        a.body
+    );
+    let token = a
+        .body
+        .split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("the token, shown once")
+        .to_string();
+    for t in [token.as_str(), VIEWER] {
+        let v = Api::for_base(&base, t);
+        assert_eq!(v.get("/contacts").await.0, 200);
+        let (s, body) = v
+            .post("/contacts", json!({"name": "x", "urns": ["tel:+255712000009"]}))
+            .await;
+        assert_eq!(s, 403, "{body}");
+        assert_eq!(v.post("/accounts", json!({})).await.0, 403);
+    }
+    assert_eq!(accounts().await, 2);
+    assert_eq!(api.ok("/contacts").await["results"].as_array().unwrap().len(), 0);
+
+    // Logged out: the session no longer works, even with its cookie.
+    let a = admin.post("/logout", &[("_csrf", &csrf)]).await;
+    assert_eq!((a.status, a.location.as_deref()), (303, Some("/login")));
+    assert_eq!(admin.get("/").await.status, 303);
+}
+
+on_both!(logins_are_throttled_and_errors_are_pages);
+async fn logins_are_throttled_and_errors_are_pages(kind: Db) {
+    let gw = Gateway::start(kind, "[console]\ntrust_forwarded = true\n");
+    let base = gw.base().to_string();
+
+    // Behind a trusted proxy that says HTTPS, the cookie is Secure.
+    let mut h = Http::new(&base);
+    let page = h.get("/login").await;
+    let csrf = Http::csrf_of(&page.body);
+    let a = h
+        .post_with(
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", &gw.password),
+                ("_csrf", &csrf),
+            ],
+            &[("X-Forwarded-Proto", "https"), ("X-Forwarded-For", "10.9.8.7")],
+        )
+        .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert!(
+        a.set_cookies
+            .iter()
+            .any(|c| c.starts_with("mhero_session=") && c.contains("Secure")),
+        "{:?}",
+        a.set_cookies
+    );
+
+    // Five failures for one name within the window: the sixth attempt is
+    // refused, even with the right password, and says when to try again.
+    let mut b = Browser::start("console_security_throttle", &base, "en-GB,en").await;
+    for i in 0..5 {
+        b.login("admin", "not the password").await;
+        assert!(
+            b.page_text()
+                .await
+                .contains("The user name or the password is wrong"),
+            "attempt {i}"
+        );
+        if i == 0 {
+            assert_eq!(b.attr("#f-username", "value").await.as_deref(), Some("admin"));
+            b.check("login-failed").await;
+        }
+    }
+    b.login("admin", &gw.password).await;
+    let text = b.page_text().await;
+    assert!(
+        text.contains("Too many attempts") && text.contains("try again at"),
+        "{text}"
+    );
+    b.check("throttled-429").await;
+    let mut h = Http::new(&base);
+    let page = h.get("/login").await;
+    let csrf = Http::csrf_of(&page.body);
+    let a = h
+        .post(
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", &gw.password),
+                ("_csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 429, "{}", a.body);
+    assert!(a.headers.get("retry-after").is_some());
+    // Counted in the database, where every node sees it.
+    let counted = gw
+        .db
+        .sql("SELECT COUNT(*) FROM login_failures WHERE username = 'admin'")
+        .await;
+    assert_eq!(counted, vec!["5".to_string()]);
+    // The log says who failed and from where, never with what.
+    let log = gw.log_text();
+    assert!(log.contains("console login failed"), "{log}");
+    assert!(!log.contains("not the password"));
+
+    // The error pages look like the console.
+    b.visit("/no/such/page").await;
+    assert!(b.page_text().await.contains("Page not found"));
+    b.check("not-found-404").await;
+    // A login form whose token was tampered with.
+    b.visit("/login").await;
+    b.fill("#f-username", "someone").await;
+    b.execute("document.querySelector('input[name=_csrf]').value = 'forged';")
+        .await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    assert!(b.page_text().await.contains("Not allowed"));
+    b.check("csrf-403").await;
+}
