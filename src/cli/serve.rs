@@ -165,7 +165,7 @@ async fn first_admin(store: &Store, file: &Path) -> anyhow::Result<Option<String
     let made = store
         .create_account(NewAccount {
             username: FIRST_ADMIN.into(),
-            display_name: "Administrator".into(),
+            display_name: FIRST_ADMIN.into(),
             role: Role::Admin,
             language: String::new(),
             password: password.clone(),

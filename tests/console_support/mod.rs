@@ -327,6 +327,11 @@ impl Browser {
             .expect("attribute")
     }
 
+    /// Resize the window (a phone's width, say).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.c().set_window_size(width, height).await.expect("resize");
+    }
+
     /// A PNG of the window as `NN-name.png` in this test's folder.
     pub async fn screenshot(&mut self, name: &str) {
         self.shot += 1;
@@ -434,6 +439,7 @@ impl Browser {
         let is_js = |(name, kind, _): &(String, String, u64)| kind == "script" || name.ends_with(".js");
         let cold_js: u64 = res.iter().filter(|r| is_js(r)).map(|r| r.2).sum();
         let cold_total = doc + res.iter().map(|r| r.2).sum::<u64>();
+        let cold_document = doc;
         assert!(doc > 0, "{path}: the document's transferSize is 0 cold");
         for r in &res {
             assert!(
@@ -449,7 +455,7 @@ impl Browser {
         let w = Weight {
             cold_total,
             cold_js,
-            cold_document: doc,
+            cold_document,
             warm_total,
         };
         println!("page weight {path}: {w:?}");

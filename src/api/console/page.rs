@@ -151,9 +151,12 @@ impl Ctx {
         serde_json::json!({ super::CSRF_HEADER: self.csrf }).to_string()
     }
 
-    /// Languages for a language picker: (code, own name).
-    pub fn languages(&self) -> Vec<(&'static str, &'static str)> {
-        Lang::ALL.iter().map(|l| (l.code(), l.own_name())).collect()
+    /// Languages for a language picker: (stored code, BCP 47 tag, own name).
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+        Lang::ALL
+            .iter()
+            .map(|l| (l.code(), l.tag(), l.own_name()))
+            .collect()
     }
 }
 
