@@ -205,7 +205,9 @@ binds = [{{ kind = "transceiver", count = 1 }}]
 
 async fn ours_run(o: &Ours, case: Case) -> Run {
     let api = &o.api;
-    api.patch("/links/carrier", json!({"enabled": false})).await;
+    api.with_token(ADMIN)
+        .patch("/links/carrier", json!({"enabled": false}))
+        .await;
     let (s, b) = api
         .post(
             "/broadcasts",
@@ -216,7 +218,9 @@ async fn ours_run(o: &Ours, case: Case) -> Run {
     let path = format!("/broadcasts/{}", b["uuid"].as_str().unwrap());
     api.wait_for(&path, 120, |v| v["status"] == "queued").await;
     o.sink.reset();
-    api.patch("/links/carrier", json!({"enabled": true})).await;
+    api.with_token(ADMIN)
+        .patch("/links/carrier", json!({"enabled": true}))
+        .await;
     let n = case.messages as u64;
     let ok = tokio::task::block_in_place(|| o.sink.wait_accepted(n, DRAIN_LIMIT));
     assert!(ok, "ours: only {} of {n} accepted", o.sink.snapshot().accepted);

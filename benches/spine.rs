@@ -155,7 +155,9 @@ async fn accept_and_dispatch(kind: Db) -> Vec<String> {
     import(&api, n_accept, "Accept").await;
     let import_secs = t.elapsed().as_secs_f64();
     // Sends off while acceptance is measured.
-    api.patch("/links/simulator", json!({"enabled": false})).await;
+    api.with_token(ADMIN)
+        .patch("/links/simulator", json!({"enabled": false}))
+        .await;
     let mut accept = Vec::new();
     for _ in 0..RUNS {
         accept.push(broadcast(&api, "Accept", n_accept, false).await.0);
@@ -185,7 +187,8 @@ async fn accept_and_dispatch(kind: Db) -> Vec<String> {
         assert_eq!(s, 201, "{v}");
         done += k;
     }
-    api.patch("/links/simulator", json!({"enabled": true, "rate": 0}))
+    api.with_token(ADMIN)
+        .patch("/links/simulator", json!({"enabled": true, "rate": 0}))
         .await;
     let mut send = Vec::new();
     for _ in 0..RUNS {

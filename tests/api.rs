@@ -198,7 +198,13 @@ async fn bad_input_is_refused_whole(kind: Db) {
     assert_eq!((s, v["field"].clone()), (422, json!("recipients.urns[0]")), "{v}");
     let (s, _) = api.post("/broadcasts", json!({"text": "hi"})).await;
     assert_eq!(s, 422);
-    let (s, _) = api.patch("/links/simulator", json!({"rate": -5})).await;
+    // Link tuning is an admin's (issue #14); a sender is refused first.
+    assert_eq!(api.patch("/links/simulator", json!({"rate": 5})).await.0, 403);
+    let (s, _) = env
+        .server
+        .api(ADMIN)
+        .patch("/links/simulator", json!({"rate": -5}))
+        .await;
     assert_eq!(s, 422);
     assert_eq!(
         api.ok("/broadcasts").await["results"].as_array().unwrap().len(),
@@ -708,11 +714,13 @@ links = ["vodacom"]
     assert_eq!(link_of(send("+255681000001", "a").await).await, "airtel");
     assert_eq!(link_of(send("+255761000001", "b").await).await, "vodacom");
 
-    // Live tuning: the rate changes at once and is kept across restarts.
-    let (s, l) = api.patch("/links/airtel", json!({"rate": 12.5})).await;
+    // Live tuning (an admin's): the rate changes at once and is kept
+    // across restarts.
+    let admin = env.server.api(ADMIN);
+    let (s, l) = admin.patch("/links/airtel", json!({"rate": 12.5})).await;
     assert_eq!((s, l["rate"].clone()), (200, json!(12.5)), "{l}");
     // Switched off, airtel's route fails over to vodacom.
-    let (s, l) = api.patch("/links/airtel", json!({"enabled": false})).await;
+    let (s, l) = admin.patch("/links/airtel", json!({"enabled": false})).await;
     assert_eq!((s, l["enabled"].clone()), (200, json!(false)));
     assert_eq!(link_of(send("+255681000002", "c").await).await, "vodacom");
     let links = api.ok("/links").await;

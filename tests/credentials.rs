@@ -88,7 +88,8 @@ async fn tokens_are_made_listed_and_revoked_through_the_api(kind: Db) {
     let listed = names(&listing);
     for expected in [
         ("admin", "admin", "config"),
-        ("operator", "operator", "config"),
+        // Configured as `operator`, the old name of `sender` (issue #14).
+        ("operator", "sender", "config"),
         ("viewer", "viewer", "config"),
         ("prometheus", "viewer", "database"),
     ] {
@@ -218,7 +219,7 @@ async fn tokens_are_made_and_revoked_from_the_cli(kind: Db) {
     assert!(
         listing
             .lines()
-            .any(|l| l.starts_with("ci\toperator\t") && l.ends_with("\tdatabase")),
+            .any(|l| l.starts_with("ci\tsender\t") && l.ends_with("\tdatabase")),
         "{listing}"
     );
     assert!(
@@ -236,7 +237,7 @@ async fn tokens_are_made_and_revoked_from_the_cli(kind: Db) {
     }
     // The API sees the CLI's tokens.
     let api_listing = names(&env.server.api(ADMIN).ok("/tokens").await);
-    assert!(api_listing.contains(&("ci".into(), "operator".into(), "database".into())));
+    assert!(api_listing.contains(&("ci".into(), "sender".into(), "database".into())));
 
     // A name taken (live, or in the config file) and a bad role are refused.
     let out = mhero(&config, &["token", "create", "--name", "ci", "--role", "viewer"]);

@@ -249,7 +249,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "patch",
         "/links/{name}",
-        "sender",
+        "admin",
         "Change a link's rate or switch it off and on, live",
         link_patch
     ),
@@ -290,6 +290,39 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/tokens/{name}",
         "admin",
         "Revoke an API token made by the API or CLI (config-file tokens: edit the file)"
+    ),
+    ep!(
+        "get",
+        "/accounts",
+        "admin",
+        "Operator accounts: user name, display name, role, language, whether the password must be changed, times; never a password or its hash"
+    ),
+    ep!(
+        "post",
+        "/accounts",
+        "admin",
+        "Make an operator account with a first password (at least 10 characters, not the user name, not a common one) that it must change at its first login",
+        new_account
+    ),
+    ep!(
+        "patch",
+        "/accounts/{username}",
+        "viewer",
+        "Change an account's role, language, display name or disabled state (admin); an account may change its own language. Disabling ends its sessions and stops its tokens",
+        account_patch
+    ),
+    ep!(
+        "post",
+        "/accounts/{username}/password",
+        "viewer",
+        "Set a password: an admin resets another account's (to be changed at its next login); an account changes its own with current_password",
+        account_password
+    ),
+    ep!(
+        "get",
+        "/audit",
+        "admin",
+        "The audit log of every state change through the console, the API and the CLI (actor=, action=, target_type=, target_id=, since=, until= as RFC 3339; paged)"
     ),
     ep!(
         "post",
@@ -472,6 +505,35 @@ fn new_token() -> Value {
         &["name", "role"],
     )
 }
+fn new_account() -> Value {
+    obj(
+        json!({"username": {"type": "string", "pattern": "^[a-z0-9._-]{1,64}$"},
+               "display_name": {"type": "string"},
+               "role": {"enum": ["viewer", "sender", "admin"], "description": "operator is accepted as another name for sender"},
+               "language": {"enum": ["", "eng", "fra", "swa", "por"]},
+               "password": {"type": "string", "minLength": 10}}),
+        &["username", "role", "password"],
+    )
+}
+
+fn account_patch() -> Value {
+    obj(
+        json!({"display_name": {"type": "string"},
+               "role": {"enum": ["viewer", "sender", "admin"]},
+               "language": {"enum": ["", "eng", "fra", "swa", "por"]},
+               "disabled": {"type": "boolean"}}),
+        &[],
+    )
+}
+
+fn account_password() -> Value {
+    obj(
+        json!({"password": {"type": "string", "minLength": 10},
+               "current_password": {"type": "string", "description": "needed to change one's own password"}}),
+        &["password"],
+    )
+}
+
 fn new_trigger() -> Value {
     obj(
         json!({"keywords": strings(), "match": {"enum": ["first", "only"]}, "reply": {"type": "string"},

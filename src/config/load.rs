@@ -427,4 +427,31 @@ mod tests {
         assert_eq!(c.optout.stop_reply, defaults.stop_reply);
         assert_eq!(c.optout.start_reply, defaults.start_reply);
     }
+
+    #[test]
+    fn operator_is_read_as_sender_and_the_console_keys_parse() {
+        let text = "[api]\ntokens = [{ name = \"o\", token = \"0123456789abcdef0\", role = \"operator\" }]\n\
+                    [console]\nsecure_cookies = true\ntrust_forwarded = true\nidle_timeout_mins = 30\n";
+        let c = load_str(text, env(&[])).unwrap();
+        assert_eq!(c.api.tokens[0].role, Role::Sender);
+        assert_eq!("operator".parse::<Role>(), Ok(Role::Sender));
+        assert_eq!(c.console.secure_cookies, SecureCookies::Always(true));
+        assert!(c.console.trust_forwarded);
+        assert_eq!(
+            (c.console.idle_timeout_mins, c.console.session_lifetime_hours),
+            (30, 168)
+        );
+        let auto = load_str("[console]\nsecure_cookies = \"auto\"\n", env(&[])).unwrap();
+        assert_eq!(auto.console.secure_cookies, SecureCookies::Auto(AutoWord::Auto));
+        let errs = load_str("[console]\nsecure_cookies = \"sometimes\"\n", env(&[]))
+            .unwrap_err()
+            .0
+            .join("\n");
+        assert!(errs.contains("console.secure_cookies"), "{errs}");
+        let errs = load_str("[console]\nidle_timeout_mins = 0\n", env(&[]))
+            .unwrap_err()
+            .0
+            .join("\n");
+        assert!(errs.contains("console.idle_timeout_mins"), "{errs}");
+    }
 }

@@ -301,7 +301,7 @@ fn run(index: usize, joined: &Receiver<Arc<Slot>>) {
         }
         let now = Instant::now();
         let mut taken = false;
-        if index % 2 == 0 {
+        if index.is_multiple_of(2) {
             calls
                 .iter()
                 .for_each(|slot| taken |= !slot.serve(now, &mut buffers));

@@ -79,6 +79,7 @@ mod tests {
         c.secure_cookies = SecureCookies::Always(true);
         assert!(secure(&c, &HeaderMap::new()));
         c.secure_cookies = SecureCookies::Auto(AutoWord::Auto);
+        assert!(secure(&c, &h));
         assert!(set("s", "v", "/", None, true).ends_with("; Secure"));
     }
 }

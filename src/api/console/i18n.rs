@@ -130,7 +130,7 @@ impl Lang {
         let digits = n.unsigned_abs().to_string();
         let mut out = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push_str(sep);
             }
             out.push(c);
@@ -216,5 +216,98 @@ mod tests {
         assert_eq!(Lang::Fr.t("nav-home"), "Accueil");
         assert_eq!(Lang::Sw.t("nav-home"), "Mwanzo");
         assert_eq!(Lang::Pt.t("nav-home"), "Início");
+    }
+}
+
+/// Every Fluent key used anywhere in the console exists in every locale,
+/// and every locale has the same keys.
+#[cfg(test)]
+mod completeness {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::Lang;
+
+    const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+    fn keys_of(lang: Lang) -> BTreeSet<String> {
+        let file = Path::new(ROOT).join(format!("console/locales/{}/console.ftl", lang.tag()));
+        let text = std::fs::read_to_string(&file).unwrap();
+        text.lines()
+            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_string()))
+            .collect()
+    }
+
+    /// Keys in `t("...")` / `t1("...")` calls and quoted `"error-..."`,
+    /// `"flash-..."` literals of the templates and the console's code.
+    fn used_keys() -> BTreeSet<String> {
+        let mut files: Vec<std::path::PathBuf> = Vec::new();
+        for dir in ["console/templates", "src/api/console"] {
+            for e in std::fs::read_dir(Path::new(ROOT).join(dir)).unwrap().flatten() {
+                files.push(e.path());
+            }
+        }
+        let call = regex::Regex::new(r#"\bt1?\(\s*"([a-z0-9-]+)""#).unwrap();
+        let literal =
+            regex::Regex::new(r#""((?:error|flash|password|username|token|status|role)-[a-z0-9-]+)""#)
+                .unwrap();
+        let mut keys = BTreeSet::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for c in call.captures_iter(&text).chain(literal.captures_iter(&text)) {
+                keys.insert(c[1].to_string());
+            }
+        }
+        for role in crate::config::Role::ALL {
+            keys.insert(format!("role-{}", role.name()));
+        }
+        keys
+    }
+
+    #[test]
+    fn every_key_is_in_every_language() {
+        let english = keys_of(Lang::En);
+        assert!(english.len() > 100, "{} keys", english.len());
+        for lang in [Lang::Fr, Lang::Sw, Lang::Pt] {
+            let other = keys_of(lang);
+            let missing: Vec<_> = english.difference(&other).collect();
+            let extra: Vec<_> = other.difference(&english).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{}: missing {missing:?}, extra {extra:?}",
+                lang.tag()
+            );
+        }
+        let used = used_keys();
+        assert!(used.len() > 80, "only {} keys found in use", used.len());
+        let unknown: Vec<_> = used.difference(&english).collect();
+        assert!(
+            unknown.is_empty(),
+            "keys used but not in the locales: {unknown:?}"
+        );
+        // Each string really comes from its language (none left in English).
+        for lang in [Lang::Fr, Lang::Sw, Lang::Pt] {
+            assert_ne!(lang.t("login-title"), Lang::En.t("login-title"));
+            assert_ne!(lang.t("error-403-text"), Lang::En.t("error-403-text"));
+        }
+    }
+
+    #[test]
+    fn every_message_status_has_a_name() {
+        for s in [
+            "queued",
+            "wired",
+            "sent",
+            "delivered",
+            "errored",
+            "failed",
+            "cancelled",
+            "pending",
+            "handled",
+        ] {
+            let key = format!("status-{s}");
+            assert!(keys_of(Lang::En).contains(&key), "{key}");
+        }
     }
 }

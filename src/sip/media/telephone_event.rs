@@ -35,7 +35,7 @@ pub struct TelephoneEvent {
 impl TelephoneEvent {
     /// Read the first block; later redundant blocks repeat earlier events and are ignored.
     pub fn decode(payload: &[u8]) -> Result<Self, TelephoneEventError> {
-        if payload.is_empty() || payload.len() % BLOCK_LEN != 0 {
+        if payload.is_empty() || !payload.len().is_multiple_of(BLOCK_LEN) {
             return Err(TelephoneEventError::BadLength(payload.len()));
         }
         Ok(TelephoneEvent {

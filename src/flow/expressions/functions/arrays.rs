@@ -32,7 +32,7 @@ pub fn array(_: &Ctx<'_>, a: &[Value]) -> R {
 
 pub fn object(c: &Ctx<'_>, a: &[Value]) -> R {
     no_errors(a)?;
-    if a.len() % 2 != 0 {
+    if !a.len().is_multiple_of(2) {
         return Err("requires an even number of arguments".into());
     }
     let mut obj = Object::new();

@@ -187,7 +187,7 @@ pub fn format_decimal(n: Decimal, places: Option<u32>, group: bool, nf: &NumberF
     }
     let digits: Vec<char> = int_part.chars().collect();
     for (i, d) in digits.iter().enumerate() {
-        if group && i > 0 && (digits.len() - i) % 3 == 0 {
+        if group && i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push_str(&nf.digit_grouping_symbol);
         }
         out.push(*d);
