@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the tests need, on a fresh Debian machine, then every test.
 # Installs Debian packages (PostgreSQL server for the store tests, Node.js
-# for the SMPP and FHIR test peers, SIPp and sox for the voice tests) when
+# for the SMPP and FHIR test peers and axe-core, SIPp and sox for the voice
+# tests, Chromium and its WebDriver for the console's browser tests) when
 # missing, checks format and lints, runs the tests,
 # and builds the docs. The servers the tests start listen on 127.0.0.1 only
 # and are stopped by PID.
@@ -17,6 +18,8 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v sox >/dev/null 2>&1 || need+=(sox)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   as_root apt-get update -qq

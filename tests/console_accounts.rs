@@ -448,6 +448,33 @@ async fn accounts_are_made_changed_and_audited(kind: Db) {
     assert!(!b.page_text().await.contains("token.create"));
     b.check("audit-filtered").await;
 
+    // The home page shows what was sent today and the latest sends.
+    let (s, v) = seen
+        .call(
+            &api,
+            "POST",
+            "/broadcasts",
+            json!({"text": "Training on Monday", "urns": ["tel:+255712000003", "tel:+255712000005"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let path = format!("/broadcasts/{}", v["uuid"].as_str().unwrap());
+    api.wait_for(&path, 30, |b| b["status"] == "completed").await;
+    b.visit("/").await;
+    let home = b.page_text().await;
+    for expected in [
+        "Messages sent today: 2",
+        "Delivered",
+        "Training on Monday",
+        "Finished",
+    ] {
+        assert!(
+            home.contains(expected),
+            "{expected:?} missing from the home page:\n{home}"
+        );
+    }
+    b.check("home-with-sends").await;
+
     // Light pages: every page of this test within the budget.
     for page in ["/", "/account", "/accounts", "/audit", "/login"] {
         b.page_weight(page).await;

@@ -327,3 +327,167 @@ async fn logins_are_throttled_and_errors_are_pages(kind: Db) {
     assert!(b.page_text().await.contains("Not allowed"));
     b.check("csrf-403").await;
 }
+
+/// `mhero --config CONFIG ARGS...` beside a running gateway.
+fn mhero(gw: &Gateway, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
+        .arg("--config")
+        .arg(gw.dir.path().join("mhero.toml"))
+        .args(args)
+        .current_dir(gw.dir.path())
+        .env("MHERO_LOG", "warn")
+        .env("USER", "district-it")
+        .output()
+        .expect("run mhero")
+}
+
+on_both!(accounts_from_the_cli_are_audited_and_answers_compressed);
+async fn accounts_from_the_cli_are_audited_and_answers_compressed(kind: Db) {
+    let gw = Gateway::start(kind, "");
+    let base = gw.base().to_string();
+    let api = Api::for_base(&base, ADMIN);
+
+    // Made from the CLI: the first password alone on stdout, once.
+    let out = mhero(
+        &gw,
+        &[
+            "account",
+            "create",
+            "neema",
+            "--role",
+            "operator",
+            "--name",
+            "Neema Mollel",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let first = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_eq!(first.len(), 19, "{first:?}");
+    let out = mhero(&gw, &["account", "list"]);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listing
+            .lines()
+            .any(|l| l == "neema\tsender\tmust-change-password\tNeema Mollel"),
+        "{listing}"
+    );
+    assert!(!listing.contains(&first));
+    // The password works at the console, once changed.
+    let mut h = Http::new(&base);
+    assert_eq!(
+        h.login("neema", &first).await.location.as_deref(),
+        Some("/password")
+    );
+    // Reset and disabled from the CLI: the old password stops, then the account.
+    let out = mhero(&gw, &["account", "reset-password", "neema"]);
+    assert!(out.status.success());
+    let second = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_ne!(second, first);
+    assert_eq!(Http::new(&base).login("neema", &first).await.status, 401);
+    assert_eq!(Http::new(&base).login("neema", &second).await.status, 303);
+    let out = mhero(&gw, &["account", "disable", "neema"]);
+    assert!(out.status.success());
+    assert_eq!(Http::new(&base).login("neema", &second).await.status, 401);
+    assert_eq!(
+        h.get("/password").await.status,
+        303,
+        "the session ended with the account"
+    );
+    let out = mhero(
+        &gw,
+        &["account", "create", "x", "--role", "viewer", "--language", "deu"],
+    );
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let out = mhero(&gw, &["token", "create", "--name", "backup", "--role", "viewer"]);
+    assert!(out.status.success());
+    let out = mhero(&gw, &["token", "revoke", "backup"]);
+    assert!(out.status.success());
+
+    // Every CLI change in the audit log, as the operating-system user's.
+    let log = api.ok("/audit?actor=district-it").await;
+    let actions: Vec<(&str, &str)> = log["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["actor_kind"], "cli", "{e}");
+            (e["action"].as_str().unwrap(), e["target_id"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("account.create", "neema"),
+            ("account.password_reset", "neema"),
+            ("account.update", "neema"),
+            ("token.create", "backup"),
+            ("token.revoke", "backup"),
+        ],
+        "{log}"
+    );
+    let text = log.to_string();
+    assert!(!text.contains(&first) && !text.contains(&second));
+
+    // Answers are compressed for a client that accepts it, API and console.
+    let client = reqwest::Client::new();
+    for (path, token) in [
+        ("/api/v1/openapi.json", None),
+        ("/api/v1/accounts", Some(ADMIN)),
+        ("/login", None),
+    ] {
+        for encoding in ["br", "gzip"] {
+            let mut req = client
+                .get(format!("{base}{path}"))
+                .header("accept-encoding", encoding);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200, "{path}");
+            assert_eq!(
+                res.headers()
+                    .get("content-encoding")
+                    .and_then(|v| v.to_str().ok()),
+                Some(encoding),
+                "{path}"
+            );
+        }
+    }
+    // Static files: hashed names, cached for a year.
+    let page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let css = page
+        .split("href=\"/static/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a stylesheet");
+    let res = client.get(format!("{base}/static/{css}")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.headers().get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("public, max-age=31536000, immutable")
+    );
+    let csp = res
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert_eq!(
+        client
+            .get(format!("{base}/static/console.css"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+}

@@ -131,6 +131,11 @@ impl Ctx {
     /// here when they land (a link to a page that does not exist yet would
     /// only confuse).
     pub fn nav(&self) -> Vec<NavItem> {
+        if self.account.as_ref().is_none_or(|a| a.must_change_password) {
+            // Until the password is changed every page leads back to the
+            // change: a menu would only go round in circles.
+            return Vec::new();
+        }
         let mut items = vec![("/", "nav-home")];
         if self.is_admin() {
             items.push(("/audit", "nav-audit"));
