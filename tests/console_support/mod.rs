@@ -215,27 +215,28 @@ impl Browser {
         }
     }
 
-    /// Type `text` into the field `css` (emptied first).
-    pub async fn fill(&self, css: &str, text: &str) {
-        let e = self
-            .c()
+    /// The element at `css`, waited for.
+    async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.c()
             .wait()
             .at_most(PAGE_WAIT)
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no field {css}: {e}"));
+            .unwrap_or_else(|e| panic!("nothing at {css}: {e}"))
+    }
+
+    /// Type `text` into the field `css` (emptied first).
+    pub async fn fill(&self, css: &str, text: &str) {
+        let e = self.element(css).await;
         e.clear().await.expect("clear");
         e.send_keys(text).await.expect("type");
     }
 
     /// Choose the option with value `value` in the select `css`.
     pub async fn select(&self, css: &str, value: &str) {
-        let e = self
-            .c()
-            .find(Locator::Css(css))
+        self.element(css)
             .await
-            .unwrap_or_else(|e| panic!("no select {css}: {e}"));
-        e.select_by_value(value)
+            .select_by_value(value)
             .await
             .unwrap_or_else(|e| panic!("{css} has no option {value}: {e}"));
     }
@@ -243,23 +244,13 @@ impl Browser {
     /// Click `css` where that changes nothing but the page itself (a
     /// menu opened).
     pub async fn toggle(&self, css: &str) {
-        let e = self
-            .c()
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let e = self.element(css).await;
         e.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Click `css` (a link or a submit button) and wait for the page it leads to.
     pub async fn click(&self, css: &str) {
-        let e = self
-            .c()
-            .wait()
-            .at_most(PAGE_WAIT)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("nothing to click at {css}: {e}"));
+        let e = self.element(css).await;
         // Confirmation dialogs (console.js) are answered yes; the mark
         // tells the old document from the one the click leads to.
         let _ = self

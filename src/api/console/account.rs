@@ -25,15 +25,37 @@ pub struct AccountPage {
     pub errors: FieldErrors,
 }
 
+/// What the page shows besides the account and its tokens.
+#[derive(Default)]
+struct Shown {
+    new_token: Option<(String, String)>,
+    token_name: String,
+    errors: FieldErrors,
+}
+
+impl Shown {
+    /// A refused form: its value kept, its errors beside the fields.
+    fn refused(token_name: String, errors: FieldErrors) -> Shown {
+        Shown {
+            token_name,
+            errors,
+            ..Shown::default()
+        }
+    }
+}
+
 async fn page(
     s: &ApiState,
     session: &ConsoleSession,
     ctx: Ctx,
     status: StatusCode,
-    new_token: Option<(String, String)>,
-    token_name: String,
-    errors: FieldErrors,
+    shown: Shown,
 ) -> Response {
+    let Shown {
+        new_token,
+        token_name,
+        errors,
+    } = shown;
     let tokens = match s.gw.store.list_account_tokens(session.account.id).await {
         Ok(t) => t,
         Err(e) => return page::store_failed(ctx, e),
@@ -53,16 +75,7 @@ pub async fn show(
     Extension(session): Extension<ConsoleSession>,
     ctx: Ctx,
 ) -> Response {
-    page(
-        &s,
-        &session,
-        ctx,
-        StatusCode::OK,
-        None,
-        String::new(),
-        FieldErrors::default(),
-    )
-    .await
+    page(&s, &session, ctx, StatusCode::OK, Shown::default()).await
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -97,9 +110,7 @@ pub async fn set_language(
                     &session,
                     ctx,
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    String::new(),
-                    errors,
+                    Shown::refused(String::new(), errors),
                 )
                 .await
             }
@@ -129,9 +140,7 @@ pub async fn create_token(
             &session,
             ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            name,
-            errors,
+            Shown::refused(name, errors),
         )
         .await;
     }
@@ -146,9 +155,10 @@ pub async fn create_token(
                 &session,
                 ctx,
                 StatusCode::OK,
-                Some((name, secret)),
-                String::new(),
-                FieldErrors::default(),
+                Shown {
+                    new_token: Some((name, secret)),
+                    ..Shown::default()
+                },
             )
             .await;
             (audit, res).into_response()
@@ -163,9 +173,7 @@ pub async fn create_token(
                     &session,
                     ctx,
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    name,
-                    errors,
+                    Shown::refused(name, errors),
                 )
                 .await
             }

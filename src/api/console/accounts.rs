@@ -40,14 +40,38 @@ pub struct AccountsPage {
     pub shown_password: Option<(String, String)>,
 }
 
-async fn page(
-    s: &ApiState,
-    ctx: Ctx,
-    status: StatusCode,
+/// What the page shows besides the accounts.
+#[derive(Default)]
+struct Shown {
     form: NewAccountForm,
     errors: FieldErrors,
-    shown_password: Option<(String, String)>,
-) -> Response {
+    password: Option<(String, String)>,
+}
+
+impl Shown {
+    fn refused(form: NewAccountForm, errors: FieldErrors) -> Shown {
+        Shown {
+            form,
+            errors,
+            password: None,
+        }
+    }
+
+    /// A password made for `username`, shown this once.
+    fn password(username: String, password: String) -> Shown {
+        Shown {
+            password: Some((username, password)),
+            ..Shown::default()
+        }
+    }
+}
+
+async fn page(s: &ApiState, ctx: Ctx, status: StatusCode, shown: Shown) -> Response {
+    let Shown {
+        form,
+        errors,
+        password: shown_password,
+    } = shown;
     let accounts = match s.gw.store.list_accounts().await {
         Ok(a) => a,
         Err(e) => return page::store_failed(ctx, e),
@@ -64,22 +88,20 @@ async fn page(
 }
 
 pub async fn list(State(s): State<ApiState>, ctx: Ctx) -> Response {
-    page(
-        &s,
-        ctx,
-        StatusCode::OK,
-        NewAccountForm::default(),
-        FieldErrors::default(),
-        None,
-    )
-    .await
+    page(&s, ctx, StatusCode::OK, Shown::default()).await
 }
 
 pub async fn create(State(s): State<ApiState>, ctx: Ctx, Form(f): Form<NewAccountForm>) -> Response {
     let Ok(role) = f.role.parse::<Role>() else {
         let mut errors = FieldErrors::default();
         errors.add("role", ctx.t("role-unknown"));
-        return page(&s, ctx, StatusCode::UNPROCESSABLE_ENTITY, f, errors, None).await;
+        return page(
+            &s,
+            ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Shown::refused(f, errors),
+        )
+        .await;
     };
     let first = password::generate();
     let username = f.username.trim().to_string();
@@ -105,20 +127,20 @@ pub async fn create(State(s): State<ApiState>, ctx: Ctx, Form(f): Form<NewAccoun
             let audit = Audit::action("account.create")
                 .target("account", &account.username)
                 .after(&account);
-            let shown = Some((account.username.clone(), first));
-            let res = page(
-                &s,
-                ctx,
-                StatusCode::CREATED,
-                NewAccountForm::default(),
-                FieldErrors::default(),
-                shown,
-            )
-            .await;
+            let shown = Shown::password(account.username.clone(), first);
+            let res = page(&s, ctx, StatusCode::CREATED, shown).await;
             (audit, res).into_response()
         }
         Err(e) => match FieldErrors::from_store(ctx.lang, e) {
-            Ok(errors) => page(&s, ctx, StatusCode::UNPROCESSABLE_ENTITY, f, errors, None).await,
+            Ok(errors) => {
+                page(
+                    &s,
+                    ctx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Shown::refused(f, errors),
+                )
+                .await
+            }
             Err(e) => page::store_failed(ctx, e),
         },
     }
@@ -146,9 +168,7 @@ pub async fn update(
                 &s,
                 ctx,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                NewAccountForm::default(),
-                errors,
-                None,
+                Shown::refused(NewAccountForm::default(), errors),
             )
             .await;
         }
@@ -182,9 +202,7 @@ pub async fn update(
                     &s,
                     ctx,
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    NewAccountForm::default(),
-                    errors,
-                    None,
+                    Shown::refused(NewAccountForm::default(), errors),
                 )
                 .await
             }
@@ -199,16 +217,8 @@ pub async fn reset_password(State(s): State<ApiState>, ctx: Ctx, Path(username):
         Ok(account) => {
             s.password_changed(&username);
             let audit = Audit::action("account.password_reset").target("account", &username);
-            let shown = Some((account.username, first));
-            let res = page(
-                &s,
-                ctx,
-                StatusCode::OK,
-                NewAccountForm::default(),
-                FieldErrors::default(),
-                shown,
-            )
-            .await;
+            let shown = Shown::password(account.username, first);
+            let res = page(&s, ctx, StatusCode::OK, shown).await;
             (audit, res).into_response()
         }
         Err(crate::store::StoreError::NotFound(_)) => page::not_found(ctx),
