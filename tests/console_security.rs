@@ -230,6 +230,57 @@ async fn nothing_without_a_session_and_a_token(kind: Db) {
     assert_eq!(accounts().await, 2);
     assert_eq!(api.ok("/contacts").await["results"].as_array().unwrap().len(), 0);
 
+    // A login leads back where it was asked for, on this site only.
+    for (next, to) in [
+        ("/audit?action=login", "/audit?action=login"),
+        ("//evil.example/", "/"),
+    ] {
+        let mut h = Http::new(&base);
+        let page = h
+            .get(&format!(
+                "/login?next={}",
+                form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ))
+            .await;
+        assert!(
+            page.body.contains(&format!(
+                "name=\"next\" value=\"{}\"",
+                next.replace('/', "&#x2f;")
+            )) || page.body.contains(next),
+            "{}",
+            page.body
+        );
+        let csrf = Http::csrf_of(&page.body);
+        let a = h
+            .post(
+                "/login",
+                &[
+                    ("username", "admin"),
+                    ("password", ADMIN_PASSWORD),
+                    ("next", next),
+                    ("_csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!((a.status, a.location.as_deref()), (303, Some(to)), "next={next}");
+    }
+
+    // A session left idle past [console] idle_timeout_mins ends (its last
+    // use moved back in the database rather than waited for).
+    let mut idle = logged_in(&base, "admin", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
+    assert_eq!(idle.get("/").await.status, 200);
+    gw.db
+        .sql("UPDATE console_sessions SET seen_on = seen_on - 9 * 3600 * 1000, created_on = created_on - 9 * 3600 * 1000")
+        .await;
+    assert_eq!(idle.get("/").await.status, 303, "an idle session ends");
+    assert_eq!(
+        admin.get("/").await.status,
+        303,
+        "every session idle that long ended"
+    );
+    let mut admin = logged_in(&base, "admin", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
+    let csrf = admin.csrf().await;
+
     // Logged out: the session no longer works, even with its cookie.
     let a = admin.post("/logout", &[("_csrf", &csrf)]).await;
     assert_eq!((a.status, a.location.as_deref()), (303, Some("/login")));

@@ -3,7 +3,7 @@
 //! hash is of the content (from rust-embed's metadata, read once at start),
 //! so a file can be cached for a year and a new release still reaches every
 //! browser at once. Templates never spell a static URL: they ask
-//! [`url`] for it.
+//! [`url()`] for it.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -7,7 +7,7 @@
 //! the API handlers also call, and every action it offers has an API
 //! endpoint. It knows nothing of links' sockets.
 //!
-//! Every page and action needs a session ([`require_session`]), except the
+//! Every page and action needs a session (`require_session`), except the
 //! login page and static files; a state-changing request needs the
 //! session's CSRF token (a hidden `_csrf` field, or the `X-CSRF-Token`
 //! header htmx sends); a `viewer` may read and change only its own account.
