@@ -30,6 +30,7 @@ error-429-minutes = That is in about { $minutes } minutes.
 error-500-title = Something went wrong
 error-500-text = The gateway could not finish this request. Nothing was lost; try again in a moment. The problem has been logged.
 error-not-found = This item no longer exists.
+form-has-errors = Nothing was saved. Please correct the fields marked below.
 error-check-field = Please check this field
 
 ## Logging in

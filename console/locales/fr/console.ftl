@@ -29,6 +29,7 @@ error-429-minutes = C'est dans environ { $minutes } minutes.
 error-500-title = Une erreur s'est produite
 error-500-text = La passerelle n'a pas pu terminer cette demande. Rien n'est perdu ; réessayez dans un instant. Le problème a été enregistré.
 error-not-found = Cet élément n'existe plus.
+form-has-errors = Rien n'a été enregistré. Corrigez les champs signalés ci-dessous.
 error-check-field = Vérifiez ce champ
 
 ## Connexion

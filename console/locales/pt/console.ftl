@@ -29,6 +29,7 @@ error-429-minutes = Isso é daqui a cerca de { $minutes } minutos.
 error-500-title = Algo correu mal
 error-500-text = A plataforma não conseguiu terminar este pedido. Nada se perdeu; tente de novo daqui a pouco. O problema foi registado.
 error-not-found = Este item já não existe.
+form-has-errors = Nada foi guardado. Corrija os campos assinalados abaixo.
 error-check-field = Verifique este campo
 
 ## Entrar

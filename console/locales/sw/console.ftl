@@ -29,6 +29,7 @@ error-429-minutes = Hiyo ni baada ya takriban dakika { $minutes }.
 error-500-title = Kuna hitilafu
 error-500-text = Lango halikuweza kumaliza ombi hili. Hakuna kilichopotea; jaribu tena baada ya muda mfupi. Tatizo limeandikwa.
 error-not-found = Kitu hiki hakipo tena.
+form-has-errors = Hakuna kilichohifadhiwa. Tafadhali sahihisha sehemu zilizoonyeshwa hapa chini.
 error-check-field = Tafadhali angalia sehemu hii
 
 ## Kuingia
