@@ -480,6 +480,32 @@ async fn accounts_from_the_cli_are_audited_and_answers_compressed(kind: Db) {
     let text = log.to_string();
     assert!(!text.contains(&first) && !text.contains(&second));
 
+    // iHRIS's emNutt routes (their own basic auth, outside /api/v1) are
+    // audited too, under the token iHRIS presents.
+    let res = reqwest::Client::new()
+        .post(format!("{base}/emNutt/fhir/cancelMessageSchedule"))
+        .basic_auth("ihris", Some(OPERATOR))
+        .body(r#"{"reqID": "no-such-request"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    let log = api.ok("/audit?actor=operator").await;
+    let entry = &log["results"][0];
+    assert_eq!(
+        (
+            entry["action"].as_str(),
+            entry["result"].as_str(),
+            entry["status"].as_i64()
+        ),
+        (
+            Some("POST /emNutt/fhir/cancelMessageSchedule"),
+            Some("refused"),
+            Some(404)
+        ),
+        "{log}"
+    );
+
     // Answers are compressed for a client that accepts it, API and console.
     let client = reqwest::Client::new();
     for (path, token) in [

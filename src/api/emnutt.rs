@@ -42,8 +42,31 @@ pub fn compat_routes() -> Router<ApiState> {
         .route("/emNutt/undoOptout", put(undo_optout).post(undo_optout))
 }
 
+/// The caller as the audit log names it, for these routes' own auth: the
+/// actor of the presented token, left in the request for
+/// [`super::audit::record`]; a request without a valid one goes on to be
+/// refused by its handler.
+pub async fn identify(
+    axum::extract::State(s): axum::extract::State<ApiState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Ok(token) = presented_token(req.headers()) {
+        if let Ok(actor) = super::auth::actor_of(&s, &token).await {
+            req.extensions_mut().insert(actor);
+        }
+    }
+    next.run(req).await
+}
+
 /// The token's role, from `Authorization: Basic` (token as password) or `Bearer`.
 async fn authorize(s: &ApiState, headers: &HeaderMap, needed: Role) -> Result<(), ApiError> {
+    let token = presented_token(headers)?;
+    super::auth::allow(super::auth::actor_of(s, &token).await?.role, needed)
+}
+
+/// The token in `Authorization: Basic` (as the password) or `Bearer`.
+fn presented_token(headers: &HeaderMap) -> Result<String, ApiError> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -66,7 +89,7 @@ async fn authorize(s: &ApiState, headers: &HeaderMap, needed: Role) -> Result<()
             "unsupported authorization scheme",
         ));
     };
-    super::auth::allow(super::auth::actor_of(s, &token).await?.role, needed)
+    Ok(token)
 }
 
 pub async fn communication_request(

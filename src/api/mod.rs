@@ -166,7 +166,14 @@ pub fn router(state: ApiState) -> Router {
     }
     Router::new()
         .nest("/api/v1", v1)
-        .merge(emnutt::compat_routes())
+        .merge(
+            emnutt::compat_routes()
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    emnutt::identify,
+                )),
+        )
         .merge(scrape)
         .route("/healthz", get(healthz))
         .merge(console::router(state.clone()))
