@@ -244,9 +244,30 @@ async fn accounts_are_made_changed_and_audited(kind: Db) {
     b.visit("/accounts").await;
     assert!(b.page_text().await.contains("Nouveau compte"));
     b.check("accounts-in-french").await;
+    // Back to the browser's language through htmx (as the page engineers'
+    // enhancements post): it sends the CSRF token from <body hx-headers>,
+    // and the same request without it is refused.
     b.visit("/account").await;
-    b.select("#f-language", "").await;
-    b.click("form[action='/account/language'] button").await;
+    let refused = b
+        .execute_async(
+            "const done = arguments[0];
+             fetch('/account/language', {method: 'POST', body: new URLSearchParams({language: ''})})
+               .then(r => done(r.status));",
+        )
+        .await;
+    assert_eq!(refused, json!(403));
+    let swapped = b
+        .execute_async(
+            "const done = arguments[0];
+             htmx.ajax('POST', '/account/language', {target: 'body', values: {language: ''}})
+               .then(() => done(document.body.innerText));",
+        )
+        .await;
+    assert!(
+        swapped.as_str().is_some_and(|t| t.contains("My account")),
+        "{swapped}"
+    );
+    b.visit("/account").await;
     assert!(b.page_text().await.contains("My account"));
 
     // Amina, in a French-speaking browser: the login page in French; once

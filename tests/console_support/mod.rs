@@ -282,6 +282,14 @@ impl Browser {
         self.c().execute(script, vec![]).await.expect("script")
     }
 
+    /// Run a script that calls `arguments[0]` with its result when done.
+    pub async fn execute_async(&self, script: &str) -> Value {
+        self.c()
+            .execute_async(script, vec![])
+            .await
+            .expect("async script")
+    }
+
     /// The visible text of `css`.
     pub async fn text(&self, css: &str) -> String {
         self.c()
