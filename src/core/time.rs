@@ -95,6 +95,13 @@ impl SendingHours {
     }
 }
 
+/// As written in the config: `08:00-20:00`.
+impl std::fmt::Display for SendingHours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+    }
+}
+
 /// When a broadcast fires.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "repeat", rename_all = "lowercase", deny_unknown_fields)]
@@ -245,6 +252,7 @@ mod tests {
         let early = ms("2026-11-24T00:00:00Z");
         assert_eq!(h.next_allowed(early, tz), ms("2026-11-24T05:00:00Z"));
         assert_eq!(SendingHours::ALWAYS.next_allowed(late, tz), late);
+        assert_eq!(h.to_string(), "08:00-20:00");
     }
 
     #[test]

@@ -177,6 +177,7 @@ async fn fire(gw: &Gateway, ev: &EventRow, due: &DueFire) -> Result<(), FlowErro
             priority: Priority::Bulk,
             next_attempt_on: now_ms(),
             broadcast_id: None,
+            held_reason: None,
         });
     gw.store.fire_message(due.id, msg).await?;
     gw.wake();

@@ -240,6 +240,7 @@ impl Gateway {
                     route: self.links.route_for(urn.path()),
                     next_attempt_on: now_ms(),
                     broadcast_id: None,
+                    held_reason: None,
                 }],
                 handled,
             )

@@ -2,9 +2,13 @@
 //!
 //! A worker claims small batches for the routes its link serves — replies
 //! first — paces each message through the link's rate limit (counted in
-//! segments), and sends up to the link's window at once. Outcomes go to the
-//! recorder, which writes them in batches; a database hiccup delays them but
-//! never drops them (rows still `wired` at a crash are reconciled later).
+//! segments), and sends up to the link's window at once. A batch never holds
+//! two unsent messages of one priority to the same number (the store's claim
+//! takes the next only once the previous outcome is recorded), so sending
+//! them at once cannot reorder a conversation. Outcomes go to the recorder,
+//! which writes them in batches and wakes the claimers for the messages they
+//! unblocked; a database hiccup delays them but never drops them (rows still
+//! `wired` at a crash are reconciled later).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -225,6 +229,15 @@ async fn write_outcomes(gw: &Gateway, outcomes: &mut Vec<(i64, Outcome)>) {
     loop {
         match gw.store.record_outcomes(&gw.node, outcomes).await {
             Ok(()) => {
+                // A message sent or failed lets the next one to its number
+                // be claimed (`Store::claim`): wake the claimers rather
+                // than leave it to their poll.
+                if outcomes
+                    .iter()
+                    .any(|(_, o)| matches!(o, Outcome::Sent { .. } | Outcome::Failed { .. }))
+                {
+                    gw.wake();
+                }
                 for (_, o) in outcomes.iter() {
                     let status = match o {
                         Outcome::Sent { .. } => "sent",

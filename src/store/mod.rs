@@ -44,7 +44,7 @@ pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
 pub use import::MAX_IMPORT;
 pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
-pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound};
+pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound, Waiting};
 pub use registry::{
     GroupAgreement, GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner,
     PhoneConflict, Registration, RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress,
