@@ -31,7 +31,7 @@ pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json
         Some(b) => Some(s.gw.store.get_broadcast(b).await?.id),
         None => None,
     };
-    if let Some(st) = &p.status {
+    if let Some(st) = p.status.as_deref().filter(|st| *st != crate::dispatch::HELD) {
         st.parse::<crate::core::MsgStatus>()
             .map_err(|e| ApiError::field(StatusCode::BAD_REQUEST, "status", e))?;
     }
@@ -40,7 +40,7 @@ pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json
         limit: p.limit,
     }
     .limit();
-    let results =
+    let mut results =
         s.gw.store
             .list_msgs(&MsgFilter {
                 direction: p.direction,
@@ -52,6 +52,7 @@ pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json
                 limit,
             })
             .await?;
+    s.gw.explain_waiting(&mut results);
     let next = (results.len() as i64 == limit)
         .then(|| results.last().map(|m| m.id))
         .flatten();
@@ -59,7 +60,9 @@ pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json
 }
 
 pub async fn get_one(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(s.gw.store.get_msg(&uuid).await?)))
+    let mut row = s.gw.store.get_msg(&uuid).await?;
+    s.gw.explain_waiting(std::slice::from_mut(&mut row));
+    Ok(Json(json!(row)))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -112,6 +115,7 @@ pub async fn send(
                     ),
                 )
             })?;
-    let row = s.gw.store.get_msgs_by_ids(&[id]).await?;
+    let mut row = s.gw.store.get_msgs_by_ids(&[id]).await?;
+    s.gw.explain_waiting(&mut row);
     Ok((StatusCode::CREATED, Json(json!(row.first()))))
 }

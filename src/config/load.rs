@@ -94,16 +94,33 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
         });
     }
     if cfg.routes.is_empty() && !root.contains_key("routes") {
-        cfg.routes.push(RouteConfig {
-            prefix: String::new(),
-            links: cfg.links.iter().map(|l| l.name.clone()).collect(),
-        });
+        cfg.routes.push(default_route(&cfg.links));
     }
     validate(&mut cfg, &mut errors);
     if errors.is_empty() {
         Ok(cfg)
     } else {
         Err(ConfigErrors(errors))
+    }
+}
+
+/// The route used when the file has none: every carrier link, in the
+/// order written. The simulator reaches no phone, so it is left out as soon
+/// as a real link exists (a message sent there would be marked delivered);
+/// only a route that names it sends there.
+fn default_route(links: &[LinkConfig]) -> RouteConfig {
+    let real: Vec<String> = links
+        .iter()
+        .filter(|l| l.kind != LinkKindName::Simulator)
+        .map(|l| l.name.clone())
+        .collect();
+    RouteConfig {
+        prefix: String::new(),
+        links: if real.is_empty() {
+            links.iter().map(|l| l.name.clone()).collect()
+        } else {
+            real
+        },
     }
 }
 
@@ -316,6 +333,37 @@ mod tests {
         assert_eq!(c.links[0].kind, LinkKindName::Simulator);
         assert_eq!(c.routes[0].links, vec!["simulator".to_string()]);
         assert_eq!(c.api.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_default_route_never_fails_over_to_the_simulator() {
+        let links = r#"
+            [[links]]
+            name = "simulator"
+            kind = "simulator"
+            [[links]]
+            name = "carrier"
+            kind = "smpp"
+            [links.smpp]
+            host = "127.0.0.1"
+            port = 2775
+            system_id = "mhero"
+            password = "pw"
+        "#;
+        let c = load_str(links, env(&[])).unwrap();
+        assert_eq!(c.routes.len(), 1);
+        assert_eq!(c.routes[0].links, vec!["carrier".to_string()]);
+        // Named in a route, it is a target.
+        let named = format!("{links}\n[[routes]]\nlinks = [\"carrier\", \"simulator\"]\n");
+        let c = load_str(&named, env(&[])).unwrap();
+        assert_eq!(c.routes[0].links, ["carrier", "simulator"].map(String::from));
+        // Simulators alone: the default route is theirs.
+        let two =
+            "[[links]]\nname = \"a\"\nkind = \"simulator\"\n[[links]]\nname = \"b\"\nkind = \"simulator\"\n";
+        assert_eq!(
+            load_str(two, env(&[])).unwrap().routes[0].links,
+            ["a", "b"].map(String::from)
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod scheduler;
 mod sessions;
 mod starts;
 pub mod voice;
+mod waiting;
 mod webhooks;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub use campaigns::fire_time;
 pub use engine::{FlowError, Sprinted, StartOpts, StartReason};
 pub use import::{import_export, ImportError, ImportSummary};
 pub use inbound::{handle as handle_inbound, tokenize};
+pub use waiting::HELD;
 pub use webhooks::{is_private, HostServices, WebhookRefused};
 
 /// Link events (inbound messages, receipts) waiting to be handled.
@@ -133,6 +135,7 @@ impl Gateway {
             .map(|r| (r.prefix.clone(), r.links.clone()))
             .collect();
         let links = Arc::new(LinkSet::new(handles, &routes));
+        warn_of_simulator_failover(&config);
 
         store.replace_config_triggers(&config.triggers).await?;
         let config_webhooks = config.webhooks.clone();
@@ -264,6 +267,23 @@ impl Running {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// A route that names the simulator beside a carrier sends real contacts'
+/// messages nowhere while the carrier is down, and marks them delivered.
+/// The operator asked for it by naming it, but should hear about it.
+fn warn_of_simulator_failover(config: &Config) {
+    for r in &config.routes {
+        let kinds: Vec<LinkKindName> = r
+            .links
+            .iter()
+            .filter_map(|n| config.links.iter().find(|l| &l.name == n))
+            .map(|l| l.kind)
+            .collect();
+        if kinds.contains(&LinkKindName::Simulator) && kinds.iter().any(|k| *k != LinkKindName::Simulator) {
+            tracing::warn!(route = %r.prefix, links = ?r.links, "this route names a simulator link beside a carrier: what goes there reaches no phone, yet is marked delivered");
+        }
     }
 }
 

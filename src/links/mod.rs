@@ -187,6 +187,32 @@ impl LinkSet {
             .and_then(|r| r.links.iter().map(|i| &self.links[*i]).find(|l| l.usable()))
     }
 
+    /// Why no link sends `route`'s messages now; `None` when one can. A
+    /// route reaches only the links it lists: nothing else takes its
+    /// messages while they are all down or switched off.
+    pub fn why_unserved(&self, route: &str) -> Option<String> {
+        let Some(r) = self.routes.iter().find(|r| r.prefix == route) else {
+            return Some(if route.is_empty() {
+                "no route reaches this number (no default route)".into()
+            } else {
+                format!("route {route:?} is no longer configured")
+            });
+        };
+        if r.links.iter().any(|i| self.links[*i].usable()) {
+            return None;
+        }
+        let states: Vec<String> = r
+            .links
+            .iter()
+            .map(|i| {
+                let l = &self.links[*i];
+                let state = if l.enabled() { "down" } else { "switched off" };
+                format!("{} is {state}", l.name())
+            })
+            .collect();
+        Some(format!("waiting for a link: {}", states.join(", ")))
+    }
+
     pub fn wake_all(&self) {
         for l in &self.links {
             l.wake.notify_one();
@@ -263,6 +289,37 @@ mod tests {
         s.get("vodacom").unwrap().set_enabled(false);
         assert!(s.active_link("+25576").is_none());
         assert_eq!(s.active_link("").unwrap().name(), "airtel");
+    }
+
+    #[test]
+    fn an_unserved_route_says_why() {
+        let (s, airtel) = set();
+        assert_eq!(s.why_unserved("+25568"), None);
+        airtel.1.store(false, Ordering::Relaxed);
+        // Vodacom is listed for +25568 and takes over.
+        assert_eq!(s.why_unserved("+25568"), None);
+        s.get("vodacom").unwrap().set_enabled(false);
+        assert_eq!(
+            s.why_unserved("+25568").as_deref(),
+            Some("waiting for a link: airtel is down, vodacom is switched off")
+        );
+        assert_eq!(
+            s.why_unserved("+25576").as_deref(),
+            Some("waiting for a link: vodacom is switched off")
+        );
+        assert_eq!(
+            s.why_unserved("+25571").as_deref(),
+            Some("route \"+25571\" is no longer configured")
+        );
+        let no_default = LinkSet::new(
+            s.links().to_vec(),
+            &[("+25568".to_string(), vec!["airtel".to_string()])],
+        );
+        assert_eq!(no_default.route_for("+255761234567"), "");
+        assert_eq!(
+            no_default.why_unserved("").as_deref(),
+            Some("no route reaches this number (no default route)")
+        );
     }
 
     #[test]
