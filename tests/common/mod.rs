@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub mod flows;
+pub mod quiz;
 
 /// Run an async test scenario `fn name(kind: Db)` twice: on a SQLite file and
 /// on a private PostgreSQL server.

@@ -15,6 +15,8 @@
 //   --already-bound N        answer the first N binds with ESME_RALYBND (0x05)
 //   --queue-full N           answer the first N submit_sm with ESME_RMSGQFUL (0x14)
 //   --fail-submits N,M       answer the Nth, Mth… submit_sm (1-based) with ESME_RSYSERR (0x08)
+//   --first-id N             first message id (default 4096); a restarted SMSC given a new
+//                            range never reuses the ids of the one before
 //
 // Control: one JSON object per line on stdin:
 //   {"cmd":"mo","from":"255712345678","to":"15555","text":"...","coding":"gsm"|"ucs2","order":[2,1],"ref":N}
@@ -54,6 +56,7 @@ const opts = {
     .split(',')
     .filter((x) => x !== '')
     .map((x) => parseInt(x, 10)),
+  firstId: parseInt(arg('first-id', '4096'), 10),
 };
 let bindsSeen = 0;
 let submitsSeen = 0;
@@ -62,7 +65,7 @@ function emit(ev) {
   process.stdout.write(JSON.stringify(ev) + '\n');
 }
 
-let nextId = 4096;
+let nextId = opts.firstId;
 let second = 0;
 let inSecond = 0;
 const sessions = new Set();
