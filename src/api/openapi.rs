@@ -107,7 +107,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/messages",
         "viewer",
-        "List messages (direction=, status=, contact=, broadcast=, urn=, after=, limit=)"
+        "List messages (direction=, status= (also held), contact=, broadcast=, urn=, after=, limit=); an unsent one has next_attempt_on and waiting_reason, and is held while outside sending hours"
     ),
     ep!(
         "post",
@@ -120,7 +120,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/messages/{uuid}",
         "viewer",
-        "Get a message with its full lifecycle"
+        "Get a message with its full lifecycle (held, next_attempt_on and waiting_reason while unsent)"
     ),
     ep!("get", "/calls", "viewer", "List IVR calls, newest first (limit=)"),
     ep!(
