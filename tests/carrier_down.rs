@@ -1,5 +1,6 @@
 //! No fake deliveries (issue #21): the SMPP carrier (node-smpp,
-//! tests/peers/smsc) dies in the middle of a broadcast. Nothing is marked
+//! tests/peers/smsc) crashes in the middle of a broadcast (between two
+//! PDUs: see `Smsc::crash`). Nothing is marked
 //! sent or delivered that the SMSC did not take; nothing fails over to the
 //! simulator link configured beside it (the default route leaves it out);
 //! the messages left wait, saying they wait for the carrier; and when the
@@ -27,25 +28,11 @@ const BEFORE_STOP: usize = 100;
 /// it can name a message the first one took.
 const SECOND_SMSC_IDS: &str = "1000000";
 
+/// A simulator link beside the carrier, and no `[[routes]]`.
 fn links(port: u16) -> String {
     format!(
-        r#"
-[[links]]
-name = "simulator"
-kind = "simulator"
-
-[[links]]
-name = "carrier"
-kind = "smpp"
-rate = {RATE}
-[links.smpp]
-host = "127.0.0.1"
-port = {port}
-system_id = "mhero"
-password = "secret"
-source_addr = "15555"
-timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
-"#
+        "[[links]]\nname = \"simulator\"\nkind = \"simulator\"\n{}",
+        smpp_support::carrier_link(port, &format!("rate = {RATE}"), smpp_support::FAST_RECONNECT)
     )
 }
 
@@ -99,7 +86,7 @@ async fn a_carrier_down_mid_broadcast_delivers_nothing_falsely(kind: Db) {
     let broadcast = b["uuid"].as_str().unwrap().to_string();
 
     smsc.wait_for("submit", BEFORE_STOP).await;
-    smsc.stop();
+    smsc.crash();
     api.wait_for("/links/carrier", 30, |l| l["healthy"] == false)
         .await;
     // What was handed to the carrier when it died is settled: sent, or

@@ -26,6 +26,7 @@
 //   {"cmd":"data_sm","from":"255712345678","text":"...","coding":"gsm"|"ucs2"}
 //   {"cmd":"malformed","kind":"body"|"unknown"|"length"}
 //   {"cmd":"enquire"}
+//   {"cmd":"crash"}   exit at once, between two PDUs: every submit reported so far was answered
 // Events: one JSON object per line on stdout ({"event":"listening","port":N} first).
 'use strict';
 
@@ -157,6 +158,10 @@ function onSubmit(session, pdu) {
 }
 
 const server = smpp.createServer({ debug: false }, (session) => {
+  // An answer is on the wire once written, as carriers' SMSCs do it: with
+  // Nagle's algorithm a killed simulator lost answers its kernel still
+  // held, so a submit it reported taking was never acknowledged.
+  session.socket.setNoDelay(true);
   session.on('error', (e) => emit({ event: 'session_error', error: String(e && e.message) }));
   for (const kind of ['bind_transmitter', 'bind_receiver', 'bind_transceiver']) {
     session.on(kind, (pdu) => {
@@ -277,6 +282,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   if (cmd.cmd === 'mo') injectMo(cmd);
   else if (cmd.cmd === 'data_sm') injectDataSm(cmd);
   else if (cmd.cmd === 'malformed') malformed(cmd.kind);
+  else if (cmd.cmd === 'crash') process.exit(1);
   else if (cmd.cmd === 'enquire') {
     for (const s of sessions) s.enquire_link({}, (resp) => emit({ event: 'enquire_link_resp', status: resp.command_status }));
   } else emit({ event: 'error', error: 'unknown cmd' });
