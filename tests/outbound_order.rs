@@ -18,52 +18,41 @@ use common::*;
 use serde_json::{json, Value};
 use smpp_support::Smsc;
 
-async fn quiz_on_the_simulator_with_no_limit(kind: Db) {
-    let env = Env::start(kind, "", &quiz::imported());
-    quiz::over_the_simulator(&[env.server.api(OPERATOR)]).await;
-    let stats = env.server.api(VIEWER).ok("/simulator/stats").await;
-    assert_eq!(
-        stats["received"],
-        (PHONES * quiz::RECEIVED.len()) as i64,
-        "{stats}"
-    );
-}
-on_both!(quiz_on_the_simulator_with_no_limit);
-
-async fn quiz_on_the_simulator_at_20_per_second(kind: Db) {
+/// The quiz over a simulator link at `rate` msg/s (0: no limit).
+async fn quiz_on_the_simulator(kind: Db, rate: u32) {
     let extra = format!(
-        "{}\n[[links]]\nname = \"simulator\"\nkind = \"simulator\"\nrate = 20\n",
+        "{}\n[[links]]\nname = \"simulator\"\nkind = \"simulator\"\nrate = {rate}\n",
         quiz::imported()
     );
     let env = Env::start(kind, "", &extra);
     quiz::over_the_simulator(&[env.server.api(OPERATOR)]).await;
     let stats = env.server.api(VIEWER).ok("/simulator/stats").await;
-    assert_eq!(
-        stats["received"],
-        (PHONES * quiz::RECEIVED.len()) as i64,
-        "{stats}"
-    );
+    let all = (PHONES * quiz::RECEIVED.len()) as i64;
+    assert_eq!(stats["received"], all, "{stats}");
+    assert_eq!(stats["distinct_messages"], all, "{stats}");
+}
+
+async fn quiz_on_the_simulator_with_no_limit(kind: Db) {
+    quiz_on_the_simulator(kind, 0).await
+}
+on_both!(quiz_on_the_simulator_with_no_limit);
+
+async fn quiz_on_the_simulator_at_20_per_second(kind: Db) {
+    quiz_on_the_simulator(kind, 20).await
 }
 on_both!(quiz_on_the_simulator_at_20_per_second);
 
 /// An SMPP link named `carrier` to the SMSC on `port`: two transmitter
 /// binds the link spreads submits over, and a receiver for the phones'
-/// texts. Short retry backoff, for the retry test.
+/// texts.
 fn carrier(port: u16) -> String {
-    format!(
-        r#"
-[[links]]
-name = "carrier"
-kind = "smpp"
-[links.smpp]
-host = "127.0.0.1"
-port = {port}
-system_id = "mhero"
-password = "secret"
-source_addr = "15555"
-binds = [{{ kind = "transmitter", count = 2 }}, {{ kind = "receiver" }}]
-timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
-"#
+    smpp_support::carrier_link(
+        port,
+        "",
+        &format!(
+            "binds = [{{ kind = \"transmitter\", count = 2 }}, {{ kind = \"receiver\" }}]\n{}",
+            smpp_support::FAST_RECONNECT
+        ),
     )
 }
 

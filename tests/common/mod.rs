@@ -489,6 +489,19 @@ impl Api {
         v
     }
 
+    /// The texts simulated phone `number` received, oldest first.
+    pub async fn sim_received(&self, number: &str) -> Vec<String> {
+        let v = self
+            .ok(&format!("/simulator/phones/{number}/received?limit=1000"))
+            .await;
+        v["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// Poll `path` until `done` holds, or panic after `secs` seconds with the
     /// last answer.
     pub async fn wait_for(&self, path: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {

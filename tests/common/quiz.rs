@@ -65,19 +65,6 @@ pub fn assert_in_flow_order(phone: &str, got: &[String]) {
     }
 }
 
-/// What one simulated phone received, oldest first.
-async fn sim_received(api: &Api, phone: &str) -> Vec<String> {
-    let v = api
-        .ok(&format!("/simulator/phones/{phone}/received?limit=1000"))
-        .await;
-    v["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
-
 /// Every phone takes the quiz through the simulator API, one turn at a
 /// time: all say their answer at once, then each waits for the turn's
 /// messages. `apis` are the nodes phones text through, in turn.
@@ -100,7 +87,7 @@ pub async fn over_the_simulator(apis: &[Api]) {
         while !waiting.is_empty() {
             let mut still = Vec::new();
             for phone in waiting {
-                if sim_received(&apis[0], phone).await.len() < want {
+                if apis[0].sim_received(phone).await.len() < want {
                     still.push(phone);
                 }
             }
@@ -117,6 +104,6 @@ pub async fn over_the_simulator(apis: &[Api]) {
         }
     }
     for phone in &phones {
-        assert_in_flow_order(phone, &sim_received(&apis[0], phone).await);
+        assert_in_flow_order(phone, &apis[0].sim_received(phone).await);
     }
 }
