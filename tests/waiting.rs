@@ -220,6 +220,11 @@ async fn a_message_behind_a_retry_waits_for_it(kind: Db) {
         second["waiting_reason"], "waits for an earlier message to this number to be sent first",
         "{second}"
     );
+    // Not due before the first one's retry, but not held: no sending hours
+    // keep it.
+    assert_eq!(second["next_attempt_on"], first["next_attempt_on"], "{v}");
+    let held = api.ok(&format!("{path}&status=held")).await;
+    assert_eq!(held["results"].as_array().unwrap().len(), 0, "{held}");
     // The first gives up after its second attempt; only then is the second
     // tried (twice, like the first).
     let v = api

@@ -34,8 +34,10 @@ fn explain(row: &mut MsgRow, links: &LinkSet, now: Millis) {
     let w = &row.waiting;
     let due = w.next_attempt_on.unwrap_or(now);
     row.next_attempt_on = w.next_attempt_on.map(rfc3339);
-    // The same rule as the store's `status=held` filter.
-    if queued && due > now {
+    // Held: not due for its own sake (sending hours), rather than behind
+    // an earlier message's retry. The same rule as the store's
+    // `status=held` filter.
+    if queued && due > now && (w.held_reason.is_some() || !w.behind) {
         row.status = HELD.to_string();
         row.waiting_reason = Some(
             w.held_reason

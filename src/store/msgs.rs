@@ -52,6 +52,26 @@ pub(super) fn unsent_before(now: &str) -> String {
     )
 }
 
+/// The queued messages behind `id` (same number and priority), which now
+/// waits for its retry at `until`, are not due before it either: out of the
+/// due range, a claim does not test them again and again while they cannot
+/// go (a second broadcast behind a first one's retries would otherwise cost
+/// each claim a probe per blocked row for up to the longest backoff). Not
+/// their `modified_on`: they did not change state.
+async fn defer_behind(tx: &mut Transaction<'_, Any>, id: i64, until: Millis) -> Result<()> {
+    sqlx::query(
+        "UPDATE msgs SET next_attempt_on = $1 WHERE id IN (SELECT l.id FROM msgs f, msgs l \
+         WHERE f.id = $2 AND f.status = 'errored' AND l.urn = f.urn AND l.priority = f.priority \
+         AND l.id > f.id AND l.status IN ('queued', 'errored', 'wired') AND l.status = 'queued' \
+         AND l.next_attempt_on < $1)",
+    )
+    .bind(until)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// A message to put in the outbox.
 #[derive(Debug, Clone)]
 pub struct NewOutMsg {
@@ -168,13 +188,18 @@ const ROW_FROM: &str =
 
 /// The condition (`?` for the bound status) and the stored status a
 /// message list is filtered by, for a `status` as the API shows it: `held`
-/// and `queued` are both stored `queued`, told apart by whether the message
-/// is due at `$2` (the rule `dispatch::waiting` shows).
-fn status_condition(status: &str) -> (&'static str, &str) {
+/// and `queued` are both stored `queued`; held is one not due at `$2` for
+/// its own sake (sending hours), not because it waits behind an earlier
+/// message (the rule `dispatch::waiting` shows).
+fn status_condition(status: &str) -> (String, &str) {
+    let held = format!(
+        "m.next_attempt_on > $2 AND (m.held_reason IS NOT NULL OR NOT {})",
+        unsent_before("$2")
+    );
     match status {
-        "held" => ("m.status = ? AND m.next_attempt_on > $2", "queued"),
-        "queued" => ("m.status = ? AND m.next_attempt_on <= $2", "queued"),
-        other => ("m.status = ?", other),
+        "held" => (format!("m.status = ? AND {held}"), "queued"),
+        "queued" => (format!("m.status = ? AND NOT ({held})"), "queued"),
+        other => ("m.status = ?".to_string(), other),
     }
 }
 
@@ -544,6 +569,9 @@ impl Store {
                 .bind(note.as_deref()),
             };
             q.bind(now).bind(*id).bind(node).execute(&mut *tx).await?;
+            if let Outcome::Retry { next_attempt_on, .. } = o {
+                defer_behind(&mut tx, *id, *next_attempt_on).await?;
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -723,7 +751,7 @@ impl Store {
         if f.direction.is_some() {
             next("m.direction = ?");
         }
-        if let Some((cond, _)) = status {
+        if let Some((cond, _)) = &status {
             next(cond);
         }
         if f.contact_id.is_some() {
