@@ -188,13 +188,13 @@ const ROW_FROM: &str =
 
 /// The condition (`?` for the bound status) and the stored status a
 /// message list is filtered by, for a `status` as the API shows it: `held`
-/// and `queued` are both stored `queued`; held is one not due at `$2` for
+/// and `queued` are both stored `queued`; held is one not due at `$1` for
 /// its own sake (sending hours), not because it waits behind an earlier
 /// message (the rule `dispatch::waiting` shows).
 fn status_condition(status: &str) -> (String, &str) {
     let held = format!(
-        "m.next_attempt_on > $2 AND (m.held_reason IS NOT NULL OR NOT {})",
-        unsent_before("$2")
+        "m.next_attempt_on > $1 AND (m.held_reason IS NOT NULL OR NOT {})",
+        unsent_before("$1")
     );
     match status {
         "held" => (format!("m.status = ? AND {held}"), "queued"),
@@ -740,8 +740,8 @@ impl Store {
     }
 
     pub async fn list_msgs(&self, f: &MsgFilter) -> Result<Vec<MsgRow>> {
-        // $1 is the cursor, $2 the time `held` and `behind` are judged at.
-        let mut conds = vec!["m.id > $1".to_string()];
+        // $1 is the time `held` and `behind` are judged at, $2 the cursor.
+        let mut conds = vec!["m.id > $2".to_string()];
         let mut n = 2;
         let mut next = |c: &str| {
             n += 1;
@@ -765,11 +765,11 @@ impl Store {
         }
         let sql = format!(
             "SELECT {} FROM {ROW_FROM} WHERE {} ORDER BY m.id LIMIT {}",
-            row_cols("$2"),
+            row_cols("$1"),
             conds.join(" AND "),
             f.limit.clamp(1, 1000)
         );
-        let mut q = sqlx::query(&sql).bind(f.after_id).bind(now_ms());
+        let mut q = sqlx::query(&sql).bind(now_ms()).bind(f.after_id);
         if let Some(d) = &f.direction {
             q = q.bind(d.as_str());
         }
