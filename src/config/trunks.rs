@@ -174,6 +174,10 @@ fn default_expires() -> u32 {
     3600
 }
 
+/// Longest wait before retrying a call: a call placed a year after it
+/// failed is not a retry, and the bound keeps the retry time in range.
+pub const MAX_RETRY_MINUTES: f64 = 525_600.0;
+
 /// Every problem of the `[sip]` section, each with its path.
 pub fn validate_sip(sip: &SipConfig, errors: &mut Vec<String>) {
     let range = crate::sip::media_clock::REALTIME_PRIORITIES;
@@ -201,8 +205,8 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
         if t.max_calls == 0 {
             errors.push(format!("trunks[{i}].max_calls: must be at least 1"));
         }
-        if !t.calls_per_second.is_finite() || t.calls_per_second <= 0.0 {
-            errors.push(format!("trunks[{i}].calls_per_second: must be a positive number"));
+        if let Err(e) = crate::core::rate::CALLS_PER_SECOND.check(t.calls_per_second) {
+            errors.push(format!("trunks[{i}].calls_per_second: {e}"));
         }
         if t.ring_timeout_secs == 0 || t.max_call_secs == 0 {
             errors.push(format!(
@@ -226,8 +230,10 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
                 t.calling_window
             ));
         }
-        if t.retry_minutes.iter().any(|m| m.is_nan() || *m < 0.0) {
-            errors.push(format!("trunks[{i}].retry_minutes: must be minutes, 0 or more"));
+        if !t.retry_minutes.iter().all(|m| (0.0..=MAX_RETRY_MINUTES).contains(m)) {
+            errors.push(format!(
+                "trunks[{i}].retry_minutes: must be minutes, 0 to {MAX_RETRY_MINUTES} (a year)"
+            ));
         }
         for (j, r) in t.inbound.iter().enumerate() {
             if r.number.trim().is_empty() || r.flow.trim().is_empty() {
@@ -270,6 +276,27 @@ mod tests {
         for want in ["max_calls", "calls_per_second", "calling_window", "retry_minutes"] {
             assert!(errors.iter().any(|e| e.contains(want)), "{want} in {errors:?}");
         }
+    }
+
+    #[test]
+    fn rates_and_retries_that_would_overflow_a_timer_are_refused() {
+        let trunk = |extra: &str| {
+            format!("[[trunks]]\nname = \"c\"\nbind = \"127.0.0.1:5070\"\npeer = \"127.0.0.1:5080\"\n{extra}")
+        };
+        for (extra, key) in [
+            ("calls_per_second = 1e-300", "trunks[0].calls_per_second: must be between 0.001 and 1000"),
+            ("calls_per_second = 0", "trunks[0].calls_per_second: must be between"),
+            ("calls_per_second = 1e6", "trunks[0].calls_per_second: must be between"),
+            ("retry_minutes = [30, 1e300]", "trunks[0].retry_minutes: must be minutes, 0 to 525600"),
+        ] {
+            let errors = crate::config::load_str(&trunk(extra), std::iter::empty()).unwrap_err().0;
+            assert!(errors.iter().any(|e| e.starts_with(key)), "{extra}: {errors:?}");
+        }
+        let ok = crate::config::load_str(
+            &trunk("calls_per_second = 0.001\nretry_minutes = [0, 525600]"),
+            std::iter::empty(),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]
