@@ -425,7 +425,8 @@ fn new_start() -> Value {
 }
 fn new_campaign() -> Value {
     let event = obj(
-        json!({"uuid": {"type": "string"}, "relative_to": {"type": "string"}, "offset": {"type": "integer"},
+        json!({"uuid": {"type": "string"}, "relative_to": {"type": "string"},
+               "offset": {"type": "integer", "description": "Within 100 years either way in its unit: ±52596000 M, ±876600 H, ±36525 D, ±5217 W"},
                "unit": {"enum": ["M", "H", "D", "W"]}, "delivery_hour": {"type": "integer", "minimum": -1, "maximum": 23},
                "flow": {"type": "string"}, "message": {"type": "object", "additionalProperties": {"type": "string"}},
                "base_language": {"type": "string"}, "start_mode": {"enum": ["I", "S", "P"]}}),
@@ -439,7 +440,9 @@ fn new_campaign() -> Value {
 }
 fn link_patch() -> Value {
     obj(
-        json!({"rate": {"type": "number", "minimum": 0}, "enabled": {"type": "boolean"}}),
+        json!({"rate": {"type": "number", "minimum": 0, "maximum": 1_000_000,
+                        "description": "Segments per second: 0 for no limit, else 0.001 to 1000000 (422 otherwise)"},
+               "enabled": {"type": "boolean"}}),
         &[],
     )
 }
@@ -479,7 +482,11 @@ pub fn document() -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "mHero gateway", "version": env!("CARGO_PKG_VERSION")},
+        "info": {"title": "mHero gateway", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Outside /api/v1, without a token: `GET /healthz` answers 200 {\"status\": \"ok\"}, \
+                                 or 200 {\"status\": \"degraded\", \"tasks\": [{\"task\", \"failures\", \"down\", \"last_error\"}]} \
+                                 while a gateway task is down or failed in the last minute, or 503 when stopping or \
+                                 without its database; `GET /metrics` is Prometheus text."},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

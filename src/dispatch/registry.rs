@@ -60,21 +60,25 @@ pub fn client_for(registry: &RegistryConfig) -> Result<FhirClient, FhirError> {
     FhirClient::new(config)
 }
 
-/// Start one task per configured registry.
+/// Start one supervised task per configured registry whose client can be
+/// built (one that cannot is disabled, and said so, once).
 pub fn spawn(gw: &Arc<Gateway>, tasks: &mut JoinSet<()>) {
     for registry in &gw.config.registries {
-        tasks.spawn(run(gw.clone(), registry.clone()));
+        let client = match client_for(registry) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(registry = %registry.name, error = %e, "registry disabled");
+                continue;
+            }
+        };
+        let (gw2, registry) = (gw.clone(), registry.clone());
+        gw.supervised(tasks, format!("registry:{}", registry.name), move || {
+            run(gw2.clone(), registry.clone(), client.clone())
+        });
     }
 }
 
-async fn run(gw: Arc<Gateway>, registry: RegistryConfig) {
-    let client = match client_for(&registry) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(registry = %registry.name, error = %e, "registry disabled");
-            return;
-        }
-    };
+async fn run(gw: Arc<Gateway>, registry: RegistryConfig, client: FhirClient) {
     let lease_ms = (DEFAULT_LEASE_SECS as i64) * 1000;
     let mut next_sync = now_ms();
     let mut next_poll = now_ms();

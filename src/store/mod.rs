@@ -38,7 +38,7 @@ use sqlx::AnyPool;
 
 pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast, Recipients};
 pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
-pub use campaigns::{Campaign, DueFire, EventRow, NewCampaign, NewEvent};
+pub use campaigns::{check_offset, Campaign, DueFire, EventRow, NewCampaign, NewEvent, OffsetOutOfRange};
 pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;

@@ -29,6 +29,7 @@ use self::audio::AudioSource;
 use self::flows::FlowCache;
 use self::runner::{IvrSettings, VoiceRun};
 use super::engine::StartOpts;
+use super::supervise::{supervise, Backoff};
 use super::Gateway;
 use crate::config::TrunkConfig;
 use crate::core::time::now_ms;
@@ -147,8 +148,28 @@ impl Ivr {
             }),
         };
         for (name, calls) in incoming {
-            tokio::spawn(inbound::serve(ivr.clone(), name.clone(), calls));
-            tokio::spawn(dialer::run(ivr.clone(), name));
+            let Some(rt) = ivr.runtime(&name) else { continue };
+            let stop = rt.trunk.shut_down_token();
+            let health = ivr.shared.gw.health.clone();
+            // The calls' receiver lives outside the task, so calls waiting
+            // in it survive a restart.
+            let calls = Arc::new(tokio::sync::Mutex::new(calls));
+            let (ivr2, name2) = (ivr.clone(), name.clone());
+            tokio::spawn(supervise(
+                health.clone(),
+                stop.clone(),
+                format!("calls:{name}"),
+                Backoff::default(),
+                move || inbound::serve(ivr2.clone(), name2.clone(), calls.clone()),
+            ));
+            let (ivr2, name2) = (ivr.clone(), name.clone());
+            tokio::spawn(supervise(
+                health,
+                stop,
+                format!("dialer:{name}"),
+                Backoff::default(),
+                move || dialer::run(ivr2.clone(), name2.clone()),
+            ));
         }
         Ok(ivr)
     }
