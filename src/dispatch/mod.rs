@@ -336,6 +336,12 @@ fn node_id(config: &Config) -> String {
     })
 }
 
+/// Seconds from config as milliseconds, saturating: a huge setting means
+/// "a long time", never an overflow.
+pub(crate) fn secs_to_ms(secs: u64) -> Millis {
+    i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)
+}
+
 /// How a send outcome is recorded, given the retry policy.
 fn outcome_for(config: &Config, attempts_before: u32, o: crate::core::SendOutcome) -> Outcome {
     use crate::core::SendOutcome as S;
@@ -357,7 +363,7 @@ fn outcome_for(config: &Config, attempts_before: u32, o: crate::core::SendOutcom
                     .unwrap_or(60);
                 Outcome::Retry {
                     reason,
-                    next_attempt_on: now_ms() + (secs as i64) * 1000,
+                    next_attempt_on: now_ms().saturating_add(secs_to_ms(secs)),
                 }
             }
         }

@@ -33,7 +33,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio::task::JoinSet;
 
-use super::Gateway;
+use super::{secs_to_ms, Gateway};
 use crate::config::{RegistryAuth, RegistryConfig, DEFAULT_LEASE_SECS};
 use crate::core::time::now_ms;
 use crate::fhir::{FhirAuth, FhirClient, FhirConfig, FhirError};
@@ -79,14 +79,14 @@ pub fn spawn(gw: &Arc<Gateway>, tasks: &mut JoinSet<()>) {
 }
 
 async fn run(gw: Arc<Gateway>, registry: RegistryConfig, client: FhirClient) {
-    let lease_ms = (DEFAULT_LEASE_SECS as i64) * 1000;
+    let lease_ms = secs_to_ms(DEFAULT_LEASE_SECS);
     let mut next_sync = now_ms();
     let mut next_poll = now_ms();
     while !gw.is_stopping() {
         let now = now_ms();
         match gw
             .store
-            .lease_registry(&registry.name, &gw.node, now + lease_ms)
+            .lease_registry(&registry.name, &gw.node, now.saturating_add(lease_ms))
             .await
         {
             Ok(true) => {}
@@ -101,7 +101,7 @@ async fn run(gw: Arc<Gateway>, registry: RegistryConfig, client: FhirClient) {
             }
         }
         if registry.sync_interval_secs > 0 && now >= next_sync {
-            next_sync = now + (registry.sync_interval_secs as i64) * 1000;
+            next_sync = now.saturating_add(secs_to_ms(registry.sync_interval_secs));
             match sync_registry(&gw.store, &gw.config, &registry, &client, false, &|_| {}).await {
                 Ok(report) => {
                     tracing::info!(registry = %registry.name, summary = %report.summary(), "registry synced")
@@ -110,7 +110,7 @@ async fn run(gw: Arc<Gateway>, registry: RegistryConfig, client: FhirClient) {
             }
         }
         if registry.poll_interval_secs > 0 && now >= next_poll {
-            next_poll = now + (registry.poll_interval_secs as i64) * 1000;
+            next_poll = now.saturating_add(secs_to_ms(registry.poll_interval_secs));
             match requests::poll(&gw.store, &gw.config, &registry, &client).await {
                 Ok(0) => {}
                 Ok(n) => {
