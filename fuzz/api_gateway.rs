@@ -76,11 +76,15 @@ impl InProcess {
         };
         gw.boot().await.expect("the gateway starts");
         let field = serde_json::json!({"key": FIELD, "type": "datetime"});
-        let (status, _) = gw.call("POST", "/fields", &serde_json::to_vec(&field).unwrap_or_default()).await;
+        let (status, _) = gw
+            .call("POST", "/fields", &serde_json::to_vec(&field).unwrap_or_default())
+            .await;
         assert_eq!(status, 201, "the date field is created");
         for group in [GROUP, "Scratch"] {
             let body = serde_json::json!({ "name": group });
-            let (status, _) = gw.call("POST", "/groups", &serde_json::to_vec(&body).unwrap_or_default()).await;
+            let (status, _) = gw
+                .call("POST", "/groups", &serde_json::to_vec(&body).unwrap_or_default())
+                .await;
             assert_eq!(status, 201, "the {group} group is created");
         }
         gw
@@ -88,7 +92,8 @@ impl InProcess {
 
     /// Open the store and start the gateway on it, as `mhero serve` does.
     async fn boot(&mut self) -> Result<(), String> {
-        let config = mhero::config::load_str(&config_text(&self.dir), std::iter::empty()).map_err(|e| e.to_string())?;
+        let config = mhero::config::load_str(&config_text(&self.dir), std::iter::empty())
+            .map_err(|e| e.to_string())?;
         let store = Store::open(config.database.url.expose(), config.database.max_connections)
             .await
             .map_err(|e| e.to_string())?;

@@ -38,7 +38,13 @@ fn offsets() -> impl Strategy<Value = i64> {
 }
 
 /// Kept or refused as the range says, never anything else.
-fn expect(status: u16, accepted: u16, in_range: bool, answer: &serde_json::Value, field: &str) -> Result<(), TestCaseError> {
+fn expect(
+    status: u16,
+    accepted: u16,
+    in_range: bool,
+    answer: &serde_json::Value,
+    field: &str,
+) -> Result<(), TestCaseError> {
     if in_range {
         prop_assert_eq!(status, accepted, "{}", answer);
     } else {
@@ -55,11 +61,16 @@ fn rates_and_offsets_across_their_types_are_kept_or_refused_and_the_gateway_star
     let mut gw = rt.block_on(InProcess::start(dir.path()));
     // A member of the group with a date, so every accepted event is synced
     // into a fire time by the running scheduler.
-    let contact = json!({"name": "A", "urns": ["tel:+255713000400"], "fields": {FIELD: "2026-03-01T12:30:00Z"}});
+    let contact =
+        json!({"name": "A", "urns": ["tel:+255713000400"], "fields": {FIELD: "2026-03-01T12:30:00Z"}});
     let (s, v) = rt.block_on(gw.call("POST", "/contacts", contact.to_string().as_bytes()));
     assert_eq!(s, 201, "{v}");
     let members = json!({"contacts": [v["uuid"]]});
-    let (s, v) = rt.block_on(gw.call("POST", &format!("/groups/{GROUP}/members"), members.to_string().as_bytes()));
+    let (s, v) = rt.block_on(gw.call(
+        "POST",
+        &format!("/groups/{GROUP}/members"),
+        members.to_string().as_bytes(),
+    ));
     assert_eq!(s, 200, "{v}");
 
     let mut runner = TestRunner::new(Config {
@@ -95,7 +106,13 @@ fn rates_and_offsets_across_their_types_are_kept_or_refused_and_the_gateway_star
                  "message": {"eng": "hello"}}
             ]});
             let (status, answer) = rt.block_on(gw.call("POST", "/campaigns", body.to_string().as_bytes()));
-            expect(status, 201, check_offset(offset, unit).is_ok(), &answer, "events[0].offset")
+            expect(
+                status,
+                201,
+                check_offset(offset, unit).is_ok(),
+                &answer,
+                "events[0].offset",
+            )
         })
         .expect("every offset is kept or refused");
 

@@ -24,7 +24,9 @@ rate = 20
 "#;
 
 async fn healthz(server: &Server) -> Value {
-    let resp = reqwest::get(format!("{}/healthz", server.base)).await.expect("healthz");
+    let resp = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .expect("healthz");
     assert_eq!(resp.status(), 200);
     resp.json().await.expect("healthz JSON")
 }
@@ -35,7 +37,14 @@ async fn a_rate_too_small_for_a_timer_is_refused_and_the_gateway_restarts(kind: 
     let api = env.server.api(OPERATOR);
     // 1e-300 was saved, then panicked Duration::from_secs_f64(1 / rate), and
     // every later start exited with 101.
-    for rate in [json!(1e-300), json!(5e-20), json!(0.0009), json!(-1), json!(1e7), json!(1.7e308)] {
+    for rate in [
+        json!(1e-300),
+        json!(5e-20),
+        json!(0.0009),
+        json!(-1),
+        json!(1e7),
+        json!(1.7e308),
+    ] {
         let (s, v) = api.patch("/links/airtel", json!({ "rate": rate })).await;
         assert_eq!(s, 422, "{rate}: {v}");
         assert_eq!(v["field"], "rate", "{v}");
@@ -52,7 +61,10 @@ async fn a_rate_too_small_for_a_timer_is_refused_and_the_gateway_restarts(kind: 
         .await;
     assert_eq!(s, 422, "{v}");
     let link = api.ok("/links/airtel").await;
-    assert_eq!((link["rate"].clone(), link["enabled"].clone()), (json!(20.0), json!(true)));
+    assert_eq!(
+        (link["rate"].clone(), link["enabled"].clone()),
+        (json!(20.0), json!(true))
+    );
     // The bounds themselves are accepted.
     for rate in [0.001, 1_000_000.0, 0.0] {
         let (s, v) = api.patch("/links/airtel", json!({ "rate": rate })).await;
@@ -84,7 +96,10 @@ async fn a_stored_rate_out_of_range_is_ignored_at_start(kind: Db) {
     let (s, v) = env
         .server
         .api(OPERATOR)
-        .post("/messages", json!({"urn": "tel:+255713000301", "text": "still sending"}))
+        .post(
+            "/messages",
+            json!({"urn": "tel:+255713000301", "text": "still sending"}),
+        )
         .await;
     assert_eq!(s, 201, "{v}");
     let uuid = v["uuid"].as_str().expect("uuid").to_string();
@@ -182,7 +197,10 @@ async fn campaign_offsets_past_a_century_are_refused(kind: Db) {
             .is_some_and(|e| e.starts_with("events[0].offset: must be within ±52596000")),
         "{v}"
     );
-    assert_eq!(api.ok("/campaigns").await["results"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        api.ok("/campaigns").await["results"].as_array().map(Vec::len),
+        Some(1)
+    );
 }
 
 on_both!(one_bad_campaign_event_does_not_stop_the_others);
@@ -227,13 +245,15 @@ async fn one_bad_campaign_event_does_not_stop_the_others(kind: Db) {
     let received = |v: &Value| -> Vec<String> {
         v["results"]
             .as_array()
-            .map(|a| a.iter().filter_map(|m| m["text"].as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m["text"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let path = format!("/simulator/phones/{number}/received");
-    let got = api
-        .wait_for(&path, 30, |v| received(v).len() >= 2)
-        .await;
+    let got = api.wait_for(&path, 30, |v| received(v).len() >= 2).await;
     let mut texts = received(&got);
     texts.sort();
     assert_eq!(texts, ["first good event", "second good event"]);
@@ -253,7 +273,12 @@ async fn one_bad_campaign_event_does_not_stop_the_others(kind: Db) {
         .as_array()
         .expect("events")
         .iter()
-        .map(|e| (e["uuid"].as_str().unwrap_or_default().to_string(), e["fired"].as_i64().unwrap_or(-1)))
+        .map(|e| {
+            (
+                e["uuid"].as_str().unwrap_or_default().to_string(),
+                e["fired"].as_i64().unwrap_or(-1),
+            )
+        })
         .collect();
     // The bad event never fired; the two good ones each once.
     assert!(fired.contains(&(bad.to_string(), 0)), "{c}");

@@ -365,8 +365,9 @@ mod tests {
         for bad in ["1e-300", "0.0009", "-1", "1e7", "inf", "nan"] {
             let errs = load_str(&link(bad), env(&[])).unwrap_err().0;
             assert!(
-                errs.iter()
-                    .any(|e| e.starts_with("links[0].rate: must be 0 (no limit) or between 0.001 and 1000000")),
+                errs.iter().any(
+                    |e| e.starts_with("links[0].rate: must be 0 (no limit) or between 0.001 and 1000000")
+                ),
                 "{bad}: {errs:?}"
             );
         }

@@ -227,7 +227,9 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
             ("answer_after_ms", t.answer_after_ms.div_ceil(1000)),
         ] {
             if secs > MAX_TIMER_SECS {
-                errors.push(format!("trunks[{i}].{key}: must be at most a day ({MAX_TIMER_SECS} s)"));
+                errors.push(format!(
+                    "trunks[{i}].{key}: must be at most a day ({MAX_TIMER_SECS} s)"
+                ));
             }
         }
         if crate::sip::port_pool::PortPool::for_concurrency(t.bind.ip(), t.rtp_port_start, t.max_calls)
@@ -247,7 +249,11 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
                 t.calling_window
             ));
         }
-        if !t.retry_minutes.iter().all(|m| (0.0..=MAX_RETRY_MINUTES).contains(m)) {
+        if !t
+            .retry_minutes
+            .iter()
+            .all(|m| (0.0..=MAX_RETRY_MINUTES).contains(m))
+        {
             errors.push(format!(
                 "trunks[{i}].retry_minutes: must be minutes, 0 to {MAX_RETRY_MINUTES} (a year)"
             ));
@@ -301,15 +307,38 @@ mod tests {
             format!("[[trunks]]\nname = \"c\"\nbind = \"127.0.0.1:5070\"\npeer = \"127.0.0.1:5080\"\n{extra}")
         };
         for (extra, key) in [
-            ("calls_per_second = 1e-300", "trunks[0].calls_per_second: must be between 0.001 and 1000"),
-            ("calls_per_second = 0", "trunks[0].calls_per_second: must be between"),
-            ("calls_per_second = 1e6", "trunks[0].calls_per_second: must be between"),
-            ("retry_minutes = [30, 1e300]", "trunks[0].retry_minutes: must be minutes, 0 to 525600"),
-            ("ring_timeout_secs = 9223372036854775807", "trunks[0].ring_timeout_secs: must be at most a day"),
-            ("options_interval_secs = 86401", "trunks[0].options_interval_secs: must be at most a day"),
-            ("answer_after_ms = 86400001", "trunks[0].answer_after_ms: must be at most a day"),
+            (
+                "calls_per_second = 1e-300",
+                "trunks[0].calls_per_second: must be between 0.001 and 1000",
+            ),
+            (
+                "calls_per_second = 0",
+                "trunks[0].calls_per_second: must be between",
+            ),
+            (
+                "calls_per_second = 1e6",
+                "trunks[0].calls_per_second: must be between",
+            ),
+            (
+                "retry_minutes = [30, 1e300]",
+                "trunks[0].retry_minutes: must be minutes, 0 to 525600",
+            ),
+            (
+                "ring_timeout_secs = 9223372036854775807",
+                "trunks[0].ring_timeout_secs: must be at most a day",
+            ),
+            (
+                "options_interval_secs = 86401",
+                "trunks[0].options_interval_secs: must be at most a day",
+            ),
+            (
+                "answer_after_ms = 86400001",
+                "trunks[0].answer_after_ms: must be at most a day",
+            ),
         ] {
-            let errors = crate::config::load_str(&trunk(extra), std::iter::empty()).unwrap_err().0;
+            let errors = crate::config::load_str(&trunk(extra), std::iter::empty())
+                .unwrap_err()
+                .0;
             assert!(errors.iter().any(|e| e.starts_with(key)), "{extra}: {errors:?}");
         }
         let ok = crate::config::load_str(

@@ -51,7 +51,10 @@ impl RateRange {
         if ok {
             Ok(rate)
         } else {
-            Err(RateOutOfRange { range: *self, got: rate })
+            Err(RateOutOfRange {
+                range: *self,
+                got: rate,
+            })
         }
     }
 
@@ -81,9 +84,23 @@ mod tests {
         for r in [0.001, 0.5, 12.5, 1_000_000.0] {
             assert_eq!(LINK_RATE.check(r), Ok(r));
         }
-        for r in [1e-300, 5e-20, 0.000_999, -1.0, -0.0001, 1_000_000.1, 1e300, f64::NAN, f64::INFINITY] {
+        for r in [
+            1e-300,
+            5e-20,
+            0.000_999,
+            -1.0,
+            -0.0001,
+            1_000_000.1,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
             let e = LINK_RATE.check(r).unwrap_err();
-            assert!(e.to_string().starts_with("must be 0 (no limit) or between 0.001 and 1000000"), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with("must be 0 (no limit) or between 0.001 and 1000000"),
+                "{e}"
+            );
         }
         assert_eq!(CALLS_PER_SECOND.check(1_000.0), Ok(1_000.0));
         assert!(CALLS_PER_SECOND.check(1_000.5).is_err());

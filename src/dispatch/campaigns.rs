@@ -34,7 +34,11 @@ pub fn fire_time(date: DateTime<Utc>, offset: i64, unit: &str, delivery_hour: i6
         "M" => date.checked_add_signed(TimeDelta::try_minutes(offset)?)?,
         "H" => date.checked_add_signed(TimeDelta::try_hours(offset)?)?,
         "D" | "W" => {
-            let days = if unit == "W" { offset.checked_mul(7)? } else { offset };
+            let days = if unit == "W" {
+                offset.checked_mul(7)?
+            } else {
+                offset
+            };
             let local = date.with_timezone(&tz);
             let moved = if days >= 0 {
                 local.checked_add_days(Days::new(days as u64))?
@@ -95,7 +99,9 @@ pub(super) async fn sync(gw: &Gateway) -> Result<(), FlowError> {
             Ok(Err(e)) => {
                 tracing::warn!(event = %ev.uuid, error = %e, "campaign event not rescheduled; will retry")
             }
-            Err(panic) => gw.health.failed("campaigns", &format!("event {}: {panic}", ev.uuid)),
+            Err(panic) => gw
+                .health
+                .failed("campaigns", &format!("event {}: {panic}", ev.uuid)),
         }
     }
     Ok(())
@@ -139,7 +145,8 @@ async fn fire_due(gw: &Gateway) -> Result<(), FlowError> {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e.to_string()),
             Err(panic) => {
-                gw.health.failed("campaigns", &format!("event {}: {panic}", ev.uuid));
+                gw.health
+                    .failed("campaigns", &format!("event {}: {panic}", ev.uuid));
                 Some(panic)
             }
         };
@@ -273,7 +280,9 @@ mod tests {
             assert!(check_offset(limit + 1, unit).is_err());
         }
         assert_eq!(
-            check_offset(9_223_372_036_854_775_807, "M").unwrap_err().to_string(),
+            check_offset(9_223_372_036_854_775_807, "M")
+                .unwrap_err()
+                .to_string(),
             "must be within ±52596000 (minutes; 100 years), got 9223372036854775807"
         );
     }

@@ -321,7 +321,10 @@ fn start_rate(link: &str, saved: Option<f64>, configured: f64) -> f64 {
 }
 
 /// A task builder that runs `task` on the gateway each time.
-fn each<Fut: 'static>(gw: &Arc<Gateway>, task: fn(Arc<Gateway>) -> Fut) -> impl FnMut() -> Fut + Send + 'static {
+fn each<Fut: 'static>(
+    gw: &Arc<Gateway>,
+    task: fn(Arc<Gateway>) -> Fut,
+) -> impl FnMut() -> Fut + Send + 'static {
     let gw = gw.clone();
     move || task(gw.clone())
 }

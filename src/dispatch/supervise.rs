@@ -52,7 +52,9 @@ impl Default for Backoff {
 impl Backoff {
     /// The pause after the `n`-th failure in a row (1-based).
     fn pause(&self, n: u32) -> Duration {
-        let doubled = self.first.saturating_mul(2u32.saturating_pow(n.saturating_sub(1)));
+        let doubled = self
+            .first
+            .saturating_mul(2u32.saturating_pow(n.saturating_sub(1)));
         doubled.min(self.max)
     }
 }
@@ -200,26 +202,35 @@ mod tests {
         let stop = CancellationToken::new();
         let runs = Arc::new(AtomicU32::new(0));
         let working = Arc::new(tokio::sync::Notify::new());
-        let sup = tokio::spawn(supervise(health.clone(), stop.clone(), "flaky".into(), Backoff::default(), {
-            let (runs, working, stop) = (runs.clone(), working.clone(), stop.clone());
-            move || {
+        let sup = tokio::spawn(supervise(
+            health.clone(),
+            stop.clone(),
+            "flaky".into(),
+            Backoff::default(),
+            {
                 let (runs, working, stop) = (runs.clone(), working.clone(), stop.clone());
-                async move {
-                    let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
-                    if n <= 2 {
-                        panic!("bad value number {n}");
+                move || {
+                    let (runs, working, stop) = (runs.clone(), working.clone(), stop.clone());
+                    async move {
+                        let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
+                        if n <= 2 {
+                            panic!("bad value number {n}");
+                        }
+                        working.notify_one();
+                        stop.cancelled().await;
                     }
-                    working.notify_one();
-                    stop.cancelled().await;
                 }
-            }
-        }));
+            },
+        ));
         working.notified().await;
         assert_eq!(runs.load(Ordering::SeqCst), 3);
         // Running again, but it failed moments ago: still degraded.
         let d = health.degraded();
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!((d[0].task.as_str(), d[0].failures, d[0].down), ("flaky", 2, false));
+        assert_eq!(
+            (d[0].task.as_str(), d[0].failures, d[0].down),
+            ("flaky", 2, false)
+        );
         assert_eq!(d[0].last_error, "panicked: bad value number 2");
         // After running a while without failing it is healthy.
         tokio::time::sleep(STABLE_AFTER).await;
@@ -238,13 +249,19 @@ mod tests {
             first: Duration::from_secs(10),
             ..Backoff::default()
         };
-        let sup = tokio::spawn(supervise(health.clone(), stop.clone(), "quitter".into(), backoff, {
-            let runs = runs.clone();
-            move || {
-                runs.fetch_add(1, Ordering::SeqCst);
-                async {}
-            }
-        }));
+        let sup = tokio::spawn(supervise(
+            health.clone(),
+            stop.clone(),
+            "quitter".into(),
+            backoff,
+            {
+                let runs = runs.clone();
+                move || {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    async {}
+                }
+            },
+        ));
         tokio::time::sleep(Duration::from_secs(1)).await;
         let d = health.degraded();
         assert_eq!(d.len(), 1);
@@ -265,7 +282,14 @@ mod tests {
         let health = Arc::new(TaskHealth::default());
         let stop = CancellationToken::new();
         stop.cancel();
-        supervise(health.clone(), stop, "done".into(), Backoff::default(), || async {}).await;
+        supervise(
+            health.clone(),
+            stop,
+            "done".into(),
+            Backoff::default(),
+            || async {},
+        )
+        .await;
         assert!(health.degraded().is_empty());
     }
 
