@@ -121,12 +121,18 @@ impl InProcess {
         self.running.as_ref().map(|r| &*r.gateway)
     }
 
-    /// One request; the status and the body as JSON (or as a string).
+    /// One request under `/api/v1`; the status and the body as JSON (or
+    /// as a string).
     pub async fn call(&self, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
+        self.request(method, &format!("/api/v1{path}"), body).await
+    }
+
+    /// One request to any path (`/healthz`).
+    pub async fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
         let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
         let req = Request::builder()
             .method(method)
-            .uri(format!("/api/v1{path}"))
+            .uri(path)
             .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(body.to_vec()));

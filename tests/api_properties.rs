@@ -127,3 +127,22 @@ fn rates_and_offsets_across_their_types_are_kept_or_refused_and_the_gateway_star
     let (s, campaigns) = rt.block_on(gw.call("GET", "/campaigns", b""));
     assert_eq!(s, 200, "{campaigns}");
 }
+
+#[test]
+fn healthz_names_a_failed_task_and_stays_200() {
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let gw = rt.block_on(InProcess::start(dir.path()));
+    let (s, v) = rt.block_on(gw.request("GET", "/healthz", b""));
+    assert_eq!((s, v["status"].as_str()), (200, Some("ok")), "{v}");
+    // What a supervisor records when a task panics.
+    let health = &gw.gateway().expect("running").health;
+    health.failed("campaigns", "panicked: event 1: offset out of range");
+    let (s, v) = rt.block_on(gw.request("GET", "/healthz", b""));
+    assert_eq!((s, v["status"].as_str()), (200, Some("degraded")), "{v}");
+    assert_eq!(
+        v["tasks"],
+        json!([{"task": "campaigns", "failures": 1, "down": false,
+                "last_error": "panicked: event 1: offset out of range"}])
+    );
+}

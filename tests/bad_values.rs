@@ -117,11 +117,7 @@ fn check_config_refuses_rates_that_would_panic_serve() {
          [[trunks]]\nname = \"t\"\nbind = \"127.0.0.1:5070\"\npeer = \"127.0.0.1:5080\"\ncalls_per_second = 1e-300\n",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
-        .args(["check-config", "--config"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = check_config(&bad);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     for needle in [
