@@ -497,7 +497,8 @@ fn new_start() -> Value {
 }
 fn new_campaign() -> Value {
     let event = obj(
-        json!({"uuid": {"type": "string"}, "relative_to": {"type": "string"}, "offset": {"type": "integer"},
+        json!({"uuid": {"type": "string"}, "relative_to": {"type": "string"},
+               "offset": {"type": "integer", "description": "Within 100 years either way in its unit: ±52596000 M, ±876600 H, ±36525 D, ±5217 W"},
                "unit": {"enum": ["M", "H", "D", "W"]}, "delivery_hour": {"type": "integer", "minimum": -1, "maximum": 23},
                "flow": {"type": "string"}, "message": {"type": "object", "additionalProperties": {"type": "string"}},
                "base_language": {"type": "string"}, "start_mode": {"enum": ["I", "S", "P"]}}),
@@ -511,7 +512,9 @@ fn new_campaign() -> Value {
 }
 fn link_patch() -> Value {
     obj(
-        json!({"rate": {"type": "number", "minimum": 0}, "enabled": {"type": "boolean"}}),
+        json!({"rate": {"type": "number", "minimum": 0, "maximum": 1_000_000,
+                        "description": "Segments per second: 0 for no limit, else 0.001 to 1000000 (422 otherwise)"},
+               "enabled": {"type": "boolean"}}),
         &[],
     )
 }
@@ -572,7 +575,11 @@ pub fn document() -> Value {
                  "description": "Paged lists take after=, before= (row cursors: the `next` of the previous page), \
                                  order=asc|desc (by creation, asc by default) and limit= (1-1000, 100 by default), \
                                  and answer {\"results\": [...], \"next\": cursor or null}. A query parameter an \
-                                 endpoint does not take is refused with 400 naming it. Every timestamp is RFC 3339 UTC."},
+                                 endpoint does not take is refused with 400 naming it. Every timestamp is RFC 3339 UTC. \
+                                 Outside /api/v1: `GET /healthz` (no token) answers 200 {\"status\": \"ok\"}, \
+                                 or 200 {\"status\": \"degraded\", \"tasks\": [{\"task\", \"failures\", \"down\", \"last_error\"}]} \
+                                 while a gateway task is down or failed in the last minute, or 503 when stopping or \
+                                 without its database; `GET /metrics` is Prometheus text (a viewer token unless [metrics] public = true)."},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -277,10 +277,8 @@ fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
         if !names.insert(l.name.clone()) {
             errors.push(format!("links[{i}].name: duplicate link name {:?}", l.name));
         }
-        if !(l.rate.is_finite() && l.rate >= 0.0) {
-            errors.push(format!(
-                "links[{i}].rate: must be 0 (no limit) or a positive number"
-            ));
+        if let Err(e) = crate::core::rate::LINK_RATE.check(l.rate) {
+            errors.push(format!("links[{i}].rate: {e}"));
         }
         if l.kind == LinkKindName::Smpp && l.smpp.is_none() {
             errors.push(format!(
@@ -377,6 +375,24 @@ mod tests {
             "routes[0].links: unknown link \"zzz\"",
         ] {
             assert!(joined.contains(needle), "missing {needle:?} in:\n{joined}");
+        }
+    }
+
+    #[test]
+    fn a_link_rate_is_zero_or_within_its_range() {
+        let link = |rate: &str| format!("[[links]]\nname = \"a\"\nkind = \"simulator\"\nrate = {rate}\n");
+        // 1e-300 once passed here and panicked `serve` at start.
+        for bad in ["1e-300", "0.0009", "-1", "1e7", "inf", "nan"] {
+            let errs = load_str(&link(bad), env(&[])).unwrap_err().0;
+            assert!(
+                errs.iter().any(
+                    |e| e.starts_with("links[0].rate: must be 0 (no limit) or between 0.001 and 1000000")
+                ),
+                "{bad}: {errs:?}"
+            );
+        }
+        for good in ["0", "0.001", "12.5", "1000000"] {
+            assert!(load_str(&link(good), env(&[])).is_ok(), "{good}");
         }
     }
 

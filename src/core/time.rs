@@ -107,10 +107,10 @@ impl SendingHours {
         }
         let start = day.and_time(self.start);
         // A DST gap can make the local start not exist: take the next hour.
-        let resolved = tz
-            .from_local_datetime(&start)
-            .earliest()
-            .or_else(|| tz.from_local_datetime(&(start + Duration::hours(1))).earliest());
+        let resolved = tz.from_local_datetime(&start).earliest().or_else(|| {
+            let later = start.checked_add_signed(Duration::hours(1))?;
+            tz.from_local_datetime(&later).earliest()
+        });
         resolved.map(|d| d.timestamp_millis()).unwrap_or(at)
     }
 }

@@ -43,7 +43,7 @@ use sqlx::AnyPool;
 pub use audience::{Accepted, Reach, Recipients};
 pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast};
 pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
-pub use campaigns::{Campaign, DueFire, EventRow, NewCampaign, NewEvent};
+pub use campaigns::{check_offset, Campaign, DueFire, EventRow, NewCampaign, NewEvent, OffsetOutOfRange};
 pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use firings::DueFiring;
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};

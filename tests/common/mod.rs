@@ -614,3 +614,12 @@ pub fn contacts_json(n: usize, start: usize, fields: impl Fn(usize) -> Value) ->
         .collect();
     serde_json::json!({ "contacts": list })
 }
+
+/// `mhero check-config --config CONFIG`, its exit status and output.
+pub fn check_config(config: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mhero"))
+        .args(["check-config", "--config"])
+        .arg(config)
+        .output()
+        .expect("run mhero check-config")
+}
