@@ -207,12 +207,7 @@ async fn pg_statements(url: &str, report: bool) {
 
 /// The gateway's `/metrics` text.
 async fn scrape(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text")
+    metrics_text(base).await
 }
 
 /// Cumulative bucket counts `(upper bound in seconds, count)` of one

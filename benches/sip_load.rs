@@ -26,7 +26,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{free_port, Server};
-use mhero::store::Store;
+use mhero::store::{Paging, Store, MAX_PAGE};
 use probe::{cpu_ticks, load_average, MediaSink};
 
 /// What each caller keys, and when (ms after the answer): the welcome (2.6 s)
@@ -253,7 +253,7 @@ async fn step(n: usize) -> StepResult {
     let cpu_end = cpu_ticks(pid);
     result.steal_ms = (probe::steal_ticks() - steal_start) as f64 * 1000.0 / probe::clock_ticks_per_second();
     result.load_after = load_average();
-    let metrics = probe::get_text(&format!("{base}/metrics")).await;
+    let metrics = probe::get_text(&format!("{base}/metrics"), common::VIEWER).await;
     result.sends_timed = metric(&metrics, "mhero_rtp_sends_timed_total") as u64;
     result.max_late_ms = metric(&metrics, "mhero_rtp_send_late_max_us") / 1000.0;
     result.clock_priority = metric(&metrics, "mhero_media_clock_realtime_priority") as u64;
@@ -291,7 +291,17 @@ async fn step(n: usize) -> StepResult {
 /// Read the gateway's own records: outcomes, digits, quiz results, talk time.
 async fn count_calls(url: &str, r: &mut StepResult) {
     let store = Store::open(url, 2).await.expect("open the bench database");
-    let calls = store.list_calls(u32::MAX / 2).await.expect("list calls");
+    let mut calls = Vec::new();
+    let mut page = Paging::new(None, None, false, Some(MAX_PAGE));
+    loop {
+        let got = store.list_calls(&page).await.expect("list calls");
+        let next = page.next(&got, |c| c.id);
+        calls.extend(got);
+        match next {
+            Some(last) => page = page.past(last),
+            None => break,
+        }
+    }
     let mut edges: Vec<(i64, i32)> = Vec::new();
     for call in &calls {
         r.digits_sent += EXPECTED_DIGITS.len();

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::flows;
 use common::*;
 use serde_json::{json, Value};
 
@@ -24,6 +25,11 @@ async fn fields(api: &Api) {
         let (s, v) = api.post("/fields", json!({"key": k, "type": t})).await;
         assert_eq!(s, 201, "{v}");
     }
+}
+
+/// The numbers under `keys` (-1 for one missing).
+fn counts(v: &Value, keys: &[&str]) -> Vec<i64> {
+    keys.iter().map(|k| v[*k].as_i64().unwrap_or(-1)).collect()
 }
 
 fn uuids(v: &Value) -> Vec<String> {
@@ -200,6 +206,103 @@ async fn bad_input_is_refused_whole(kind: Db) {
     );
 }
 
+on_both!(validation_holes_are_closed);
+async fn validation_holes_are_closed(kind: Db) {
+    let env = start(kind, "");
+    let op = env.server.api(OPERATOR);
+    let admin = env.server.api(ADMIN);
+
+    // A contact without a URN could never be reached or found.
+    for body in [json!({}), json!({"name": "Nobody", "urns": []})] {
+        let (s, v) = op.post("/contacts", body).await;
+        assert_eq!((s, v["field"].clone()), (422, json!("urns")), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("at least one URN"), "{v}");
+    }
+    assert_eq!(op.ok("/contacts").await["results"], json!([]));
+
+    // A group cannot be renamed to what it could not be created as.
+    let (s, g) = op.post("/groups", json!({"name": "Nurses"})).await;
+    assert_eq!(s, 201, "{g}");
+    for empty in ["", "   "] {
+        let (s, v) = op.post("/groups", json!({"name": empty})).await;
+        assert_eq!(
+            (s, v["field"].clone()),
+            (422, json!("name")),
+            "create {empty:?}: {v}"
+        );
+        let (s, v) = op.patch("/groups/Nurses", json!({"name": empty})).await;
+        assert_eq!(
+            (s, v["field"].clone()),
+            (422, json!("name")),
+            "rename {empty:?}: {v}"
+        );
+    }
+    assert_eq!(op.ok("/groups/Nurses").await["name"], "Nurses");
+
+    // Triggers name flows and groups that exist.
+    let (s, v) = admin
+        .post("/triggers", json!({"keywords": ["quiz"], "flow": "no-such-flow"}))
+        .await;
+    assert_eq!((s, v["field"].clone()), (422, json!("flow")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("no-such-flow"), "{v}");
+    let (s, v) = admin
+        .post(
+            "/triggers",
+            json!({"keywords": ["report"], "reply": "ok", "groups": ["Ghosts"]}),
+        )
+        .await;
+    assert_eq!((s, v["field"].clone()), (422, json!("groups[0]")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("Ghosts"), "{v}");
+    let (s, v) = admin
+        .post(
+            "/triggers",
+            json!({"keywords": ["report"], "reply": "ok", "exclude_groups": ["Nurses", "Ghosts"]}),
+        )
+        .await;
+    assert_eq!((s, v["field"].clone()), (422, json!("exclude_groups[1]")), "{v}");
+    // A group named by UUID is stored by the name the matcher compares.
+    let (s, t) = admin
+        .post(
+            "/triggers",
+            json!({"keywords": ["report"], "reply": "ok", "groups": [g["uuid"]]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["groups"], json!(["Nurses"]));
+    assert_eq!(
+        admin.ok("/triggers").await["results"].as_array().unwrap().len(),
+        1
+    );
+
+    // An import with nothing to import says so.
+    for body in [
+        json!([]),
+        json!({}),
+        json!({"version": "13", "triggers": []}),
+        json!({"triggers": [{"trigger_type": "M", "flow": {"uuid": "x", "name": "Missed call"}}]}),
+    ] {
+        let (s, v) = admin.post("/triggers/import", body.clone()).await;
+        assert_eq!(s, 422, "{body}: {v}");
+        assert!(
+            v["error"].as_str().unwrap().starts_with("nothing to import"),
+            "{v}"
+        );
+    }
+    // Bytes that are not UTF-8, even inside a string the import ignores.
+    let mut bad = b"{\"version\": \"".to_vec();
+    bad.extend([0xff, 0xfe]);
+    bad.extend(b"\", \"triggers\": []}");
+    let (s, v) = admin.post_bytes("/triggers/import", bad.clone()).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("not UTF-8"), "{v}");
+    let (s, v) = op.post_bytes("/contacts", bad).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        admin.ok("/triggers").await["results"].as_array().unwrap().len(),
+        1
+    );
+}
+
 on_both!(roles_and_tokens);
 async fn roles_and_tokens(kind: Db) {
     let env = start(kind, "");
@@ -266,11 +369,14 @@ retry_prefix = "+2557800"
     let done = api
         .wait_for(&format!("/broadcasts/{id}"), 60, |v| {
             let p = &v["progress"];
-            v["status"] == "queued" && p["delivered"].as_i64() == Some(20) && p["failed"].as_i64() == Some(2)
+            v["status"] == "completed"
+                && p["delivered"].as_i64() == Some(20)
+                && p["failed"].as_i64() == Some(2)
         })
         .await;
     assert_eq!(done["recipient_count"], 22);
     assert_eq!(done["progress"]["total"], 22);
+    assert_eq!(done["progress"]["cancelled"], 0, "{done}");
 
     // Every message's lifecycle is recorded.
     let msgs = api
@@ -385,17 +491,36 @@ swa = ["ACHA"]
         .post("/messages", json!({"contact": contact, "text": "hello"}))
         .await;
     assert_eq!(s, 409);
-    let (s, b) = api
+    // A broadcast to nobody but them is refused, saying why.
+    let refused = api
         .post(
             "/broadcasts",
             json!({"text": "all", "contacts": [contact], "respect_hours": false}),
         )
         .await;
-    assert_eq!(s, 201);
-    api.wait_for(&format!("/broadcasts/{}", b["uuid"].as_str().unwrap()), 20, |v| {
-        v["status"] == "queued"
-    })
-    .await;
+    assert_refused(
+        &refused,
+        "recipients",
+        "nobody to send to: the 1 selected contact has opted out",
+    );
+    let (s, b) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "all", "contacts": [contact], "respect_hours": false, "allow_empty": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["warnings"].as_array().map(Vec::len), Some(1), "{b}");
+    let done = api
+        .wait_for(&format!("/broadcasts/{}", b["uuid"].as_str().unwrap()), 20, |v| {
+            v["status"] == "completed"
+        })
+        .await;
+    assert_eq!(done["recipient_count"], 0);
+    assert_eq!(
+        done["note"], "nobody to send to: the 1 selected contact has opted out",
+        "{done}"
+    );
     // START re-subscribes and confirms.
     say("start").await;
     let got = inbox(3).await;
@@ -419,15 +544,128 @@ swa = ["ACHA"]
         "stopped"
     );
 
-    // RapidPro export triggers import (flow triggers are stored for the engine).
+    // RapidPro export triggers import (flow triggers are stored for the
+    // engine), once the flow they start is known.
+    let admin = env.server.api(ADMIN);
+    let flow = flows::uid("Case Report Test", "flow");
     let export = json!({"version": "13", "triggers": [
-        {"trigger_type": "K", "keywords": ["case"], "match_type": "F", "flow": {"uuid": "1b1a9a6e-0000-4000-8000-000000000001", "name": "Case report"}, "groups": []},
         {"trigger_type": "M", "flow": {"uuid": "x", "name": "Missed call"}},
+        {"trigger_type": "K", "keywords": ["case"], "match_type": "F", "flow": {"uuid": flow, "name": "Case report"}, "groups": []},
     ]});
-    let (s, v) = env.server.api(ADMIN).post("/triggers/import", export).await;
+    let (s, v) = admin.post("/triggers/import", export.clone()).await;
+    assert_eq!((s, v["field"].clone()), (422, json!("triggers[1].flow")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains(&flow), "{v}");
+    let (s, v) = admin
+        .post(
+            "/flows",
+            flows::export(&[flows::case_report(None)], &[], json!([]), json!([]), json!([])),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = admin.post("/triggers/import", export).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["imported"].as_array().unwrap().len(), 1);
     assert_eq!(v["skipped"].as_array().unwrap().len(), 1);
+}
+
+on_both!(opt_out_words_and_confirmations_in_four_languages);
+/// The default opt-out words of the shipped languages, with no `[optout]`
+/// in the config: each confirmation is in the contact's language, or, for a
+/// contact with none, in the language of the word.
+async fn opt_out_words_and_confirmations_in_four_languages(kind: Db) {
+    let env = start(kind, "");
+    let api = env.server.api(OPERATOR);
+    let say = |from: &'static str, text: &'static str| {
+        let api = api.clone();
+        async move {
+            let (s, v) = api
+                .post("/simulator/inbound", json!({"from": from, "text": text}))
+                .await;
+            assert_eq!(s, 201, "{v}");
+            v["contact"].as_str().unwrap().to_string()
+        }
+    };
+    let received = |phone: &'static str, count: usize| {
+        let api = api.clone();
+        async move {
+            let v = api
+                .wait_for(&format!("/simulator/phones/{phone}/received"), 20, |v| {
+                    v["results"].as_array().map(|a| a.len()).unwrap_or(0) >= count
+                })
+                .await;
+            let texts: Vec<String> = v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["text"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(texts.len(), count, "{texts:?}");
+            texts
+        }
+    };
+    let status = |contact: String| {
+        let api = api.clone();
+        async move { api.ok(&format!("/contacts/{contact}")).await["status"].clone() }
+    };
+    let with_language = |phone: &'static str, language: &'static str| {
+        let api = api.clone();
+        async move {
+            let (s, v) = api
+                .post("/contacts", json!({"urns": [phone], "language": language}))
+                .await;
+            assert_eq!(s, 201, "{v}");
+        }
+    };
+
+    // A new number with no language texts ACHA: stopped, answered in Swahili;
+    // ANZA brings it back, in Swahili too.
+    let swahili = say("+255711100001", "Acha").await;
+    assert_eq!(status(swahili.clone()).await, "stopped");
+    let got = received("+255711100001", 1).await;
+    assert_eq!(got[0], "Hutapokea ujumbe zaidi. Jibu ANZA ili kujiunga tena.");
+    say("+255711100001", "ANZA").await;
+    assert_eq!(status(swahili).await, "active");
+    assert_eq!(
+        received("+255711100001", 2).await[1],
+        "Umejiunga tena. Jibu ACHA ili kujiondoa."
+    );
+
+    // A French contact's ARRET (with or without its accent) gets French.
+    with_language("+255711100002", "fra").await;
+    let french = say("+255711100002", "arrêt").await;
+    assert_eq!(status(french.clone()).await, "stopped");
+    assert_eq!(
+        received("+255711100002", 1).await[0],
+        "Vous ne recevrez plus de messages. Répondez REPRENDRE pour vous réabonner."
+    );
+    say("+255711100002", "Reprendre").await;
+    assert_eq!(status(french).await, "active");
+    assert_eq!(
+        received("+255711100002", 2).await[1],
+        "Votre abonnement est rétabli. Répondez ARRET pour vous désabonner."
+    );
+
+    // Portuguese.
+    with_language("+255711100003", "por").await;
+    let portuguese = say("+255711100003", "SAIR").await;
+    assert_eq!(status(portuguese).await, "stopped");
+    assert_eq!(
+        received("+255711100003", 1).await[0],
+        "Não receberá mais mensagens. Responda INICIAR para voltar a recebê-las."
+    );
+
+    // A word of another language still stops the contact; the contact's own
+    // language says how it is answered.
+    with_language("+255711100004", "eng").await;
+    let english = say("+255711100004", "acha!").await;
+    assert_eq!(status(english).await, "stopped");
+    assert_eq!(
+        received("+255711100004", 1).await[0],
+        "You will receive no more messages. Reply START to subscribe again."
+    );
+    // Not alone in the message, a stop word is just a word.
+    let talker = say("+255711100005", "acha hiyo").await;
+    assert_eq!(status(talker).await, "active");
 }
 
 on_both!(link_tuning_routing_and_failover);
@@ -491,12 +729,7 @@ links = ["vodacom"]
     server.restart();
     let api = server.api(VIEWER);
     assert_eq!(api.ok("/links/airtel").await["rate"], 12.5);
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&server.base).await;
     assert!(
         metrics.contains("mhero_link_rate{link=\"airtel\"} 12.5"),
         "{metrics}"
@@ -599,6 +832,138 @@ async fn scheduled_recurring_and_sending_hours(kind: Db) {
         )
         .await;
     assert_eq!(s, 422, "{bad}");
+}
+
+on_both!(sends_refuse_nobody_and_count_cancelled_messages);
+async fn sends_refuse_nobody_and_count_cancelled_messages(kind: Db) {
+    // Sending hours that exclude the current hour in Dar es Salaam: bulk
+    // messages stay queued, held, until cancelled.
+    let h: u32 = (chrono::Utc::now() + chrono::Duration::hours(3))
+        .format("%H")
+        .to_string()
+        .parse()
+        .unwrap();
+    let window = format!("{:02}:00-{:02}:00", (h + 2) % 24, (h + 3) % 24);
+    let env = start(kind, &format!("[sending]\nhours = \"{window}\"\n"));
+    let api = env.server.api(OPERATOR);
+    let (s, v) = api
+        .post("/contacts/import", contacts_json(3, 500, |_| json!({})))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = api.post("/groups", json!({"name": "Midwives"})).await;
+    assert_eq!(s, 201, "{v}");
+
+    // An empty group: refused now, naming it; accepted on a schedule, warned.
+    let refused = api
+        .post("/broadcasts", json!({"text": "hello", "groups": ["Midwives"]}))
+        .await;
+    assert_refused(
+        &refused,
+        "recipients",
+        "nobody to send to: group Midwives has no members",
+    );
+    let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let (s, v) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "later", "groups": ["Midwives"], "schedule": {"repeat": "once", "at": at}}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (201, Some("scheduled")), "{v}");
+    let warning = v["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.starts_with("nobody to send to right now: group Midwives has no members"),
+        "{v}"
+    );
+
+    // Every selected contact opted out: refused, saying so.
+    let all = api.ok("/contacts?limit=10").await;
+    let uuids = uuids(&all);
+    assert_eq!(uuids.len(), 3);
+    for u in &uuids {
+        let (s, v) = api
+            .patch(&format!("/contacts/{u}"), json!({"status": "stopped"}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let refused = api
+        .post("/broadcasts", json!({"text": "hello", "contacts": uuids}))
+        .await;
+    assert_refused(
+        &refused,
+        "recipients",
+        "nobody to send to: all 3 selected contacts have opted out",
+    );
+    // A send with someone to reach has no warning.
+    let numbers = ["+255712600001", "+255712600002", "+255712600003"];
+    let (s, b) = api
+        .post("/broadcasts", json!({"text": "held", "urns": numbers}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["warnings"], json!([]), "{b}");
+    let path = format!("/broadcasts/{}", b["uuid"].as_str().unwrap());
+    api.wait_for(&path, 20, |v| {
+        v["status"] == "queued" && v["progress"]["queued"] == 3
+    })
+    .await;
+
+    // Cancelled messages are counted as cancelled, not failed.
+    let (s, c) = api.post(&format!("{path}/cancel"), json!({})).await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("cancelled")), "{c}");
+    assert_eq!(
+        counts(&c["progress"], &["total", "cancelled", "failed", "queued"]),
+        [3, 3, 0, 0],
+        "{c}"
+    );
+    let listed = api
+        .ok(&format!(
+            "/messages?broadcast={}&status=cancelled",
+            b["uuid"].as_str().unwrap()
+        ))
+        .await;
+    let list = listed["results"].as_array().unwrap();
+    assert_eq!(list.len(), 3, "{listed}");
+    for m in list {
+        assert_eq!(m["status"], "cancelled");
+        assert_eq!(m["failure_reason"], "broadcast cancelled");
+    }
+    let failed = api.ok("/messages?status=failed").await;
+    assert_eq!(failed["results"], json!([]), "{failed}");
+
+    // emNutt's progress for a cancelled request says the same.
+    // (The emNutt endpoints are under /api/v1 too, with the bearer token.)
+    let request = json!({
+        "resourceType": "CommunicationRequest",
+        "payload": [{"contentString": "Please submit your weekly report"}],
+        "recipient": [{"reference": "#c1"}],
+        "contained": [{"resourceType": "Practitioner", "id": "c1", "telecom": [{"system": "phone", "value": "0712 600 009"}]}]
+    });
+    let (s, answer) = api.post("/emNutt/fhir/CommunicationRequest", request).await;
+    assert_eq!(
+        (s, answer["status"].as_str()),
+        (200, Some("Processing")),
+        "{answer}"
+    );
+    let req_id = answer["reqID"].as_str().unwrap().to_string();
+    let progress = format!("/emNutt/fhir/getProgress?requestIDs={req_id}");
+    let p = api.wait_for(&progress, 20, |p| p[&req_id]["pending"] == 1).await;
+    assert_eq!(p[&req_id]["broadcast_status"], "queued", "{p}");
+    let (s, cancelled) = api
+        .post("/emNutt/fhir/cancelMessageSchedule", json!({"reqID": req_id}))
+        .await;
+    assert_eq!(
+        (s, cancelled["status"].as_str()),
+        (200, Some("cancelled")),
+        "{cancelled}"
+    );
+    let p = api.ok(&progress).await;
+    let r = &p[&req_id];
+    assert_eq!(
+        counts(r, &["total", "cancelled", "failed", "pending"]),
+        [1, 1, 0, 0],
+        "{p}"
+    );
+    assert_eq!(r["broadcast_status"], "cancelled", "{p}");
 }
 
 on_both!(replies_overtake_bulk_and_queries_target);
@@ -727,40 +1092,31 @@ async fn first_run_with_no_config() {
         let f = f.unwrap().path();
         std::fs::copy(&f, dir.path().join("flows").join(f.file_name().unwrap())).unwrap();
     }
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
-        .current_dir(dir.path())
-        .env("MHERO_API__LISTEN", "127.0.0.1:0")
-        .env("MHERO_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    // Read the banner, and keep draining stdout afterwards: a closed pipe
-    // would make the server's next line fail.
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let lines: Vec<String> = rx
-        .iter()
-        .take_while(|l| !l.starts_with("What that phone received"))
-        .collect();
-    let banner = lines.join("\n");
-    let base = banner
-        .split("API ")
-        .nth(1)
-        .and_then(|r| r.split("/api/v1").next())
-        .unwrap()
-        .to_string();
-    let token = std::fs::read_to_string(dir.path().join("mhero.token"))
-        .unwrap()
-        .trim()
-        .to_string();
-    assert!(banner.contains(&token), "the banner shows the token: {banner}");
+    let started = Banner::start(
+        std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))
+            .current_dir(dir.path())
+            .env("MHERO_API__LISTEN", "127.0.0.1:0")
+            .env("MHERO_LOG", "warn")
+            .stdout(std::process::Stdio::piped()),
+    );
+    let (banner, base) = (&started.text, started.base.clone());
+    let token_file = dir.path().join("mhero.token");
+    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_string();
+    // Shown once (it would land in the journal under systemd), in a file
+    // only its owner reads, named in the banner; the commands use $TOKEN.
+    assert_eq!(
+        banner.matches(&token).count(),
+        1,
+        "the banner shows the token once: {banner}"
+    );
+    assert!(banner.contains(&token_file.display().to_string()), "{banner}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     assert!(banner.contains("curl"), "{banner}");
+    assert!(banner.contains("Bearer $TOKEN"), "{banner}");
     assert!(dir.path().join("mhero.db").exists());
     let api = Api::for_base(&base, &token);
     let (s, v) = api
@@ -795,6 +1151,4 @@ async fn first_run_with_no_config() {
             .starts_with("Case report. Which disease?"),
         "{got}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -2,8 +2,10 @@
 //! simulator link, on SQLite and on PostgreSQL: a keyword starts a flow,
 //! replies resume it, results are stored and read back through the API, a
 //! restart mid-conversation loses nothing, wait timeouts fire, flows are
-//! started for many contacts with exclusions, campaigns fire at offsets from
-//! a date field, and webhooks obey the host policy.
+//! started for many contacts with exclusions (now, or on a recurring
+//! schedule, each firing a start of its own; refused when they reach
+//! nobody; cancelled part-way), campaigns fire at offsets from a date field,
+//! and webhooks obey the host policy.
 
 mod common;
 
@@ -424,6 +426,239 @@ async fn flow_starts_honour_exclusions_and_results_split_by_group(kind: Db) {
     assert_eq!((s, v["field"].as_str()), (422, Some("recipients")), "{v}");
 }
 
+/// A flow whose first step calls `url` (slow on purpose: each contact's
+/// start then takes that long), then says "Started".
+fn slow_start_flow(name: &str, url: &str) -> Value {
+    let f = name;
+    json!({
+        "uuid": uid(f, "flow"), "name": name, "spec_version": "13.1.0", "language": "eng",
+        "type": "messaging", "revision": 1, "expire_after_minutes": 60, "localization": {},
+        "nodes": [
+            {"uuid": uid(f, "call"), "actions": [{"uuid": uid(f, "a"), "type": "call_webhook", "method": "POST",
+                "url": url, "headers": {}, "body": "", "result_name": "Slow"}],
+             "router": {"type": "switch", "operand": "@results.slow.category",
+                "default_category_uuid": uid(f, "any"), "cases": [],
+                "categories": [{"uuid": uid(f, "any"), "name": "Any", "exit_uuid": uid(f, "x1")}]},
+             "exits": [{"uuid": uid(f, "x1"), "destination_uuid": uid(f, "say")}]},
+            {"uuid": uid(f, "say"), "actions": [{"uuid": uid(f, "s"), "type": "send_msg", "text": "Started"}],
+             "exits": [{"uuid": uid(f, "x2"), "destination_uuid": null}]}
+        ]
+    })
+}
+
+/// The starts that are firings of `parent`.
+fn firings_of(list: &Value, parent: &str) -> Vec<Value> {
+    list["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|s| s["parent"] == parent)
+        .cloned()
+        .collect()
+}
+
+on_both!(flow_starts_finish_cancel_refuse_nobody_and_recur);
+async fn flow_starts_finish_cancel_refuse_nobody_and_recur(kind: Db) {
+    // A webhook that takes 1.5 s, so a start of 12 contacts takes seconds.
+    let (port, hook) = serve_local(axum::Router::new().route(
+        "/slow",
+        axum::routing::post(|| async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            axum::Json(json!({"ok": true}))
+        }),
+    ))
+    .await;
+    let env = start(kind, "[webhooks]\nallow_private = true\ntimeout_secs = 10\n");
+    let quiz = one_question_flow(
+        "Weekly Quiz",
+        "Quiz: is fever a sign of malaria? YES or NO",
+        "Answer",
+        &[("Yes", "yes y"), ("No", "no n")],
+        "Please reply YES or NO",
+        "Thank you",
+    );
+    let slow = slow_start_flow("Slow Start", &format!("http://127.0.0.1:{port}/slow"));
+    import(&env, export(&[quiz, slow], &[], json!([]), json!([]), json!([]))).await;
+    let api = env.server.api(OPERATOR);
+    let (s, v) = api
+        .post("/contacts/import", contacts_json(14, 300, |_| json!({})))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let all = api.ok("/contacts?limit=100").await;
+    let uuid_of = |k: usize| -> String {
+        all["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == format!("Worker {k}"))
+            .map(|c| c["uuid"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    for (name, members) in [
+        ("Quiz A", vec![300]),
+        ("Quiz B", vec![301]),
+        ("Nobody", vec![]),
+        ("Slow", (302..314).collect::<Vec<usize>>()),
+    ] {
+        let (s, v) = api.post("/groups", json!({"name": name})).await;
+        assert_eq!(s, 201, "{v}");
+        if !members.is_empty() {
+            let uuids: Vec<String> = members.iter().map(|k| uuid_of(*k)).collect();
+            let (s, v) = api
+                .post(&format!("/groups/{name}/members"), json!({"contacts": uuids}))
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+    }
+
+    // Two recurring starts, every minute, created first so that they fire
+    // while the rest runs: one restarts whoever is still in the quiz, the
+    // other (asked to) leaves them be.
+    let every_minute = json!({"repeat": "cron", "expr": "* * * * *"});
+    let mut recurring = Vec::new();
+    for (group, exclusions) in [("Quiz A", json!({})), ("Quiz B", json!({"in_a_flow": true}))] {
+        let (s, r) = api
+            .post(
+                "/flow_starts",
+                json!({"flow": "Weekly Quiz", "groups": [group], "exclusions": exclusions, "schedule": every_minute}),
+            )
+            .await;
+        assert_eq!((s, r["status"].as_str()), (201, Some("recurring")), "{r}");
+        assert!(
+            r["next_fire"].as_str().is_some_and(|t| t.ends_with(":00.000Z")),
+            "{r}"
+        );
+        assert_eq!(r["warnings"], json!([]), "{r}");
+        recurring.push(r["uuid"].as_str().unwrap().to_string());
+    }
+
+    // A start that reaches nobody: refused, naming the group; accepted when
+    // asked, completed with no contact and the reason.
+    let refused = api
+        .post(
+            "/flow_starts",
+            json!({"flow": "Weekly Quiz", "groups": ["Nobody"]}),
+        )
+        .await;
+    assert_refused(
+        &refused,
+        "recipients",
+        "nobody to start: group Nobody has no members",
+    );
+    let (s, empty) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": "Weekly Quiz", "groups": ["Nobody"], "allow_empty": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{empty}");
+    assert_eq!(empty["warnings"].as_array().map(Vec::len), Some(1), "{empty}");
+    let done = api
+        .wait_for(
+            &format!("/flow_starts/{}", empty["uuid"].as_str().unwrap()),
+            20,
+            |v| v["status"] == "completed",
+        )
+        .await;
+    assert_eq!(done["contact_count"], 0);
+    assert_eq!(done["note"], "nobody to start: group Nobody has no members");
+
+    // A start scheduled for later, cancelled: it never fires.
+    let at = (Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let (s, later) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": "Weekly Quiz", "groups": ["Quiz A"], "schedule": {"repeat": "once", "at": at}}),
+        )
+        .await;
+    assert_eq!((s, later["status"].as_str()), (201, Some("scheduled")), "{later}");
+    let (s, c) = api
+        .post(
+            &format!("/flow_starts/{}/cancel", later["uuid"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("cancelled")), "{c}");
+    assert_eq!(c["next_fire"], Value::Null, "{c}");
+
+    // Cancelled part-way: the contacts not yet started are left out.
+    let (s, slow) = api
+        .post("/flow_starts", json!({"flow": "Slow Start", "groups": ["Slow"]}))
+        .await;
+    assert_eq!(s, 201, "{slow}");
+    let slow_path = format!("/flow_starts/{}", slow["uuid"].as_str().unwrap());
+    api.wait_for(&slow_path, 30, |v| {
+        v["progress"]["started"].as_i64().unwrap_or(0) >= 1
+    })
+    .await;
+    let (s, c) = api.post(&format!("{slow_path}/cancel"), json!({})).await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("cancelled")), "{c}");
+    let p = &c["progress"];
+    let (started, cancelled) = (p["started"].as_i64().unwrap(), p["cancelled"].as_i64().unwrap());
+    assert!(cancelled >= 1 && started < 12, "{c}");
+    assert_eq!(started + p["skipped"].as_i64().unwrap() + cancelled, 12, "{c}");
+    assert_eq!(p["remaining"], 0, "{c}");
+
+    // Each recurring start fires twice, each firing a start of its own.
+    let list = api
+        .wait_for("/flow_starts?limit=100", 150, |v| {
+            recurring.iter().all(|r| {
+                let fired = firings_of(v, r);
+                fired.len() >= 2 && fired.iter().all(|f| f["status"] == "completed")
+            })
+        })
+        .await;
+    let restarts = firings_of(&list, &recurring[0]);
+    for f in &restarts[..2] {
+        assert_eq!(
+            (f["contact_count"].as_i64(), f["progress"]["started"].as_i64()),
+            (Some(1), Some(1)),
+            "{f}"
+        );
+        assert_eq!(f["schedule"], Value::Null, "{f}");
+    }
+    let leaves = firings_of(&list, &recurring[1]);
+    assert_eq!(leaves[0]["progress"]["started"], 1, "{}", leaves[0]);
+    assert_eq!(
+        leaves[1]["progress"]["skipped"], 1,
+        "still in the quiz from the first firing: {}",
+        leaves[1]
+    );
+    // Worker 300 was asked twice (the second firing restarted the quiz),
+    // worker 301 once.
+    let asked = |k: usize| {
+        let phone = Phone::new(&api, &format!("+2557{k:08}"));
+        async move {
+            phone
+                .received()
+                .await
+                .iter()
+                .filter(|t| t.starts_with("Quiz:"))
+                .count()
+        }
+    };
+    assert!(asked(300).await >= 2);
+    assert_eq!(asked(301).await, 1);
+    // The parent counts its firings, and stays recurring until cancelled.
+    let parent = api.ok(&format!("/flow_starts/{}", recurring[0])).await;
+    assert_eq!(parent["status"], "recurring", "{parent}");
+    assert!(parent["progress"]["started"].as_i64().unwrap() >= 2, "{parent}");
+    let (s, c) = api
+        .post(&format!("/flow_starts/{}/cancel", recurring[0]), json!({}))
+        .await;
+    assert_eq!(
+        (s, c["status"].as_str(), &c["next_fire"]),
+        (200, Some("cancelled"), &Value::Null),
+        "{c}"
+    );
+
+    // Nobody of the cancelled start was started since.
+    let after = api.ok(&slow_path).await;
+    assert_eq!(after["progress"]["started"].as_i64(), Some(started), "{after}");
+    assert_eq!(after["status"], "cancelled");
+    hook.abort();
+}
+
 on_both!(a_campaign_fires_at_offsets_from_a_date_field);
 async fn a_campaign_fires_at_offsets_from_a_date_field(kind: Db) {
     let env = start(kind, "[flows]\ncampaign_sync_secs = 1\n");
@@ -552,24 +787,24 @@ async fn a_campaign_fires_at_offsets_from_a_date_field(kind: Db) {
 on_both!(webhooks_follow_the_host_policy);
 async fn webhooks_follow_the_host_policy(kind: Db) {
     // A tiny HTTP server on loopback answers the flow's webhook.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let app = axum::Router::new().route(
+    let (port, server) = serve_local(axum::Router::new().route(
         "/facility",
         axum::routing::post(|body: String| async move {
             axum::Json(json!({"facility": "Kilosa DH", "echo": body}))
         }),
-    );
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    ))
+    .await;
 
-    let flow = |name: &str| {
+    // The same webhook by address and by a name that resolves to loopback:
+    // the policy applies to what a name resolves to, not to how it reads.
+    let flow = |name: &str, host: &str| {
         let f = name;
         json!({
             "uuid": uid(f, "flow"), "name": name, "spec_version": "13.1.0", "language": "eng",
             "type": "messaging", "revision": 1, "expire_after_minutes": 60, "localization": {},
             "nodes": [
                 {"uuid": uid(f, "call"), "actions": [{"uuid": uid(f, "a"), "type": "call_webhook", "method": "POST",
-                    "url": format!("http://127.0.0.1:{port}/facility"), "headers": {"Content-Type": "application/json"},
+                    "url": format!("http://{host}:{port}/facility"), "headers": {"Content-Type": "application/json"},
                     "body": "{\"urn\": \"@contact.urn\"}", "result_name": "Lookup"}],
                  "router": {"type": "switch", "operand": "@results.lookup.category",
                     "default_category_uuid": uid(f, "fail"),
@@ -592,17 +827,26 @@ async fn webhooks_follow_the_host_policy(kind: Db) {
         import(
             &env,
             export(
-                &[flow("Facility Lookup")],
-                &[("where", "Facility Lookup")],
+                &[
+                    flow("Facility Lookup", "127.0.0.1"),
+                    flow("Facility By Name", "localhost"),
+                ],
+                &[("where", "Facility Lookup"), ("near", "Facility By Name")],
                 json!([]),
                 json!([]),
                 json!([]),
             ),
         )
         .await;
-        let phone = Phone::new(&env.server.api(OPERATOR), "+255714000001");
-        phone.say("where").await;
-        assert_eq!(phone.wait_for(1, 15).await, [expect]);
+        for (number, keyword) in [("+255714000001", "where"), ("+255714000002", "near")] {
+            let phone = Phone::new(&env.server.api(OPERATOR), number);
+            phone.say(keyword).await;
+            assert_eq!(
+                phone.wait_for(1, 15).await,
+                [expect],
+                "{keyword} (allow_private = {allow})"
+            );
+        }
     }
     server.abort();
 }

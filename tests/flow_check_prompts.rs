@@ -30,7 +30,7 @@ fn check(file: &Path, dir: &Path, tts: bool) -> Vec<String> {
 }
 
 #[test]
-fn the_shipped_voice_quiz_has_every_prompt_in_both_languages() {
+fn the_shipped_voice_quiz_has_every_prompt_in_all_four_languages() {
     let quiz = repo("flows/voice_quiz.json");
     assert_eq!(check(&quiz, &repo("prompts"), false), Vec::<String>::new());
 }
@@ -40,8 +40,8 @@ fn missing_recordings_are_reported_per_language_unless_text_can_be_spoken() {
     let quiz = repo("flows/voice_quiz.json");
     let dir = only_english_welcome();
     let lines = check(&quiz, dir.path(), false);
-    // Four prompts in two languages, less the one English file present.
-    assert_eq!(lines.len(), 7, "{lines:#?}");
+    // Four prompts in four languages, less the one English file present.
+    assert_eq!(lines.len(), 15, "{lines:#?}");
     let q1_fra = dir.path().join("fra/quiz_q1.wav").display().to_string();
     assert!(
         lines.iter().any(|l| l.contains("flow 'Voice Quiz' [fra] say_msg")
@@ -103,7 +103,7 @@ fn the_command_fails_and_prints_what_is_missing() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert_eq!(
         stdout.matches("no text-to-speech fallback").count(),
-        7,
+        15,
         "{stdout}"
     );
     let ok = std::process::Command::new(env!("CARGO_BIN_EXE_mhero"))

@@ -134,10 +134,10 @@ fn translations_follow_the_contact_language() {
     .unwrap();
     assert_eq!(
         texts(&events),
-        vec!["Bonjour Aline ! Avez-vous des cas de fievre cette semaine ? (oui/non)"]
+        vec!["Bonjour Aline ! Avez-vous des cas de fièvre cette semaine ? (oui/non)"]
     );
     let events = session::resume(&assets, &NoServices, &mut s, reply("non"), clock::system()).unwrap();
-    assert_eq!(texts(&events), vec!["Merci, aucun cas enregistre."]);
+    assert_eq!(texts(&events), vec!["Merci, aucun cas enregistré."]);
 }
 
 #[test]

@@ -6,7 +6,9 @@
 //! segment, matched through the stored segment ids. A long MO is persisted
 //! part by part before each part is answered: a crash between its parts
 //! loses nothing, a resent part makes no second message, and a message
-//! whose parts stop coming is delivered, marked, after its timeout.
+//! whose parts stop coming is delivered, marked, after its timeout. A
+//! broadcast whose receipts never come completes once its link's receipt
+//! wait has passed, or at once on a link that asks for no receipts.
 
 mod common;
 #[path = "smpp_support/mod.rs"]
@@ -224,12 +226,7 @@ async fn gateway(kind: Db, smsc: &Smsc, timeouts: &str) -> Env {
 }
 
 async fn metrics(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    metrics_text(base).await
 }
 
 /// The SMSC sends the parts of `text` numbered in `order` under UDH
@@ -335,3 +332,83 @@ async fn an_incomplete_long_mo_is_delivered_marked_after_its_timeout(kind: Db) {
     smsc.stop();
 }
 on_both!(an_incomplete_long_mo_is_delivered_marked_after_its_timeout);
+
+/// Two links to an SMSC that sends no receipts: `quiet` asks for them and
+/// waits 2 s, `blind` does not ask (`registered_delivery = false`) and keeps
+/// the default wait of two days. Both broadcasts complete, their messages
+/// counted as sent without a receipt.
+async fn a_broadcast_without_receipts_completes(kind: Db) {
+    let mut smsc = Smsc::start(&["--receipts", "none"]);
+    let link = |name: &str, extra: &str| {
+        format!(
+            r#"
+[[links]]
+name = "{name}"
+kind = "smpp"
+{extra}
+[links.smpp]
+host = "127.0.0.1"
+port = {port}
+system_id = "mhero"
+password = "secret"
+source_addr = "15555"
+{smpp}
+timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500 }}
+"#,
+            port = smsc.port,
+            smpp = if name == "blind" {
+                "registered_delivery = false"
+            } else {
+                ""
+            },
+        )
+    };
+    let extra = format!(
+        "{}{}\n[[routes]]\nprefix = \"+25571\"\nlinks = [\"quiet\"]\n[[routes]]\nprefix = \"+25578\"\nlinks = [\"blind\"]\n",
+        link("quiet", "receipt_wait_secs = 2"),
+        link("blind", "")
+    );
+    let env = Env::start(kind, "", &extra);
+    let api = env.server.api(OPERATOR);
+    for name in ["quiet", "blind"] {
+        api.wait_for(&format!("/links/{name}"), 30, |l| l["healthy"] == true)
+            .await;
+    }
+    for (numbers, link) in [
+        (["+255712700001", "+255712700002"], "quiet"),
+        (["+255782700001", "+255782700002"], "blind"),
+    ] {
+        let (s, b) = api
+            .post(
+                "/broadcasts",
+                json!({"text": "Stock count due Friday", "urns": numbers, "respect_hours": false}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let done = api
+            .wait_for(&format!("/broadcasts/{}", b["uuid"].as_str().unwrap()), 30, |v| {
+                v["status"] == "completed"
+            })
+            .await;
+        let p = &done["progress"];
+        assert_eq!(
+            (p["total"].as_i64(), p["sent"].as_i64(), p["delivered"].as_i64()),
+            (Some(2), Some(2), Some(0)),
+            "{link}: {done}"
+        );
+        let msgs = api
+            .ok(&format!("/messages?broadcast={}", b["uuid"].as_str().unwrap()))
+            .await;
+        for m in msgs["results"].as_array().unwrap() {
+            assert_eq!(
+                (m["status"].as_str(), m["link"].as_str()),
+                (Some("sent"), Some(link)),
+                "{m}"
+            );
+        }
+    }
+    assert_eq!(smsc.wait_for("submit", 4).await.len(), 4);
+    drop(env);
+    smsc.stop();
+}
+on_both!(a_broadcast_without_receipts_completes);

@@ -1,9 +1,12 @@
 //! The flows we ship in `flows/`: every export there loads and validates
 //! cleanly; ours are complete spec 13 exports (editor layout for every node,
-//! a French translation of every message and category, declared fields,
-//! triggers and campaign); and a scripted conversation through the pure
-//! engine pins the messages, results and contact changes of each, including
-//! the re-ask paths, French, and the case report's wait timeout.
+//! declared fields, triggers and campaign); every flow there has a French,
+//! Swahili and Portuguese translation of every message, quick reply,
+//! prompt, category and localized case, within the SMS budget; each runs in
+//! each of the four languages; templates read well when a field is empty;
+//! and a scripted conversation through the pure engine pins the messages,
+//! results and contact changes of each, including the re-ask paths, French,
+//! Swahili, Portuguese, and the case report's wait timeout.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -11,6 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 
+use mhero::core::segments::{self, Encoding};
 use mhero::flow::definition::export::Export;
 use mhero::flow::events::{Event, EventKind, MsgIn};
 use mhero::flow::resume::{Resume, ResumeKind};
@@ -18,7 +22,6 @@ use mhero::flow::services::NoServices;
 use mhero::flow::session::{self, Session, SessionStatus};
 use mhero::flow::session_assets::SessionAssets;
 use mhero::flow::trigger::Trigger;
-use mhero::smpp::encoding::gsm7;
 
 const HR_UPDATE: &str = "flows/hr_update.json";
 const HR_UPDATE_UUID: &str = "0246ad54-71c1-4ec0-af8c-06b8644bbd07";
@@ -42,9 +45,18 @@ const UI_NODE_TYPES: [&str; 6] = [
     "split_by_random",
 ];
 
-/// Septets in two concatenated GSM segments: no message we ship costs a
-/// health worker's programme more than two SMS.
-const MAX_MESSAGE_SEPTETS: usize = 2 * 153;
+/// No message we ship costs a health worker's programme more than two SMS
+/// when it fits the GSM 03.38 alphabet (English, French, Swahili do).
+const MAX_GSM_SEGMENTS: u32 = 2;
+/// Correct Portuguese needs ã, õ, ç, á, ê, which GSM 03.38 lacks (and we
+/// send no national language shift tables), so its texts go as UCS-2 at 67
+/// characters a segment: they may take one segment more.
+const MAX_UCS2_SEGMENTS: u32 = 3;
+
+/// The flows' base language and its translations.
+const LANGUAGES: [&str; 4] = ["eng", "fra", "swa", "por"];
+/// Every language must be written in the GSM alphabet except these.
+const UCS2_LANGUAGES: [&str; 1] = ["por"];
 
 /// The contact's own number (Cameroon, a bilingual country).
 const URN: &str = "tel:+237670000001";
@@ -76,7 +88,7 @@ fn contact(language: &str, fields: Value) -> Value {
 }
 
 fn environment() -> Value {
-    json!({"allowed_languages": ["eng", "fra"], "default_country": "CM", "timezone": "Africa/Douala"})
+    json!({"allowed_languages": LANGUAGES, "default_country": "CM", "timezone": "Africa/Douala"})
 }
 
 fn msg_in(text: &str) -> MsgIn {
@@ -293,20 +305,43 @@ fn every_export_under_flows_loads_and_validates_without_problems() {
     }
 }
 
-/// The UUIDs of every send_msg action and category, and of set_run_result
-/// actions that set a category: what a translation must cover.
+/// What a translation must cover: the UUID and property of every send_msg
+/// and say_msg text (and its quick replies, and a say_msg's recording),
+/// every category, every set_run_result that sets a category, and the
+/// arguments of every case that some language localizes.
 fn translatable(flow: &Value) -> (Vec<(String, &'static str)>, usize) {
     let mut items = Vec::new();
     let nodes = flow["nodes"].as_array().unwrap();
+    let localized = |uuid: &str, property: &str| {
+        flow["localization"]
+            .as_object()
+            .into_iter()
+            .flat_map(|l| l.values())
+            .any(|entries| entries[uuid].get(property).is_some())
+    };
     for node in nodes {
         for action in node["actions"].as_array().into_iter().flatten() {
             let uuid = action["uuid"].as_str().unwrap().to_owned();
             match action["type"].as_str().unwrap() {
-                "send_msg" => items.push((uuid, "text")),
+                "send_msg" | "say_msg" => {
+                    items.push((uuid.clone(), "text"));
+                    if action["quick_replies"].as_array().is_some_and(|q| !q.is_empty()) {
+                        items.push((uuid.clone(), "quick_replies"));
+                    }
+                    if action["audio_url"].as_str().is_some_and(|a| !a.is_empty()) {
+                        items.push((uuid, "audio_url"));
+                    }
+                }
                 "set_run_result" if action["category"].as_str().is_some_and(|c| !c.is_empty()) => {
                     items.push((uuid, "category"))
                 }
                 _ => {}
+            }
+        }
+        for case in node["router"]["cases"].as_array().into_iter().flatten() {
+            let uuid = case["uuid"].as_str().unwrap();
+            if localized(uuid, "arguments") {
+                items.push((uuid.to_owned(), "arguments"));
             }
         }
         for category in node["router"]["categories"].as_array().into_iter().flatten() {
@@ -316,8 +351,113 @@ fn translatable(flow: &Value) -> (Vec<(String, &'static str)>, usize) {
     (items, nodes.len())
 }
 
+/// The base action a translation belongs to.
+fn action<'a>(flow: &'a Value, uuid: &str) -> Option<&'a Value> {
+    flow["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|n| n["actions"].as_array().into_iter().flatten())
+        .find(|a| a["uuid"] == uuid)
+}
+
+/// Every export under `flows/`, by file name.
+fn every_export() -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(repo("flows")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) == Some("json") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            out.push((
+                name,
+                raw(&format!("flows/{}", path.file_name().unwrap().to_string_lossy())),
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 #[test]
-fn shipped_exports_are_complete_for_rapidpro_and_translated_to_french() {
+fn every_flow_has_every_text_in_french_swahili_and_portuguese_within_the_sms_budget() {
+    for (file, export) in every_export() {
+        for flow in export["flows"].as_array().unwrap() {
+            let name = flow["name"].as_str().unwrap();
+            assert_eq!(flow["language"], "eng", "{file}: {name}");
+            let localization = flow["localization"].as_object().unwrap();
+            let (items, _) = translatable(flow);
+            assert!(!items.is_empty(), "{name}");
+            for language in &LANGUAGES[1..] {
+                let translation = localization
+                    .get(*language)
+                    .unwrap_or_else(|| panic!("{name}: no {language} localization"));
+                for (uuid, property) in &items {
+                    let values = translation[uuid.as_str()][*property]
+                        .as_array()
+                        .unwrap_or_else(|| panic!("{name}: no {language} {property} for {uuid}"));
+                    assert!(
+                        !values.is_empty()
+                            && values
+                                .iter()
+                                .all(|v| v.as_str().is_some_and(|t| !t.trim().is_empty())),
+                        "{name}: empty {language} {property} for {uuid}"
+                    );
+                    if *property == "quick_replies" {
+                        let base = action(flow, uuid).unwrap()["quick_replies"].as_array().unwrap();
+                        assert_eq!(
+                            values.len(),
+                            base.len(),
+                            "{name}: {language} quick replies of {uuid}"
+                        );
+                    }
+                    if *property == "audio_url" {
+                        let base = action(flow, uuid).unwrap()["audio_url"].as_str().unwrap();
+                        assert_eq!(values[0], base, "{name}: {language} prompt of {uuid}");
+                    }
+                }
+            }
+            if let Some(ui) = flow["_ui"]["languages"].as_array() {
+                let listed: Vec<&str> = ui
+                    .iter()
+                    .flat_map(|l| l.as_object().unwrap().keys().map(String::as_str))
+                    .collect();
+                assert_eq!(listed, LANGUAGES, "{name}: editor languages");
+            }
+
+            // Each text stays within what it may cost (and a template's own
+            // length bounds what it renders to, bar the fields it inserts).
+            for node in flow["nodes"].as_array().unwrap() {
+                for action in node["actions"].as_array().into_iter().flatten() {
+                    if action["type"] != "send_msg" {
+                        continue;
+                    }
+                    let uuid = action["uuid"].as_str().unwrap();
+                    for language in LANGUAGES {
+                        let text = match language {
+                            "eng" => action["text"].as_str().unwrap(),
+                            other => localization[other][uuid]["text"][0].as_str().unwrap(),
+                        };
+                        let (encoding, count) = segments::count(text);
+                        let limit = match encoding {
+                            Encoding::Gsm7 => MAX_GSM_SEGMENTS,
+                            Encoding::Ucs2 => {
+                                assert!(
+                                    UCS2_LANGUAGES.contains(&language),
+                                    "{name}: not GSM 03.38 ({language}): {text}"
+                                );
+                                MAX_UCS2_SEGMENTS
+                            }
+                        };
+                        assert!(count <= limit, "{name}: {count} segments ({language}): {text}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn shipped_exports_are_complete_for_rapidpro() {
     for path in SHIPPED {
         let export = raw(path);
         assert_eq!(export["version"], "13", "{path}");
@@ -396,30 +536,8 @@ fn shipped_exports_are_complete_for_rapidpro_and_translated_to_french() {
                 );
             }
 
-            // French for every message, category and result category.
-            let (items, _) = translatable(flow);
-            assert!(!items.is_empty());
-            let fra = &flow["localization"]["fra"];
-            for (uuid, property) in items {
-                let text = fra[&uuid][property][0].as_str().unwrap_or_default();
-                assert!(!text.is_empty(), "{name}: no French {property} for {uuid}");
-            }
-            // Both languages stay in the GSM alphabet (a French accent outside it
-            // would switch the message to UCS-2 and double its cost) and short.
-            for node in flow["nodes"].as_array().unwrap() {
-                for action in node["actions"].as_array().into_iter().flatten() {
-                    if action["type"] != "send_msg" {
-                        continue;
-                    }
-                    let english = action["text"].as_str().unwrap();
-                    let french = fra[action["uuid"].as_str().unwrap()]["text"][0].as_str().unwrap();
-                    for text in [english, french] {
-                        let septets =
-                            gsm7::encode(text).unwrap_or_else(|| panic!("{name}: not GSM 03.38: {text}"));
-                        assert!(septets.len() <= MAX_MESSAGE_SEPTETS, "{name}: too long: {text}");
-                    }
-                }
-            }
+            // Translations and their cost: see
+            // every_flow_has_every_text_in_french_swahili_and_portuguese_within_the_sms_budget.
         }
         for trigger in export["triggers"].as_array().unwrap() {
             assert_eq!(trigger["trigger_type"], "K", "{path}");
@@ -434,6 +552,171 @@ fn shipped_exports_are_complete_for_rapidpro_and_translated_to_french() {
                     "{path}: keyword {k}"
                 );
             }
+        }
+    }
+}
+
+// --- every flow in every language ---------------------------------------------
+
+const VOICE_QUIZ: &str = "flows/voice_quiz.json";
+const VOICE_QUIZ_UUID: &str = "5f1c7a3e-6d0b-4d7a-9a43-2b1f9c8e7d10";
+const CHECKIN: &str = "flows/health_worker_checkin.json";
+const CHECKIN_UUID: &str = "4b3c9a52-6f1e-4d8a-9b7c-2e5f1a0d3c11";
+
+/// "Yes" as a health worker writes it in each language.
+fn yes(language: &str) -> &'static str {
+    match language {
+        "fra" => "oui",
+        "swa" => "ndiyo",
+        "por" => "sim",
+        _ => "yes",
+    }
+}
+
+/// The texts a flow said (SMS or voice prompts), each with the language it
+/// was written in.
+fn said(events: &[Event]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::MsgCreated { msg } | EventKind::IvrCreated { msg } => Some((
+                msg.locale
+                    .as_deref()
+                    .and_then(|l| l.split('-').next())
+                    .unwrap_or_default()
+                    .to_owned(),
+                msg.text.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_flow_runs_to_its_end_in_each_language() {
+    // (export, flow, answers in each language, result key, category it gives)
+    type Script = (
+        &'static str,
+        &'static str,
+        fn(&str) -> Vec<String>,
+        &'static str,
+        &'static str,
+    );
+    let scripts: [Script; 6] = [
+        (
+            HR_UPDATE,
+            HR_UPDATE_UUID,
+            |l| vec![yes(l).into(); 3],
+            "phone",
+            "Confirmed",
+        ),
+        (
+            CASE_REPORT,
+            CASE_REPORT_UUID,
+            |l| {
+                let (disease, same) = match l {
+                    "fra" => ("choléra", "même"),
+                    "swa" => ("kipindupindu", "hapa"),
+                    "por" => ("cólera", "mesma"),
+                    _ => ("cholera", "same"),
+                };
+                strings(&[disease, "3", same])
+            },
+            "location",
+            "Facility",
+        ),
+        (
+            TRAINING_QUIZ,
+            TRAINING_QUIZ_UUID,
+            |_| strings(&["2", "1", "3", "2", "1"]),
+            "q5",
+            "Correct",
+        ),
+        (
+            MINISTRY_POLL,
+            MINISTRY_POLL_UUID,
+            |l| vec![yes(l).into()],
+            "stock",
+            "Yes",
+        ),
+        (
+            CHECKIN,
+            CHECKIN_UUID,
+            |l| vec![yes(l).into(), "5".into()],
+            "cases",
+            "Count",
+        ),
+        (
+            VOICE_QUIZ,
+            VOICE_QUIZ_UUID,
+            |_| strings(&["1", "3"]),
+            "question_2",
+            "Correct",
+        ),
+    ];
+    for (path, uuid, answers, key, category) in scripts {
+        for language in LANGUAGES {
+            let (mut chat, _) = Chat::manual(path, uuid, contact(language, worker_fields()));
+            for answer in answers(language) {
+                chat.say(&answer);
+            }
+            let heard = said(&chat.events);
+            assert!(chat.is_completed(), "{path} [{language}] did not finish");
+            assert!(!heard.is_empty(), "{path} [{language}] said nothing");
+            for (written_in, text) in &heard {
+                assert_eq!(written_in, language, "{path}: {text}");
+                assert!(!text.contains("()") && !text.contains(" ."), "{path}: {text}");
+            }
+            assert_eq!(chat.result(key).1, category, "{path} [{language}]");
+        }
+    }
+}
+
+#[test]
+fn templates_read_well_when_the_fields_they_show_are_empty() {
+    // A worker with no name and no facility on record.
+    for language in LANGUAGES {
+        let nobody = json!({
+            "uuid": "6a3c0d52-8f4e-4b1a-9c2d-7e5f3a1b0c9d", "name": "", "language": language,
+            "urns": [URN], "fields": {}
+        });
+        let (mut case, _) = Chat::keyword(CASE_REPORT, CASE_REPORT_UUID, nobody.clone(), "CASE", "case");
+        case.say("ebola");
+        let asked = case.say("1");
+        let (mut checkin, first) = Chat::manual(CHECKIN, CHECKIN_UUID, nobody.clone());
+        checkin.say(yes(language));
+        let thanks = checkin.say("2");
+        let (_, hello) = Chat::manual(HR_UPDATE, HR_UPDATE_UUID, nobody);
+        for text in [&asked[0], &first[0], &thanks[0], &hello[0]] {
+            for leftover in ["()", " .", " ,", "  ", "@"] {
+                assert!(!text.contains(leftover), "[{language}] {leftover:?} in {text}");
+            }
+            // French sets a space before "!"; the others must not.
+            assert!(language == "fra" || !text.contains(" !"), "[{language}] {text}");
+        }
+        if language == "eng" {
+            assert_eq!(
+                asked[0],
+                "Where were the cases seen? Send the name of the village or facility."
+            );
+            assert_eq!(first[0], "Hello! Any fever cases this week? (yes/no)");
+            assert_eq!(thanks[0], "Thank you, 2 cases recorded.");
+            assert!(
+                hello[0].starts_with("Hello. We have no facility on record for you."),
+                "{hello:?}"
+            );
+        }
+        if language == "fra" {
+            // French puts a space before "!" and "?"; nothing else is left over.
+            assert_eq!(
+                asked[0],
+                "Où les cas ont-ils été vus ? Envoyez le nom du village ou de la formation sanitaire."
+            );
+            assert_eq!(
+                first[0],
+                "Bonjour ! Avez-vous des cas de fièvre cette semaine ? (oui/non)"
+            );
+            assert_eq!(thanks[0], "Merci, 2 cas enregistrés.");
         }
     }
 }
@@ -995,4 +1278,177 @@ fn ministry_poll_in_french() {
     );
     assert_eq!(chat.result("stock"), pair("Non", "No"));
     assert_eq!(chat.category_localized("stock"), "Non");
+}
+
+// --- Swahili and Portuguese ---------------------------------------------------
+
+#[test]
+fn case_report_in_swahili_and_portuguese() {
+    let (mut chat, sent) = start_case_report("swa", worker_fields());
+    assert_eq!(
+        sent,
+        strings(&["Ripoti ya wagonjwa. Ugonjwa gani? Jibu MALARIA, KIPINDUPINDU, SURUA, EBOLA au NYINGINE."])
+    );
+    assert_eq!(
+        chat.say("Kipindupindu"),
+        strings(&["Wagonjwa wangapi wa Kipindupindu? Jibu kwa namba."])
+    );
+    assert_eq!(chat.result("disease"), pair("Kipindupindu", "Cholera"));
+    assert_eq!(chat.category_localized("disease"), "Kipindupindu");
+    assert_eq!(
+        chat.say("4"),
+        strings(&[
+            "Wagonjwa walionekana wapi? Jibu HAPA kama ni kituo chako (Bamenda District Hospital) \
+             au tuma jina la kijiji au kituo cha afya."
+        ])
+    );
+    assert_eq!(
+        chat.say("hapa"),
+        strings(&["Asante. Wagonjwa 4 wa Kipindupindu wameripotiwa katika Bamenda District Hospital."])
+    );
+    assert_eq!(chat.category_localized("location"), "Kituo cha afya");
+
+    let (mut chat, sent) = start_case_report("por", worker_fields());
+    assert_eq!(
+        sent,
+        strings(&["Notificação de casos. Que doença? Responda MALARIA, COLERA, SARAMPO, EBOLA ou OUTRA."])
+    );
+    assert_eq!(
+        chat.say("sarampo"),
+        strings(&["Quantos casos de Sarampo? Responda com um número."])
+    );
+    assert_eq!(chat.result("disease"), pair("sarampo", "Measles"));
+    assert_eq!(
+        chat.say("2"),
+        strings(&[
+            "Onde foram vistos os casos? Responda MESMA para a sua unidade sanitária (Bamenda \
+             District Hospital) ou envie o nome da aldeia ou da unidade sanitária."
+        ])
+    );
+    assert_eq!(
+        chat.say("Aldeia de Chókwè"),
+        strings(&["Obrigado. 2 caso(s) de Sarampo notificado(s) em Aldeia de Chókwè."])
+    );
+    assert_eq!(chat.result("location"), pair("Aldeia de Chókwè", "Place"));
+    assert_eq!(chat.category_localized("location"), "Local");
+}
+
+#[test]
+fn hr_update_in_swahili_and_portuguese() {
+    let (mut chat, sent) = Chat::manual(HR_UPDATE, HR_UPDATE_UUID, contact("swa", worker_fields()));
+    assert_eq!(
+        sent,
+        strings(&[
+            "Habari Grace. Kumbukumbu zetu zinaonyesha kituo chako ni: Bamenda District Hospital. \
+             Jibu NDIYO kama ni sahihi au tuma jina la kituo kipya."
+        ])
+    );
+    assert_eq!(
+        chat.say("Ndiyo"),
+        strings(&[
+            "Kumbukumbu zetu zinaonyesha kada yako ni: Nurse. Jibu NDIYO kama ni sahihi au tuma \
+             kada yako: Mkunga, Muuguzi, Tabibu, Daktari au Mhudumu wa Afya ya Jamii."
+        ])
+    );
+    assert_eq!(
+        chat.say("mimi ni mkunga"),
+        strings(&[
+            "Namba yako ya simu kwenye kumbukumbu ni 6 70 00 00 01. Jibu NDIYO kama ni sahihi au \
+             tuma namba yako mpya."
+        ])
+    );
+    assert_eq!(chat.result("cadre"), pair("mkunga", "Midwife"));
+    assert_eq!(chat.category_localized("cadre"), "Mkunga");
+    assert_eq!(
+        chat.say("ndio"),
+        strings(&[
+            "Asante! Kumbukumbu zako zimesasishwa: Bamenda District Hospital, Midwife, +237670000001."
+        ])
+    );
+    assert_eq!(chat.category_localized("facility"), "Imethibitishwa");
+
+    let (mut chat, sent) = Chat::manual(HR_UPDATE, HR_UPDATE_UUID, contact("por", worker_fields()));
+    assert!(sent[0].starts_with("Olá Grace. Nos nossos registos"), "{sent:?}");
+    chat.say("Sim");
+    let sent = chat.say("enfermeira");
+    assert!(
+        sent[0].starts_with("O seu número de telefone registado é"),
+        "{sent:?}"
+    );
+    assert_eq!(chat.result("cadre").1, "Nurse");
+    assert_eq!(chat.category_localized("cadre"), "Enfermeiro");
+    assert_eq!(
+        chat.say("sim"),
+        strings(&[
+            "Obrigado! O seu registo está atualizado: Bamenda District Hospital, Nurse, +237670000001."
+        ])
+    );
+    assert_eq!(chat.category_localized("phone"), "Confirmado");
+}
+
+#[test]
+fn training_quiz_and_poll_in_swahili_and_portuguese() {
+    let (mut chat, sent) = Chat::manual(TRAINING_QUIZ, TRAINING_QUIZ_UUID, contact("swa", json!({})));
+    assert!(
+        sent[0].starts_with("Jaribio la matibabu ya malaria: maswali 5."),
+        "{sent:?}"
+    );
+    assert!(sent[1].starts_with("S1 kati ya 5:"), "{sent:?}");
+    assert_eq!(
+        chat.say("sijui"),
+        strings(&["Tafadhali jibu 1, 2 au 3 (au A, B au C)."])
+    );
+    let sent = chat.say("2");
+    assert!(sent[0].starts_with("Sahihi!"), "{sent:?}");
+    for answer in ["b", "1", "1"] {
+        assert!(chat.say(answer)[0].starts_with("Si sahihi."));
+    }
+    assert_eq!(
+        chat.say("A")[1],
+        "Umepata 2 kati ya 5. Tuma LEARN kufanya jaribio tena."
+    );
+    assert_eq!(chat.category_localized("q2"), "Si sahihi");
+
+    let (mut chat, sent) = Chat::manual(TRAINING_QUIZ, TRAINING_QUIZ_UUID, contact("por", json!({})));
+    assert!(sent[1].starts_with("P1 de 5: Um doente tem febre."), "{sent:?}");
+    for answer in ["2", "a", "3", "B"] {
+        assert!(chat.say(answer)[0].starts_with("Correto!"), "{answer}");
+    }
+    assert_eq!(
+        chat.say("1")[1],
+        "Obteve 5 em 5. Envie LEARN para repetir o questionário."
+    );
+
+    let (mut chat, sent) = Chat::manual(MINISTRY_POLL, MINISTRY_POLL_UUID, contact("swa", json!({})));
+    assert_eq!(
+        sent,
+        strings(&["Je, una vipimo vya kutosha vya malaria mwezi huu? Jibu NDIYO au HAPANA"])
+    );
+    assert_eq!(
+        chat.say("Hapana"),
+        strings(&[
+            "Asante. Tumerekodi kwamba unahitaji vipimo zaidi vya malaria; timu ya afya ya wilaya \
+             itafuatilia."
+        ])
+    );
+    assert_eq!(chat.result("stock"), pair("Hapana", "No"));
+
+    let (mut chat, _) = Chat::manual(MINISTRY_POLL, MINISTRY_POLL_UUID, contact("por", json!({})));
+    let replies: Vec<String> = chat
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::MsgCreated { msg } => Some(msg.quick_replies.iter().map(|q| q.text.clone()).collect()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    assert_eq!(replies, strings(&["Sim", "Não"]));
+    assert_eq!(
+        chat.say("não"),
+        strings(&[
+            "Obrigado. Registámos que precisa de mais testes rápidos de malária; a equipa distrital \
+             de saúde vai dar seguimento."
+        ])
+    );
+    assert_eq!(chat.category_localized("stock"), "Não");
 }

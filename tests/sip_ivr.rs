@@ -18,7 +18,7 @@ use mhero::sip::media::codec::Codec;
 use mhero::sip::media::digit::Digit;
 use mhero::sip::media::rtp::RtpPacket;
 use mhero::sip::prompts::{read_wav, Prompt};
-use mhero::store::{CallRow, NewContact, Store};
+use mhero::store::{CallRow, NewContact, Paging, Store};
 use sipp_support::{
     finished, free_rtp_base, free_udp_port, manifest, run, scenario, sipp, workdir, Run, Sipp,
 };
@@ -101,7 +101,11 @@ async fn gateway_with(peer_port: u16, options_secs: u64, extra: &str) -> Gateway
 async fn settled(store: &Store, pick: impl Fn(&CallRow) -> bool) -> CallRow {
     let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
     loop {
-        let calls = store.list_calls(10).await.unwrap();
+        // Newest first: the call just placed.
+        let calls = store
+            .list_calls(&Paging::new(None, None, true, Some(10)))
+            .await
+            .unwrap();
         if let Some(call) = calls.into_iter().find(|c| pick(c)) {
             return call;
         }

@@ -136,9 +136,17 @@ async fn quiz_answers_keyed_on_a_call_show_up_in_the_flow_runs_and_results() {
     assert_eq!(count(&results, "question_2", "Correct"), 1, "{results:#}");
     // The call itself is listed with the same session.
     let calls = api.ok("/calls").await;
-    let call = &calls["calls"][0];
+    let call = &calls["results"][0];
     assert_eq!(call["status"], "completed");
     assert_eq!(call["digits"], "13#");
+    // Its times are RFC 3339 like every other timestamp of the API.
+    for t in ["created_on", "answered_on", "ended_on"] {
+        let text = call[t].as_str().unwrap_or_else(|| panic!("{t} in {call}"));
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(text).is_ok() && text.ends_with('Z'),
+            "{t} = {text}"
+        );
+    }
     voice.server.stop();
 }
 
@@ -185,7 +193,7 @@ async fn a_flow_start_of_the_voice_quiz_calls_each_contact_and_their_answers_lan
     let results = api.ok(&format!("/flows/{QUIZ_UUID}/results")).await;
     assert_eq!(count(&results, "question_1", "Correct"), 2, "{results:#}");
     let calls = api.ok("/calls").await;
-    let calls = calls["calls"].as_array().unwrap();
+    let calls = calls["results"].as_array().unwrap();
     assert_eq!(calls.len(), 2);
     for call in calls {
         assert_eq!(
@@ -268,7 +276,7 @@ async fn a_campaign_event_with_the_voice_quiz_calls_the_worker_when_it_falls_due
     assert_eq!(runs[0]["status"], "completed");
     assert_eq!(answer(&runs[0], "question_1"), ("1".into(), "Correct".into()));
     let calls = api.ok("/calls").await;
-    assert_eq!(calls["calls"][0]["flow"], QUIZ_UUID);
-    assert_eq!(calls["calls"][0]["direction"], "out");
+    assert_eq!(calls["results"][0]["flow"], QUIZ_UUID);
+    assert_eq!(calls["results"][0]["direction"], "out");
     voice.server.stop();
 }

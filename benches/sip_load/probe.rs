@@ -68,8 +68,8 @@ pub fn load_average() -> String {
         .unwrap_or_default()
 }
 
-pub async fn get_text(url: &str) -> String {
-    match reqwest::get(url).await {
+pub async fn get_text(url: &str, bearer: &str) -> String {
+    match reqwest::Client::new().get(url).bearer_auth(bearer).send().await {
         Ok(response) => response.text().await.unwrap_or_default(),
         Err(err) => {
             eprintln!("GET {url}: {err}");

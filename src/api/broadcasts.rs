@@ -2,15 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query as Q, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
-use super::{ApiError, ApiState, Page};
+use super::list::{List, NoFilter};
+use super::{ApiError, ApiState};
 use crate::core::time::Schedule;
-use crate::store::{NewBroadcast, Recipients};
+use crate::store::{Accepted, NewBroadcast, Recipients};
 
 /// A text, or texts per language code.
 #[derive(Debug, serde::Deserialize)]
@@ -35,6 +36,10 @@ pub struct NewBroadcastBody {
     schedule: Option<Schedule>,
     #[serde(default = "yes")]
     respect_hours: bool,
+    /// Accept a broadcast to go now that reaches nobody (it completes with
+    /// 0 recipients and a warning) instead of refusing it.
+    #[serde(default)]
+    allow_empty: bool,
 }
 
 fn yes() -> bool {
@@ -76,14 +81,21 @@ pub async fn create(
                     respect_hours: b.respect_hours,
                 },
                 s.gw.config.contacts.default_country.as_deref(),
+                b.allow_empty,
             )
             .await?;
-    Ok((StatusCode::CREATED, Json(json!(created))))
+    Ok((StatusCode::CREATED, Json(with_warnings(&created))))
 }
 
-pub async fn list(State(s): State<ApiState>, Q(p): Q<Page>) -> Result<Json<Value>, ApiError> {
-    let results = s.gw.store.list_broadcasts(p.after, p.limit()).await?;
-    Ok(Json(json!({ "results": results })))
+/// A send as accepted, with a `warnings` array (empty when all is well).
+pub(super) fn with_warnings<T: serde::Serialize>(a: &Accepted<T>) -> Value {
+    let mut v = json!(a.send);
+    v["warnings"] = json!(a.warnings);
+    v
+}
+
+pub async fn list(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_broadcasts(&l.page).await?, |b| b.id))
 }
 
 pub async fn get_one(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {

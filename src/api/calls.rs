@@ -2,13 +2,14 @@
 //! with its flow results. Calls are stored here and dialled by the trunk's
 //! dialer, which applies the trunk's limits, calling window and retries.
 
-use axum::extract::{Path, Query as Q, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
-use super::{ApiError, ApiState, Page};
+use super::list::{List, NoFilter};
+use super::{ApiError, ApiState};
 use crate::dispatch::voice::flows::{is_file_reference, FlowCache};
 use crate::dispatch::voice::queue_voice_call;
 
@@ -85,10 +86,8 @@ pub async fn create(
     ))
 }
 
-pub async fn list(State(s): State<ApiState>, Q(p): Q<Page>) -> Result<Json<Value>, ApiError> {
-    let limit = p.limit.unwrap_or(100).clamp(1, 1000) as u32;
-    let calls = s.gw.store.list_calls(limit).await?;
-    Ok(Json(json!({"calls": calls})))
+pub async fn list(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_calls(&l.page).await?, |c| c.id))
 }
 
 pub async fn get_one(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {

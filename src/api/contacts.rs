@@ -1,12 +1,13 @@
 //! Contacts and custom fields.
 
-use axum::extract::{Path, Query as Q, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
-use super::{ApiError, ApiState, Page};
+use super::list::{List, Ordered, Params};
+use super::{ApiError, ApiState};
 use crate::core::query::Query;
 use crate::core::FieldType;
 use crate::store::{ContactFilter, ContactPatch, NewContact};
@@ -15,12 +16,10 @@ use crate::store::{ContactFilter, ContactPatch, NewContact};
 pub struct ListParams {
     query: Option<String>,
     group: Option<String>,
-    #[serde(default)]
-    after: i64,
-    limit: Option<i64>,
 }
 
-pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(s): State<ApiState>, l: List<ListParams>) -> Result<Json<Value>, ApiError> {
+    let p = &l.filter;
     let query = match p.query.as_deref().filter(|q| !q.trim().is_empty()) {
         Some(q) => {
             let parsed = Query::parse(q)
@@ -36,24 +35,15 @@ pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json
         Some(g) => Some(s.gw.store.get_group(g).await?.id),
         None => None,
     };
-    let limit = Page {
-        after: p.after,
-        limit: p.limit,
-    }
-    .limit();
     let results =
         s.gw.store
             .list_contacts(&ContactFilter {
                 query,
                 group_id,
-                after_id: p.after,
-                limit,
+                page: l.page,
             })
             .await?;
-    let next = (results.len() as i64 == limit)
-        .then(|| results.last().map(|c| c.id))
-        .flatten();
-    Ok(Json(json!({ "results": results, "next": next })))
+    Ok(l.answer(&results, |c| c.id))
 }
 
 pub async fn create(
@@ -88,8 +78,13 @@ pub async fn delete(State(s): State<ApiState>, Path(uuid): Path<String>) -> Resu
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_fields(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "results": s.gw.store.list_fields().await? })))
+pub async fn list_fields(
+    State(s): State<ApiState>,
+    Params(o): Params<Ordered>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({ "results": o.apply(s.gw.store.list_fields().await?) }),
+    ))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -119,17 +114,25 @@ pub struct Import {
     contacts: Vec<NewContact>,
 }
 
-/// Create many contacts at once; all or nothing.
+/// Import contacts, or a roster again: rows matching a known contact (by a
+/// URN or the external id) update it, the others are created; all or
+/// nothing, every bad row listed.
 pub async fn import(
     State(s): State<ApiState>,
     Body(b): Body<Import>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uuids =
+    let report =
         s.gw.store
             .import_contacts(b.contacts, s.gw.config.contacts.default_country.as_deref())
             .await?;
+    let uuids: Vec<&str> = report.contacts.iter().map(|c| c.uuid.as_str()).collect();
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "created": uuids.len(), "uuids": uuids })),
+        Json(json!({
+            "created": report.created,
+            "updated": report.updated,
+            "uuids": uuids,
+            "contacts": report.contacts,
+        })),
     ))
 }

@@ -5,7 +5,8 @@
 //! - `POST /emNutt/fhir/CommunicationRequest`: send or schedule a text (or a
 //!   flow start); answers `{"status":"Processing","reqID":"<id>"}` at once;
 //! - `GET /emNutt/fhir/getProgress?requestIDs=a,b`: per request, the counts of
-//!   its broadcast;
+//!   its broadcast (cancelled messages apart from failed ones) and whether
+//!   it has completed;
 //! - `POST /emNutt/fhir/cancelMessageSchedule`: cancel a scheduled send;
 //! - `PUT /emNutt/optout`, `PUT /emNutt/undoOptout`: stop or re-activate
 //!   contacts by `Practitioner` id (the registry gets the `optedout` tag at the
@@ -65,23 +66,7 @@ async fn authorize(s: &ApiState, headers: &HeaderMap, needed: Role) -> Result<()
             "unsupported authorization scheme",
         ));
     };
-    let role = match s.gw.config.api.tokens.iter().find(|t| t.token.expose() == token) {
-        Some(t) => t.role,
-        None => {
-            s.gw.store
-                .find_token(&token)
-                .await?
-                .map(|t| t.role)
-                .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown token"))?
-        }
-    };
-    if role < needed {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("this needs the {needed:?} role; the token has {role:?}").to_lowercase(),
-        ));
-    }
-    Ok(())
+    super::auth::allow(super::auth::role_of(s, &token).await?, needed)
 }
 
 pub async fn communication_request(
@@ -145,7 +130,9 @@ pub async fn get_progress(
                     "sent": c.sent + c.delivered,
                     "delivered": c.delivered,
                     "failed": c.failed,
+                    "cancelled": c.cancelled,
                     "pending": c.queued + c.wired + c.errored,
+                    "broadcast_status": p.broadcast_status,
                     "unresolved": p.request.unresolved,
                     "error": p.request.error,
                 })

@@ -3,7 +3,7 @@
 //! group, e.g. per training cohort), and a CSV export. Flow starts and
 //! campaigns live here too.
 
-use axum::extract::{Path, Query as Q, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,15 +11,18 @@ use chrono::DateTime;
 use serde_json::{json, Value};
 
 use super::body::Body;
-use super::{ApiError, ApiState, Page};
+use super::broadcasts::with_warnings;
+use super::list::{List, NoFilter, Order, Params};
+use super::{ApiError, ApiState};
+use crate::core::time::Schedule;
 use crate::dispatch::{import_export, ImportError};
-use crate::store::{Exclusions, NewCampaign, Recipients, RunFilter};
+use crate::store::{Exclusions, NewCampaign, NewStart, Paging, Recipients, RunFilter};
 
 /// Rows per page of the CSV export.
 const CSV_PAGE: i64 = 1000;
 
-pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "results": s.gw.store.list_flows().await? })))
+pub async fn list(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_flows_page(&l.page).await?, |f| f.id))
 }
 
 /// Import a RapidPro export (flows, fields, groups, triggers, campaigns).
@@ -31,15 +34,24 @@ pub async fn import(
         Ok(summary) => Ok((StatusCode::CREATED, Json(json!(summary)))),
         Err(ImportError::Part { what, error }) => Err(match ApiError::from(error) {
             e if e.status.is_server_error() => e,
+            // The part is the field; the message keeps the field inside it
+            // (`events[0].offset`), which names what to fix.
+            ApiError {
+                status,
+                message,
+                field: Some(inner),
+                ..
+            } => ApiError::field(status, what, format!("{inner}: {message}")),
             e => ApiError::field(e.status, what, e.message),
         }),
         Err(e) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())),
     }
 }
 
-/// Filters shared by runs, results and the CSV export.
+/// Filters shared by runs, results and the CSV export. Here `after` and
+/// `before` are times (as documented before lists had cursors), so the
+/// run id cursors are `after_id` and `before_id`.
 #[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RunQuery {
     /// Runs created at or after this RFC 3339 time.
     after: Option<String>,
@@ -52,6 +64,9 @@ pub struct RunQuery {
     by_group: Option<String>,
     /// Paging for runs.
     after_id: Option<i64>,
+    before_id: Option<i64>,
+    #[serde(default)]
+    order: Order,
     limit: Option<i64>,
 }
 
@@ -104,8 +119,7 @@ async fn filter(s: &ApiState, q: &RunQuery) -> Result<RunFilter, ApiError> {
         before: time_param("before", &q.before)?,
         group_id,
         status: q.status.clone(),
-        after_id: q.after_id.unwrap_or(0),
-        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+        page: Paging::new(q.after_id, q.before_id, q.order == Order::Desc, q.limit),
     })
 }
 
@@ -118,16 +132,18 @@ pub async fn get_one(State(s): State<ApiState>, Path(flow): Path<String>) -> Res
 pub async fn runs(
     State(s): State<ApiState>,
     Path(flow): Path<String>,
-    Q(q): Q<RunQuery>,
+    Params(q): Params<RunQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let f = s.gw.store.get_flow(&flow).await?;
     let filter = filter(&s, &q).await?;
     let runs = s.gw.store.list_runs(&f.uuid, &filter).await?;
-    let next = runs
-        .last()
-        .map(|r| r.id)
-        .filter(|_| runs.len() as i64 == filter.limit);
-    Ok(Json(json!({"results": runs, "next_after_id": next})))
+    let next = filter.page.next(&runs, |r| r.id);
+    // `next_after_id` is the older name of `next`, kept for clients that
+    // read it; it only makes sense ascending.
+    let next_after_id = next.filter(|_| !filter.page.desc);
+    Ok(Json(
+        json!({"results": runs, "next": next, "next_after_id": next_after_id}),
+    ))
 }
 
 /// Per result: how many runs fell in each category; with `by_group`, the
@@ -135,7 +151,7 @@ pub async fn runs(
 pub async fn results(
     State(s): State<ApiState>,
     Path(flow): Path<String>,
-    Q(q): Q<RunQuery>,
+    Params(q): Params<RunQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let f = s.gw.store.get_flow(&flow).await?;
     let base = filter(&s, &q).await?;
@@ -170,19 +186,19 @@ pub async fn results(
 pub async fn runs_csv(
     State(s): State<ApiState>,
     Path(flow): Path<String>,
-    Q(q): Q<RunQuery>,
+    Params(q): Params<RunQuery>,
 ) -> Result<Response, ApiError> {
     let f = s.gw.store.get_flow(&flow).await?;
     let mut filter = filter(&s, &q).await?;
-    filter.limit = CSV_PAGE;
+    filter.page.limit = CSV_PAGE;
     let mut runs = Vec::new();
     loop {
         let page = s.gw.store.list_runs(&f.uuid, &filter).await?;
-        let full = page.len() as i64 == CSV_PAGE;
-        filter.after_id = page.last().map(|r| r.id).unwrap_or(filter.after_id);
+        let next = filter.page.next(&page, |r| r.id);
         runs.extend(page);
-        if !full {
-            break;
+        match next {
+            Some(last) => filter.page = filter.page.past(last),
+            None => break,
         }
     }
     let mut keys: Vec<(String, String)> = Vec::new();
@@ -256,6 +272,13 @@ pub struct NewStartBody {
     exclusions: Exclusions,
     /// Available to the flow as `@trigger.params`.
     params: Option<Value>,
+    /// Once at a time, or recurring (daily, weekly, cron), as broadcasts
+    /// take it; each firing is a start of its own.
+    schedule: Option<Schedule>,
+    /// Accept a start to go now that reaches nobody (it completes with no
+    /// contact and a warning) instead of refusing it.
+    #[serde(default)]
+    allow_empty: bool,
 }
 
 pub async fn create_start(
@@ -276,39 +299,50 @@ pub async fn create_start(
             }
         }
     }
-    let recipients = Recipients {
-        contacts: b.contacts,
-        groups: b.groups,
-        query: b.query,
-        urns: b.urns,
+    let start = NewStart {
+        flow: b.flow,
+        recipients: Recipients {
+            contacts: b.contacts,
+            groups: b.groups,
+            query: b.query,
+            urns: b.urns,
+        },
+        exclusions: b.exclusions,
+        params: b.params,
+        origin: "api".into(),
+        schedule: b.schedule,
     };
-    let start =
+    let accepted =
         s.gw.store
             .create_flow_start(
-                &b.flow,
-                &recipients,
-                &b.exclusions,
-                b.params.as_ref(),
-                "api",
+                &start,
                 s.gw.config.contacts.default_country.as_deref(),
+                b.allow_empty,
             )
             .await?;
     s.gw.wake_starts();
-    Ok((StatusCode::CREATED, Json(json!(start))))
+    Ok((StatusCode::CREATED, Json(with_warnings(&accepted))))
 }
 
-pub async fn list_starts(State(s): State<ApiState>, Q(p): Q<Page>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        json!({"results": s.gw.store.list_flow_starts(p.after, p.limit()).await?}),
-    ))
+/// Stop a start (and every later firing of a recurring one): contacts not
+/// yet started are left out.
+pub async fn cancel_start(
+    State(s): State<ApiState>,
+    Path(uuid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.cancel_flow_start(&uuid).await?)))
+}
+
+pub async fn list_starts(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_flow_starts(&l.page).await?, |f| f.id))
 }
 
 pub async fn get_start(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(s.gw.store.get_flow_start(&uuid).await?)))
 }
 
-pub async fn list_campaigns(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"results": s.gw.store.list_campaigns().await?})))
+pub async fn list_campaigns(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_campaigns(&l.page).await?, |c| c.id))
 }
 
 /// Create a campaign, or replace the one with the same `uuid`.

@@ -6,10 +6,11 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
+use super::list::{List, NoFilter};
 use super::{ApiError, ApiState};
 
-pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "results": s.gw.store.list_groups().await? })))
+pub async fn list(State(s): State<ApiState>, l: List<NoFilter>) -> Result<Json<Value>, ApiError> {
+    Ok(l.answer(&s.gw.store.list_groups_page(&l.page).await?, |g| g.id))
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -1,12 +1,13 @@
 //! Messages in and out, and single sends.
 
-use axum::extract::{Path, Query as Q, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Body;
-use super::{ApiError, ApiState, Page};
+use super::list::List;
+use super::{ApiError, ApiState};
 use crate::core::{Priority, Urn};
 use crate::store::MsgFilter;
 
@@ -17,12 +18,10 @@ pub struct ListParams {
     contact: Option<String>,
     broadcast: Option<String>,
     urn: Option<String>,
-    #[serde(default)]
-    after: i64,
-    limit: Option<i64>,
 }
 
-pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(s): State<ApiState>, l: List<ListParams>) -> Result<Json<Value>, ApiError> {
+    let p = &l.filter;
     let contact_id = match &p.contact {
         Some(c) => Some(s.gw.store.contact_id(c).await?),
         None => None,
@@ -35,28 +34,19 @@ pub async fn list(State(s): State<ApiState>, Q(p): Q<ListParams>) -> Result<Json
         st.parse::<crate::core::MsgStatus>()
             .map_err(|e| ApiError::field(StatusCode::BAD_REQUEST, "status", e))?;
     }
-    let limit = Page {
-        after: p.after,
-        limit: p.limit,
-    }
-    .limit();
     let mut results =
         s.gw.store
             .list_msgs(&MsgFilter {
-                direction: p.direction,
-                status: p.status,
+                direction: p.direction.clone(),
+                status: p.status.clone(),
                 contact_id,
                 broadcast_id,
-                urn: p.urn,
-                after_id: p.after,
-                limit,
+                urn: p.urn.clone(),
+                page: l.page,
             })
             .await?;
     s.gw.explain_waiting(&mut results);
-    let next = (results.len() as i64 == limit)
-        .then(|| results.last().map(|m| m.id))
-        .flatten();
-    Ok(Json(json!({ "results": results, "next": next })))
+    Ok(l.answer(&results, |m| m.id))
 }
 
 pub async fn get_one(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {

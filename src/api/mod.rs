@@ -4,7 +4,8 @@
 //!
 //! Roles: a `viewer` token may read (GET); an `operator` may also write
 //! contacts, groups, messages, broadcasts, link rates and the simulator; an
-//! `admin` may also change triggers and import flows.
+//! `admin` may also change triggers, import flows and manage API tokens.
+//! `/metrics` needs a viewer token unless `[metrics] public = true`.
 
 mod auth;
 mod body;
@@ -16,10 +17,12 @@ mod error;
 mod flows;
 mod groups;
 mod links;
+mod list;
 mod messages;
 pub mod openapi;
 mod registries;
 mod simulator;
+mod tokens;
 mod triggers;
 
 use std::sync::Arc;
@@ -39,10 +42,6 @@ pub struct ApiState {
     pub gw: Arc<Gateway>,
     pub metrics: Option<PrometheusHandle>,
 }
-
-/// Default page size for list endpoints, and the most a client may ask for.
-const PAGE: i64 = 100;
-const MAX_PAGE: i64 = 1000;
 
 pub fn router(state: ApiState) -> Router {
     let max_body = state.gw.config.api.max_body_bytes;
@@ -78,6 +77,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/flows/{flow}/results", get(flows::results))
         .route("/flow_starts", get(flows::list_starts).post(flows::create_start))
         .route("/flow_starts/{uuid}", get(flows::get_start))
+        .route("/flow_starts/{uuid}/cancel", post(flows::cancel_start))
         .route("/campaigns", get(flows::list_campaigns).post(flows::put_campaign))
         .route(
             "/campaigns/{uuid}",
@@ -91,9 +91,14 @@ pub fn router(state: ApiState) -> Router {
         .route("/registries", get(registries::list))
         .route("/registries/{name}/conflicts", get(registries::conflicts))
         .route("/registries/{name}/staffing", get(registries::staffing_view))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{name}", axum::routing::delete(tokens::revoke))
         .route("/simulator/inbound", post(simulator::inbound))
         .route("/simulator/phones/{number}/received", get(simulator::received))
         .route("/simulator/stats", get(simulator::stats))
+        .route("/simulator/calls", post(simulator::call))
+        .route("/simulator/calls/{uuid}", get(simulator::get_call))
+        .route("/simulator/calls/{uuid}/digits", post(simulator::press))
         .route(
             "/emNutt/fhir/CommunicationRequest",
             post(emnutt::communication_request),
@@ -116,21 +121,36 @@ pub fn router(state: ApiState) -> Router {
             auth::require_role,
         ))
         .route("/openapi.json", get(openapi::serve));
+    let mut scrape = Router::new().route("/metrics", get(metrics));
+    if !state.gw.config.metrics.public {
+        scrape = scrape.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_role,
+        ));
+    }
     Router::new()
         .nest("/api/v1", v1)
         .merge(emnutt::compat_routes())
+        .merge(scrape)
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }
 
+/// 200 `ok`; 200 `degraded` with the tasks that failed lately (a node
+/// whose sending still works should stay behind its load balancer); 503
+/// when stopping or without its database.
 async fn healthz(State(s): State<ApiState>) -> impl IntoResponse {
+    let degraded = s.gw.health.degraded();
     match s.gw.store.ping().await {
-        Ok(()) if !s.gw.is_stopping() => (
+        Ok(()) if !s.gw.is_stopping() && degraded.is_empty() => (
             StatusCode::OK,
             Json(serde_json::json!({"status": "ok", "node": s.gw.node})),
+        ),
+        Ok(()) if !s.gw.is_stopping() => (
+            StatusCode::OK,
+            Json(serde_json::json!({"status": "degraded", "node": s.gw.node, "tasks": degraded})),
         ),
         Ok(()) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -183,9 +203,12 @@ async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
     )
 }
 
-async fn nodes(State(s): State<ApiState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn nodes(
+    State(s): State<ApiState>,
+    list::Params(o): list::Params<list::Ordered>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(
-        serde_json::json!({ "results": s.gw.store.list_nodes().await? }),
+        serde_json::json!({ "results": o.apply(s.gw.store.list_nodes().await?) }),
     ))
 }
 
@@ -194,18 +217,4 @@ async fn not_found() -> ApiError {
         StatusCode::NOT_FOUND,
         "no such endpoint (see /api/v1/openapi.json)",
     )
-}
-
-/// `?after=N&limit=M` paging shared by list endpoints.
-#[derive(Debug, serde::Deserialize)]
-pub(crate) struct Page {
-    #[serde(default)]
-    pub after: i64,
-    pub limit: Option<i64>,
-}
-
-impl Page {
-    fn limit(&self) -> i64 {
-        self.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE)
-    }
 }

@@ -41,14 +41,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/contacts",
         "viewer",
-        "List contacts (query=, group=, after=, limit=)"
+        "List contacts (query=, group=; paged: after=, before=, order=asc|desc, limit=)"
     ),
     ep!("post", "/contacts", "operator", "Create a contact", new_contact),
     ep!(
         "post",
         "/contacts/import",
         "operator",
-        "Create many contacts at once (all or nothing)",
+        "Import contacts or a roster again: a row matching a contact by a URN or external_id updates it, others are created (all or nothing; every bad row listed in errors[])",
         import
     ),
     ep!("get", "/contacts/{uuid}", "viewer", "Get a contact"),
@@ -107,7 +107,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/messages",
         "viewer",
-        "List messages (direction=, status= (also held), contact=, broadcast=, urn=, after=, limit=); an unsent one has next_attempt_on and waiting_reason, and is held while outside sending hours"
+        "List messages (direction=, status= (also held), contact=, broadcast=, urn=; paged); an unsent one has next_attempt_on and waiting_reason, and is held while outside sending hours"
     ),
     ep!(
         "post",
@@ -122,7 +122,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "viewer",
         "Get a message with its full lifecycle (held, next_attempt_on and waiting_reason while unsent)"
     ),
-    ep!("get", "/calls", "viewer", "List IVR calls, newest first (limit=)"),
+    ep!("get", "/calls", "viewer", "List IVR calls (paged; order=desc for newest first)"),
     ep!(
         "post",
         "/calls",
@@ -141,20 +141,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "post",
         "/broadcasts",
         "operator",
-        "Send or schedule a broadcast",
+        "Send or schedule a broadcast; one to go now that reaches nobody is refused (422 naming why) unless allow_empty; the answer carries warnings",
         new_broadcast
     ),
     ep!(
         "get",
         "/broadcasts/{uuid}",
         "viewer",
-        "Get a broadcast and its progress counts"
+        "Get a broadcast and its progress counts (status completed once every message is delivered, failed, cancelled, or sent past its link's receipt_wait_secs: counted in sent as sent, no receipt)"
     ),
     ep!(
         "post",
         "/broadcasts/{uuid}/cancel",
         "operator",
-        "Cancel a broadcast; unsent messages fail"
+        "Cancel a broadcast and its later firings; messages not yet with a link become cancelled"
     ),
     ep!("get", "/triggers", "viewer", "List keyword triggers"),
     ep!(
@@ -185,7 +185,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/flows/{flow}/runs",
         "viewer",
-        "Runs with their results (after=, before=, group=, status=, after_id=, limit=)"
+        "Runs with their results (after=, before= as RFC 3339 times; group=, status=; paged by after_id=, before_id=, order=, limit=)"
     ),
     ep!(
         "get",
@@ -204,14 +204,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "post",
         "/flow_starts",
         "operator",
-        "Start a flow for contacts, groups, a query or numbers, with exclusions",
+        "Start a flow for contacts, groups, a query or numbers, with exclusions, now or on a schedule (each firing a start of its own); one to go now that reaches nobody is refused unless allow_empty",
         new_start
     ),
     ep!(
         "get",
         "/flow_starts/{uuid}",
         "viewer",
-        "A flow start and its progress"
+        "A flow start and its progress (completed once every contact is started or skipped, not waiting on delivery)"
+    ),
+    ep!(
+        "post",
+        "/flow_starts/{uuid}/cancel",
+        "operator",
+        "Cancel a flow start and its later firings; contacts not yet started are left out"
     ),
     ep!(
         "get",
@@ -267,6 +273,25 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Per facility: workers in the registry, how many confirmed or corrected their record, and when"
     ),
     ep!(
+        "get",
+        "/tokens",
+        "admin",
+        "API tokens: name, role, created time, source (config or database); never a secret"
+    ),
+    ep!(
+        "post",
+        "/tokens",
+        "admin",
+        "Make an API token; its secret is in this answer only",
+        new_token
+    ),
+    ep!(
+        "delete",
+        "/tokens/{name}",
+        "admin",
+        "Revoke an API token made by the API or CLI (config-file tokens: edit the file)"
+    ),
+    ep!(
         "post",
         "/simulator/inbound",
         "operator",
@@ -284,6 +309,26 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/simulator/stats",
         "viewer",
         "Totals of what simulated phones received"
+    ),
+    ep!(
+        "post",
+        "/simulator/calls",
+        "operator",
+        "Place a simulated voice call (no carrier): returns what the caller hears up to the first wait and what it expects; stored as a real call",
+        sim_call
+    ),
+    ep!(
+        "get",
+        "/simulator/calls/{uuid}",
+        "viewer",
+        "A simulated call: every prompt heard so far, what it waits for, and its results once ended"
+    ),
+    ep!(
+        "post",
+        "/simulator/calls/{uuid}/digits",
+        "operator",
+        "Press keys on a simulated call (empty: silence); returns the next step the same way",
+        sim_digits
     ),
     ep!(
         "post",
@@ -336,20 +381,30 @@ fn strings() -> Value {
 }
 fn new_contact() -> Value {
     obj(
-        json!({"name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
-               "urns": strings(), "fields": {"type": "object"}, "groups": strings()}),
-        &[],
+        json!({"external_id": {"type": "string", "description": "the id another system (an HR roster) knows the contact by; unique"},
+               "name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
+               "urns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+               "fields": {"type": "object"}, "groups": strings()}),
+        &["urns"],
     )
+}
+fn import_row() -> Value {
+    let mut row = new_contact();
+    row["required"] = json!([]);
+    row["description"] =
+        json!("a new contact needs a URN; a row matching a known one by a URN or external_id updates it");
+    row
 }
 fn import() -> Value {
     obj(
-        json!({"contacts": {"type": "array", "items": new_contact()}}),
+        json!({"contacts": {"type": "array", "items": import_row()}}),
         &["contacts"],
     )
 }
 fn contact_patch() -> Value {
     obj(
-        json!({"name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
+        json!({"external_id": {"type": "string", "description": "\"\" clears it"},
+               "name": {"type": "string"}, "language": {"type": "string"}, "timezone": {"type": "string"},
                "status": {"enum": ["active", "blocked", "stopped"]}, "urns": strings(),
                "fields": {"type": "object"}, "groups": strings()}),
         &[],
@@ -384,21 +439,37 @@ fn new_calls() -> Value {
     )
 }
 
+/// When a send fires: broadcasts and flow starts take the same shape.
+fn schedule() -> Value {
+    json!({"oneOf": [
+        obj(json!({"repeat": {"const": "once"}, "at": {"type": "string", "format": "date-time"}}), &["repeat", "at"]),
+        obj(json!({"repeat": {"const": "daily"}, "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "time"]),
+        obj(json!({"repeat": {"const": "weekly"}, "days": strings(), "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "days", "time"]),
+        obj(json!({"repeat": {"const": "cron"}, "expr": {"type": "string", "description": "five-field cron (minute hour day month weekday), in local time"}, "timezone": {"type": "string"}}), &["repeat", "expr"]),
+    ]})
+}
+fn allow_empty() -> Value {
+    json!({"type": "boolean", "default": false,
+           "description": "accept a send to go now that reaches nobody (201 with warnings) instead of 422"})
+}
 fn new_broadcast() -> Value {
     obj(
         json!({
             "text": {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"type": "string"}}]},
             "base_language": {"type": "string"},
             "contacts": strings(), "groups": strings(), "query": {"type": "string"}, "urns": strings(),
-            "schedule": {"oneOf": [
-                obj(json!({"repeat": {"const": "once"}, "at": {"type": "string", "format": "date-time"}}), &["repeat", "at"]),
-                obj(json!({"repeat": {"const": "daily"}, "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "time"]),
-                obj(json!({"repeat": {"const": "weekly"}, "days": strings(), "time": {"type": "string"}, "timezone": {"type": "string"}}), &["repeat", "days", "time"]),
-                obj(json!({"repeat": {"const": "cron"}, "expr": {"type": "string", "description": "five-field cron (minute hour day month weekday), in local time"}, "timezone": {"type": "string"}}), &["repeat", "expr"]),
-            ]},
-            "respect_hours": {"type": "boolean", "default": true}
+            "schedule": schedule(),
+            "respect_hours": {"type": "boolean", "default": true},
+            "allow_empty": allow_empty()
         }),
         &["text"],
+    )
+}
+fn new_token() -> Value {
+    obj(
+        json!({"name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+               "role": {"enum": ["viewer", "operator", "admin"]}}),
+        &["name", "role"],
     )
 }
 fn new_trigger() -> Value {
@@ -409,7 +480,7 @@ fn new_trigger() -> Value {
     )
 }
 fn rapidpro_export() -> Value {
-    json!({"type": "object", "properties": {"triggers": {"type": "array"}}})
+    json!({"type": "object", "properties": {"triggers": {"type": "array", "minItems": 1}}, "required": ["triggers"]})
 }
 fn flow_export() -> Value {
     json!({"type": "object", "properties": {"version": {}, "flows": {"type": "array"}, "fields": {"type": "array"},
@@ -419,13 +490,15 @@ fn new_start() -> Value {
     obj(
         json!({"flow": {"type": "string"}, "contacts": strings(), "groups": strings(), "query": {"type": "string"},
                "urns": strings(), "params": {"type": "object"},
-               "exclusions": obj(json!({"in_a_flow": {"type": "boolean"}, "started_previously_days": {"type": "integer", "minimum": 0}}), &[])}),
+               "exclusions": obj(json!({"in_a_flow": {"type": "boolean"}, "started_previously_days": {"type": "integer", "minimum": 0}}), &[]),
+               "schedule": schedule(), "allow_empty": allow_empty()}),
         &["flow"],
     )
 }
 fn new_campaign() -> Value {
     let event = obj(
-        json!({"uuid": {"type": "string"}, "relative_to": {"type": "string"}, "offset": {"type": "integer"},
+        json!({"uuid": {"type": "string"}, "relative_to": {"type": "string"},
+               "offset": {"type": "integer", "description": "Within 100 years either way in its unit: ±52596000 M, ±876600 H, ±36525 D, ±5217 W"},
                "unit": {"enum": ["M", "H", "D", "W"]}, "delivery_hour": {"type": "integer", "minimum": -1, "maximum": 23},
                "flow": {"type": "string"}, "message": {"type": "object", "additionalProperties": {"type": "string"}},
                "base_language": {"type": "string"}, "start_mode": {"enum": ["I", "S", "P"]}}),
@@ -439,7 +512,9 @@ fn new_campaign() -> Value {
 }
 fn link_patch() -> Value {
     obj(
-        json!({"rate": {"type": "number", "minimum": 0}, "enabled": {"type": "boolean"}}),
+        json!({"rate": {"type": "number", "minimum": 0, "maximum": 1_000_000,
+                        "description": "Segments per second: 0 for no limit, else 0.001 to 1000000 (422 otherwise)"},
+               "enabled": {"type": "boolean"}}),
         &[],
     )
 }
@@ -447,6 +522,23 @@ fn sim_inbound() -> Value {
     obj(
         json!({"from": {"type": "string"}, "text": {"type": "string"}, "link": {"type": "string"}}),
         &["from", "text"],
+    )
+}
+
+fn sim_call() -> Value {
+    obj(
+        json!({
+            "flow": {"type": "string", "description": "voice flow UUID or name, or export file#flow"},
+            "to": {"type": "string"},
+            "language": {"type": "string", "description": "ISO 639-3; default the contact's"}
+        }),
+        &["flow", "to"],
+    )
+}
+fn sim_digits() -> Value {
+    obj(
+        json!({"digits": {"type": "string", "pattern": "^[0-9*#]{0,64}$"}}),
+        &["digits"],
     )
 }
 
@@ -479,11 +571,21 @@ pub fn document() -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "mHero gateway", "version": env!("CARGO_PKG_VERSION")},
+        "info": {"title": "mHero gateway", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Paged lists take after=, before= (row cursors: the `next` of the previous page), \
+                                 order=asc|desc (by creation, asc by default) and limit= (1-1000, 100 by default), \
+                                 and answer {\"results\": [...], \"next\": cursor or null}. A query parameter an \
+                                 endpoint does not take is refused with 400 naming it. Every timestamp is RFC 3339 UTC. \
+                                 Outside /api/v1: `GET /healthz` (no token) answers 200 {\"status\": \"ok\"}, \
+                                 or 200 {\"status\": \"degraded\", \"tasks\": [{\"task\", \"failures\", \"down\", \"last_error\"}]} \
+                                 while a gateway task is down or failed in the last minute, or 503 when stopping or \
+                                 without its database; `GET /metrics` is Prometheus text (a viewer token unless [metrics] public = true)."},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": obj(json!({"error": {"type": "string"}, "field": {"type": "string"}}), &["error"])}
+            "schemas": {"Error": obj(json!({"error": {"type": "string"}, "field": {"type": "string"},
+                "errors": {"type": "array", "description": "every problem, when a request had several bad parts",
+                           "items": obj(json!({"field": {"type": "string"}, "error": {"type": "string"}}), &["field", "error"])}}), &["error"])}
         }
     })
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::list::{NoFilter, Ordered, Params};
 use super::{ApiError, ApiState};
 use crate::config::RegistryConfig;
 use crate::dispatch::registry::staffing::staffing;
@@ -19,7 +20,7 @@ fn registry<'a>(s: &'a ApiState, name: &str) -> Result<&'a RegistryConfig, ApiEr
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("registry {name} not found")))
 }
 
-pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(s): State<ApiState>, Params(o): Params<Ordered>) -> Result<Json<Value>, ApiError> {
     let mut out = Vec::new();
     for r in &s.gw.config.registries {
         let state = s.gw.store.registry_sync_state(&r.name).await?;
@@ -33,10 +34,16 @@ pub async fn list(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
             "export_groups": r.export_groups,
         }));
     }
-    Ok(Json(json!({ "results": out })))
+    Ok(Json(json!({ "results": o.apply(out) })))
 }
 
-pub async fn conflicts(State(s): State<ApiState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+/// Newest first, answered whole: a registry's conflicts are few, and
+/// `order` would read as by id, which they are not kept by.
+pub async fn conflicts(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    _: Params<NoFilter>,
+) -> Result<Json<Value>, ApiError> {
     let r = registry(&s, &name)?;
     let conflicts = s.gw.store.registry_conflicts(&r.name).await?;
     Ok(Json(json!({ "results": conflicts })))
@@ -45,6 +52,7 @@ pub async fn conflicts(State(s): State<ApiState>, Path(name): Path<String>) -> R
 pub async fn staffing_view(
     State(s): State<ApiState>,
     Path(name): Path<String>,
+    _: Params<NoFilter>,
 ) -> Result<Json<Value>, ApiError> {
     let r = registry(&s, &name)?;
     let view = staffing(&s.gw.store, &r.name, r.hr_update.as_ref()).await?;

@@ -5,6 +5,8 @@ pub mod flow;
 pub mod flow_prompts;
 mod registry;
 mod serve;
+mod token;
+mod token_file;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +37,8 @@ pub enum Command {
     Flow(flow::FlowArgs),
     /// Sync health-worker registries (FHIR R4, iHRIS) into the contacts.
     Registry(registry::RegistryArgs),
+    /// Make, revoke and list API tokens (on the database; no restart needed).
+    Token(token::TokenArgs),
 }
 
 /// Run the parsed command line.
@@ -54,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::from(1));
             }
         }
+        Command::Token(args) => rt.block_on(token::run(path, args))?,
         Command::Migrate => rt.block_on(async {
             let config = crate::config::load(path)?;
             let store = crate::store::Store::open(config.database.url.expose(), 1).await?;

@@ -1,18 +1,19 @@
 //! `mhero serve`: config → store → links → gateway → API, until SIGINT or
 //! SIGTERM, then a graceful drain.
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use rand::Rng;
 
+use super::token_file;
 use crate::api::{self, ApiState};
 use crate::config::{Config, MatchType, Role, TriggerConfig};
 use crate::dispatch::Gateway;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
-/// Where the first run keeps the admin token it made.
-const TOKEN_FILE: &str = "mhero.token";
+/// The name of the admin token a start makes when there is none.
+const ADMIN_TOKEN_NAME: &str = "admin";
 
 pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
     let mut config = crate::config::load(config_path)?;
@@ -35,7 +36,9 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
         .install_recorder()
         .map_err(|e| tracing::warn!(error = %e, "metrics are off"))
         .ok();
-    let new_token = admin_token(&config, &store, first_run_defaults).await?;
+    let token_path = token_file::path(&config);
+    token_file::tighten(&token_path)?;
+    let new_token = admin_token(&config, &store, &token_path).await?;
     let listen = config.api.listen;
     let running = Gateway::start(config, store)
         .await
@@ -55,7 +58,7 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    print_banner(&gw, addr, new_token.as_deref());
+    print_banner(&gw, addr, new_token.as_deref(), &token_path);
     tracing::info!(node = %gw.node, %addr, "serving");
     let app = api::router(ApiState {
         gw: gw.clone(),
@@ -75,8 +78,15 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Exports in `flows/` a first run imports.
-const SHIPPED_FLOWS: [&str; 4] = ["case_report", "training_quiz", "hr_update", "ministry_poll"];
+/// Exports in `flows/` a first run imports (the voice quiz for the voice
+/// simulator: it needs no trunk).
+const SHIPPED_FLOWS: [&str; 5] = [
+    "case_report",
+    "training_quiz",
+    "hr_update",
+    "ministry_poll",
+    "voice_quiz",
+];
 
 /// The embedded default answers every message, so a first run shows a
 /// round trip through the simulator.
@@ -95,57 +105,66 @@ fn demo_trigger() -> TriggerConfig {
     }
 }
 
-/// With no token anywhere, make an admin token, store its hash, and hand it
-/// to the operator once (printed, and in `mhero.token` on a first run).
-async fn admin_token(config: &Config, store: &Store, first_run: bool) -> anyhow::Result<Option<String>> {
+/// With no live token anywhere, make an admin token: saved to the token
+/// file first (so a token that works is never one nobody has), then its
+/// hash stored; the caller prints it once.
+async fn admin_token(config: &Config, store: &Store, file: &Path) -> anyhow::Result<Option<String>> {
     if !config.api.tokens.is_empty() || store.count_tokens().await? > 0 {
         return Ok(None);
     }
-    let bytes: [u8; 24] = rand::rng().random();
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    store.add_token("admin", &token, Role::Admin).await?;
-    if first_run {
-        write_private(TOKEN_FILE, &token)?;
+    let token = crate::store::new_secret();
+    token_file::write(file, &token)?;
+    match store.add_token(ADMIN_TOKEN_NAME, &token, Role::Admin).await {
+        Ok(()) => Ok(Some(token)),
+        Err(StoreError::Conflict(_)) => {
+            // Another node sharing the database made it first; its operator
+            // has that one, and ours in the file never worked.
+            let _ = std::fs::remove_file(file);
+            tracing::info!("another node made the admin token");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(Some(token))
 }
 
-fn write_private(path: &str, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    opts.mode(0o600);
-    let mut f = opts.open(path).with_context(|| format!("writing {path}"))?;
-    writeln!(f, "{contents}")?;
-    Ok(())
-}
-
-fn print_banner(gw: &Gateway, addr: std::net::SocketAddr, token: Option<&str>) {
+/// The banner on stdout: where the API is, the admin token once if this
+/// start made it, and commands to try that read the token from `$TOKEN`.
+/// A closed or full stdout (a detached service) is logged, not a crash.
+fn print_banner(gw: &Gateway, addr: std::net::SocketAddr, token: Option<&str>, file: &Path) {
     let base = format!("http://{addr}");
-    let shown = token.unwrap_or("$TOKEN");
-    println!(
-        "mHero gateway running: node {}, API {base}/api/v1 (OpenAPI at /api/v1/openapi.json)",
+    let from_file = format!("export TOKEN=\"$(cat {})\"", shell_quoted(file));
+    let mut out = format!(
+        "mHero gateway running: node {}, API {base}/api/v1 (OpenAPI at /api/v1/openapi.json)\n",
         gw.node
     );
     match token {
-        Some(t) => println!("Admin token (shown once; also saved to ./{TOKEN_FILE} on a first run): {t}"),
-        None => println!("Use an API token from your config or ./{TOKEN_FILE}: export TOKEN=..."),
+        Some(t) => out.push_str(&format!(
+            "Admin token (shown once; saved with mode 0600 to {}): {t}\nFor the commands below: {from_file}\n",
+            file.display()
+        )),
+        None if file.exists() => out.push_str(&format!(
+            "API token: one from [api] tokens or `mhero token create`, or the admin token saved earlier: {from_file}\n"
+        )),
+        None => out.push_str(
+            "API token: one from [api] tokens or `mhero token create --role admin`: export TOKEN=...\n",
+        ),
     }
-    println!("A simulated phone sends a message in:");
-    println!(
-        "  curl -s -X POST {base}/api/v1/simulator/inbound -H 'Authorization: Bearer {shown}' \
-         -H 'Content-Type: application/json' -d '{{\"from\": \"+255712345678\", \"text\": \"Hello\"}}'"
-    );
-    println!(
-        "(Text CASE, QUIZ or HR instead of Hello to run a shipped flow; send the answers the same way.)"
-    );
-    println!("What that phone received:");
-    println!(
-        "  curl -s {base}/api/v1/simulator/phones/+255712345678/received -H 'Authorization: Bearer {shown}'"
-    );
+    let auth = "-H \"Authorization: Bearer $TOKEN\"";
+    out.push_str(&format!(
+        "A simulated phone sends a message in:\n  curl -s -X POST {base}/api/v1/simulator/inbound {auth} \
+         -H 'Content-Type: application/json' -d '{{\"from\": \"+255712345678\", \"text\": \"Hello\"}}'\n\
+         (Text CASE, QUIZ or HR instead of Hello to run a shipped flow; send the answers the same way.)\n\
+         What that phone received:\n  curl -s {base}/api/v1/simulator/phones/+255712345678/received {auth}\n"
+    ));
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+        tracing::warn!(error = %e, "could not print the banner on stdout");
+    }
+}
+
+/// `path` as one word for a POSIX shell.
+fn shell_quoted(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }
 
 async fn shutdown_signal() {

@@ -78,6 +78,7 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             "triggers" => cfg.triggers = list(key, v, &mut errors),
             "flows" => cfg.flows = section(key, v, &mut errors),
             "webhooks" => cfg.webhooks = section(key, v, &mut errors),
+            "metrics" => cfg.metrics = section(key, v, &mut errors),
             "sip" => cfg.sip = section(key, v, &mut errors),
             "trunks" => cfg.trunks = list(key, v, &mut errors),
             "registries" => cfg.registries = list(key, v, &mut errors),
@@ -89,6 +90,7 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
             name: "simulator".into(),
             kind: LinkKindName::Simulator,
             rate: 0.0,
+            receipt_wait_secs: DEFAULT_RECEIPT_WAIT_SECS,
             simulator: SimulatorConfig::default(),
             smpp: None,
         });
@@ -172,7 +174,7 @@ fn set_in_array(items: &mut [toml::Value], path: &[String], value: toml::Value) 
 
 fn section<T: DeserializeOwned + Default>(path: &str, value: toml::Value, errors: &mut Vec<String>) -> T {
     let mut unknown = Vec::new();
-    let mut note = |p: serde_ignored::Path<'_>| unknown.push(p.to_string());
+    let mut note = |p: serde_ignored::Path<'_>| unknown.push(key_path(&p));
     let de = serde_ignored::Deserializer::new(value, &mut note);
     let out = match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => v,
@@ -193,6 +195,16 @@ fn section<T: DeserializeOwned + Default>(path: &str, value: toml::Value, errors
     out
 }
 
+/// An ignored key's path as the file spells it: serde_ignored writes `?`
+/// for the inside of an `Option`, which the file does not have.
+fn key_path(p: &serde_ignored::Path<'_>) -> String {
+    p.to_string()
+        .split('.')
+        .filter(|part| *part != "?")
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<String>) -> Vec<T> {
     let toml::Value::Array(items) = value else {
         errors.push(format!("{path}: expected an array of tables ([[{path}]])"));
@@ -200,7 +212,12 @@ fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<St
     };
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        match serde_path_to_error::deserialize::<_, T>(item) {
+        // Tables without deny_unknown_fields (`[links.smpp]`) report a
+        // misspelt key too.
+        let mut unknown = Vec::new();
+        let mut note = |p: serde_ignored::Path<'_>| unknown.push(key_path(&p));
+        let de = serde_ignored::Deserializer::new(item, &mut note);
+        match serde_path_to_error::deserialize::<_, T>(de) {
             Ok(v) => out.push(v),
             Err(e) => {
                 let inner = e.path().to_string();
@@ -211,6 +228,9 @@ fn list<T: DeserializeOwned>(path: &str, value: toml::Value, errors: &mut Vec<St
                 };
                 errors.push(format!("{at}: {}", e.inner()));
             }
+        }
+        for u in unknown {
+            errors.push(format!("{path}[{i}].{u}: unknown key"));
         }
     }
     out
@@ -274,10 +294,8 @@ fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
         if !names.insert(l.name.clone()) {
             errors.push(format!("links[{i}].name: duplicate link name {:?}", l.name));
         }
-        if !(l.rate.is_finite() && l.rate >= 0.0) {
-            errors.push(format!(
-                "links[{i}].rate: must be 0 (no limit) or a positive number"
-            ));
+        if let Err(e) = crate::core::rate::LINK_RATE.check(l.rate) {
+            errors.push(format!("links[{i}].rate: {e}"));
         }
         if l.kind == LinkKindName::Smpp && l.smpp.is_none() {
             errors.push(format!(
@@ -409,6 +427,24 @@ mod tests {
     }
 
     #[test]
+    fn a_link_rate_is_zero_or_within_its_range() {
+        let link = |rate: &str| format!("[[links]]\nname = \"a\"\nkind = \"simulator\"\nrate = {rate}\n");
+        // 1e-300 once passed here and panicked `serve` at start.
+        for bad in ["1e-300", "0.0009", "-1", "1e7", "inf", "nan"] {
+            let errs = load_str(&link(bad), env(&[])).unwrap_err().0;
+            assert!(
+                errs.iter().any(
+                    |e| e.starts_with("links[0].rate: must be 0 (no limit) or between 0.001 and 1000000")
+                ),
+                "{bad}: {errs:?}"
+            );
+        }
+        for good in ["0", "0.001", "12.5", "1000000"] {
+            assert!(load_str(&link(good), env(&[])).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
     fn environment_overrides_the_file() {
         let text = "[[links]]\nname = \"sim\"\nkind = \"simulator\"\nrate = 10\n";
         let c = load_str(
@@ -431,11 +467,24 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_key_in_a_list_table_is_reported() {
+        let text = "[[links]]\nname = \"c\"\nkind = \"smpp\"\n[links.smpp]\nhost = \"h\"\nport = 2775\n\
+                    system_id = \"s\"\npassword = \"p\"\nwindw = 5\n";
+        let errs = load_str(text, env(&[])).unwrap_err().0.join("\n");
+        assert!(errs.contains("links[0].smpp.windw: unknown key"), "{errs}");
+    }
+
+    #[test]
     fn the_example_file_is_valid() {
         let text = include_str!("../../deploy/mhero.example.toml");
         let c = load_str(text, env(&[])).unwrap();
         assert_eq!(c.sending.window().start.to_string(), "08:00:00");
         assert_eq!(c.triggers.len(), 1);
-        assert_eq!(c.optout.stop_words["swa"], vec!["ACHA".to_string()]);
+        // The example spells out the built-in opt-out defaults.
+        let defaults = OptoutConfig::default();
+        assert_eq!(c.optout.stop_words, defaults.stop_words);
+        assert_eq!(c.optout.start_words, defaults.start_words);
+        assert_eq!(c.optout.stop_reply, defaults.stop_reply);
+        assert_eq!(c.optout.start_reply, defaults.start_reply);
     }
 }

@@ -23,6 +23,7 @@ pub struct Config {
     pub triggers: Vec<TriggerConfig>,
     pub flows: FlowsConfig,
     pub webhooks: WebhooksConfig,
+    pub metrics: MetricsConfig,
     pub sip: super::SipConfig,
     pub trunks: Vec<super::TrunkConfig>,
     pub registries: Vec<super::RegistryConfig>,
@@ -61,6 +62,28 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The name used in config, the store, the API and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Role, String> {
+        [Role::Viewer, Role::Operator, Role::Admin]
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("unknown role {s:?} (viewer, operator or admin)"))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenConfig {
@@ -79,6 +102,10 @@ pub struct ApiConfig {
     /// Largest request body accepted; a broadcast to 100k listed contacts
     /// is about 4 MB of UUIDs.
     pub max_body_bytes: usize,
+    /// Where the gateway writes an admin token it makes (mode 0600). Unset:
+    /// `mhero.token` beside a SQLite database file, else in the working
+    /// directory.
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ApiConfig {
@@ -87,8 +114,17 @@ impl Default for ApiConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             tokens: vec![],
             max_body_bytes: 8 * 1024 * 1024,
+            token_file: None,
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` without a token. Off: a scrape needs a viewer (or
+    /// better) token, as queue depths and link names are the ministry's.
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -175,30 +211,73 @@ impl SendingConfig {
 #[serde(default)]
 pub struct OptoutConfig {
     /// Words (alone in a message) that opt a contact out, per language code;
-    /// `default` applies to every language.
+    /// a word on any list is honoured for every contact (see
+    /// `dispatch::optout`), the list only says which language it is.
+    /// `default` holds words of no particular language.
     pub stop_words: BTreeMap<String, Vec<String>>,
     pub start_words: BTreeMap<String, Vec<String>>,
-    /// Confirmation sent once, per language (`default` as fallback).
+    /// Confirmation sent once, per language: the contact's, else the word's
+    /// (a contact with no language), else `contacts.default_language`, else
+    /// `default`.
     pub stop_reply: BTreeMap<String, String>,
     pub start_reply: BTreeMap<String, String>,
 }
 
 impl Default for OptoutConfig {
+    /// The languages of the shipped flows: English, French, Swahili and
+    /// Portuguese. Each confirmation names the word that undoes it in the
+    /// same language.
     fn default() -> Self {
-        let one = |k: &str, v: &[&str]| {
-            BTreeMap::from([(k.to_string(), v.iter().map(|s| s.to_string()).collect())])
+        let words = |lists: &[(&str, &[&str])]| -> BTreeMap<String, Vec<String>> {
+            lists
+                .iter()
+                .map(|(lang, ws)| (lang.to_string(), ws.iter().map(|w| w.to_string()).collect()))
+                .collect()
         };
+        let texts = |list: &[(&str, &str)]| -> BTreeMap<String, String> {
+            list.iter().map(|(l, t)| (l.to_string(), t.to_string())).collect()
+        };
+        const STOPPED_ENG: &str = "You will receive no more messages. Reply START to subscribe again.";
+        const STARTED_ENG: &str = "You are subscribed again. Reply STOP to opt out.";
         OptoutConfig {
-            stop_words: one("default", &["STOP", "UNSUBSCRIBE", "STOPALL", "QUIT"]),
-            start_words: one("default", &["START", "UNSTOP"]),
-            stop_reply: BTreeMap::from([(
-                "default".into(),
-                "You will receive no more messages. Reply START to subscribe again.".into(),
-            )]),
-            start_reply: BTreeMap::from([(
-                "default".into(),
-                "You are subscribed again. Reply STOP to opt out.".into(),
-            )]),
+            stop_words: words(&[
+                ("eng", &["STOP", "UNSUBSCRIBE", "STOPALL", "QUIT"]),
+                ("fra", &["ARRÊT", "ARRET", "STOP", "DÉSABONNER"]),
+                ("swa", &["ACHA", "SITISHA"]),
+                ("por", &["PARAR", "SAIR", "CANCELAR"]),
+            ]),
+            start_words: words(&[
+                ("eng", &["START", "UNSTOP"]),
+                ("fra", &["DÉMARRER", "REPRENDRE"]),
+                ("swa", &["ANZA", "ENDELEA"]),
+                ("por", &["INICIAR", "VOLTAR"]),
+            ]),
+            stop_reply: texts(&[
+                ("default", STOPPED_ENG),
+                ("eng", STOPPED_ENG),
+                (
+                    "fra",
+                    "Vous ne recevrez plus de messages. Répondez REPRENDRE pour vous réabonner.",
+                ),
+                ("swa", "Hutapokea ujumbe zaidi. Jibu ANZA ili kujiunga tena."),
+                (
+                    "por",
+                    "Não receberá mais mensagens. Responda INICIAR para voltar a recebê-las.",
+                ),
+            ]),
+            start_reply: texts(&[
+                ("default", STARTED_ENG),
+                ("eng", STARTED_ENG),
+                (
+                    "fra",
+                    "Votre abonnement est rétabli. Répondez ARRET pour vous désabonner.",
+                ),
+                ("swa", "Umejiunga tena. Jibu ACHA ili kujiondoa."),
+                (
+                    "por",
+                    "Voltará a receber as nossas mensagens. Responda PARAR para cancelar.",
+                ),
+            ]),
         }
     }
 }
@@ -218,12 +297,28 @@ pub struct LinkConfig {
     /// Messages (segments) per second; 0 means no limit.
     #[serde(default)]
     pub rate: f64,
+    /// How long a message this link sent may still get its delivery
+    /// receipt; until then it keeps its broadcast open (see
+    /// `dispatch::settle`). An SMPP link without `registered_delivery` asks
+    /// for no receipts, so its sent messages are settled at once.
+    #[serde(default = "default_receipt_wait_secs")]
+    pub receipt_wait_secs: u64,
     #[serde(default)]
     pub simulator: SimulatorConfig,
     /// Settings of an SMPP link (`[links.smpp]`): host, credentials, binds,
     /// window, rates, encodings; see `smpp::SmppConfig`.
     #[serde(default)]
     pub smpp: Option<crate::smpp::SmppConfig>,
+}
+
+/// An SMSC retries an undelivered message for its validity period (48 h is
+/// the common default when the submit names none) and reports the outcome,
+/// an expiry included, by its end: a receipt that has not come by then will
+/// not come.
+pub const DEFAULT_RECEIPT_WAIT_SECS: u64 = 48 * 3600;
+
+fn default_receipt_wait_secs() -> u64 {
+    DEFAULT_RECEIPT_WAIT_SECS
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

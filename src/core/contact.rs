@@ -112,6 +112,9 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
 pub struct Contact {
     pub id: i64,
     pub uuid: Uuid,
+    /// The id another system (an HR roster) knows this contact by; a roster
+    /// re-import matches on it.
+    pub external_id: Option<String>,
     pub name: Option<String>,
     pub language: Option<String>,
     pub timezone: Option<String>,

@@ -6,6 +6,7 @@ pub mod contact;
 pub mod link;
 pub mod msg;
 pub mod query;
+pub mod rate;
 pub mod segments;
 pub mod time;
 pub mod urn;

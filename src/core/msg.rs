@@ -4,6 +4,8 @@
 //! node and handed to a link, not yet acknowledged) → `sent` (the link or
 //! carrier accepted it) → `delivered` (handset receipt). `errored` is a
 //! temporary failure that will be retried; `failed` is final, with a reason.
+//! `cancelled` is final too: its send was cancelled before the message was
+//! handed to a link, so it is never claimed and never counted as failed.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -30,6 +32,8 @@ pub enum MsgStatus {
     Delivered,
     Errored,
     Failed,
+    /// Outbound message whose broadcast was cancelled before it went out.
+    Cancelled,
 }
 
 /// Replies inside a conversation go ahead of bulk sends on the same link.
@@ -85,6 +89,7 @@ str_enum!(MsgStatus {
     Delivered => "delivered",
     Errored => "errored",
     Failed => "failed",
+    Cancelled => "cancelled",
 });
 
 /// An outbound message as a link sees it: everything needed to put it on
@@ -116,6 +121,7 @@ mod tests {
             MsgStatus::Delivered,
             MsgStatus::Errored,
             MsgStatus::Failed,
+            MsgStatus::Cancelled,
         ] {
             assert_eq!(s.as_str().parse::<MsgStatus>().unwrap(), s);
         }

@@ -47,6 +47,26 @@ pub fn rfc3339(ms: Millis) -> String {
     to_datetime(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Serde helpers for row types that keep [`Millis`] (the store's and the
+/// dialer's arithmetic wants numbers) but answer in RFC 3339 UTC like every
+/// other timestamp of the API:
+/// `#[serde(serialize_with = "rfc3339::serialize")]`, or `rfc3339::option`
+/// for an `Option<Millis>`.
+pub mod rfc3339 {
+    use super::Millis;
+
+    pub fn serialize<S: serde::Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::rfc3339(*ms))
+    }
+
+    pub fn option<S: serde::Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+        match ms {
+            Some(ms) => serialize(ms, s),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 /// Local hours in which bulk sends may reach a handset, e.g. 08:00–20:00.
 /// `start == end` means any time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,10 +107,10 @@ impl SendingHours {
         }
         let start = day.and_time(self.start);
         // A DST gap can make the local start not exist: take the next hour.
-        let resolved = tz
-            .from_local_datetime(&start)
-            .earliest()
-            .or_else(|| tz.from_local_datetime(&(start + Duration::hours(1))).earliest());
+        let resolved = tz.from_local_datetime(&start).earliest().or_else(|| {
+            let later = start.checked_add_signed(Duration::hours(1))?;
+            tz.from_local_datetime(&later).earliest()
+        });
         resolved.map(|d| d.timestamp_millis()).unwrap_or(at)
     }
 }
@@ -234,6 +254,30 @@ mod tests {
 
     fn ms(s: &str) -> Millis {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn millis_fields_serialise_as_rfc3339_utc() {
+        #[derive(Serialize)]
+        struct Row {
+            #[serde(serialize_with = "rfc3339::serialize")]
+            at: Millis,
+            #[serde(serialize_with = "rfc3339::option")]
+            maybe: Option<Millis>,
+            #[serde(serialize_with = "rfc3339::option")]
+            never: Option<Millis>,
+        }
+        let at = ms("2026-12-07T14:05:00.123Z");
+        let json = serde_json::to_value(Row {
+            at,
+            maybe: Some(at + 1),
+            never: None,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"at": "2026-12-07T14:05:00.123Z", "maybe": "2026-12-07T14:05:00.124Z", "never": null})
+        );
     }
 
     #[test]

@@ -24,6 +24,14 @@ pub enum UrnError {
     BadPhone(String),
     #[error("unknown default country code {0:?}")]
     BadCountry(String),
+    /// A number without `+` and country code, read where no default country
+    /// is configured: it could be any country's, so it is refused rather
+    /// than guessed.
+    #[error(
+        "{0} is a local number; set [contacts] default_country (e.g. \"TZ\") or write it in \
+         international form (e.g. +255...)"
+    )]
+    LocalNumber(String),
 }
 
 impl Urn {
@@ -99,6 +107,9 @@ pub fn normalize_phone(raw: &str, default_country: Option<&str>) -> Result<Strin
     if !cleaned.starts_with('+') && digits.len() < 7 {
         return Ok(digits.to_string());
     }
+    if !cleaned.starts_with('+') && default_country.is_none() {
+        return Err(UrnError::LocalNumber(raw.trim().to_string()));
+    }
     let country = match default_country {
         Some(c) if !cleaned.starts_with('+') => Some(
             CountryId::from_str(&c.to_ascii_uppercase()).map_err(|_| UrnError::BadCountry(c.to_string()))?,
@@ -165,6 +176,18 @@ mod tests {
             Urn::parse("tel:0712345678", Some("XX")),
             Err(UrnError::BadCountry(_))
         ));
+    }
+
+    #[test]
+    fn a_local_number_without_a_default_country_names_the_setting() {
+        let e = Urn::parse("0712345678", None).unwrap_err();
+        assert_eq!(e, UrnError::LocalNumber("0712345678".into()));
+        let text = e.to_string();
+        assert!(text.contains("0712345678 is a local number"), "{text}");
+        assert!(text.contains("[contacts] default_country"), "{text}");
+        // International forms need no default country; short codes stay digits.
+        assert!(Urn::parse("tel:00255712345678", None).is_ok());
+        assert_eq!(Urn::parse("15050", None).unwrap().path(), "15050");
     }
 
     #[test]

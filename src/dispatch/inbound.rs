@@ -1,5 +1,5 @@
 //! Inbound messages: persist first (then the link may acknowledge the
-//! carrier), then opt-out words, then keyword triggers with RapidPro's
+//! carrier), then opt-out words ([`super::optout`]), then keyword triggers with RapidPro's
 //! matching rules (first word or only word, case and punctuation ignored,
 //! group filters scored, catch-all last).
 
@@ -9,7 +9,9 @@ use tokio::sync::mpsc;
 
 use super::engine::{msg_in, FlowError, Sprinted, StartOpts, StartReason};
 use super::mo_parts;
+use super::optout;
 use super::outbox::Record;
+use super::supervise::catch;
 use super::Gateway;
 use crate::config::MatchType;
 use crate::core::time::{HistogramTimer, Millis};
@@ -33,7 +35,13 @@ enum Job {
 }
 
 /// `pending`: inbound messages the last run persisted and did not act on.
-pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>, pending: Vec<PendingInbound>) {
+/// `rx` is held outside the task so a restart takes over what is queued.
+pub(super) async fn run(
+    gw: Arc<Gateway>,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<LinkEvent>>>,
+    pending: Vec<PendingInbound>,
+) {
+    let mut rx = rx.lock().await;
     let mut shards = Vec::with_capacity(SHARDS);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..SHARDS {
@@ -92,82 +100,91 @@ fn shard_of(key: &str, n: usize) -> usize {
 
 async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
-        match job {
-            Job::Link(LinkEvent::Inbound {
-                link,
-                from,
-                text,
-                external_id,
-                received_on,
-                ack,
-            }) => {
-                // The carrier (or API caller) is answered once the message
-                // is persisted, before the flow runs: a sprint's time is not
-                // the SMSC's to wait for. A crash after this leaves the
-                // message `pending`, and the next start acts on it.
-                let stored = persist(&gw, &link, &from, &text, external_id.as_deref(), received_on).await;
-                if let Err(e) = &stored {
-                    tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
-                }
-                if let Some(ack) = ack {
-                    let _ = ack.send(stored.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-                }
-                if let Ok((contact, id, waiting)) = stored {
+        // A panic on one message costs that message (its carrier is not
+        // acknowledged, or it stays `pending` for the next start), not the
+        // messages queued behind it in this shard.
+        if let Err(e) = catch(handle_job(&gw, job)).await {
+            gw.health.failed("inbound", &e);
+        }
+    }
+}
+
+async fn handle_job(gw: &Gateway, job: Job) {
+    match job {
+        Job::Link(LinkEvent::Inbound {
+            link,
+            from,
+            text,
+            external_id,
+            received_on,
+            ack,
+        }) => {
+            // The carrier (or API caller) is answered once the message
+            // is persisted, before the flow runs: a sprint's time is not
+            // the SMSC's to wait for. A crash after this leaves the
+            // message `pending`, and the next start acts on it.
+            let stored = persist(gw, &link, &from, &text, external_id.as_deref(), received_on).await;
+            if let Err(e) = &stored {
+                tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
+            }
+            if let Some(ack) = ack {
+                let _ = ack.send(stored.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            }
+            if let Ok((contact, id, waiting)) = stored {
+                act_and_mark(
+                    gw,
+                    &contact,
+                    &Received {
+                        id,
+                        from: &from,
+                        text: &text,
+                        external_id: external_id.as_deref(),
+                        waiting: waiting.as_ref(),
+                    },
+                )
+                .await;
+            }
+        }
+        Job::Link(LinkEvent::InboundPart {
+            link,
+            from,
+            part,
+            ack,
+        }) => {
+            let res = mo_parts::handle_part(gw, &link, &from, &part).await;
+            if let Err(e) = &res {
+                tracing::warn!(link = %link, from = %from, seq = part.seq, total = part.total, error = %e, "inbound message part not stored");
+            }
+            if let Some(ack) = ack {
+                let _ = ack.send(res.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            }
+            if let Ok(Some(d)) = res {
+                act_and_mark(gw, &d.contact, &d.received(&from)).await;
+            }
+        }
+        Job::Link(LinkEvent::Report { .. }) => {}
+        Job::Recovered(p) => {
+            let contact = match p.contact_id {
+                Some(cid) => gw.store.get_contact_by_id(cid).await,
+                None => gw.store.find_or_create_by_urn(&p.urn, None).await.map(|(c, _)| c),
+            };
+            match contact {
+                Ok(contact) => {
                     act_and_mark(
-                        &gw,
+                        gw,
                         &contact,
                         &Received {
-                            id,
-                            from: &from,
-                            text: &text,
-                            external_id: external_id.as_deref(),
-                            waiting: waiting.as_ref(),
+                            id: p.id,
+                            from: &p.urn,
+                            text: &p.text,
+                            external_id: p.external_id.as_deref(),
+                            waiting: None,
                         },
                     )
-                    .await;
+                    .await
                 }
-            }
-            Job::Link(LinkEvent::InboundPart {
-                link,
-                from,
-                part,
-                ack,
-            }) => {
-                let res = mo_parts::handle_part(&gw, &link, &from, &part).await;
-                if let Err(e) = &res {
-                    tracing::warn!(link = %link, from = %from, seq = part.seq, total = part.total, error = %e, "inbound message part not stored");
-                }
-                if let Some(ack) = ack {
-                    let _ = ack.send(res.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-                }
-                if let Ok(Some(d)) = res {
-                    act_and_mark(&gw, &d.contact, &d.received(&from)).await;
-                }
-            }
-            Job::Link(LinkEvent::Report { .. }) => {}
-            Job::Recovered(p) => {
-                let contact = match p.contact_id {
-                    Some(cid) => gw.store.get_contact_by_id(cid).await,
-                    None => gw.store.find_or_create_by_urn(&p.urn, None).await.map(|(c, _)| c),
-                };
-                match contact {
-                    Ok(contact) => {
-                        act_and_mark(
-                            &gw,
-                            &contact,
-                            &Received {
-                                id: p.id,
-                                from: &p.urn,
-                                text: &p.text,
-                                external_id: p.external_id.as_deref(),
-                                waiting: None,
-                            },
-                        )
-                        .await
-                    }
-                    Err(e) => {
-                        tracing::warn!(msg = p.id, error = %e, "pending inbound message left for the next start")
-                    }
+                Err(e) => {
+                    tracing::warn!(msg = p.id, error = %e, "pending inbound message left for the next start")
                 }
             }
         }
@@ -300,35 +317,28 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
     }
     let words = tokenize(text);
     let optout = &gw.config.optout;
-    let lang = contact
-        .language
-        .as_deref()
-        .unwrap_or(&gw.config.contacts.default_language);
-    if words.len() == 1 {
-        let w = &words[0];
-        if is_word_in(&optout.stop_words, lang, w) {
+    let default_language = &gw.config.contacts.default_language;
+    let preferred = contact.language.as_deref().unwrap_or(default_language);
+    if let [word] = words.as_slice() {
+        let word = optout::fold(word);
+        if let Some(word_language) = optout::language_of_word(&optout.stop_words, &word, preferred) {
             if contact.status != ContactStatus::Stopped {
                 gw.store
                     .set_contact_status(contact.id, ContactStatus::Stopped)
                     .await?;
                 // Opting out ends the conversation the contact was in.
                 gw.store.interrupt_session(contact.id).await?;
-                if let Some(reply) = pick(&optout.stop_reply, lang) {
-                    gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
-                        .await?;
-                }
+                confirm(gw, contact, from, &optout.stop_reply, word_language).await?;
                 tracing::info!(contact = %contact.uuid, "contact opted out");
             }
             return Ok(false);
         }
-        if is_word_in(&optout.start_words, lang, w) && contact.status == ContactStatus::Stopped {
+        let start_language = optout::language_of_word(&optout.start_words, &word, preferred);
+        if let (Some(word_language), ContactStatus::Stopped) = (start_language, contact.status) {
             gw.store
                 .set_contact_status(contact.id, ContactStatus::Active)
                 .await?;
-            if let Some(reply) = pick(&optout.start_reply, lang) {
-                gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
-                    .await?;
-            }
+            confirm(gw, contact, from, &optout.start_reply, word_language).await?;
             tracing::info!(contact = %contact.uuid, "contact opted back in");
             return Ok(false);
         }
@@ -408,6 +418,29 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
     Ok(false)
 }
 
+/// Send an opt-out or opt-in confirmation, in the language
+/// [`optout::reply`] picks for the contact and the word it sent.
+async fn confirm(
+    gw: &Gateway,
+    contact: &Contact,
+    from: &Urn,
+    replies: &std::collections::BTreeMap<String, String>,
+    word_language: Option<&str>,
+) -> Result<(), FlowError> {
+    let default_language = &gw.config.contacts.default_language;
+    let reply = optout::reply(
+        replies,
+        contact.language.as_deref(),
+        word_language,
+        default_language,
+    );
+    if let Some(reply) = reply {
+        gw.send_to_contact(contact, Some(from), reply, Priority::Reply, true, None)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Split into lower-case words; punctuation and spaces separate words and
 /// are dropped, so "Report!", " report " and "¡report" all give "report".
 pub fn tokenize(text: &str) -> Vec<String> {
@@ -415,21 +448,6 @@ pub fn tokenize(text: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(|w| w.to_lowercase())
         .collect()
-}
-
-fn is_word_in(lists: &std::collections::BTreeMap<String, Vec<String>>, lang: &str, word: &str) -> bool {
-    [lists.get("default"), lists.get(lang)]
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|w| w.to_lowercase() == word)
-}
-
-fn pick<'a>(texts: &'a std::collections::BTreeMap<String, String>, lang: &str) -> Option<&'a str> {
-    texts
-        .get(lang)
-        .or_else(|| texts.get("default"))
-        .map(String::as_str)
 }
 
 /// RapidPro's choice: keyword triggers that match (first word, or only word
@@ -477,6 +495,7 @@ mod tests {
 
     fn trig(keywords: &[&str], m: MatchType, groups: &[&str], exclude: &[&str], reply: &str) -> TriggerRow {
         TriggerRow {
+            id: 0,
             uuid: reply.into(),
             keywords: keywords.iter().map(|s| s.to_string()).collect(),
             match_type: m,

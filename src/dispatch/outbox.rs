@@ -176,7 +176,11 @@ struct PendingReport {
     since: Instant,
 }
 
-pub(super) async fn recorder(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Record>) {
+/// `rx` is held outside the task so a restart takes over what is queued;
+/// what a failed run had gathered and not written stays `wired` in the
+/// store, and is reconciled at the next start.
+pub(super) async fn recorder(gw: Arc<Gateway>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Record>>>) {
+    let mut rx = rx.lock().await;
     let mut buf = Vec::with_capacity(RECORD_BATCH);
     let mut outcomes: Vec<(i64, Outcome)> = Vec::new();
     let mut reports: Vec<PendingReport> = Vec::new();

@@ -47,7 +47,7 @@ async fn settle(gw: &Gateway, wired: &[ClaimedMsg]) -> Result<(), StoreError> {
 
 pub(super) async fn heartbeat(gw: Arc<Gateway>) {
     let every = Duration::from_secs(gw.config.outbox.heartbeat_secs);
-    let dead_after = (gw.config.outbox.node_dead_after_secs as i64) * 1000;
+    let dead_after = super::secs_to_ms(gw.config.outbox.node_dead_after_secs);
     loop {
         tokio::select! {
             _ = gw.cancel.cancelled() => return,
@@ -63,7 +63,7 @@ async fn beat(gw: &Gateway, dead_after: i64) -> Result<(), StoreError> {
     gw.store.heartbeat(&gw.node, gw.started_on).await?;
     let taken = gw
         .store
-        .take_over_dead_nodes(&gw.node, now_ms() - dead_after)
+        .take_over_dead_nodes(&gw.node, now_ms().saturating_sub(dead_after))
         .await?;
     if !taken.is_empty() {
         tracing::warn!(

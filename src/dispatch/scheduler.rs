@@ -1,16 +1,17 @@
-//! Fires broadcasts when they are due: immediate ones as soon as they are
-//! accepted, scheduled ones at their time, recurring ones at each
-//! occurrence. Several nodes may run this loop; conditional updates in the
-//! store make each firing happen once.
+//! Fires sends when they are due: broadcasts as soon as they are accepted,
+//! scheduled ones at their time, recurring ones at each occurrence; and
+//! scheduled or recurring flow starts, handed to the start worker. Several
+//! nodes may run this loop; conditional updates in the store make each
+//! firing happen once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::Gateway;
-use crate::core::time::{now_ms, Schedule};
+use crate::core::time::now_ms;
 use crate::store::MaterializeParams;
 
-/// How often due broadcasts are looked for.
+/// How often due sends are looked for.
 const TICK: Duration = Duration::from_millis(500);
 
 pub(super) async fn run(gw: Arc<Gateway>) {
@@ -33,26 +34,31 @@ async fn tick(gw: &Gateway) -> Result<(), crate::store::StoreError> {
         default_tz: gw.default_tz,
         default_country: gw.config.contacts.default_country.as_deref(),
     };
-    for (id, status, fire_on) in gw.store.due_broadcasts(now_ms()).await? {
-        let target = if status == "recurring" {
-            let Some(b) = gw.store.list_broadcasts(id - 1, 1).await?.into_iter().next() else {
-                continue;
-            };
-            let next = b
-                .schedule
-                .as_ref()
-                .and_then(|s: &Schedule| s.next_after(fire_on.max(now_ms()), gw.default_tz));
-            match gw.store.fire_recurring(id, fire_on, next).await? {
+    for due in gw.store.due_broadcasts(now_ms()).await? {
+        let target = if due.is_recurring() {
+            let next = due.next(now_ms(), gw.default_tz);
+            match gw.store.fire_recurring(due.id, due.fire_on, next).await? {
                 Some(child) => child,
                 None => continue,
             }
         } else {
-            id
+            due.id
         };
         if let Some(n) = gw.store.materialize_broadcast(target, &params).await? {
             tracing::info!(broadcast = target, recipients = n, "broadcast queued");
             gw.wake();
         }
+    }
+    let mut fired = false;
+    for due in gw.store.due_flow_starts(now_ms()).await? {
+        let next = due.next(now_ms(), gw.default_tz);
+        if gw.store.fire_flow_start(&due, next).await? {
+            tracing::info!(start = due.id, recurring = due.is_recurring(), "flow start fired");
+            fired = true;
+        }
+    }
+    if fired {
+        gw.wake_starts();
     }
     Ok(())
 }

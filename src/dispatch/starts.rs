@@ -1,7 +1,10 @@
 //! Flow starts: materialise each accepted start into its contacts, then
 //! start them in batches, each contact's start and its "done" mark in one
 //! transaction (so a crash resumes where it stopped and starts nobody
-//! twice). Exclusions are applied per contact when their turn comes.
+//! twice). Exclusions are applied per contact when their turn comes. A
+//! start is completed when its last contact is started or skipped, however
+//! long the messages its flow sends take; one that reaches nobody is
+//! completed with a note saying why.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -13,7 +16,7 @@ use super::engine::{FlowError, Sprinted, StartOpts, StartReason};
 use super::Gateway;
 use crate::core::time::now_ms;
 use crate::core::ContactStatus;
-use crate::store::{Completion, FlowStart};
+use crate::store::{Completion, FlowStart, Reach};
 
 /// How often open starts are looked for when nothing woke the worker.
 const TICK: Duration = Duration::from_millis(500);
@@ -49,13 +52,24 @@ async fn pass(gw: &Gateway) -> Result<(), FlowError> {
             return Ok(());
         }
         if start.status == "pending" {
-            let resolved = gw
-                .store
-                .resolve_recipients(&start.recipients, gw.config.contacts.default_country.as_deref())
-                .await?;
+            let country = gw.config.contacts.default_country.as_deref();
+            let resolved = gw.store.resolve_recipients(&start.recipients, country).await?;
             match resolved {
                 Ok(ids) => {
-                    gw.store.materialize_start(start.id, &ids).await?;
+                    let all: Vec<i64> = ids.iter().copied().collect();
+                    let note = if gw.store.any_reachable(&all, Reach::Flow).await? {
+                        None
+                    } else {
+                        let why = gw
+                            .store
+                            .why_nobody(&start.recipients, country, Reach::Flow)
+                            .await?
+                            .unwrap_or_else(|| "no contact could be started when it fired".into());
+                        Some(format!("{}: {why}", Reach::Flow.nobody()))
+                    };
+                    gw.store
+                        .materialize_start(start.id, &ids, note.as_deref())
+                        .await?;
                 }
                 Err(e) => {
                     gw.store.finish_start(start.id, Some(&e)).await?;
@@ -74,8 +88,9 @@ async fn run_start(gw: &Gateway, start: &FlowStart) -> Result<(), FlowError> {
     loop {
         let todo = gw.store.start_todo(start.id, batch).await?;
         if todo.is_empty() {
-            gw.store.finish_start(start.id, None).await?;
-            tracing::info!(start = %start.uuid, flow = %start.flow, "flow start completed");
+            if gw.store.finish_start(start.id, None).await? {
+                tracing::info!(start = %start.uuid, flow = %start.flow, "flow start completed");
+            }
             return Ok(());
         }
         let recently: BTreeSet<i64> = match start.exclusions.started_previously_days {
@@ -118,6 +133,11 @@ async fn start_one(
             done: DONE_SKIPPED,
         }
     };
+    // Cancelled since its batch was read: no sprint (its webhooks would be
+    // called for a start that is over).
+    if !gw.store.start_contact_todo(start.id, contact_id).await? {
+        return Ok(());
+    }
     let contact = match gw.store.get_contact_by_id(contact_id).await {
         Ok(c) => c,
         Err(crate::store::StoreError::NotFound(_)) => {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 
+use crate::core::rate::LINK_RATE;
 use crate::core::Link;
 
 /// Shortest interval between tokens we accept (1,000,000/s): above that a
@@ -69,19 +70,17 @@ impl LinkHandle {
     }
 
     /// Messages (segments) per second; 0 or less means unlimited. Takes
-    /// effect for the next segment sent.
+    /// effect for the next segment sent. Callers check the rate against
+    /// [`LINK_RATE`] first; whatever arrives here anyway is made safe (no
+    /// limit when not a positive number, clamped into the range otherwise),
+    /// so no value can panic a timer.
     pub fn set_rate(&self, rate: f64) {
-        let limiter = if rate > 0.0 && rate.is_finite() {
-            let period = Duration::from_secs_f64(1.0 / rate).max(MIN_PERIOD);
-            // A burst of 2% of a second's allowance (at least two) absorbs
-            // timer overshoot, which a burst of one would lose for good,
-            // while any one-second window stays within 2% of the rate.
-            let burst =
-                NonZeroU32::new(((rate / 50.0).ceil() as u32).max(MIN_BURST)).unwrap_or(NonZeroU32::MIN);
-            Quota::with_period(period).map(|q| Arc::new(RateLimiter::direct(q.allow_burst(burst))))
+        let rate = if rate > 0.0 && rate.is_finite() {
+            rate.clamp(LINK_RATE.min, LINK_RATE.max)
         } else {
-            None
+            0.0
         };
+        let limiter = if rate > 0.0 { limiter_for(rate) } else { None };
         self.rate_bits.store(
             if limiter.is_some() { rate } else { 0.0 }.to_bits(),
             Ordering::Relaxed,
@@ -114,6 +113,16 @@ impl LinkHandle {
             ((rate / 4.0).ceil() as u32).clamp(1, max)
         }
     }
+}
+
+/// A limiter for a positive rate within [`LINK_RATE`].
+fn limiter_for(rate: f64) -> Option<Arc<DefaultDirectRateLimiter>> {
+    let period = Duration::try_from_secs_f64(1.0 / rate).ok()?.max(MIN_PERIOD);
+    // A burst of 2% of a second's allowance (at least two) absorbs timer
+    // overshoot, which a burst of one would lose for good, while any
+    // one-second window stays within 2% of the rate.
+    let burst = NonZeroU32::new(((rate / 50.0).ceil() as u32).max(MIN_BURST)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(period).map(|q| Arc::new(RateLimiter::direct(q.allow_burst(burst))))
 }
 
 struct Route {
@@ -334,5 +343,27 @@ mod tests {
         assert_eq!(h.rate(), 0.5);
         h.set_rate(-3.0);
         assert_eq!(h.rate(), 0.0);
+    }
+
+    #[test]
+    fn no_rate_panics_the_limiter() {
+        let (s, _) = set();
+        let h = s.get("airtel").unwrap();
+        // 1e-300 once panicked in Duration::from_secs_f64(1 / rate).
+        for (given, kept) in [
+            (1e-300, LINK_RATE.min),
+            (f64::MIN_POSITIVE, LINK_RATE.min),
+            (5e-324, LINK_RATE.min),
+            (1e300, LINK_RATE.max),
+            (f64::MAX, LINK_RATE.max),
+            (f64::INFINITY, 0.0),
+            (f64::NAN, 0.0),
+            (-0.0, 0.0),
+            (0.001, 0.001),
+        ] {
+            h.set_rate(given);
+            assert_eq!(h.rate(), kept, "{given:e}");
+            assert!(h.claim_size(200) >= 1);
+        }
     }
 }

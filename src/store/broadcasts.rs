@@ -4,40 +4,26 @@
 //! Accepting a broadcast only writes its row. The scheduler later
 //! "materialises" it: in one transaction it resolves the recipients and
 //! writes one queued outbox row each. A conditional status change makes
-//! exactly one node do that, and a crash part-way rolls it all back.
+//! exactly one node do that, and a crash part-way rolls it all back. Once
+//! every message is settled the broadcast is `completed` (see `settle`); a
+//! firing that reaches nobody is completed at once, with a note saying why.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono_tz::Tz;
 use sqlx::Row;
 use uuid::Uuid;
 
+use super::audience::{Accepted, Reach, Recipients};
+use super::firings::{self, DueFiring, SendTable};
 use super::msgs::insert_out;
-use super::{in_list, parse_json, NewOutMsg, Result, Store, StoreError};
-use crate::core::query::Query;
+use super::{in_list, parse_json, NewOutMsg, Paging, Result, Store, StoreError};
 use crate::core::segments;
 use crate::core::time::{now_ms, rfc3339, Millis, Schedule, SendingHours};
-use crate::core::{Priority, Urn};
+use crate::core::Priority;
 
 /// Contacts looked up per query while materialising.
 const LOOKUP_CHUNK: usize = 500;
-
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Recipients {
-    /// Contact UUIDs.
-    #[serde(default)]
-    pub contacts: Vec<String>,
-    /// Group UUIDs or names.
-    #[serde(default)]
-    pub groups: Vec<String>,
-    /// A contact query (see `core::query`).
-    #[serde(default)]
-    pub query: Option<String>,
-    /// Phone numbers; contacts are created for unknown ones.
-    #[serde(default)]
-    pub urns: Vec<String>,
-}
 
 #[derive(Debug, Clone)]
 pub struct NewBroadcast {
@@ -50,6 +36,9 @@ pub struct NewBroadcast {
     pub respect_hours: bool,
 }
 
+/// Messages by status. A recurring broadcast's counts are those of all its
+/// firings so far. `sent` is "sent, no receipt (yet)": once the broadcast is
+/// `completed` no receipt is expected for them any more.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct BroadcastProgress {
     pub total: i64,
@@ -59,6 +48,7 @@ pub struct BroadcastProgress {
     pub delivered: i64,
     pub errored: i64,
     pub failed: i64,
+    pub cancelled: i64,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -71,12 +61,15 @@ pub struct Broadcast {
     pub recipients: Recipients,
     pub schedule: Option<Schedule>,
     pub respect_hours: bool,
-    /// pending, scheduled, recurring, sending, queued, cancelled, failed.
+    /// pending, scheduled, recurring, sending, queued (messages not all
+    /// settled), completed, cancelled, failed.
     pub status: String,
     pub parent: Option<String>,
     pub next_fire: Option<String>,
     pub recipient_count: i64,
     pub error: Option<String>,
+    /// Why a firing reached nobody.
+    pub note: Option<String>,
     pub created_on: String,
     pub progress: BroadcastProgress,
 }
@@ -92,15 +85,17 @@ pub struct MaterializeParams<'a> {
 
 const COLS: &str =
     "b.id, b.uuid, b.translations, b.base_language, b.recipients, b.schedule, b.respect_hours, \
-    b.status, p.uuid AS parent_uuid, b.fire_on, b.recipient_count, b.error, b.created_on";
+    b.status, p.uuid AS parent_uuid, b.fire_on, b.recipient_count, b.error, b.note, b.created_on";
 
 impl Store {
-    /// Validate and persist a broadcast; it is sent by the scheduler.
+    /// Validate and persist a broadcast; it is sent by the scheduler. One
+    /// to go now that reaches nobody is refused unless `allow_empty`.
     pub async fn create_broadcast(
         &self,
         b: NewBroadcast,
         default_country: Option<&str>,
-    ) -> Result<Broadcast> {
+        allow_empty: bool,
+    ) -> Result<Accepted<Broadcast>> {
         if !b.translations.contains_key(&b.base_language) {
             return Err(StoreError::invalid(
                 "text",
@@ -111,45 +106,23 @@ impl Store {
             return Err(StoreError::invalid("text", "must not be empty"));
         }
         self.check_recipients(&b.recipients, default_country).await?;
-        if let Some(sch) = &b.schedule {
-            sch.validate()
-                .map_err(|e| StoreError::invalid("schedule", e.to_string()))?;
-        }
+        firings::check_schedule(b.schedule.as_ref())?;
+        let warnings = self
+            .empty_send_warnings(
+                &b.recipients,
+                default_country,
+                Reach::Text,
+                b.schedule.is_some(),
+                allow_empty,
+            )
+            .await?;
         let mut tx = self.begin_write().await?;
         let uuid = insert_broadcast(&mut tx, &b, now_ms()).await?;
         tx.commit().await?;
-        self.get_broadcast(&uuid).await
-    }
-
-    pub(super) async fn check_recipients(&self, r: &Recipients, default_country: Option<&str>) -> Result<()> {
-        if r.contacts.is_empty() && r.groups.is_empty() && r.query.is_none() && r.urns.is_empty() {
-            return Err(StoreError::invalid(
-                "recipients",
-                "name at least one contact, group, query or URN",
-            ));
-        }
-        for (i, c) in r.contacts.iter().enumerate() {
-            self.contact_id(c).await.map_err(|_| {
-                StoreError::invalid(format!("recipients.contacts[{i}]"), format!("no contact {c}"))
-            })?;
-        }
-        for (i, g) in r.groups.iter().enumerate() {
-            self.get_group(g).await.map_err(|_| {
-                StoreError::invalid(format!("recipients.groups[{i}]"), format!("no group {g:?}"))
-            })?;
-        }
-        if let Some(q) = &r.query {
-            let parsed =
-                Query::parse(q).map_err(|e| StoreError::invalid("recipients.query", e.to_string()))?;
-            parsed
-                .check(&self.field_types().await?, false)
-                .map_err(|e| StoreError::invalid("recipients.query", e.to_string()))?;
-        }
-        for (i, u) in r.urns.iter().enumerate() {
-            Urn::parse(u, default_country)
-                .map_err(|e| StoreError::invalid(format!("recipients.urns[{i}]"), e.to_string()))?;
-        }
-        Ok(())
+        Ok(Accepted {
+            send: self.get_broadcast(&uuid).await?,
+            warnings,
+        })
     }
 
     pub async fn get_broadcast(&self, uuid: &str) -> Result<Broadcast> {
@@ -166,16 +139,12 @@ impl Store {
         Ok(b)
     }
 
-    pub async fn list_broadcasts(&self, after_id: i64, limit: i64) -> Result<Vec<Broadcast>> {
+    pub async fn list_broadcasts(&self, page: &Paging) -> Result<Vec<Broadcast>> {
         let sql = format!(
-            "SELECT {COLS} FROM broadcasts b LEFT JOIN broadcasts p ON p.id = b.parent_id WHERE b.id > $1 \
-             ORDER BY b.id LIMIT $2"
+            "SELECT {COLS} FROM broadcasts b LEFT JOIN broadcasts p ON p.id = b.parent_id WHERE 1 = 1{}",
+            page.sql("b.id")
         );
-        let rows = sqlx::query(&sql)
-            .bind(after_id)
-            .bind(limit.clamp(1, 500))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut b = broadcast_row(r)?;
@@ -185,12 +154,15 @@ impl Store {
         Ok(out)
     }
 
+    /// A broadcast's messages by status, its firings' included.
     pub async fn broadcast_progress(&self, id: i64) -> Result<BroadcastProgress> {
-        let rows =
-            sqlx::query("SELECT status, COUNT(*) AS n FROM msgs WHERE broadcast_id = $1 GROUP BY status")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM msgs WHERE broadcast_id IN \
+             (SELECT id FROM broadcasts WHERE id = $1 OR parent_id = $1) GROUP BY status",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
         let mut p = BroadcastProgress::default();
         for r in rows {
             let n: i64 = r.try_get("n")?;
@@ -201,13 +173,16 @@ impl Store {
                 "sent" => p.sent += n,
                 "delivered" => p.delivered += n,
                 "errored" => p.errored += n,
+                "cancelled" => p.cancelled += n,
                 _ => p.failed += n,
             }
         }
         Ok(p)
     }
 
-    /// Stop a broadcast: no further firings, and its unsent messages fail.
+    /// Stop a broadcast: no further firings, and its messages not yet
+    /// handed to a link are `cancelled` (final, never claimed). Those
+    /// already with a link go on to be sent.
     pub async fn cancel_broadcast(&self, uuid: &str) -> Result<Broadcast> {
         let b = self.get_broadcast(uuid).await?;
         let now = now_ms();
@@ -221,7 +196,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE msgs SET status = 'failed', failure_reason = 'broadcast cancelled', modified_on = $1 \
+            "UPDATE msgs SET status = 'cancelled', failure_reason = 'broadcast cancelled', modified_on = $1 \
              WHERE status IN ('queued', 'errored') AND broadcast_id IN \
              (SELECT id FROM broadcasts WHERE id = $2 OR parent_id = $2)",
         )
@@ -233,18 +208,15 @@ impl Store {
         self.get_broadcast(uuid).await
     }
 
-    /// Broadcasts due to fire or be materialised: `(id, status, fire_on)`.
-    pub async fn due_broadcasts(&self, now: Millis) -> Result<Vec<(i64, String, Millis)>> {
-        let rows = sqlx::query(
-            "SELECT id, status, fire_on FROM broadcasts WHERE status IN ('pending', 'scheduled', 'recurring') \
-             AND fire_on <= $1 ORDER BY fire_on, id LIMIT 100",
+    /// Broadcasts due to fire or be materialised.
+    pub async fn due_broadcasts(&self, now: Millis) -> Result<Vec<DueFiring>> {
+        firings::due(
+            &self.pool,
+            SendTable::Broadcasts,
+            "'pending', 'scheduled', 'recurring'",
+            now,
         )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("status")?, r.try_get("fire_on")?)))
-            .collect()
+        .await
     }
 
     /// Fire one occurrence of a recurring broadcast: a child broadcast to be
@@ -252,18 +224,7 @@ impl Store {
     pub async fn fire_recurring(&self, id: i64, fired: Millis, next: Option<Millis>) -> Result<Option<i64>> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
-        let res = sqlx::query(
-            "UPDATE broadcasts SET fire_on = $1, status = $2, modified_on = $3 \
-             WHERE id = $4 AND fire_on = $5 AND status = 'recurring'",
-        )
-        .bind(next)
-        .bind(if next.is_some() { "recurring" } else { "queued" })
-        .bind(now)
-        .bind(id)
-        .bind(fired)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() == 0 {
+        if !firings::advance(&mut tx, SendTable::Broadcasts, id, fired, next, now).await? {
             return Ok(None);
         }
         let child: i64 = sqlx::query(
@@ -379,51 +340,28 @@ impl Store {
         // Deterministic order: by contact.
         out.sort_by_key(|m| m.contact_id);
         insert_out(&mut tx, &out).await?;
+        // Nobody to send to is not an error: the firing is done, and says why.
+        let (status, note) = if out.is_empty() {
+            let why = self
+                .why_nobody(&recipients, p.default_country, Reach::Text)
+                .await?
+                .unwrap_or_else(|| "no recipient could be reached when it fired".into());
+            ("completed", Some(format!("{}: {why}", Reach::Text.nobody())))
+        } else {
+            ("queued", None)
+        };
         sqlx::query(
-            "UPDATE broadcasts SET status = 'queued', recipient_count = $1, modified_on = $2 WHERE id = $3",
+            "UPDATE broadcasts SET status = $1, recipient_count = $2, note = $3, modified_on = $4 WHERE id = $5",
         )
+        .bind(status)
         .bind(out.len() as i64)
+        .bind(note)
         .bind(now_ms())
         .bind(id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(Some(out.len() as i64))
-    }
-
-    /// The contacts a recipient list names (creating contacts for unknown
-    /// numbers); the inner error is a bad query.
-    pub async fn resolve_recipients(
-        &self,
-        recipients: &Recipients,
-        default_country: Option<&str>,
-    ) -> Result<std::result::Result<BTreeSet<i64>, String>> {
-        let mut ids: BTreeSet<i64> = BTreeSet::new();
-        for u in &recipients.urns {
-            if let Ok(urn) = Urn::parse(u, default_country) {
-                ids.insert(self.find_or_create_by_urn(&urn, None).await?.0.id);
-            }
-        }
-        for c in &recipients.contacts {
-            if let Ok(cid) = self.contact_id(c).await {
-                ids.insert(cid);
-            }
-        }
-        let mut gids = Vec::new();
-        for g in &recipients.groups {
-            if let Ok(group) = self.get_group(g).await {
-                gids.push(group.id);
-            }
-        }
-        ids.extend(self.group_member_ids(&gids).await?);
-        if let Some(q) = &recipients.query {
-            match Query::parse(q) {
-                Ok(q) => ids.extend(self.query_contact_ids(&q).await?),
-                Err(e) => return Ok(Err(format!("bad query: {e}"))),
-            }
-        }
-
-        Ok(Ok(ids))
     }
 
     async fn fail_broadcast(&self, id: i64, error: &str) -> Result<()> {
@@ -456,6 +394,7 @@ fn broadcast_row(r: &sqlx::any::AnyRow) -> Result<Broadcast> {
         next_fire: r.try_get::<Option<i64>, _>("fire_on")?.map(rfc3339),
         recipient_count: r.try_get("recipient_count")?,
         error: r.try_get("error")?,
+        note: r.try_get("note")?,
         created_on: rfc3339(r.try_get("created_on")?),
         progress: BroadcastProgress::default(),
     })
@@ -468,14 +407,7 @@ pub(super) async fn insert_broadcast(
     b: &NewBroadcast,
     now: Millis,
 ) -> Result<String> {
-    let (status, fire_on) = match &b.schedule {
-        None => ("pending", Some(now)),
-        Some(s) => match s.next_after(now - 1, chrono_tz::UTC) {
-            Some(t) if s.is_recurring() => ("recurring", Some(t)),
-            Some(t) => ("scheduled", Some(t)),
-            None => return Err(StoreError::invalid("schedule.at", "is in the past")),
-        },
-    };
+    let (status, fire_on) = firings::first_firing(b.schedule.as_ref(), now)?;
     let uuid = Uuid::new_v4().to_string();
     sqlx::query(
         "INSERT INTO broadcasts (uuid, translations, base_language, recipients, schedule, respect_hours, status, \

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::sessions::{write_completions, Applied, Completion, SprintWrite};
 use super::sprint_write::write_sprint;
-use super::{Dialect, Result, Store, StoreError};
-use crate::core::time::{now_ms, Millis};
+use super::{Dialect, Paging, Result, Store, StoreError};
+use crate::core::time::{now_ms, rfc3339, Millis};
 
 /// Where a call is in its life.
 pub mod status {
@@ -55,13 +55,17 @@ pub struct CallRow {
     pub outcome: Option<String>,
     pub sip_status: Option<i64>,
     pub attempts: i64,
+    #[serde(serialize_with = "rfc3339::option")]
     pub next_attempt_on: Option<Millis>,
+    #[serde(serialize_with = "rfc3339::option")]
     pub answered_on: Option<Millis>,
+    #[serde(serialize_with = "rfc3339::option")]
     pub ended_on: Option<Millis>,
     pub duration_ms: i64,
     pub digits: String,
     pub recordings: Vec<String>,
     pub hangup_by: Option<String>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_on: Millis,
 }
 
@@ -174,12 +178,13 @@ impl Store {
         call_row(&row)
     }
 
-    /// Newest calls first.
-    pub async fn list_calls(&self, limit: u32) -> Result<Vec<CallRow>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM calls ORDER BY id DESC LIMIT $1"))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn list_calls(&self, page: &Paging) -> Result<Vec<CallRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM calls WHERE 1 = 1{}",
+            page.sql("id")
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(call_row).collect()
     }
 

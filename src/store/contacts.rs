@@ -6,7 +6,9 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 use uuid::Uuid;
 
 use super::sessions::{waiting, WaitingSession, WAITING_COLS};
-use super::{in_list, is_unique_violation, parse_enum, parse_json, Dialect, Result, Store, StoreError};
+use super::{
+    in_list, is_unique_violation, parse_enum, parse_json, Dialect, Paging, Result, Store, StoreError,
+};
 use crate::core::contact::{Contact, ContactStatus, FieldType, FieldValue};
 use crate::core::query::{ContactView, Query};
 use crate::core::time::{now_ms, rfc3339};
@@ -15,9 +17,15 @@ use crate::core::Urn;
 /// Contacts read per page when a query is evaluated over all of them.
 const SCAN_PAGE: i64 = 2000;
 
+/// Why a new contact without a URN is refused: nothing could reach it, and
+/// no inbound message could ever find it.
+pub(super) const NEEDS_URN: &str = "a contact needs at least one URN (phone number)";
+
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
+    /// The id another system knows the contact by (unique when set).
+    pub external_id: Option<String>,
     pub name: Option<String>,
     pub language: Option<String>,
     pub timezone: Option<String>,
@@ -33,6 +41,8 @@ pub struct NewContact {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
+    /// `""` clears it.
+    pub external_id: Option<String>,
     pub name: Option<String>,
     pub language: Option<String>,
     pub timezone: Option<String>,
@@ -48,13 +58,14 @@ pub struct ContactPatch {
 pub struct ContactFilter {
     pub query: Option<Query>,
     pub group_id: Option<i64>,
-    pub after_id: i64,
-    pub limit: i64,
+    pub page: Paging,
 }
 
+#[derive(Clone)]
 pub(super) struct ContactRecord {
     pub id: i64,
     pub uuid: String,
+    pub external_id: Option<String>,
     pub name: Option<String>,
     pub language: Option<String>,
     pub timezone: Option<String>,
@@ -64,12 +75,14 @@ pub(super) struct ContactRecord {
     pub modified_on: i64,
 }
 
-const CONTACT_COLS: &str = "id, uuid, name, language, timezone, status, fields, created_on, modified_on";
+pub(super) const CONTACT_COLS: &str =
+    "id, uuid, external_id, name, language, timezone, status, fields, created_on, modified_on";
 
-fn record(row: &sqlx::any::AnyRow) -> Result<ContactRecord> {
+pub(super) fn record(row: &sqlx::any::AnyRow) -> Result<ContactRecord> {
     Ok(ContactRecord {
         id: row.try_get("id")?,
         uuid: row.try_get("uuid")?,
+        external_id: row.try_get("external_id")?,
         name: row.try_get("name")?,
         language: row.try_get("language")?,
         timezone: row.try_get("timezone")?,
@@ -105,6 +118,7 @@ impl Loaded {
         Ok(Contact {
             id: self.rec.id,
             uuid: Uuid::parse_str(&self.rec.uuid).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            external_id: self.rec.external_id,
             name: self.rec.name,
             language: self.rec.language,
             timezone: self.rec.timezone,
@@ -248,7 +262,7 @@ impl Store {
             ),
         };
         let sql = format!(
-            "SELECT c.id, c.uuid, c.name, c.language, c.timezone, c.status, c.fields, c.created_on, \
+            "SELECT c.id, c.uuid, c.external_id, c.name, c.language, c.timezone, c.status, c.fields, c.created_on, \
              c.modified_on, {urns} AS urns, {groups} AS group_names, {WAITING_COLS} \
              FROM contact_urns u JOIN contacts c ON c.id = u.contact_id \
              LEFT JOIN sessions s ON s.contact_id = c.id AND s.status = 'waiting' WHERE u.urn = $1"
@@ -369,40 +383,34 @@ impl Store {
             .into_contact()
     }
 
-    /// Contacts in id order after `after_id`, filtered by group and query.
+    /// A page of contacts in id order (either way), filtered by group and
+    /// query. The query is evaluated here, so rows are scanned
+    /// [`SCAN_PAGE`] at a time until the page is full.
     pub async fn list_contacts(&self, f: &ContactFilter) -> Result<Vec<Contact>> {
         let types = self.field_types().await?;
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::new();
-        let mut after = f.after_id;
-        while (out.len() as i64) < f.limit {
-            let page = match f.group_id {
-                Some(g) => {
-                    load_page(
-                        &mut conn,
-                        &format!(
-                        "WHERE id > $1 AND id IN (SELECT contact_id FROM group_members WHERE group_id = $2) \
-                             ORDER BY id LIMIT {SCAN_PAGE}"
-                    ),
-                        vec![after, g],
-                    )
-                    .await?
-                }
-                None => {
-                    load_page(
-                        &mut conn,
-                        &format!("WHERE id > $1 ORDER BY id LIMIT {SCAN_PAGE}"),
-                        vec![after],
-                    )
-                    .await?
-                }
+        let mut scan = f.page;
+        while (out.len() as i64) < f.page.limit {
+            let (group, binds) = match f.group_id {
+                Some(g) => (
+                    " AND id IN (SELECT contact_id FROM group_members WHERE group_id = $1)",
+                    vec![g],
+                ),
+                None => ("", vec![]),
             };
+            let sql = format!(
+                "WHERE 1 = 1{}{group}{}",
+                scan.bounds("id"),
+                scan.order_limit_n("id", SCAN_PAGE)
+            );
+            let page = load_page(&mut conn, &sql, binds).await?;
             let Some(last) = page.last() else { break };
-            after = last.rec.id;
+            scan = scan.past(last.rec.id);
             for l in page {
                 if f.query.as_ref().is_none_or(|q| q.matches(&l.view(), &types)) {
                     out.push(l.into_contact()?);
-                    if out.len() as i64 >= f.limit {
+                    if out.len() as i64 >= f.page.limit {
                         break;
                     }
                 }
@@ -436,26 +444,33 @@ impl Store {
     }
 
     pub async fn create_contact(&self, new: NewContact, default_country: Option<&str>) -> Result<Contact> {
+        if new.urns.is_empty() {
+            return Err(StoreError::invalid("urns", NEEDS_URN));
+        }
         let types = self.field_types().await?;
         let fields = coerce_fields(&types, &new.fields, &BTreeMap::new())?;
         let urns = parse_urns(&new.urns, default_country)?;
         validate_tz(new.timezone.as_deref())?;
+        let external_id =
+            external_id(new.external_id.as_deref()).map_err(|m| StoreError::invalid("external_id", m))?;
         let mut tx = self.begin_write().await?;
         let group_ids = self.static_group_ids(&mut tx, &new.groups).await?;
         let now = now_ms();
         let uuid = Uuid::new_v4().to_string();
         let id: i64 = sqlx::query(
-            "INSERT INTO contacts (uuid, name, language, timezone, status, fields, created_on, modified_on) \
-             VALUES ($1, $2, $3, $4, 'active', $5, $6, $6) RETURNING id",
+            "INSERT INTO contacts (uuid, external_id, name, language, timezone, status, fields, created_on, \
+             modified_on) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $7) RETURNING id",
         )
         .bind(&uuid)
+        .bind(external_id)
         .bind(new.name.as_deref())
         .bind(new.language.as_deref())
         .bind(new.timezone.as_deref())
         .bind(serde_json::to_string(&fields).unwrap_or_else(|_| "{}".into()))
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?
+        .await
+        .map_err(|e| external_id_taken(e, external_id))?
         .try_get("id")?;
         insert_urns(&mut tx, id, &urns).await?;
         for g in group_ids {
@@ -490,9 +505,13 @@ impl Store {
             Some(g) => Some(self.static_group_ids(&mut tx, g).await?),
             None => None,
         };
+        let external = match patch.external_id.as_deref() {
+            Some(given) => external_id(Some(given)).map_err(|m| StoreError::invalid("external_id", m))?,
+            None => cur.external_id.as_deref(),
+        };
         sqlx::query(
-            "UPDATE contacts SET name = $1, language = $2, timezone = $3, status = $4, fields = $5, modified_on = $6 \
-             WHERE id = $7",
+            "UPDATE contacts SET name = $1, language = $2, timezone = $3, status = $4, fields = $5, modified_on = $6, \
+             external_id = $7 WHERE id = $8",
         )
         .bind(patch.name.or(cur.name))
         .bind(patch.language.or(cur.language))
@@ -500,9 +519,11 @@ impl Store {
         .bind(patch.status.map(|s| s.as_str().to_string()).unwrap_or(cur.status))
         .bind(serde_json::to_string(&fields).unwrap_or_else(|_| "{}".into()))
         .bind(now_ms())
+        .bind(external)
         .bind(id)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| external_id_taken(e, external))?;
         if let Some(urns) = urns {
             sqlx::query("DELETE FROM contact_urns WHERE contact_id = $1")
                 .bind(id)
@@ -622,6 +643,30 @@ impl Store {
             ids.push(row.try_get("id")?);
         }
         Ok(ids)
+    }
+}
+
+/// Longest external id: HR systems' staff numbers and registry ids are far
+/// shorter; anything longer is a pasted row, not an id.
+const MAX_EXTERNAL_ID: usize = 100;
+
+/// An external id as stored: trimmed, `None` when blank.
+pub(super) fn external_id(given: Option<&str>) -> std::result::Result<Option<&str>, String> {
+    match given.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) if e.chars().count() > MAX_EXTERNAL_ID => {
+            Err(format!("must be at most {MAX_EXTERNAL_ID} characters"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// A unique violation on writing `external_id` means another contact has it.
+fn external_id_taken(e: sqlx::Error, external: Option<&str>) -> StoreError {
+    match external {
+        Some(x) if is_unique_violation(&e) => {
+            StoreError::Conflict(format!("external id {x:?} belongs to another contact"))
+        }
+        _ => e.into(),
     }
 }
 

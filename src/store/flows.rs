@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use super::{in_list, Result, Store, StoreError};
+use super::{in_list, Paging, Result, Store, StoreError};
 use crate::core::time::{now_ms, rfc3339, Millis};
 
 /// A stored flow (the definition is read separately: it can be large).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FlowRow {
+    #[serde(skip)]
+    pub id: i64,
     pub uuid: String,
     pub name: String,
     #[serde(rename = "type")]
@@ -39,8 +41,8 @@ pub struct RunFilter {
     /// `completed`, `waiting`, `expired`, `interrupted`, `failed`, or
     /// `incomplete` for anything not completed.
     pub status: Option<String>,
-    pub after_id: i64,
-    pub limit: i64,
+    /// Which runs of those a listing returns (counts ignore it).
+    pub page: Paging,
 }
 
 /// A run as the API shows it.
@@ -99,8 +101,11 @@ pub struct RunCounts {
     pub responded: i64,
 }
 
+const FLOW_COLS: &str = "id, uuid, name, flow_type, source, created_on, modified_on";
+
 fn flow_row(r: &sqlx::any::AnyRow) -> Result<FlowRow> {
     Ok(FlowRow {
+        id: r.try_get("id")?,
         uuid: r.try_get("uuid")?,
         name: r.try_get("name")?,
         flow_type: r.try_get("flow_type")?,
@@ -172,10 +177,20 @@ impl Store {
         Ok(())
     }
 
+    /// Every flow, by name.
     pub async fn list_flows(&self) -> Result<Vec<FlowRow>> {
-        let rows = sqlx::query(
-            "SELECT uuid, name, flow_type, source, created_on, modified_on FROM flows ORDER BY name",
-        )
+        let rows = sqlx::query(&format!("SELECT {FLOW_COLS} FROM flows ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(flow_row).collect()
+    }
+
+    /// A page of flows in id (import) order.
+    pub async fn list_flows_page(&self, page: &Paging) -> Result<Vec<FlowRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {FLOW_COLS} FROM flows WHERE 1 = 1{}",
+            page.sql("id")
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(flow_row).collect()
@@ -183,10 +198,10 @@ impl Store {
 
     /// A flow by UUID or (case-insensitive) name.
     pub async fn get_flow(&self, r: &str) -> Result<FlowRow> {
-        let row = sqlx::query(
-            "SELECT uuid, name, flow_type, source, created_on, modified_on FROM flows \
-             WHERE uuid = $1 OR LOWER(name) = LOWER($1) ORDER BY uuid = $1 DESC LIMIT 1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {FLOW_COLS} FROM flows \
+             WHERE uuid = $1 OR LOWER(name) = LOWER($1) ORDER BY uuid = $1 DESC LIMIT 1"
+        ))
         .bind(r)
         .fetch_optional(&self.pool)
         .await?
@@ -225,17 +240,16 @@ impl Store {
         ))
     }
 
-    /// Runs of a flow, oldest first, with their results.
+    /// A page of a flow's runs with their results.
     pub async fn list_runs(&self, flow_uuid: &str, f: &RunFilter) -> Result<Vec<RunRow>> {
         let (cond, ints, status) = run_where(f);
-        let id_param = 1 + usize::from(status.is_some()) + ints.len() + 1;
         let sql = format!(
             "SELECT r.id, r.uuid, r.flow_uuid, c.uuid AS contact_uuid, c.name AS contact_name, \
              (SELECT u.urn FROM contact_urns u WHERE u.contact_id = c.id ORDER BY u.priority DESC, u.id LIMIT 1) AS urn, \
              r.status, r.responded, r.created_on, r.modified_on, r.exited_on \
              FROM runs r JOIN contacts c ON c.id = r.contact_id \
-             WHERE r.flow_uuid = $1{cond} AND r.id > ${id_param} ORDER BY r.id LIMIT {}",
-            f.limit.max(1)
+             WHERE r.flow_uuid = $1{cond}{}",
+            f.page.sql("r.id")
         );
         let mut q = sqlx::query(&sql).bind(flow_uuid);
         if let Some(s) = &status {
@@ -244,7 +258,7 @@ impl Store {
         for v in &ints {
             q = q.bind(*v);
         }
-        let rows = q.bind(f.after_id).fetch_all(&self.pool).await?;
+        let rows = q.fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(RunRow {

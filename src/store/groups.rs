@@ -6,7 +6,7 @@ use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
 use super::contacts::{add_member, load_page};
-use super::{in_list, is_unique_violation, Result, Store, StoreError};
+use super::{in_list, is_unique_violation, Paging, Result, Store, StoreError};
 use crate::core::query::Query;
 use crate::core::time::{now_ms, rfc3339};
 
@@ -24,13 +24,43 @@ pub struct Group {
 /// Contacts evaluated per page when a smart group is (re)built.
 const REBUILD_PAGE: i64 = 2000;
 
+/// Longest group name: what an operator can read in a list and a flow
+/// editor shows in full.
+const MAX_NAME: usize = 64;
+
+/// A group's name as stored (trimmed), or why it cannot be one. The same
+/// rule for a new group and a renamed one.
+fn group_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(StoreError::invalid(
+            "name",
+            format!("must be 1-{MAX_NAME} characters (not only spaces)"),
+        ));
+    }
+    Ok(name)
+}
+
+const GROUP_COLS: &str = "g.id, g.uuid, g.name, g.query, g.created_on, \
+     (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS n";
+
 impl Store {
+    /// Every group, by name.
     pub async fn list_groups(&self) -> Result<Vec<Group>> {
-        let rows = sqlx::query(
-            "SELECT g.id, g.uuid, g.name, g.query, g.created_on, \
-             (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS n \
-             FROM contact_groups g ORDER BY g.name",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLS} FROM contact_groups g ORDER BY g.name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(group_row).collect()
+    }
+
+    /// A page of groups in id (creation) order.
+    pub async fn list_groups_page(&self, page: &Paging) -> Result<Vec<Group>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLS} FROM contact_groups g WHERE 1 = 1{}",
+            page.sql("g.id")
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(group_row).collect()
@@ -38,11 +68,9 @@ impl Store {
 
     /// A group by UUID or by name.
     pub async fn get_group(&self, r: &str) -> Result<Group> {
-        let row = sqlx::query(
-            "SELECT g.id, g.uuid, g.name, g.query, g.created_on, \
-             (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS n \
-             FROM contact_groups g WHERE g.uuid = $1 OR g.name = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {GROUP_COLS} FROM contact_groups g WHERE g.uuid = $1 OR g.name = $1"
+        ))
         .bind(r)
         .fetch_optional(&self.pool)
         .await?
@@ -58,10 +86,7 @@ impl Store {
     /// Create a group keeping the UUID it has elsewhere (a RapidPro export
     /// whose flows refer to it by UUID).
     pub async fn create_group_with_uuid(&self, uuid: &str, name: &str, query: Option<&str>) -> Result<Group> {
-        let name = name.trim();
-        if name.is_empty() || name.len() > 64 {
-            return Err(StoreError::invalid("name", "must be 1-64 characters"));
-        }
+        let name = group_name(name)?;
         let parsed = self.check_smart_query(query).await?;
         let mut tx = self.begin_write().await?;
         let now = now_ms();
@@ -97,9 +122,12 @@ impl Store {
                 "a static group cannot become a smart group",
             ));
         }
+        let new_name = match name {
+            Some(n) => group_name(n)?.to_string(),
+            None => g.name.clone(),
+        };
         let parsed = self.check_smart_query(query).await?;
         let mut tx = self.begin_write().await?;
-        let new_name = name.map(str::trim).unwrap_or(&g.name).to_string();
         let res =
             sqlx::query("UPDATE contact_groups SET name = $1, query = $2, modified_on = $3 WHERE id = $4")
                 .bind(&new_name)

@@ -7,11 +7,13 @@
 //! messages are inserted before anything tries to send them; a claim marks a
 //! row with the claiming node so a restart can reconcile it.
 
+mod audience;
 mod broadcasts;
 mod calls;
 mod campaigns;
 mod checkpoint;
 mod contacts;
+mod firings;
 mod flows;
 mod group_commit;
 mod groups;
@@ -20,9 +22,11 @@ mod leases;
 mod mo_parts;
 mod msgs;
 mod nodes;
+mod paging;
 mod registry;
 mod segments;
 mod sessions;
+mod settle;
 mod sim;
 mod sprint_write;
 mod starts;
@@ -36,15 +40,18 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
-pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast, Recipients};
+pub use audience::{Accepted, Reach, Recipients};
+pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast};
 pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
-pub use campaigns::{Campaign, DueFire, EventRow, NewCampaign, NewEvent};
+pub use campaigns::{check_offset, Campaign, DueFire, EventRow, NewCampaign, NewEvent, OffsetOutOfRange};
 pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
+pub use firings::DueFiring;
 pub use flows::{FlowRow, NewFlow, ResultSummary, RunCounts, RunFilter, RunRow};
 pub use groups::Group;
-pub use import::MAX_IMPORT;
+pub use import::{ImportReport, ImportedContact, MAX_IMPORT};
 pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound, Waiting};
+pub use paging::{Paging, DEFAULT_PAGE, MAX_PAGE};
 pub use registry::{
     GroupAgreement, GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner,
     PhoneConflict, Registration, RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress,
@@ -53,9 +60,10 @@ pub use registry::{
 pub use sessions::{
     Applied, Completion, FollowUpStart, ResultWrite, RunWrite, SessionWrite, SprintWrite, WaitingSession,
 };
+pub use settle::ReceiptWaits;
 pub use sim::SimReceived;
-pub use starts::{Exclusions, FlowStart, StartProgress};
-pub use tokens::TokenRow;
+pub use starts::{Exclusions, FlowStart, NewStart, StartProgress};
+pub use tokens::{new_secret, TokenListing, TokenRow};
 pub use triggers::{NewTrigger, TriggerRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,10 +84,25 @@ pub enum StoreError {
     Conflict(String),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// A request of many parts (an import's rows) with several bad ones:
+    /// every problem found (up to a listing limit; `total` counts all),
+    /// nothing written.
+    #[error("{total} problems, the first: {}", problems.first().map(|p| p.to_string()).unwrap_or_default())]
+    Refused { problems: Vec<Problem>, total: usize },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("the store's {0} has stopped")]
     Closed(&'static str),
+}
+
+/// One thing wrong with one part of a request, named by its path
+/// (`contacts[3].urns[0]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Problem {
+    pub field: String,
+    #[serde(rename = "error")]
+    pub message: String,
 }
 
 impl StoreError {

@@ -10,7 +10,7 @@
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
-use super::{in_list, placeholders, Dialect, Result, Store, StoreError, INSERT_CHUNK};
+use super::{in_list, placeholders, Dialect, Paging, Result, Store, StoreError, INSERT_CHUNK};
 use crate::core::time::{now_ms, rfc3339, Millis};
 use crate::core::{OutMsg, Priority, Urn};
 
@@ -122,8 +122,7 @@ pub struct MsgFilter {
     pub contact_id: Option<i64>,
     pub broadcast_id: Option<i64>,
     pub urn: Option<String>,
-    pub after_id: i64,
-    pub limit: i64,
+    pub page: Paging,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -740,9 +739,9 @@ impl Store {
     }
 
     pub async fn list_msgs(&self, f: &MsgFilter) -> Result<Vec<MsgRow>> {
-        // $1 is the time `held` and `behind` are judged at, $2 the cursor.
-        let mut conds = vec!["m.id > $2".to_string()];
-        let mut n = 2;
+        // $1 is the time `held` and `behind` are judged at.
+        let mut conds = vec!["1 = 1".to_string()];
+        let mut n = 1;
         let mut next = |c: &str| {
             n += 1;
             conds.push(c.replace('?', &format!("${n}")));
@@ -764,12 +763,12 @@ impl Store {
             next("m.urn = ?");
         }
         let sql = format!(
-            "SELECT {} FROM {ROW_FROM} WHERE {} ORDER BY m.id LIMIT {}",
+            "SELECT {} FROM {ROW_FROM} WHERE {}{}",
             row_cols("$1"),
             conds.join(" AND "),
-            f.limit.clamp(1, 1000)
+            f.page.sql("m.id")
         );
-        let mut q = sqlx::query(&sql).bind(now_ms()).bind(f.after_id);
+        let mut q = sqlx::query(&sql).bind(now_ms());
         if let Some(d) = &f.direction {
             q = q.bind(d.as_str());
         }

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{in_list, placeholders, Result, Store, INSERT_CHUNK};
+use super::{in_list, placeholders, Paging, Result, Store, INSERT_CHUNK};
 use crate::core::time::{now_ms, rfc3339};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -75,14 +75,13 @@ impl Store {
     }
 
     /// What one simulated phone received, oldest first.
-    pub async fn sim_inbox(&self, urn: &str, after_id: i64, limit: i64) -> Result<Vec<SimReceived>> {
-        let rows = sqlx::query(
+    pub async fn sim_inbox(&self, urn: &str, page: &Paging) -> Result<Vec<SimReceived>> {
+        let rows = sqlx::query(&format!(
             "SELECT id, msg_uuid, urn, text, link, node, received_on FROM sim_received \
-             WHERE urn = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
+             WHERE urn = $1{}",
+            page.sql("id")
+        ))
         .bind(urn)
-        .bind(after_id)
-        .bind(limit.clamp(1, 1000))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

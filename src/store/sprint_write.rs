@@ -84,15 +84,14 @@ pub(super) async fn write_sprints(
         let (w, types) = ws[i];
         apply_changes(tx, w.contact_id, &w.contact, types).await?;
         for s in &w.starts {
-            super::starts::insert_start(
-                tx,
-                &s.flow_uuid,
-                &s.recipients,
-                &Default::default(),
-                s.params.as_ref(),
-                &s.origin,
-            )
-            .await?;
+            let start = super::NewStart {
+                flow: s.flow_uuid.clone(),
+                recipients: s.recipients.clone(),
+                params: s.params.clone(),
+                origin: s.origin.clone(),
+                ..Default::default()
+            };
+            super::starts::insert_start(tx, &start).await?;
         }
         for b in &w.broadcasts {
             super::broadcasts::insert_broadcast(tx, b, now).await?;

@@ -5,7 +5,7 @@
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{parse_json, Result, Store, StoreError};
+use super::{parse_json, Paging, Result, Store, StoreError};
 use crate::config::MatchType;
 use crate::core::time::{now_ms, rfc3339};
 
@@ -15,6 +15,8 @@ pub use crate::config::TriggerConfig as NewTrigger;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TriggerRow {
+    #[serde(skip)]
+    pub id: i64,
     pub uuid: String,
     pub keywords: Vec<String>,
     #[serde(rename = "match")]
@@ -76,16 +78,62 @@ impl Store {
         Ok(())
     }
 
+    /// Every trigger, oldest first (the matcher's tie-break).
     pub async fn list_triggers(&self) -> Result<Vec<TriggerRow>> {
-        let rows = sqlx::query(
-            "SELECT uuid, keywords, match_type, reply, flow_uuid, groups, exclude_groups, source, created_on \
-             FROM triggers ORDER BY id",
-        )
+        self.select_triggers(" ORDER BY id").await
+    }
+
+    pub async fn list_triggers_page(&self, page: &Paging) -> Result<Vec<TriggerRow>> {
+        self.select_triggers(&format!(" WHERE 1 = 1{}", page.sql("id")))
+            .await
+    }
+
+    /// The flow and groups a trigger names, checked to exist (a trigger on
+    /// a missing flow would never start it, one on a missing group would
+    /// never match, and nothing would say so) and written the way the
+    /// matcher reads them: the flow by UUID, groups by name.
+    pub async fn resolve_trigger_refs(&self, t: &NewTrigger) -> Result<NewTrigger> {
+        let mut out = t.clone();
+        if let Some(flow) = &t.flow {
+            out.flow = Some(match self.get_flow(flow).await {
+                Ok(f) => f.uuid,
+                Err(StoreError::NotFound(_)) => {
+                    return Err(StoreError::invalid("flow", format!("no flow {flow:?}")))
+                }
+                Err(e) => return Err(e),
+            });
+        }
+        for (key, given, resolved) in [
+            ("groups", &t.groups, &mut out.groups),
+            ("exclude_groups", &t.exclude_groups, &mut out.exclude_groups),
+        ] {
+            resolved.clear();
+            for (i, g) in given.iter().enumerate() {
+                let row =
+                    sqlx::query("SELECT name FROM contact_groups WHERE uuid = $1 OR LOWER(name) = LOWER($1)")
+                        .bind(g)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .ok_or_else(|| {
+                            StoreError::invalid(format!("{key}[{i}]"), format!("no group {g:?}"))
+                        })?;
+                resolved.push(row.try_get("name")?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn select_triggers(&self, tail: &str) -> Result<Vec<TriggerRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, uuid, keywords, match_type, reply, flow_uuid, groups, exclude_groups, source, created_on \
+             FROM triggers{tail}"
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
                 Ok(TriggerRow {
+                    id: r.try_get("id")?,
                     uuid: r.try_get("uuid")?,
                     keywords: parse_json("keywords", &r.try_get::<String, _>("keywords")?)?,
                     match_type: if r.try_get::<String, _>("match_type")? == "only" {

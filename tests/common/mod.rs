@@ -316,6 +316,64 @@ node_dead_after_secs = 3
     )
 }
 
+/// `mhero --config CONFIG serve` in `dir`, logging warnings, stdout piped.
+pub fn serve_command(dir: &Path, config: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mhero"));
+    c.arg("--config")
+        .arg(config)
+        .arg("serve")
+        .current_dir(dir)
+        .env("MHERO_LOG", "warn")
+        .stdout(Stdio::piped());
+    c
+}
+
+/// A gateway process whose start banner was read to its last line; stdout
+/// is drained afterwards, as a terminal would. Killed when dropped.
+pub struct Banner {
+    pub child: Child,
+    pub text: String,
+    pub base: String,
+}
+
+impl Banner {
+    /// Spawn `command` (its stdout piped) and read the banner.
+    pub fn start(command: &mut Command) -> Banner {
+        let mut child = command.spawn().expect("spawn mhero");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut lines = Vec::new();
+        // The banner ends with the command that reads a phone's messages.
+        for line in rx.iter() {
+            let last = line.contains("/received");
+            lines.push(line);
+            if last {
+                break;
+            }
+        }
+        let text = lines.join("\n");
+        let base = text
+            .split("API ")
+            .nth(1)
+            .and_then(|r| r.split("/api/v1").next())
+            .unwrap_or_else(|| panic!("no API address in the banner {text:?}"))
+            .to_string();
+        Banner { child, text, base }
+    }
+}
+
+impl Drop for Banner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running `mhero serve`.
 pub struct Server {
     child: Child,
@@ -333,13 +391,7 @@ impl Server {
     }
 
     pub fn start_with(dir: &Path, config: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mhero"))
-            .arg("--config")
-            .arg(config)
-            .arg("serve")
-            .current_dir(dir)
-            .env("MHERO_LOG", "warn")
-            .stdout(Stdio::piped())
+        let mut child = serve_command(dir, config)
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn mhero");
@@ -467,14 +519,19 @@ impl Api {
         self.call(reqwest::Method::DELETE, path, None).await
     }
 
-    /// POST raw bytes (for malformed-body tests).
+    /// POST raw text (for malformed-body tests).
     pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        self.post_bytes(path, body.as_bytes().to_vec()).await
+    }
+
+    /// POST bytes that need not be text at all.
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
         let resp = self
             .client
             .post(format!("{}/api/v1{path}", self.base))
             .bearer_auth(&self.token)
             .header("content-type", "application/json")
-            .body(body.to_string())
+            .body(body)
             .send()
             .await
             .expect("request");
@@ -520,6 +577,43 @@ impl Api {
     }
 }
 
+/// The gateway's `/metrics` text, scraped as Prometheus is told to: with a
+/// viewer token (`/metrics` is not public by default).
+pub async fn metrics_text(base: &str) -> String {
+    let resp = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .expect("scrape /metrics");
+    assert_eq!(resp.status().as_u16(), 200, "GET /metrics");
+    resp.text().await.expect("metrics text")
+}
+
+/// Assert that `answer` refused a request whole: 422 on `field`, its error
+/// starting with `says`.
+pub fn assert_refused(answer: &(u16, Value), field: &str, says: &str) {
+    let (status, v) = answer;
+    assert_eq!((*status, v["field"].as_str()), (422, Some(field)), "{v}");
+    assert!(
+        v["error"].as_str().is_some_and(|e| e.starts_with(says)),
+        "expected an error starting {says:?}: {v}"
+    );
+}
+
+/// Serve `app` on a free loopback port (a flow's webhook target, say) until
+/// the returned task is aborted.
+pub async fn serve_local(app: axum::Router) -> (u16, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let port = listener.local_addr().expect("local address").port();
+    (
+        port,
+        tokio::spawn(async move { axum::serve(listener, app).await }),
+    )
+}
+
 /// `n` contacts with distinct Tanzanian numbers starting at `start`.
 pub fn contacts_json(n: usize, start: usize, fields: impl Fn(usize) -> Value) -> Value {
     let list: Vec<Value> = (0..n)
@@ -533,4 +627,13 @@ pub fn contacts_json(n: usize, start: usize, fields: impl Fn(usize) -> Value) ->
         })
         .collect();
     serde_json::json!({ "contacts": list })
+}
+
+/// `mhero check-config --config CONFIG`, its exit status and output.
+pub fn check_config(config: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mhero"))
+        .args(["check-config", "--config"])
+        .arg(config)
+        .output()
+        .expect("run mhero check-config")
 }

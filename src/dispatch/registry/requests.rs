@@ -17,7 +17,7 @@ use crate::fhir::mhero::schedule::{schedule_of, TimingError};
 use crate::fhir::mhero::PARENT_REQUEST_TAG_SYSTEM;
 use crate::fhir::resources::{CommunicationRequest, ContactPoint};
 use crate::fhir::{FhirClient, FhirError};
-use crate::store::{NewBroadcast, NewRequest, Recipients, RequestRow, Store, StoreError};
+use crate::store::{NewBroadcast, NewRequest, NewStart, Recipients, RequestRow, Store, StoreError};
 
 /// Where a request came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,32 +139,34 @@ pub async fn accept_request(
                         respect_hours: true,
                     },
                     config.contacts.default_country.as_deref(),
+                    // Nobody to send to now fails the request, saying why.
+                    false,
                 )
                 .await;
             match created {
                 Ok(b) => {
                     let status = if scheduled { "scheduled" } else { "sent" };
-                    finish(status, Some(b.id), None).await?;
+                    finish(status, Some(b.send.id), None).await?;
                 }
                 Err(e) => finish("failed", None, Some(e.to_string())).await?,
             }
         }
         RequestContent::Flow(flow) => {
             // The flow-start worker picks the start up within half a second.
+            let start = NewStart {
+                flow,
+                recipients: resolved.recipients.clone(),
+                params: Some(serde_json::json!({"communication_request": id})),
+                origin: "registry".into(),
+                ..Default::default()
+            };
             let started = store
-                .create_flow_start(
-                    &flow,
-                    &resolved.recipients,
-                    &Default::default(),
-                    Some(&serde_json::json!({"communication_request": id})),
-                    "registry",
-                    config.contacts.default_country.as_deref(),
-                )
+                .create_flow_start(&start, config.contacts.default_country.as_deref(), false)
                 .await;
             match started {
                 Ok(start) => {
                     // Its runs find the request by the start (results, responses).
-                    store.set_request_start(&id, &start.uuid).await?;
+                    store.set_request_start(&id, &start.send.uuid).await?;
                     finish("started", None, None).await?
                 }
                 Err(e) => finish("failed", None, Some(e.to_string())).await?,

@@ -362,7 +362,8 @@ async fn write_back_messages(
 /// One recipient's result of a text request: emNutt's record (a copy of the
 /// request for this recipient, `completed` = iHRIS's "Sent", and
 /// `entered-in-error` = "Failed") with the broadcast extension, whose
-/// `status` follows the message (sent, delivered, failed).
+/// `status` follows the message (sent, delivered, failed, cancelled: iHRIS
+/// knows only "Sent" and "Failed", and a cancelled message was not sent).
 fn message_result(
     request: &CommunicationRequest,
     created_on: &str,
@@ -370,7 +371,7 @@ fn message_result(
     r: &MessageRecord,
 ) -> CommunicationRequest {
     let recipient = format!("Practitioner/{}", m.practitioner_id);
-    let outcome = if r.status == MsgStatus::Failed {
+    let outcome = if matches!(r.status, MsgStatus::Failed | MsgStatus::Cancelled) {
         RecipientOutcome::Failed
     } else {
         RecipientOutcome::Sent

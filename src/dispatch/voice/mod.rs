@@ -5,17 +5,22 @@
 //! first (by `POST /calls`, or by a flow start, campaign event or trigger
 //! whose flow is a voice flow) and dialled by a per-trunk dialer with its
 //! concurrency, calls-per-second, calling-window and retry rules
-//! (`dialer`); each answered call runs its flow ([`runner`]), and the call
-//! record, the session, its runs and results (the same `runs` and
-//! `run_results` SMS flows write) and the contact changes are stored in one
-//! transaction. Voice flows come from the store (imported like any flow) or
-//! from an export file ([`flows`]).
+//! (`dialer`); each answered call runs its flow ([`runner`]) over the
+//! call's media ([`media::CallMedia`]: RTP over a trunk, or the voice
+//! [`simulator`]'s API client), and the call record, the session, its runs
+//! and results (the same `runs` and `run_results` SMS flows write) and the
+//! contact changes are stored in one transaction. Voice flows come from the
+//! store (imported like any flow) or from an export file ([`flows`]).
 
 pub mod audio;
 mod dialer;
 pub mod flows;
 mod inbound;
+pub mod media;
 pub mod runner;
+mod simulated;
+pub mod simulator;
+mod sip_media;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,8 +32,11 @@ pub use dialer::queue_voice_call;
 
 use self::audio::AudioSource;
 use self::flows::FlowCache;
-use self::runner::{IvrSettings, VoiceRun};
+use self::media::CallMedia;
+use self::runner::VoiceRun;
+use self::sip_media::{IvrSettings, SipMedia};
 use super::engine::StartOpts;
+use super::supervise::{supervise, Backoff};
 use super::Gateway;
 use crate::config::TrunkConfig;
 use crate::core::time::now_ms;
@@ -147,8 +155,28 @@ impl Ivr {
             }),
         };
         for (name, calls) in incoming {
-            tokio::spawn(inbound::serve(ivr.clone(), name.clone(), calls));
-            tokio::spawn(dialer::run(ivr.clone(), name));
+            let Some(rt) = ivr.runtime(&name) else { continue };
+            let stop = rt.trunk.shut_down_token();
+            let health = ivr.shared.gw.health.clone();
+            // The calls' receiver lives outside the task, so calls waiting
+            // in it survive a restart.
+            let calls = Arc::new(tokio::sync::Mutex::new(calls));
+            let (ivr2, name2) = (ivr.clone(), name.clone());
+            tokio::spawn(supervise(
+                health.clone(),
+                stop.clone(),
+                format!("calls:{name}"),
+                Backoff::default(),
+                move || inbound::serve(ivr2.clone(), name2.clone(), calls.clone()),
+            ));
+            let (ivr2, name2) = (ivr.clone(), name.clone());
+            tokio::spawn(supervise(
+                health,
+                stop,
+                format!("dialer:{name}"),
+                Backoff::default(),
+                move || dialer::run(ivr2.clone(), name2.clone()),
+            ));
         }
         Ok(ivr)
     }
@@ -187,83 +215,90 @@ impl Ivr {
         self.shared.trunks.get(trunk)
     }
 
-    /// Run `flow` over an answered call and store what happened: the call
-    /// record, and the session with its runs and results as any flow's.
+    /// Run `flow` over an answered SIP call and store what happened.
     async fn talk(&self, rt: &TrunkRuntime, call_row: i64, mut call: ActiveCall, ctx: CallContext) {
-        let CallContext {
-            flow,
-            contact,
-            trigger,
-        } = ctx;
-        let answered_on = now_ms();
-        let result = runner::run_voice_flow(&mut call, &rt.audio, &rt.settings, &flow.assets, trigger).await;
-        call.hangup().await;
-        let ended_on = now_ms();
-        let (talk, runs, sprint) = match result {
-            Ok(VoiceRun {
-                session,
-                events,
+        let mut media = SipMedia::new(&mut call, &rt.audio, &rt.settings);
+        converse(self.gateway(), &mut media, call_row, ctx).await;
+    }
+}
+
+/// Run a voice flow over an answered call's media (a SIP call or the
+/// simulator's) and store what happened: the call record, and the session
+/// with its runs and results as any flow's, in one transaction.
+async fn converse(gw: &Gateway, media: &mut dyn CallMedia, call_row: i64, ctx: CallContext) {
+    let CallContext {
+        flow,
+        contact,
+        trigger,
+    } = ctx;
+    let call_id = media.call_id().to_owned();
+    let answered_on = now_ms();
+    let result = runner::run_voice_flow(media, &flow.assets, trigger).await;
+    let (talk, runs, sprint) = match result {
+        Ok(VoiceRun {
+            session,
+            events,
+            digits,
+            recordings,
+            hangup_by,
+        }) => {
+            let run = CallRunRow {
+                session_uuid: session.uuid.clone(),
+                flow_uuid: flow.uuid.clone(),
+                status: format!("{:?}", session.status).to_lowercase(),
+                results: results_of(&session),
+                session: serde_json::to_value(&session).unwrap_or_default(),
+            };
+            // The caller's keys and recordings are the input of the first run.
+            let input_run = (!digits.is_empty() || !recordings.is_empty())
+                .then(|| session.runs.first().map(|r| r.uuid.clone()))
+                .flatten();
+            let mut sprint = gw.sprint_write(
+                &contact,
+                &flow.assets,
+                &session,
+                &events,
+                None,
+                &Default::default(),
+                input_run,
+                Priority::Bulk,
+                &StartOpts::default(),
+            );
+            // A call does not end a conversation the contact has going by SMS.
+            sprint.interrupt_waiting = false;
+            let talk = CallTalk {
+                answered_on,
+                ended_on: now_ms(),
                 digits,
                 recordings,
-                hangup_by,
-            }) => {
-                let run = CallRunRow {
-                    session_uuid: session.uuid.clone(),
-                    flow_uuid: flow.uuid.clone(),
-                    status: format!("{:?}", session.status).to_lowercase(),
-                    results: results_of(&session),
-                    session: serde_json::to_value(&session).unwrap_or_default(),
-                };
-                // The caller's keys and recordings are the input of the first run.
-                let input_run = (!digits.is_empty() || !recordings.is_empty())
-                    .then(|| session.runs.first().map(|r| r.uuid.clone()))
-                    .flatten();
-                let mut sprint = self.gateway().sprint_write(
-                    &contact,
-                    &flow.assets,
-                    &session,
-                    &events,
-                    None,
-                    &Default::default(),
-                    input_run,
-                    Priority::Bulk,
-                    &StartOpts::default(),
-                );
-                // A call does not end a conversation the contact has going by SMS.
-                sprint.interrupt_waiting = false;
-                let talk = CallTalk {
-                    answered_on,
-                    ended_on,
-                    digits,
-                    recordings,
-                    hangup_by: format!("{hangup_by:?}").to_lowercase(),
-                };
-                (talk, vec![run], Some(sprint))
-            }
-            Err(err) => {
-                tracing::error!(call = %call.call_id, %err, "voice flow could not run");
-                let talk = CallTalk {
-                    answered_on,
-                    ended_on,
-                    digits: String::new(),
-                    recordings: Vec::new(),
-                    hangup_by: "us".into(),
-                };
-                (talk, Vec::new(), None)
-            }
-        };
-        match self
-            .store()
-            .record_answered(call_row, &talk, &runs, sprint.as_ref())
-            .await
-        {
-            Ok(()) => {
-                if sprint.is_some_and(|s| !s.msgs.is_empty()) {
-                    self.gateway().wake();
-                }
-            }
-            Err(err) => tracing::error!(call = %call.call_id, %err, "call record not stored"),
+                hangup_by: format!("{hangup_by:?}").to_lowercase(),
+            };
+            (talk, vec![run], Some(sprint))
         }
+        Err(err) => {
+            tracing::error!(call = %call_id, %err, "voice flow could not run");
+            media.finish().await;
+            let talk = CallTalk {
+                answered_on,
+                ended_on: now_ms(),
+                digits: String::new(),
+                recordings: Vec::new(),
+                hangup_by: "us".into(),
+            };
+            (talk, Vec::new(), None)
+        }
+    };
+    match gw
+        .store
+        .record_answered(call_row, &talk, &runs, sprint.as_ref())
+        .await
+    {
+        Ok(()) => {
+            if sprint.is_some_and(|s| !s.msgs.is_empty()) {
+                gw.wake();
+            }
+        }
+        Err(err) => tracing::error!(call = %call_id, %err, "call record not stored"),
     }
 }
 

@@ -58,6 +58,9 @@ pub struct RequestProgress {
     #[serde(flatten)]
     pub request: RequestRow,
     pub progress: Option<BroadcastProgress>,
+    /// Its broadcast's status (`queued` while messages are unsettled, then
+    /// `completed`; `recurring` until its schedule ends).
+    pub broadcast_status: Option<String>,
 }
 
 const COLS: &str = "r.id, r.source, r.registry, r.request_id, r.parent_id, r.kind, r.flow_uuid, r.status, \
@@ -162,18 +165,34 @@ impl Store {
     /// A request and its broadcast's progress.
     pub async fn request_progress(&self, id: &str) -> Result<RequestProgress> {
         let request = self.get_request(id).await?;
-        let progress = match request.broadcast_id {
-            Some(b) => Some(self.broadcast_progress(b).await?),
-            None => None,
+        let (progress, broadcast_status) = match &request.broadcast {
+            Some(b) => {
+                let b = self.get_broadcast(b).await?;
+                (Some(b.progress), Some(b.status))
+            }
+            None => (None, None),
         };
-        Ok(RequestProgress { request, progress })
+        Ok(RequestProgress {
+            request,
+            progress,
+            broadcast_status,
+        })
     }
 
-    /// Stop a request: its broadcast (and future firings) is cancelled.
+    /// Stop a request: its broadcast or flow start (and future firings) is
+    /// cancelled.
     pub async fn cancel_request(&self, id: &str) -> Result<RequestRow> {
         let request = self.get_request(id).await?;
         if let Some(b) = &request.broadcast {
             self.cancel_broadcast(b).await?;
+        }
+        let start: Option<i64> = sqlx::query("SELECT start_id FROM registry_requests WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("start_id")?;
+        if let Some(start) = start {
+            self.cancel_start_id(start).await?;
         }
         sqlx::query(
             "UPDATE registry_requests SET status = 'cancelled', modified_on = $2, written = 0 WHERE id = $1",

@@ -41,8 +41,8 @@ pub struct WriteBackMsg {
 }
 
 /// Message statuses worth a `Communication`: settled ones (a queued or
-/// wired message is written once it is sent or failed).
-const WRITTEN_STATUSES: &str = "('sent', 'delivered', 'failed', 'handled')";
+/// wired message is written once it is sent, failed or cancelled).
+const WRITTEN_STATUSES: &str = "('sent', 'delivered', 'failed', 'cancelled', 'handled')";
 
 impl Store {
     /// Practitioners of `registry` whose write-back is due, at most `limit`.
