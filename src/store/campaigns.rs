@@ -108,7 +108,7 @@ pub struct DueFire {
 /// and weeks times seven overflow an `i64` long before.
 pub const MAX_OFFSET_DAYS: i64 = 36_525;
 
-/// A campaign event's offset past [`MAX_OFFSET_DAYS`] in its unit.
+/// A campaign event's offset past `MAX_OFFSET_DAYS` in its unit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("must be within ±{limit} ({unit}; 100 years), got {offset}")]
 pub struct OffsetOutOfRange {

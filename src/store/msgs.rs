@@ -166,7 +166,7 @@ pub struct Waiting {
     pub next_attempt_on: Option<Millis>,
     pub held_reason: Option<String>,
     /// An earlier message of its priority to the same number is unsent, so
-    /// this one is not claimed yet (see [`unsent_before`]).
+    /// this one is not claimed yet (see `unsent_before`).
     pub behind: bool,
 }
 
@@ -465,7 +465,7 @@ impl Store {
     /// on this node. On PostgreSQL concurrent nodes skip each other's rows.
     ///
     /// A message waits while an earlier one of its priority to the same
-    /// number is unsent (see [`UNSENT_BEFORE`]): the next is claimed only
+    /// number is unsent (see `unsent_before`): the next is claimed only
     /// after the previous one's outcome is recorded, so a sprint's messages
     /// reach the phone in flow order whatever the link, bind or node, and
     /// across retries.
