@@ -218,8 +218,17 @@ impl Gateway {
         let mut workers = JoinSet::new();
         for h in gw.links.links() {
             let (gw2, h) = (gw.clone(), h.clone());
+            let mut started = false;
             gw.supervised(&mut workers, format!("outbox:{}", h.name()), move || {
-                outbox::worker(gw2.clone(), h.clone())
+                let again = std::mem::replace(&mut started, true);
+                let (gw, h) = (gw2.clone(), h.clone());
+                async move {
+                    if again {
+                        outbox::restarted_worker(gw, h).await
+                    } else {
+                        outbox::worker(gw, h).await
+                    }
+                }
             });
         }
         Ok(Running {

@@ -32,6 +32,34 @@ const RECORD_BATCH: usize = 1000;
 const REPORT_GRACE: Duration = Duration::from_secs(120);
 /// Pause after a failed database write before trying again.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// How long a restarted worker waits before settling what its predecessor
+/// left wired: outcomes it had already handed to the recorder are written
+/// within a flush or two, and must land before the link is asked.
+const RESTART_SETTLE_DELAY: Duration = Duration::from_secs(1);
+
+/// A worker restarted by the supervisor (its predecessor panicked or
+/// returned) first settles the messages the predecessor had handed to the
+/// link and never recorded, as a start after a crash does; otherwise they
+/// would stay `wired` until the process restarts.
+pub(super) async fn restarted_worker(gw: Arc<Gateway>, h: Arc<LinkHandle>) {
+    tokio::select! {
+        _ = gw.cancel.cancelled() => return,
+        _ = tokio::time::sleep(RESTART_SETTLE_DELAY) => {}
+    }
+    match super::reconcile::settle_link(&gw, h.name()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            link = h.name(),
+            messages = n,
+            "settled messages a failed outbox worker left in flight"
+        ),
+        // The rows stay wired; the next start settles them.
+        Err(e) => {
+            tracing::error!(link = h.name(), error = %e, "could not settle what a failed outbox worker left in flight")
+        }
+    }
+    worker(gw, h).await
+}
 
 pub(super) enum Record {
     Outcome(i64, Outcome),
