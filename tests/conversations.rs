@@ -44,16 +44,7 @@ impl Phone {
     }
 
     async fn received(&self) -> Vec<String> {
-        let v = self
-            .api
-            .ok(&format!("/simulator/phones/{}/received?limit=1000", self.number))
-            .await;
-        v["results"]
-            .as_array()
-            .expect("results")
-            .iter()
-            .map(|m| m["text"].as_str().unwrap_or_default().to_string())
-            .collect()
+        self.api.sim_received(&self.number).await
     }
 
     /// Wait until the phone has received `n` messages; return them all.

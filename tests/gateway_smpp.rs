@@ -26,20 +26,11 @@ fn carrier(port: u16, rate: Option<u32>) -> String {
 /// The same, with more keys in its `timeouts` table (`timeouts` starts
 /// with a comma).
 fn carrier_with(port: u16, rate: Option<u32>, timeouts: &str) -> String {
-    let rate = rate.map(|r| format!("rate = {r}\n")).unwrap_or_default();
-    format!(
-        r#"
-[[links]]
-name = "carrier"
-kind = "smpp"
-{rate}[links.smpp]
-host = "127.0.0.1"
-port = {port}
-system_id = "mhero"
-password = "secret"
-source_addr = "15555"
-timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500{timeouts} }}
-"#
+    let rate = rate.map(|r| format!("rate = {r}")).unwrap_or_default();
+    smpp_support::carrier_link(
+        port,
+        &rate,
+        &format!("timeouts = {{ reconnect_min_ms = 100, reconnect_max_ms = 500{timeouts} }}"),
     )
 }
 

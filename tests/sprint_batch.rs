@@ -62,6 +62,7 @@ fn sprint(
             route: "sim".into(),
             next_attempt_on: 0,
             broadcast_id: None,
+            held_reason: None,
         }],
         interrupt_waiting: step == 0,
         start_id: None,

@@ -34,6 +34,14 @@ pub async fn import(
         Ok(summary) => Ok((StatusCode::CREATED, Json(json!(summary)))),
         Err(ImportError::Part { what, error }) => Err(match ApiError::from(error) {
             e if e.status.is_server_error() => e,
+            // The part is the field; the message keeps the field inside it
+            // (`events[0].offset`), which names what to fix.
+            ApiError {
+                status,
+                message,
+                field: Some(inner),
+                ..
+            } => ApiError::field(status, what, format!("{inner}: {message}")),
             e => ApiError::field(e.status, what, e.message),
         }),
         Err(e) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())),

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::body::Body;
 use super::list::{Ordered, Params};
 use super::{ApiError, ApiState};
+use crate::core::rate::LINK_RATE;
 use crate::links::LinkHandle;
 
 async fn describe(s: &ApiState, h: &LinkHandle) -> Result<Value, ApiError> {
@@ -50,7 +51,8 @@ pub async fn get_one(State(s): State<ApiState>, Path(name): Path<String>) -> Res
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkPatch {
-    /// Messages (segments) per second; 0 for no limit.
+    /// Messages (segments) per second; 0 for no limit, else within
+    /// [`LINK_RATE`].
     rate: Option<f64>,
     enabled: Option<bool>,
 }
@@ -66,13 +68,10 @@ pub async fn update(
             .get(&name)
             .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("link {name} not found")))?;
     if let Some(r) = p.rate {
-        if !(r.is_finite() && r >= 0.0) {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "rate",
-                "must be 0 or a positive number",
-            ));
-        }
+        // Checked before it is stored: a stored rate is read at every start.
+        let r = LINK_RATE
+            .check(r)
+            .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "rate", e.to_string()))?;
         s.gw.store.save_link_rate(&name, r).await?;
         h.set_rate(r);
         tracing::info!(link = %name, rate = r, "link rate changed");

@@ -30,11 +30,11 @@ pub async fn list(State(s): State<ApiState>, l: List<ListParams>) -> Result<Json
         Some(b) => Some(s.gw.store.get_broadcast(b).await?.id),
         None => None,
     };
-    if let Some(st) = &p.status {
+    if let Some(st) = p.status.as_deref().filter(|st| *st != crate::dispatch::HELD) {
         st.parse::<crate::core::MsgStatus>()
             .map_err(|e| ApiError::field(StatusCode::BAD_REQUEST, "status", e))?;
     }
-    let results =
+    let mut results =
         s.gw.store
             .list_msgs(&MsgFilter {
                 direction: p.direction.clone(),
@@ -45,11 +45,14 @@ pub async fn list(State(s): State<ApiState>, l: List<ListParams>) -> Result<Json
                 page: l.page,
             })
             .await?;
+    s.gw.explain_waiting(&mut results);
     Ok(l.answer(&results, |m| m.id))
 }
 
 pub async fn get_one(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(s.gw.store.get_msg(&uuid).await?)))
+    let mut row = s.gw.store.get_msg(&uuid).await?;
+    s.gw.explain_waiting(std::slice::from_mut(&mut row));
+    Ok(Json(json!(row)))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -102,6 +105,7 @@ pub async fn send(
                     ),
                 )
             })?;
-    let row = s.gw.store.get_msgs_by_ids(&[id]).await?;
+    let mut row = s.gw.store.get_msgs_by_ids(&[id]).await?;
+    s.gw.explain_waiting(&mut row);
     Ok((StatusCode::CREATED, Json(json!(row.first()))))
 }

@@ -183,11 +183,19 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+/// 200 `ok`; 200 `degraded` with the tasks that failed lately (a node
+/// whose sending still works should stay behind its load balancer); 503
+/// when stopping or without its database.
 async fn healthz(State(s): State<ApiState>) -> impl IntoResponse {
+    let degraded = s.gw.health.degraded();
     match s.gw.store.ping().await {
-        Ok(()) if !s.gw.is_stopping() => (
+        Ok(()) if !s.gw.is_stopping() && degraded.is_empty() => (
             StatusCode::OK,
             Json(serde_json::json!({"status": "ok", "node": s.gw.node})),
+        ),
+        Ok(()) if !s.gw.is_stopping() => (
+            StatusCode::OK,
+            Json(serde_json::json!({"status": "degraded", "node": s.gw.node, "tasks": degraded})),
         ),
         Ok(()) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -107,7 +107,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/messages",
         "viewer",
-        "List messages (direction=, status=, contact=, broadcast=, urn=; paged)"
+        "List messages (direction=, status= (also held), contact=, broadcast=, urn=; paged); an unsent one has next_attempt_on and waiting_reason, and is held while outside sending hours"
     ),
     ep!(
         "post",
@@ -120,7 +120,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/messages/{uuid}",
         "viewer",
-        "Get a message with its full lifecycle"
+        "Get a message with its full lifecycle (held, next_attempt_on and waiting_reason while unsent)"
     ),
     ep!("get", "/calls", "viewer", "List IVR calls (paged; order=desc for newest first)"),
     ep!(
@@ -559,7 +559,8 @@ fn new_start() -> Value {
 }
 fn new_campaign() -> Value {
     let event = obj(
-        json!({"uuid": {"type": "string"}, "relative_to": {"type": "string"}, "offset": {"type": "integer"},
+        json!({"uuid": {"type": "string"}, "relative_to": {"type": "string"},
+               "offset": {"type": "integer", "description": "Within 100 years either way in its unit: ±52596000 M, ±876600 H, ±36525 D, ±5217 W"},
                "unit": {"enum": ["M", "H", "D", "W"]}, "delivery_hour": {"type": "integer", "minimum": -1, "maximum": 23},
                "flow": {"type": "string"}, "message": {"type": "object", "additionalProperties": {"type": "string"}},
                "base_language": {"type": "string"}, "start_mode": {"enum": ["I", "S", "P"]}}),
@@ -573,7 +574,9 @@ fn new_campaign() -> Value {
 }
 fn link_patch() -> Value {
     obj(
-        json!({"rate": {"type": "number", "minimum": 0}, "enabled": {"type": "boolean"}}),
+        json!({"rate": {"type": "number", "minimum": 0, "maximum": 1_000_000,
+                        "description": "Segments per second: 0 for no limit, else 0.001 to 1000000 (422 otherwise)"},
+               "enabled": {"type": "boolean"}}),
         &[],
     )
 }
@@ -634,7 +637,11 @@ pub fn document() -> Value {
                  "description": "Paged lists take after=, before= (row cursors: the `next` of the previous page), \
                                  order=asc|desc (by creation, asc by default) and limit= (1-1000, 100 by default), \
                                  and answer {\"results\": [...], \"next\": cursor or null}. A query parameter an \
-                                 endpoint does not take is refused with 400 naming it. Every timestamp is RFC 3339 UTC."},
+                                 endpoint does not take is refused with 400 naming it. Every timestamp is RFC 3339 UTC. \
+                                 Outside /api/v1: `GET /healthz` (no token) answers 200 {\"status\": \"ok\"}, \
+                                 or 200 {\"status\": \"degraded\", \"tasks\": [{\"task\", \"failures\", \"down\", \"last_error\"}]} \
+                                 while a gateway task is down or failed in the last minute, or 503 when stopping or \
+                                 without its database; `GET /metrics` is Prometheus text (a viewer token unless [metrics] public = true)."},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

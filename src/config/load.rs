@@ -97,16 +97,33 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
         });
     }
     if cfg.routes.is_empty() && !root.contains_key("routes") {
-        cfg.routes.push(RouteConfig {
-            prefix: String::new(),
-            links: cfg.links.iter().map(|l| l.name.clone()).collect(),
-        });
+        cfg.routes.push(default_route(&cfg.links));
     }
     validate(&mut cfg, &mut errors);
     if errors.is_empty() {
         Ok(cfg)
     } else {
         Err(ConfigErrors(errors))
+    }
+}
+
+/// The route used when the file has none: every carrier link, in the
+/// order written. The simulator reaches no phone, so it is left out as soon
+/// as a real link exists (a message sent there would be marked delivered);
+/// only a route that names it sends there.
+fn default_route(links: &[LinkConfig]) -> RouteConfig {
+    let real: Vec<String> = links
+        .iter()
+        .filter(|l| l.kind != LinkKindName::Simulator)
+        .map(|l| l.name.clone())
+        .collect();
+    RouteConfig {
+        prefix: String::new(),
+        links: if real.is_empty() {
+            links.iter().map(|l| l.name.clone()).collect()
+        } else {
+            real
+        },
     }
 }
 
@@ -278,10 +295,8 @@ fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
         if !names.insert(l.name.clone()) {
             errors.push(format!("links[{i}].name: duplicate link name {:?}", l.name));
         }
-        if !(l.rate.is_finite() && l.rate >= 0.0) {
-            errors.push(format!(
-                "links[{i}].rate: must be 0 (no limit) or a positive number"
-            ));
+        if let Err(e) = crate::core::rate::LINK_RATE.check(l.rate) {
+            errors.push(format!("links[{i}].rate: {e}"));
         }
         if l.kind == LinkKindName::Smpp && l.smpp.is_none() {
             errors.push(format!(
@@ -343,6 +358,37 @@ mod tests {
     }
 
     #[test]
+    fn the_default_route_never_fails_over_to_the_simulator() {
+        let links = r#"
+            [[links]]
+            name = "simulator"
+            kind = "simulator"
+            [[links]]
+            name = "carrier"
+            kind = "smpp"
+            [links.smpp]
+            host = "127.0.0.1"
+            port = 2775
+            system_id = "mhero"
+            password = "pw"
+        "#;
+        let c = load_str(links, env(&[])).unwrap();
+        assert_eq!(c.routes.len(), 1);
+        assert_eq!(c.routes[0].links, vec!["carrier".to_string()]);
+        // Named in a route, it is a target.
+        let named = format!("{links}\n[[routes]]\nlinks = [\"carrier\", \"simulator\"]\n");
+        let c = load_str(&named, env(&[])).unwrap();
+        assert_eq!(c.routes[0].links, ["carrier", "simulator"].map(String::from));
+        // Simulators alone: the default route is theirs.
+        let two =
+            "[[links]]\nname = \"a\"\nkind = \"simulator\"\n[[links]]\nname = \"b\"\nkind = \"simulator\"\n";
+        assert_eq!(
+            load_str(two, env(&[])).unwrap().routes[0].links,
+            ["a", "b"].map(String::from)
+        );
+    }
+
+    #[test]
     fn every_problem_is_reported_with_its_path() {
         let text = r#"
             colour = "blue"
@@ -381,6 +427,24 @@ mod tests {
             "routes[0].links: unknown link \"zzz\"",
         ] {
             assert!(joined.contains(needle), "missing {needle:?} in:\n{joined}");
+        }
+    }
+
+    #[test]
+    fn a_link_rate_is_zero_or_within_its_range() {
+        let link = |rate: &str| format!("[[links]]\nname = \"a\"\nkind = \"simulator\"\nrate = {rate}\n");
+        // 1e-300 once passed here and panicked `serve` at start.
+        for bad in ["1e-300", "0.0009", "-1", "1e7", "inf", "nan"] {
+            let errs = load_str(&link(bad), env(&[])).unwrap_err().0;
+            assert!(
+                errs.iter().any(
+                    |e| e.starts_with("links[0].rate: must be 0 (no limit) or between 0.001 and 1000000")
+                ),
+                "{bad}: {errs:?}"
+            );
+        }
+        for good in ["0", "0.001", "12.5", "1000000"] {
+            assert!(load_str(&link(good), env(&[])).is_ok(), "{good}");
         }
     }
 

@@ -174,6 +174,15 @@ fn default_expires() -> u32 {
     3600
 }
 
+/// Longest wait before retrying a call: a call placed a year after it
+/// failed is not a retry, and the bound keeps the retry time in range.
+pub const MAX_RETRY_MINUTES: f64 = 525_600.0;
+
+/// Longest timer a trunk setting may ask for: no ring, call, key press or
+/// keepalive sensibly lasts a day, and the bound keeps `Instant + timer`
+/// (which panics past the clock's range) in range.
+pub const MAX_TIMER_SECS: u64 = 86_400;
+
 /// Every problem of the `[sip]` section, each with its path.
 pub fn validate_sip(sip: &SipConfig, errors: &mut Vec<String>) {
     let range = crate::sip::media_clock::REALTIME_PRIORITIES;
@@ -201,13 +210,27 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
         if t.max_calls == 0 {
             errors.push(format!("trunks[{i}].max_calls: must be at least 1"));
         }
-        if !t.calls_per_second.is_finite() || t.calls_per_second <= 0.0 {
-            errors.push(format!("trunks[{i}].calls_per_second: must be a positive number"));
+        if let Err(e) = crate::core::rate::CALLS_PER_SECOND.check(t.calls_per_second) {
+            errors.push(format!("trunks[{i}].calls_per_second: {e}"));
         }
         if t.ring_timeout_secs == 0 || t.max_call_secs == 0 {
             errors.push(format!(
                 "trunks[{i}].ring_timeout_secs/max_call_secs: must be at least 1"
             ));
+        }
+        for (key, secs) in [
+            ("options_interval_secs", t.options_interval_secs),
+            ("ring_timeout_secs", t.ring_timeout_secs),
+            ("max_call_secs", t.max_call_secs),
+            ("digit_timeout_secs", t.digit_timeout_secs),
+            ("inter_digit_timeout_secs", t.inter_digit_timeout_secs),
+            ("answer_after_ms", t.answer_after_ms.div_ceil(1000)),
+        ] {
+            if secs > MAX_TIMER_SECS {
+                errors.push(format!(
+                    "trunks[{i}].{key}: must be at most a day ({MAX_TIMER_SECS} s)"
+                ));
+            }
         }
         if crate::sip::port_pool::PortPool::for_concurrency(t.bind.ip(), t.rtp_port_start, t.max_calls)
             .is_err()
@@ -226,8 +249,14 @@ pub fn validate(trunks: &mut [TrunkConfig], errors: &mut Vec<String>) {
                 t.calling_window
             ));
         }
-        if t.retry_minutes.iter().any(|m| m.is_nan() || *m < 0.0) {
-            errors.push(format!("trunks[{i}].retry_minutes: must be minutes, 0 or more"));
+        if !t
+            .retry_minutes
+            .iter()
+            .all(|m| (0.0..=MAX_RETRY_MINUTES).contains(m))
+        {
+            errors.push(format!(
+                "trunks[{i}].retry_minutes: must be minutes, 0 to {MAX_RETRY_MINUTES} (a year)"
+            ));
         }
         for (j, r) in t.inbound.iter().enumerate() {
             if r.number.trim().is_empty() || r.flow.trim().is_empty() {
@@ -270,6 +299,53 @@ mod tests {
         for want in ["max_calls", "calls_per_second", "calling_window", "retry_minutes"] {
             assert!(errors.iter().any(|e| e.contains(want)), "{want} in {errors:?}");
         }
+    }
+
+    #[test]
+    fn rates_and_retries_that_would_overflow_a_timer_are_refused() {
+        let trunk = |extra: &str| {
+            format!("[[trunks]]\nname = \"c\"\nbind = \"127.0.0.1:5070\"\npeer = \"127.0.0.1:5080\"\n{extra}")
+        };
+        for (extra, key) in [
+            (
+                "calls_per_second = 1e-300",
+                "trunks[0].calls_per_second: must be between 0.001 and 1000",
+            ),
+            (
+                "calls_per_second = 0",
+                "trunks[0].calls_per_second: must be between",
+            ),
+            (
+                "calls_per_second = 1e6",
+                "trunks[0].calls_per_second: must be between",
+            ),
+            (
+                "retry_minutes = [30, 1e300]",
+                "trunks[0].retry_minutes: must be minutes, 0 to 525600",
+            ),
+            (
+                "ring_timeout_secs = 9223372036854775807",
+                "trunks[0].ring_timeout_secs: must be at most a day",
+            ),
+            (
+                "options_interval_secs = 86401",
+                "trunks[0].options_interval_secs: must be at most a day",
+            ),
+            (
+                "answer_after_ms = 86400001",
+                "trunks[0].answer_after_ms: must be at most a day",
+            ),
+        ] {
+            let errors = crate::config::load_str(&trunk(extra), std::iter::empty())
+                .unwrap_err()
+                .0;
+            assert!(errors.iter().any(|e| e.starts_with(key)), "{extra}: {errors:?}");
+        }
+        let ok = crate::config::load_str(
+            &trunk("calls_per_second = 0.001\nretry_minutes = [0, 525600]"),
+            std::iter::empty(),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod link;
 pub mod msg;
 pub mod password;
 pub mod query;
+pub mod rate;
 pub mod segments;
 pub mod time;
 pub mod urn;

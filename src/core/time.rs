@@ -107,11 +107,18 @@ impl SendingHours {
         }
         let start = day.and_time(self.start);
         // A DST gap can make the local start not exist: take the next hour.
-        let resolved = tz
-            .from_local_datetime(&start)
-            .earliest()
-            .or_else(|| tz.from_local_datetime(&(start + Duration::hours(1))).earliest());
+        let resolved = tz.from_local_datetime(&start).earliest().or_else(|| {
+            let later = start.checked_add_signed(Duration::hours(1))?;
+            tz.from_local_datetime(&later).earliest()
+        });
         resolved.map(|d| d.timestamp_millis()).unwrap_or(at)
+    }
+}
+
+/// As written in the config: `08:00-20:00`.
+impl std::fmt::Display for SendingHours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
     }
 }
 
@@ -289,6 +296,7 @@ mod tests {
         let early = ms("2026-11-24T00:00:00Z");
         assert_eq!(h.next_allowed(early, tz), ms("2026-11-24T05:00:00Z"));
         assert_eq!(SendingHours::ALWAYS.next_allowed(late, tz), late);
+        assert_eq!(h.to_string(), "08:00-20:00");
     }
 
     #[test]

@@ -7,16 +7,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Days, TimeZone, Utc};
+use chrono::{DateTime, Days, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
 use super::engine::{FlowError, StartOpts, StartReason};
+use super::supervise::catch;
 use super::Gateway;
 use crate::core::contact::parse_datetime;
 use crate::core::time::{now_ms, Millis};
 use crate::core::{segments, ContactStatus, Priority};
-use crate::store::{Completion, DueFire, EventRow, NewOutMsg};
+use crate::store::{check_offset, Completion, DueFire, EventRow, NewOutMsg};
 
 const TICK: Duration = Duration::from_secs(1);
 const LEASE: &str = "campaigns";
@@ -25,12 +26,19 @@ const FIRE_BATCH: i64 = 500;
 
 /// When an event fires for a date: `offset` units after it; for day and
 /// week offsets with a delivery hour, at that hour in the contact's zone.
+/// `None` when there is no such time (an unknown unit, an offset or a
+/// delivery hour out of range, a date past chrono's): checked arithmetic
+/// throughout, so no stored event can panic the scheduler.
 pub fn fire_time(date: DateTime<Utc>, offset: i64, unit: &str, delivery_hour: i64, tz: Tz) -> Option<Millis> {
     let t = match unit {
-        "M" => date.checked_add_signed(chrono::Duration::minutes(offset))?,
-        "H" => date.checked_add_signed(chrono::Duration::hours(offset))?,
+        "M" => date.checked_add_signed(TimeDelta::try_minutes(offset)?)?,
+        "H" => date.checked_add_signed(TimeDelta::try_hours(offset)?)?,
         "D" | "W" => {
-            let days = if unit == "W" { offset * 7 } else { offset };
+            let days = if unit == "W" {
+                offset.checked_mul(7)?
+            } else {
+                offset
+            };
             let local = date.with_timezone(&tz);
             let moved = if days >= 0 {
                 local.checked_add_days(Days::new(days as u64))?
@@ -80,11 +88,32 @@ pub(super) async fn run(gw: Arc<Gateway>) {
     let _ = gw.store.release_lease(LEASE, &gw.node).await;
 }
 
-/// Bring every event's fires in step with its group and date field.
+/// Bring every event's fires in step with its group and date field. Each
+/// event stands alone: one that fails (a store error, a panic) is logged
+/// and retried at the next pass, and the others are still synced.
 pub(super) async fn sync(gw: &Gateway) -> Result<(), FlowError> {
     let now = now_ms();
     for ev in gw.store.campaign_events().await? {
-        let mut desired = HashMap::new();
+        match catch(sync_event(gw, &ev, now)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(event = %ev.uuid, error = %e, "campaign event not rescheduled; will retry")
+            }
+            Err(panic) => gw
+                .health
+                .failed("campaigns", &format!("event {}: {panic}", ev.uuid)),
+        }
+    }
+    Ok(())
+}
+
+async fn sync_event(gw: &Gateway, ev: &EventRow, now: Millis) -> Result<(), FlowError> {
+    let mut desired = HashMap::new();
+    if let Err(e) = check_offset(ev.offset, &ev.unit) {
+        // Stored before offsets were bounded, or by hand: it never fires,
+        // and the fires it had scheduled are removed below.
+        tracing::error!(event = %ev.uuid, error = %e, "campaign event cannot fire; skipped");
+    } else {
         for (cid, value, tz) in gw.store.members_with_field(&ev.group, &ev.relative_to).await? {
             let Some(date) = value.as_deref().and_then(parse_datetime) else {
                 continue;
@@ -94,10 +123,10 @@ pub(super) async fn sync(gw: &Gateway) -> Result<(), FlowError> {
                 desired.insert(cid, at);
             }
         }
-        let (added, moved, removed) = gw.store.sync_event_fires(&ev, &desired, now).await?;
-        if added + moved + removed > 0 {
-            tracing::info!(event = %ev.uuid, added, moved, removed, "campaign event rescheduled");
-        }
+    }
+    let (added, moved, removed) = gw.store.sync_event_fires(ev, &desired, now).await?;
+    if added + moved + removed > 0 {
+        tracing::info!(event = %ev.uuid, added, moved, removed, "campaign event rescheduled");
     }
     Ok(())
 }
@@ -112,7 +141,16 @@ async fn fire_due(gw: &Gateway) -> Result<(), FlowError> {
             e.insert(gw.store.campaign_event(due.event_id).await?);
         }
         let ev = &events[&due.event_id];
-        if let Err(e) = fire(gw, ev, &due).await {
+        let failed = match catch(fire(gw, ev, &due)).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(panic) => {
+                gw.health
+                    .failed("campaigns", &format!("event {}: {panic}", ev.uuid));
+                Some(panic)
+            }
+        };
+        if let Some(e) = failed {
             tracing::warn!(event = %ev.uuid, contact = due.contact_id, error = %e, "campaign event not fired; skipped");
             gw.store
                 .complete(&[Completion::EventFire {
@@ -177,6 +215,7 @@ async fn fire(gw: &Gateway, ev: &EventRow, due: &DueFire) -> Result<(), FlowErro
             priority: Priority::Bulk,
             next_attempt_on: now_ms(),
             broadcast_id: None,
+            held_reason: None,
         });
     gw.store.fire_message(due.id, msg).await?;
     gw.wake();
@@ -220,6 +259,46 @@ mod tests {
             Some(utc("2026-03-01T14:30:00Z").timestamp_millis())
         );
         assert_eq!(fire_time(d, 1, "X", 9, tz), None);
+    }
+
+    #[test]
+    fn no_offset_panics_and_offsets_past_a_century_are_refused() {
+        let tz: Tz = "Africa/Kigali".parse().unwrap();
+        let d = utc("2026-03-01T12:30:00Z");
+        // i64::MAX minutes once panicked in TimeDelta::minutes on every tick.
+        for unit in ["M", "H", "D", "W"] {
+            for offset in [i64::MAX, i64::MIN, i64::MAX / 7 + 1, i64::MIN / 60, 1 << 40] {
+                assert_eq!(fire_time(d, offset, unit, 9, tz), None, "{offset} {unit}");
+                assert!(check_offset(offset, unit).is_err(), "{offset} {unit}");
+            }
+        }
+        // The bounds themselves are computable, both ways.
+        for (unit, limit) in [("M", 52_596_000), ("H", 876_600), ("D", 36_525), ("W", 5_217)] {
+            for offset in [limit, -limit] {
+                assert_eq!(check_offset(offset, unit), Ok(offset));
+                assert!(fire_time(d, offset, unit, 9, tz).is_some(), "{offset} {unit}");
+            }
+            assert!(check_offset(limit + 1, unit).is_err());
+        }
+        assert_eq!(
+            check_offset(9_223_372_036_854_775_807, "M")
+                .unwrap_err()
+                .to_string(),
+            "must be within ±52596000 (minutes; 100 years), got 9223372036854775807"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fire_time_never_panics(
+            offset: i64,
+            unit in "[MHDWX]",
+            hour in -2i64..30,
+            secs in -9_000_000_000_000i64..9_000_000_000_000,
+        ) {
+            let date = DateTime::from_timestamp(secs, 0).unwrap_or_default();
+            let _ = fire_time(date, offset, &unit, hour, chrono_tz::UTC);
+        }
     }
 
     #[test]

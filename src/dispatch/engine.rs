@@ -550,6 +550,7 @@ impl Gateway {
                         priority,
                         next_attempt_on: now,
                         broadcast_id: None,
+                        held_reason: None,
                     });
                 }
                 EventKind::MsgWait { expires_on: e, .. } | EventKind::DialWait { expires_on: e, .. } => {

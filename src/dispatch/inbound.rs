@@ -11,6 +11,7 @@ use super::engine::{msg_in, FlowError, Sprinted, StartOpts, StartReason};
 use super::mo_parts;
 use super::optout;
 use super::outbox::Record;
+use super::supervise::catch;
 use super::Gateway;
 use crate::config::MatchType;
 use crate::core::time::{HistogramTimer, Millis};
@@ -34,7 +35,13 @@ enum Job {
 }
 
 /// `pending`: inbound messages the last run persisted and did not act on.
-pub(super) async fn run(gw: Arc<Gateway>, mut rx: mpsc::Receiver<LinkEvent>, pending: Vec<PendingInbound>) {
+/// `rx` is held outside the task so a restart takes over what is queued.
+pub(super) async fn run(
+    gw: Arc<Gateway>,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<LinkEvent>>>,
+    pending: Vec<PendingInbound>,
+) {
+    let mut rx = rx.lock().await;
     let mut shards = Vec::with_capacity(SHARDS);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..SHARDS {
@@ -93,82 +100,91 @@ fn shard_of(key: &str, n: usize) -> usize {
 
 async fn shard(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
-        match job {
-            Job::Link(LinkEvent::Inbound {
-                link,
-                from,
-                text,
-                external_id,
-                received_on,
-                ack,
-            }) => {
-                // The carrier (or API caller) is answered once the message
-                // is persisted, before the flow runs: a sprint's time is not
-                // the SMSC's to wait for. A crash after this leaves the
-                // message `pending`, and the next start acts on it.
-                let stored = persist(&gw, &link, &from, &text, external_id.as_deref(), received_on).await;
-                if let Err(e) = &stored {
-                    tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
-                }
-                if let Some(ack) = ack {
-                    let _ = ack.send(stored.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-                }
-                if let Ok((contact, id, waiting)) = stored {
+        // A panic on one message costs that message (its carrier is not
+        // acknowledged, or it stays `pending` for the next start), not the
+        // messages queued behind it in this shard.
+        if let Err(e) = catch(handle_job(&gw, job)).await {
+            gw.health.failed("inbound", &e);
+        }
+    }
+}
+
+async fn handle_job(gw: &Gateway, job: Job) {
+    match job {
+        Job::Link(LinkEvent::Inbound {
+            link,
+            from,
+            text,
+            external_id,
+            received_on,
+            ack,
+        }) => {
+            // The carrier (or API caller) is answered once the message
+            // is persisted, before the flow runs: a sprint's time is not
+            // the SMSC's to wait for. A crash after this leaves the
+            // message `pending`, and the next start acts on it.
+            let stored = persist(gw, &link, &from, &text, external_id.as_deref(), received_on).await;
+            if let Err(e) = &stored {
+                tracing::warn!(link = %link, from = %from, error = %e, "inbound message not stored");
+            }
+            if let Some(ack) = ack {
+                let _ = ack.send(stored.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            }
+            if let Ok((contact, id, waiting)) = stored {
+                act_and_mark(
+                    gw,
+                    &contact,
+                    &Received {
+                        id,
+                        from: &from,
+                        text: &text,
+                        external_id: external_id.as_deref(),
+                        waiting: waiting.as_ref(),
+                    },
+                )
+                .await;
+            }
+        }
+        Job::Link(LinkEvent::InboundPart {
+            link,
+            from,
+            part,
+            ack,
+        }) => {
+            let res = mo_parts::handle_part(gw, &link, &from, &part).await;
+            if let Err(e) = &res {
+                tracing::warn!(link = %link, from = %from, seq = part.seq, total = part.total, error = %e, "inbound message part not stored");
+            }
+            if let Some(ack) = ack {
+                let _ = ack.send(res.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            }
+            if let Ok(Some(d)) = res {
+                act_and_mark(gw, &d.contact, &d.received(&from)).await;
+            }
+        }
+        Job::Link(LinkEvent::Report { .. }) => {}
+        Job::Recovered(p) => {
+            let contact = match p.contact_id {
+                Some(cid) => gw.store.get_contact_by_id(cid).await,
+                None => gw.store.find_or_create_by_urn(&p.urn, None).await.map(|(c, _)| c),
+            };
+            match contact {
+                Ok(contact) => {
                     act_and_mark(
-                        &gw,
+                        gw,
                         &contact,
                         &Received {
-                            id,
-                            from: &from,
-                            text: &text,
-                            external_id: external_id.as_deref(),
-                            waiting: waiting.as_ref(),
+                            id: p.id,
+                            from: &p.urn,
+                            text: &p.text,
+                            external_id: p.external_id.as_deref(),
+                            waiting: None,
                         },
                     )
-                    .await;
+                    .await
                 }
-            }
-            Job::Link(LinkEvent::InboundPart {
-                link,
-                from,
-                part,
-                ack,
-            }) => {
-                let res = mo_parts::handle_part(&gw, &link, &from, &part).await;
-                if let Err(e) = &res {
-                    tracing::warn!(link = %link, from = %from, seq = part.seq, total = part.total, error = %e, "inbound message part not stored");
-                }
-                if let Some(ack) = ack {
-                    let _ = ack.send(res.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-                }
-                if let Ok(Some(d)) = res {
-                    act_and_mark(&gw, &d.contact, &d.received(&from)).await;
-                }
-            }
-            Job::Link(LinkEvent::Report { .. }) => {}
-            Job::Recovered(p) => {
-                let contact = match p.contact_id {
-                    Some(cid) => gw.store.get_contact_by_id(cid).await,
-                    None => gw.store.find_or_create_by_urn(&p.urn, None).await.map(|(c, _)| c),
-                };
-                match contact {
-                    Ok(contact) => {
-                        act_and_mark(
-                            &gw,
-                            &contact,
-                            &Received {
-                                id: p.id,
-                                from: &p.urn,
-                                text: &p.text,
-                                external_id: p.external_id.as_deref(),
-                                waiting: None,
-                            },
-                        )
-                        .await
-                    }
-                    Err(e) => {
-                        tracing::warn!(msg = p.id, error = %e, "pending inbound message left for the next start")
-                    }
+                Err(e) => {
+                    tracing::warn!(msg = p.id, error = %e, "pending inbound message left for the next start")
                 }
             }
         }

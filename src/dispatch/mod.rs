@@ -12,6 +12,9 @@
 //!   broadcast once all its messages are settled;
 //! - the heartbeat and reconciliation (`reconcile`): after a crash, every
 //!   message this node had handed to a link is settled against that link.
+//!
+//! Each runs under `supervise`: a panic or an early return is logged,
+//! counted, shown by `/healthz` and followed by a restart with backoff.
 
 mod campaigns;
 mod engine;
@@ -26,9 +29,12 @@ mod scheduler;
 mod sessions;
 mod settle;
 mod starts;
+pub mod supervise;
 pub mod voice;
+mod waiting;
 mod webhooks;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use chrono_tz::Tz;
@@ -37,6 +43,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LinkKindName};
+use crate::core::rate::LINK_RATE;
 use crate::core::time::{now_ms, Millis};
 use crate::core::{segments, Contact, ContactStatus, LinkEvent, Priority, Urn};
 use crate::links::simulator::SimulatorLink;
@@ -48,6 +55,7 @@ pub use campaigns::fire_time;
 pub use engine::{FlowError, Sprinted, StartOpts, StartReason};
 pub use import::{import_export, ImportError, ImportSummary};
 pub use inbound::{handle as handle_inbound, tokenize};
+pub use waiting::HELD;
 pub use webhooks::{is_private, HostServices, WebhookRefused};
 
 /// Link events (inbound messages, receipts) waiting to be handled.
@@ -88,6 +96,8 @@ pub struct Gateway {
     starts_wake: tokio::sync::Notify,
     /// Simulated voice calls in progress on this node (`voice::simulator`).
     pub voice_simulator: voice::simulator::VoiceSimulator,
+    /// Failures of the supervised tasks, for `/healthz`.
+    pub health: Arc<supervise::TaskHealth>,
 }
 
 /// Tasks to await at shutdown.
@@ -130,7 +140,7 @@ impl Gateway {
                     SmppLink::start(&lc.name, cfg, events_tx.clone(), links_cancel.child_token())
                 }
             };
-            let rate = saved_rates.get(&lc.name).copied().unwrap_or(lc.rate);
+            let rate = start_rate(&lc.name, saved_rates.get(&lc.name).copied(), lc.rate);
             handles.push(Arc::new(LinkHandle::new(link, rate)));
         }
         let routes: Vec<(String, Vec<String>)> = config
@@ -139,6 +149,7 @@ impl Gateway {
             .map(|r| (r.prefix.clone(), r.links.clone()))
             .collect();
         let links = Arc::new(LinkSet::new(handles, &routes));
+        warn_of_simulator_failover(&config);
 
         store.replace_config_triggers(&config.triggers).await?;
         let config_webhooks = config.webhooks.clone();
@@ -159,6 +170,7 @@ impl Gateway {
             services: HostServices::new(config_webhooks, tokio::runtime::Handle::current()),
             starts_wake: tokio::sync::Notify::new(),
             voice_simulator: Default::default(),
+            health: Arc::default(),
         });
         gw.store.heartbeat(&gw.node, gw.started_on).await?;
         let settled = reconcile::settle_own(&gw).await?;
@@ -182,25 +194,64 @@ impl Gateway {
         // now was left by the last run, and only that is recovered.
         let pending = gw.store.pending_inbound(&gw.node).await?;
         let mut tasks = JoinSet::new();
-        tasks.spawn(outbox::recorder(gw.clone(), out_rx));
-        tasks.spawn(inbound::run(gw.clone(), events_rx, pending));
-        tasks.spawn(mo_parts::run(gw.clone()));
-        tasks.spawn(scheduler::run(gw.clone()));
-        tasks.spawn(settle::run(gw.clone()));
-        tasks.spawn(reconcile::heartbeat(gw.clone()));
-        tasks.spawn(sessions::run(gw.clone()));
-        tasks.spawn(starts::run(gw.clone()));
-        tasks.spawn(campaigns::run(gw.clone()));
+        // The recorder's and inbound loop's receivers live outside their
+        // tasks, so what is queued survives a restart of either.
+        let out_rx = Arc::new(tokio::sync::Mutex::new(out_rx));
+        gw.supervised(&mut tasks, "recorder", {
+            let gw = gw.clone();
+            move || outbox::recorder(gw.clone(), out_rx.clone())
+        });
+        let events_rx = Arc::new(tokio::sync::Mutex::new(events_rx));
+        let mut pending = Some(pending);
+        gw.supervised(&mut tasks, "inbound", {
+            let gw = gw.clone();
+            move || inbound::run(gw.clone(), events_rx.clone(), pending.take().unwrap_or_default())
+        });
+        gw.supervised(&mut tasks, "mo_parts", each(&gw, mo_parts::run));
+        gw.supervised(&mut tasks, "scheduler", each(&gw, scheduler::run));
+        gw.supervised(&mut tasks, "settle", each(&gw, settle::run));
+        gw.supervised(&mut tasks, "heartbeat", each(&gw, reconcile::heartbeat));
+        gw.supervised(&mut tasks, "sessions", each(&gw, sessions::run));
+        gw.supervised(&mut tasks, "starts", each(&gw, starts::run));
+        gw.supervised(&mut tasks, "campaigns", each(&gw, campaigns::run));
         registry::spawn(&gw, &mut tasks);
         let mut workers = JoinSet::new();
         for h in gw.links.links() {
-            workers.spawn(outbox::worker(gw.clone(), h.clone()));
+            let (gw2, h) = (gw.clone(), h.clone());
+            let mut started = false;
+            gw.supervised(&mut workers, format!("outbox:{}", h.name()), move || {
+                let again = std::mem::replace(&mut started, true);
+                let (gw, h) = (gw2.clone(), h.clone());
+                async move {
+                    if again {
+                        outbox::restarted_worker(gw, h).await
+                    } else {
+                        outbox::worker(gw, h).await
+                    }
+                }
+            });
         }
         Ok(Running {
             gateway: gw,
             tasks,
             workers,
         })
+    }
+
+    /// Run the task `make` builds in `set` under supervision (restarted
+    /// after a panic or an early return) until the gateway stops.
+    pub(crate) fn supervised<F, Fut>(&self, set: &mut JoinSet<()>, task: impl Into<String>, make: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        set.spawn(supervise::supervise(
+            self.health.clone(),
+            self.cancel.clone(),
+            task.into(),
+            supervise::Backoff::default(),
+            make,
+        ));
     }
 
     /// Where links and the API deliver inbound messages and receipts.
@@ -248,6 +299,7 @@ impl Gateway {
                     route: self.links.route_for(urn.path()),
                     next_attempt_on: now_ms(),
                     broadcast_id: None,
+                    held_reason: None,
                 }],
                 handled,
             )
@@ -274,6 +326,47 @@ impl Running {
     }
 }
 
+/// A route that names the simulator beside a carrier sends real contacts'
+/// messages nowhere while the carrier is down, and marks them delivered.
+/// The operator asked for it by naming it, but should hear about it.
+fn warn_of_simulator_failover(config: &Config) {
+    for r in &config.routes {
+        let kinds: Vec<LinkKindName> = r
+            .links
+            .iter()
+            .filter_map(|n| config.links.iter().find(|l| &l.name == n))
+            .map(|l| l.kind)
+            .collect();
+        if kinds.contains(&LinkKindName::Simulator) && kinds.iter().any(|k| *k != LinkKindName::Simulator) {
+            tracing::warn!(route = %r.prefix, links = ?r.links, "this route names a simulator link beside a carrier: what goes there reaches no phone, yet is marked delivered");
+        }
+    }
+}
+
+/// The rate a link starts with: the one tuned through the API, unless it is
+/// out of range (stored by an older version, or edited by hand), in which
+/// case the configured rate — checked when the config was read — and an
+/// error in the log: a bad stored setting must not keep the gateway down.
+fn start_rate(link: &str, saved: Option<f64>, configured: f64) -> f64 {
+    match saved.map(|r| LINK_RATE.check(r)) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            tracing::error!(link, error = %e, rate = configured, "stored link rate ignored; using the configured rate");
+            configured
+        }
+        None => configured,
+    }
+}
+
+/// A task builder that runs `task` on the gateway each time.
+fn each<Fut: 'static>(
+    gw: &Arc<Gateway>,
+    task: fn(Arc<Gateway>) -> Fut,
+) -> impl FnMut() -> Fut + Send + 'static {
+    let gw = gw.clone();
+    move || task(gw.clone())
+}
+
 fn node_id(config: &Config) -> String {
     config.node.id.clone().unwrap_or_else(|| {
         std::fs::read_to_string("/etc/hostname")
@@ -282,6 +375,12 @@ fn node_id(config: &Config) -> String {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "mhero".into())
     })
+}
+
+/// Seconds from config as milliseconds, saturating: a huge setting means
+/// "a long time", never an overflow.
+pub(crate) fn secs_to_ms(secs: u64) -> Millis {
+    i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)
 }
 
 /// How a send outcome is recorded, given the retry policy.
@@ -305,7 +404,7 @@ fn outcome_for(config: &Config, attempts_before: u32, o: crate::core::SendOutcom
                     .unwrap_or(60);
                 Outcome::Retry {
                     reason,
-                    next_attempt_on: now_ms() + (secs as i64) * 1000,
+                    next_attempt_on: now_ms().saturating_add(secs_to_ms(secs)),
                 }
             }
         }

@@ -2,9 +2,13 @@
 //!
 //! A worker claims small batches for the routes its link serves — replies
 //! first — paces each message through the link's rate limit (counted in
-//! segments), and sends up to the link's window at once. Outcomes go to the
-//! recorder, which writes them in batches; a database hiccup delays them but
-//! never drops them (rows still `wired` at a crash are reconciled later).
+//! segments), and sends up to the link's window at once. A batch never holds
+//! two unsent messages of one priority to the same number (the store's claim
+//! takes the next only once the previous outcome is recorded), so sending
+//! them at once cannot reorder a conversation. Outcomes go to the recorder,
+//! which writes them in batches and wakes the claimers for the messages they
+//! unblocked; a database hiccup delays them but never drops them (rows still
+//! `wired` at a crash are reconciled later).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +32,34 @@ const RECORD_BATCH: usize = 1000;
 const REPORT_GRACE: Duration = Duration::from_secs(120);
 /// Pause after a failed database write before trying again.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// How long a restarted worker waits before settling what its predecessor
+/// left wired: outcomes it had already handed to the recorder are written
+/// within a flush or two, and must land before the link is asked.
+const RESTART_SETTLE_DELAY: Duration = Duration::from_secs(1);
+
+/// A worker restarted by the supervisor (its predecessor panicked or
+/// returned) first settles the messages the predecessor had handed to the
+/// link and never recorded, as a start after a crash does; otherwise they
+/// would stay `wired` until the process restarts.
+pub(super) async fn restarted_worker(gw: Arc<Gateway>, h: Arc<LinkHandle>) {
+    tokio::select! {
+        _ = gw.cancel.cancelled() => return,
+        _ = tokio::time::sleep(RESTART_SETTLE_DELAY) => {}
+    }
+    match super::reconcile::settle_link(&gw, h.name()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            link = h.name(),
+            messages = n,
+            "settled messages a failed outbox worker left in flight"
+        ),
+        // The rows stay wired; the next start settles them.
+        Err(e) => {
+            tracing::error!(link = h.name(), error = %e, "could not settle what a failed outbox worker left in flight")
+        }
+    }
+    worker(gw, h).await
+}
 
 pub(super) enum Record {
     Outcome(i64, Outcome),
@@ -172,7 +204,11 @@ struct PendingReport {
     since: Instant,
 }
 
-pub(super) async fn recorder(gw: Arc<Gateway>, mut rx: mpsc::Receiver<Record>) {
+/// `rx` is held outside the task so a restart takes over what is queued;
+/// what a failed run had gathered and not written stays `wired` in the
+/// store, and is reconciled at the next start.
+pub(super) async fn recorder(gw: Arc<Gateway>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Record>>>) {
+    let mut rx = rx.lock().await;
     let mut buf = Vec::with_capacity(RECORD_BATCH);
     let mut outcomes: Vec<(i64, Outcome)> = Vec::new();
     let mut reports: Vec<PendingReport> = Vec::new();
@@ -225,6 +261,15 @@ async fn write_outcomes(gw: &Gateway, outcomes: &mut Vec<(i64, Outcome)>) {
     loop {
         match gw.store.record_outcomes(&gw.node, outcomes).await {
             Ok(()) => {
+                // A message sent or failed lets the next one to its number
+                // be claimed (`Store::claim`): wake the claimers rather
+                // than leave it to their poll.
+                if outcomes
+                    .iter()
+                    .any(|(_, o)| matches!(o, Outcome::Sent { .. } | Outcome::Failed { .. }))
+                {
+                    gw.wake();
+                }
                 for (_, o) in outcomes.iter() {
                     let status = match o {
                         Outcome::Sent { .. } => "sent",

@@ -33,7 +33,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio::task::JoinSet;
 
-use super::Gateway;
+use super::{secs_to_ms, Gateway};
 use crate::config::{RegistryAuth, RegistryConfig, DEFAULT_LEASE_SECS};
 use crate::core::time::now_ms;
 use crate::fhir::{FhirAuth, FhirClient, FhirConfig, FhirError};
@@ -60,29 +60,33 @@ pub fn client_for(registry: &RegistryConfig) -> Result<FhirClient, FhirError> {
     FhirClient::new(config)
 }
 
-/// Start one task per configured registry.
+/// Start one supervised task per configured registry whose client can be
+/// built (one that cannot is disabled, and said so, once).
 pub fn spawn(gw: &Arc<Gateway>, tasks: &mut JoinSet<()>) {
     for registry in &gw.config.registries {
-        tasks.spawn(run(gw.clone(), registry.clone()));
+        let client = match client_for(registry) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(registry = %registry.name, error = %e, "registry disabled");
+                continue;
+            }
+        };
+        let (gw2, registry) = (gw.clone(), registry.clone());
+        gw.supervised(tasks, format!("registry:{}", registry.name), move || {
+            run(gw2.clone(), registry.clone(), client.clone())
+        });
     }
 }
 
-async fn run(gw: Arc<Gateway>, registry: RegistryConfig) {
-    let client = match client_for(&registry) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(registry = %registry.name, error = %e, "registry disabled");
-            return;
-        }
-    };
-    let lease_ms = (DEFAULT_LEASE_SECS as i64) * 1000;
+async fn run(gw: Arc<Gateway>, registry: RegistryConfig, client: FhirClient) {
+    let lease_ms = secs_to_ms(DEFAULT_LEASE_SECS);
     let mut next_sync = now_ms();
     let mut next_poll = now_ms();
     while !gw.is_stopping() {
         let now = now_ms();
         match gw
             .store
-            .lease_registry(&registry.name, &gw.node, now + lease_ms)
+            .lease_registry(&registry.name, &gw.node, now.saturating_add(lease_ms))
             .await
         {
             Ok(true) => {}
@@ -97,7 +101,7 @@ async fn run(gw: Arc<Gateway>, registry: RegistryConfig) {
             }
         }
         if registry.sync_interval_secs > 0 && now >= next_sync {
-            next_sync = now + (registry.sync_interval_secs as i64) * 1000;
+            next_sync = now.saturating_add(secs_to_ms(registry.sync_interval_secs));
             match sync_registry(&gw.store, &gw.config, &registry, &client, false, &|_| {}).await {
                 Ok(report) => {
                     tracing::info!(registry = %registry.name, summary = %report.summary(), "registry synced")
@@ -106,7 +110,7 @@ async fn run(gw: Arc<Gateway>, registry: RegistryConfig) {
             }
         }
         if registry.poll_interval_secs > 0 && now >= next_poll {
-            next_poll = now + (registry.poll_interval_secs as i64) * 1000;
+            next_poll = now.saturating_add(secs_to_ms(registry.poll_interval_secs));
             match requests::poll(&gw.store, &gw.config, &registry, &client).await {
                 Ok(0) => {}
                 Ok(n) => {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 
+use crate::core::rate::LINK_RATE;
 use crate::core::Link;
 
 /// Shortest interval between tokens we accept (1,000,000/s): above that a
@@ -69,19 +70,17 @@ impl LinkHandle {
     }
 
     /// Messages (segments) per second; 0 or less means unlimited. Takes
-    /// effect for the next segment sent.
+    /// effect for the next segment sent. Callers check the rate against
+    /// [`LINK_RATE`] first; whatever arrives here anyway is made safe (no
+    /// limit when not a positive number, clamped into the range otherwise),
+    /// so no value can panic a timer.
     pub fn set_rate(&self, rate: f64) {
-        let limiter = if rate > 0.0 && rate.is_finite() {
-            let period = Duration::from_secs_f64(1.0 / rate).max(MIN_PERIOD);
-            // A burst of 2% of a second's allowance (at least two) absorbs
-            // timer overshoot, which a burst of one would lose for good,
-            // while any one-second window stays within 2% of the rate.
-            let burst =
-                NonZeroU32::new(((rate / 50.0).ceil() as u32).max(MIN_BURST)).unwrap_or(NonZeroU32::MIN);
-            Quota::with_period(period).map(|q| Arc::new(RateLimiter::direct(q.allow_burst(burst))))
+        let rate = if rate > 0.0 && rate.is_finite() {
+            rate.clamp(LINK_RATE.min, LINK_RATE.max)
         } else {
-            None
+            0.0
         };
+        let limiter = if rate > 0.0 { limiter_for(rate) } else { None };
         self.rate_bits.store(
             if limiter.is_some() { rate } else { 0.0 }.to_bits(),
             Ordering::Relaxed,
@@ -114,6 +113,16 @@ impl LinkHandle {
             ((rate / 4.0).ceil() as u32).clamp(1, max)
         }
     }
+}
+
+/// A limiter for a positive rate within [`LINK_RATE`].
+fn limiter_for(rate: f64) -> Option<Arc<DefaultDirectRateLimiter>> {
+    let period = Duration::try_from_secs_f64(1.0 / rate).ok()?.max(MIN_PERIOD);
+    // A burst of 2% of a second's allowance (at least two) absorbs timer
+    // overshoot, which a burst of one would lose for good, while any
+    // one-second window stays within 2% of the rate.
+    let burst = NonZeroU32::new(((rate / 50.0).ceil() as u32).max(MIN_BURST)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(period).map(|q| Arc::new(RateLimiter::direct(q.allow_burst(burst))))
 }
 
 struct Route {
@@ -185,6 +194,32 @@ impl LinkSet {
             .iter()
             .find(|r| r.prefix == route)
             .and_then(|r| r.links.iter().map(|i| &self.links[*i]).find(|l| l.usable()))
+    }
+
+    /// Why no link sends `route`'s messages now; `None` when one can. A
+    /// route reaches only the links it lists: nothing else takes its
+    /// messages while they are all down or switched off.
+    pub fn why_unserved(&self, route: &str) -> Option<String> {
+        let Some(r) = self.routes.iter().find(|r| r.prefix == route) else {
+            return Some(if route.is_empty() {
+                "no route reaches this number (no default route)".into()
+            } else {
+                format!("route {route:?} is no longer configured")
+            });
+        };
+        if r.links.iter().any(|i| self.links[*i].usable()) {
+            return None;
+        }
+        let states: Vec<String> = r
+            .links
+            .iter()
+            .map(|i| {
+                let l = &self.links[*i];
+                let state = if l.enabled() { "down" } else { "switched off" };
+                format!("{} is {state}", l.name())
+            })
+            .collect();
+        Some(format!("waiting for a link: {}", states.join(", ")))
     }
 
     pub fn wake_all(&self) {
@@ -266,6 +301,37 @@ mod tests {
     }
 
     #[test]
+    fn an_unserved_route_says_why() {
+        let (s, airtel) = set();
+        assert_eq!(s.why_unserved("+25568"), None);
+        airtel.1.store(false, Ordering::Relaxed);
+        // Vodacom is listed for +25568 and takes over.
+        assert_eq!(s.why_unserved("+25568"), None);
+        s.get("vodacom").unwrap().set_enabled(false);
+        assert_eq!(
+            s.why_unserved("+25568").as_deref(),
+            Some("waiting for a link: airtel is down, vodacom is switched off")
+        );
+        assert_eq!(
+            s.why_unserved("+25576").as_deref(),
+            Some("waiting for a link: vodacom is switched off")
+        );
+        assert_eq!(
+            s.why_unserved("+25571").as_deref(),
+            Some("route \"+25571\" is no longer configured")
+        );
+        let no_default = LinkSet::new(
+            s.links().to_vec(),
+            &[("+25568".to_string(), vec!["airtel".to_string()])],
+        );
+        assert_eq!(no_default.route_for("+255761234567"), "");
+        assert_eq!(
+            no_default.why_unserved("").as_deref(),
+            Some("no route reaches this number (no default route)")
+        );
+    }
+
+    #[test]
     fn claim_size_follows_the_rate() {
         let (s, _) = set();
         let h = s.get("airtel").unwrap();
@@ -277,5 +343,27 @@ mod tests {
         assert_eq!(h.rate(), 0.5);
         h.set_rate(-3.0);
         assert_eq!(h.rate(), 0.0);
+    }
+
+    #[test]
+    fn no_rate_panics_the_limiter() {
+        let (s, _) = set();
+        let h = s.get("airtel").unwrap();
+        // 1e-300 once panicked in Duration::from_secs_f64(1 / rate).
+        for (given, kept) in [
+            (1e-300, LINK_RATE.min),
+            (f64::MIN_POSITIVE, LINK_RATE.min),
+            (5e-324, LINK_RATE.min),
+            (1e300, LINK_RATE.max),
+            (f64::MAX, LINK_RATE.max),
+            (f64::INFINITY, 0.0),
+            (f64::NAN, 0.0),
+            (-0.0, 0.0),
+            (0.001, 0.001),
+        ] {
+            h.set_rate(given);
+            assert_eq!(h.rate(), kept, "{given:e}");
+            assert!(h.claim_size(200) >= 1);
+        }
     }
 }

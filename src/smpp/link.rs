@@ -383,7 +383,9 @@ impl InboundTask {
                     data_coding: raw.data_coding,
                     payload: raw.payload,
                     received_on: now,
-                    expires_on: now + self.cfg.timeouts.mo_reassembly_ms as i64,
+                    expires_on: now.saturating_add(
+                        i64::try_from(self.cfg.timeouts.mo_reassembly_ms).unwrap_or(i64::MAX),
+                    ),
                 },
                 ack: Some(ack),
             },

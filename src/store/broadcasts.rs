@@ -316,6 +316,14 @@ impl Store {
                     None => p.default_tz,
                 };
                 let path = urn.strip_prefix("tel:").unwrap_or(&urn);
+                let due = if respect_hours {
+                    p.hours.next_allowed(now, tz)
+                } else {
+                    now
+                };
+                // The reason shown while the message is held.
+                let held_reason =
+                    (due > now).then(|| format!("outside sending hours {} in {}", p.hours, tz.name()));
                 out.push(NewOutMsg {
                     contact_id: Some(r.try_get("id")?),
                     route: (p.route)(path),
@@ -323,12 +331,9 @@ impl Store {
                     text,
                     priority: Priority::Bulk,
                     segments: segs,
-                    next_attempt_on: if respect_hours {
-                        p.hours.next_allowed(now, tz)
-                    } else {
-                        now
-                    },
+                    next_attempt_on: due,
                     broadcast_id: Some(id),
+                    held_reason,
                 });
             }
         }

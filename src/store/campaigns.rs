@@ -102,11 +102,45 @@ pub struct DueFire {
     pub scheduled_on: Millis,
 }
 
+/// Longest offset either way, in days: 100 years (of 365.25 days). No
+/// follow-up is planned a century out, and the bound keeps every fire time
+/// computable: chrono refuses a `TimeDelta` past about 292 million years,
+/// and weeks times seven overflow an `i64` long before.
+pub const MAX_OFFSET_DAYS: i64 = 36_525;
+
+/// A campaign event's offset past `MAX_OFFSET_DAYS` in its unit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be within ±{limit} ({unit}; 100 years), got {offset}")]
+pub struct OffsetOutOfRange {
+    pub offset: i64,
+    pub limit: i64,
+    pub unit: &'static str,
+}
+
+/// The offset when it is within 100 years in `unit` (`M`, `H`, `D`, `W`);
+/// an unknown unit has no range and is refused elsewhere.
+pub fn check_offset(offset: i64, unit: &str) -> Result<i64, OffsetOutOfRange> {
+    let (limit, unit) = match unit {
+        "M" => (MAX_OFFSET_DAYS * 24 * 60, "minutes"),
+        "H" => (MAX_OFFSET_DAYS * 24, "hours"),
+        "W" => (MAX_OFFSET_DAYS / 7, "weeks"),
+        _ => (MAX_OFFSET_DAYS, "days"),
+    };
+    if (-limit..=limit).contains(&offset) {
+        Ok(offset)
+    } else {
+        Err(OffsetOutOfRange { offset, limit, unit })
+    }
+}
+
 impl NewEvent {
     fn check(&self, i: usize) -> Result<()> {
         let at = |f: &str| format!("events[{i}].{f}");
         if !["M", "H", "D", "W"].contains(&self.unit.as_str()) {
             return Err(StoreError::invalid(at("unit"), "must be M, H, D or W"));
+        }
+        if let Err(e) = check_offset(self.offset, &self.unit) {
+            return Err(StoreError::invalid(at("offset"), e.to_string()));
         }
         if !(-1..=23).contains(&self.delivery_hour) {
             return Err(StoreError::invalid(at("delivery_hour"), "must be -1 or 0-23"));

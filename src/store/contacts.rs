@@ -385,7 +385,7 @@ impl Store {
 
     /// A page of contacts in id order (either way), filtered by group and
     /// query. The query is evaluated here, so rows are scanned
-    /// [`SCAN_PAGE`] at a time until the page is full.
+    /// `SCAN_PAGE` at a time until the page is full.
     pub async fn list_contacts(&self, f: &ContactFilter) -> Result<Vec<Contact>> {
         let types = self.field_types().await?;
         let mut conn = self.pool.acquire().await?;

@@ -50,7 +50,7 @@ pub use audience::{Accepted, Reach, Recipients};
 pub use audit::{scrub, ActorKind, AuditFilter, AuditRow, NewAudit};
 pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast};
 pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
-pub use campaigns::{Campaign, DueFire, EventRow, NewCampaign, NewEvent};
+pub use campaigns::{check_offset, Campaign, DueFire, EventRow, NewCampaign, NewEvent, OffsetOutOfRange};
 pub use console_sessions::{random_hex, ConsoleSession, SessionLimits};
 pub use contacts::{ContactChanges, ContactFilter, ContactPatch, NewContact};
 pub use firings::DueFiring;
@@ -59,7 +59,7 @@ pub use groups::Group;
 pub use import::{ImportReport, ImportedContact, MAX_IMPORT};
 pub use logins::{MAX_FAILURES as LOGIN_MAX_FAILURES, WINDOW_MS as LOGIN_WINDOW_MS};
 pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
-pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound};
+pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound, Waiting};
 pub use paging::{Paging, DEFAULT_PAGE, MAX_PAGE};
 pub use registry::{
     GroupAgreement, GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner,

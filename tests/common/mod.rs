@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub mod flows;
+pub mod quiz;
 
 /// Run an async test scenario `fn name(kind: Db)` twice: on a SQLite file and
 /// on a private PostgreSQL server.
@@ -545,6 +546,19 @@ impl Api {
         v
     }
 
+    /// The texts simulated phone `number` received, oldest first.
+    pub async fn sim_received(&self, number: &str) -> Vec<String> {
+        let v = self
+            .ok(&format!("/simulator/phones/{number}/received?limit=1000"))
+            .await;
+        v["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// Poll `path` until `done` holds, or panic after `secs` seconds with the
     /// last answer.
     pub async fn wait_for(&self, path: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
@@ -613,4 +627,13 @@ pub fn contacts_json(n: usize, start: usize, fields: impl Fn(usize) -> Value) ->
         })
         .collect();
     serde_json::json!({ "contacts": list })
+}
+
+/// `mhero check-config --config CONFIG`, its exit status and output.
+pub fn check_config(config: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mhero"))
+        .args(["check-config", "--config"])
+        .arg(config)
+        .output()
+        .expect("run mhero check-config")
 }

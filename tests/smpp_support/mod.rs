@@ -108,6 +108,15 @@ impl Smsc {
         }
     }
 
+    /// The simulator dies at once, as in a crash, but between two PDUs:
+    /// never after reporting a submit and before answering it (SIGKILL can
+    /// land there, leaving a submit taken but unanswered, which no ESME can
+    /// tell from one never taken).
+    pub fn crash(&mut self) {
+        self.command(serde_json::json!({"cmd": "crash"}));
+        let _ = self.child.wait();
+    }
+
     /// Stops the simulator by its PID.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
@@ -133,6 +142,30 @@ pub fn config(port: u16, extra: &str) -> SmppConfig {
     }
     c
 }
+
+/// The gateway's `[[links]]` table of an SMPP link named `carrier` to the
+/// simulator on `port`: `link_keys` go in the link's table (`rate = 50`),
+/// `smpp_keys` in its `[links.smpp]` (binds, timeouts).
+pub fn carrier_link(port: u16, link_keys: &str, smpp_keys: &str) -> String {
+    format!(
+        r#"
+[[links]]
+name = "carrier"
+kind = "smpp"
+{link_keys}
+[links.smpp]
+host = "127.0.0.1"
+port = {port}
+system_id = "mhero"
+password = "secret"
+source_addr = "15555"
+{smpp_keys}
+"#
+    )
+}
+
+/// `[links.smpp]` timeouts that reconnect within half a second.
+pub const FAST_RECONNECT: &str = "timeouts = { reconnect_min_ms = 100, reconnect_max_ms = 500 }";
 
 pub struct Harness {
     pub link: Arc<SmppLink>,

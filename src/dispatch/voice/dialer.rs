@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use tokio::time::Instant;
 
 use super::{flows, Ivr, IvrError};
+use crate::core::rate::CALLS_PER_SECOND;
 use crate::core::time::{now_ms, Millis};
 use crate::sip::outcome::CallOutcome;
 use crate::store::{call_status, CallRow, NewCall, Store};
@@ -86,7 +87,7 @@ pub enum PlaceError {
 
 pub(super) async fn run(ivr: Ivr, trunk: String) {
     let Some(rt) = ivr.runtime(&trunk) else { return };
-    let gap = Duration::from_secs_f64(1.0 / rt.config.calls_per_second);
+    let gap = dial_gap(rt.config.calls_per_second);
     let dialing = Arc::new(AtomicU32::new(0));
     let mut next_dial = Instant::now();
     loop {
@@ -126,7 +127,8 @@ pub(super) async fn run(ivr: Ivr, trunk: String) {
                 continue;
             }
             tokio::time::sleep_until(next_dial).await;
-            next_dial = next_dial.max(Instant::now()) + gap;
+            let from = next_dial.max(Instant::now());
+            next_dial = from.checked_add(gap).unwrap_or(from);
             let ivr = ivr.clone();
             let trunk = trunk.clone();
             let dialing = Arc::clone(&dialing);
@@ -137,6 +139,18 @@ pub(super) async fn run(ivr: Ivr, trunk: String) {
             });
         }
     }
+}
+
+/// Time between two dials at `calls_per_second`. The config refused rates
+/// outside [`CALLS_PER_SECOND`]; a rate that reaches here anyway is clamped
+/// into it, so the division can never make a period no `Duration` holds.
+fn dial_gap(calls_per_second: f64) -> Duration {
+    let cps = if calls_per_second.is_nan() {
+        CALLS_PER_SECOND.max
+    } else {
+        calls_per_second.clamp(CALLS_PER_SECOND.min, CALLS_PER_SECOND.max)
+    };
+    Duration::try_from_secs_f64(1.0 / cps).unwrap_or(Duration::ZERO)
 }
 
 async fn postpone(store: &Store, id: i64, until: Millis) {
@@ -174,7 +188,9 @@ pub fn retry_at(
     }
     let step = usize::try_from(attempts.checked_sub(1)?).ok()?;
     let minutes = *rt_retry_minutes.get(step)?;
-    let at = now + (minutes * 60_000.0) as Millis;
+    // `as` saturates, and the config bounds the minutes; saturating
+    // arithmetic keeps a stray value from overflowing anyway.
+    let at = now.saturating_add((minutes * 60_000.0) as Millis);
     Some(window.map_or(at, |w| w.next_allowed(at, tz)))
 }
 
@@ -246,6 +262,19 @@ async fn attempt(ivr: &Ivr, trunk: &str, row: CallRow, tz: Tz) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_rate_or_retry_makes_a_timer_panic() {
+        assert_eq!(dial_gap(5.0), Duration::from_millis(200));
+        for cps in [1e-300, 0.0, -1.0, f64::NAN, f64::INFINITY, 1e300] {
+            assert!(dial_gap(cps) <= Duration::from_secs(1000), "{cps:e}");
+        }
+        let tz: Tz = "UTC".parse().unwrap();
+        assert_eq!(
+            retry_at(&[f64::INFINITY], None, 1, CallOutcome::Busy, tz, 1),
+            Some(Millis::MAX)
+        );
+    }
 
     #[test]
     fn retries_follow_the_schedule_and_stay_in_the_window() {

@@ -3,14 +3,18 @@
 //! it is answered, and the flow runs over it. Calls to numbers with no
 //! route are refused with 404.
 
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, Mutex};
 
 use super::{flows, Ivr};
 use crate::core::urn::Urn;
 use crate::sip::trunk::IncomingCall;
 use crate::store::{call_status, NewCall};
 
-pub(super) async fn serve(ivr: Ivr, trunk: String, mut calls: mpsc::Receiver<IncomingCall>) {
+/// `calls` is held outside the task so a restart takes over what is queued.
+pub(super) async fn serve(ivr: Ivr, trunk: String, calls: Arc<Mutex<mpsc::Receiver<IncomingCall>>>) {
+    let mut calls = calls.lock().await;
     while let Some(call) = calls.recv().await {
         let ivr = ivr.clone();
         let trunk = trunk.clone();

@@ -36,6 +36,7 @@ use self::media::CallMedia;
 use self::runner::VoiceRun;
 use self::sip_media::{IvrSettings, SipMedia};
 use super::engine::StartOpts;
+use super::supervise::{supervise, Backoff};
 use super::Gateway;
 use crate::config::TrunkConfig;
 use crate::core::time::now_ms;
@@ -154,8 +155,28 @@ impl Ivr {
             }),
         };
         for (name, calls) in incoming {
-            tokio::spawn(inbound::serve(ivr.clone(), name.clone(), calls));
-            tokio::spawn(dialer::run(ivr.clone(), name));
+            let Some(rt) = ivr.runtime(&name) else { continue };
+            let stop = rt.trunk.shut_down_token();
+            let health = ivr.shared.gw.health.clone();
+            // The calls' receiver lives outside the task, so calls waiting
+            // in it survive a restart.
+            let calls = Arc::new(tokio::sync::Mutex::new(calls));
+            let (ivr2, name2) = (ivr.clone(), name.clone());
+            tokio::spawn(supervise(
+                health.clone(),
+                stop.clone(),
+                format!("calls:{name}"),
+                Backoff::default(),
+                move || inbound::serve(ivr2.clone(), name2.clone(), calls.clone()),
+            ));
+            let (ivr2, name2) = (ivr.clone(), name.clone());
+            tokio::spawn(supervise(
+                health,
+                stop,
+                format!("dialer:{name}"),
+                Backoff::default(),
+                move || dialer::run(ivr2.clone(), name2.clone()),
+            ));
         }
         Ok(ivr)
     }

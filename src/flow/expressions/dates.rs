@@ -182,8 +182,9 @@ pub fn time_from_string(s: &str) -> Option<NaiveTime> {
 /// ambiguous instants and skipping forward over a gap.
 pub fn localize(tz: Tz, naive: NaiveDateTime) -> Option<DateTime<Tz>> {
     tz.from_local_datetime(&naive).earliest().or_else(|| {
-        tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
-            .earliest()
+        // Checked: the last hour chrono can hold has no hour after it.
+        let later = naive.checked_add_signed(chrono::Duration::hours(1))?;
+        tz.from_local_datetime(&later).earliest()
     })
 }
 

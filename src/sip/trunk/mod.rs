@@ -251,6 +251,11 @@ impl Trunk {
     pub fn is_shut_down(&self) -> bool {
         self.cancel.is_cancelled()
     }
+
+    /// Cancelled when the trunk shuts down (cancelling it stops nothing).
+    pub fn shut_down_token(&self) -> CancellationToken {
+        self.cancel.child_token()
+    }
 }
 
 /// Sort every request the endpoint hands us.

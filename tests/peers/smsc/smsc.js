@@ -15,6 +15,8 @@
 //   --already-bound N        answer the first N binds with ESME_RALYBND (0x05)
 //   --queue-full N           answer the first N submit_sm with ESME_RMSGQFUL (0x14)
 //   --fail-submits N,M       answer the Nth, Mth… submit_sm (1-based) with ESME_RSYSERR (0x08)
+//   --first-id N             first message id (default 4096); a restarted SMSC given a new
+//                            range never reuses the ids of the one before
 //
 // Control: one JSON object per line on stdin:
 //   {"cmd":"mo","from":"255712345678","to":"15555","text":"...","coding":"gsm"|"ucs2","order":[2,1],"ref":N}
@@ -24,6 +26,7 @@
 //   {"cmd":"data_sm","from":"255712345678","text":"...","coding":"gsm"|"ucs2"}
 //   {"cmd":"malformed","kind":"body"|"unknown"|"length"}
 //   {"cmd":"enquire"}
+//   {"cmd":"crash"}   exit at once, between two PDUs: every submit reported so far was answered
 // Events: one JSON object per line on stdout ({"event":"listening","port":N} first).
 'use strict';
 
@@ -54,6 +57,7 @@ const opts = {
     .split(',')
     .filter((x) => x !== '')
     .map((x) => parseInt(x, 10)),
+  firstId: parseInt(arg('first-id', '4096'), 10),
 };
 let bindsSeen = 0;
 let submitsSeen = 0;
@@ -62,7 +66,7 @@ function emit(ev) {
   process.stdout.write(JSON.stringify(ev) + '\n');
 }
 
-let nextId = 4096;
+let nextId = opts.firstId;
 let second = 0;
 let inSecond = 0;
 const sessions = new Set();
@@ -154,6 +158,10 @@ function onSubmit(session, pdu) {
 }
 
 const server = smpp.createServer({ debug: false }, (session) => {
+  // An answer is on the wire once written, as carriers' SMSCs do it: with
+  // Nagle's algorithm a killed simulator lost answers its kernel still
+  // held, so a submit it reported taking was never acknowledged.
+  session.socket.setNoDelay(true);
   session.on('error', (e) => emit({ event: 'session_error', error: String(e && e.message) }));
   for (const kind of ['bind_transmitter', 'bind_receiver', 'bind_transceiver']) {
     session.on(kind, (pdu) => {
@@ -274,6 +282,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   if (cmd.cmd === 'mo') injectMo(cmd);
   else if (cmd.cmd === 'data_sm') injectDataSm(cmd);
   else if (cmd.cmd === 'malformed') malformed(cmd.kind);
+  else if (cmd.cmd === 'crash') process.exit(1);
   else if (cmd.cmd === 'enquire') {
     for (const s of sessions) s.enquire_link({}, (resp) => emit({ event: 'enquire_link_resp', status: resp.command_status }));
   } else emit({ event: 'error', error: 'unknown cmd' });
