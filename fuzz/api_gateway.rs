@@ -101,6 +101,7 @@ impl InProcess {
         self.router = api::router(ApiState {
             gw: running.gateway.clone(),
             metrics: None,
+            admin_password_file: None,
         });
         self.running = Some(running);
         Ok(())

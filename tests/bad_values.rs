@@ -34,7 +34,7 @@ async fn healthz(server: &Server) -> Value {
 on_both!(a_rate_too_small_for_a_timer_is_refused_and_the_gateway_restarts);
 async fn a_rate_too_small_for_a_timer_is_refused_and_the_gateway_restarts(kind: Db) {
     let mut env = Env::start(kind, "", LINKS);
-    let api = env.server.api(OPERATOR);
+    let api = env.server.api(ADMIN);
     // 1e-300 was saved, then panicked Duration::from_secs_f64(1 / rate), and
     // every later start exited with 101.
     for rate in [
