@@ -80,7 +80,7 @@ async fn a_stored_rate_out_of_range_is_ignored_at_start(kind: Db) {
     let mut env = Env::start(kind, "", LINKS);
     let (s, v) = env
         .server
-        .api(OPERATOR)
+        .api(ADMIN)
         .patch("/links/airtel", json!({"rate": 12.5}))
         .await;
     assert_eq!(s, 200, "{v}");
