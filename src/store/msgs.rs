@@ -294,11 +294,35 @@ pub(super) async fn insert_out(tx: &mut Transaction<'_, Any>, msgs: &[NewOutMsg]
                 .bind(now)
                 .bind(now);
         }
+        let first = ids.len();
         for r in q.fetch_all(&mut **tx).await? {
             ids.push(r.try_get("id")?);
         }
+        defer_new_behind(tx, &ids[first..]).await?;
     }
     Ok(ids)
+}
+
+/// New rows queued behind an earlier message to the same number that waits
+/// for its retry (or for sending hours) are not due before it: what
+/// `defer_behind` does for the rows already queued when that message failed.
+/// One probe of `msgs_unsent_by_urn` per new row; a broadcast to distinct
+/// numbers finds an empty range each time.
+async fn defer_new_behind(tx: &mut Transaction<'_, Any>, ids: &[i64]) -> Result<()> {
+    let (Some(lo), Some(hi)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(());
+    };
+    let later = "SELECT MAX(e.next_attempt_on) FROM msgs e WHERE e.urn = msgs.urn AND e.priority = msgs.priority \
+                 AND e.id < msgs.id AND e.status IN ('queued', 'errored', 'wired') AND e.status <> 'wired'";
+    sqlx::query(&format!(
+        "UPDATE msgs SET next_attempt_on = ({later}) WHERE id BETWEEN $1 AND $2 AND status = 'queued' \
+         AND next_attempt_on < ({later})"
+    ))
+    .bind(*lo)
+    .bind(*hi)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// An inbound message to persist, not yet acted on: `node` is the one that
