@@ -312,7 +312,8 @@ async fn defer_new_behind(tx: &mut Transaction<'_, Any>, ids: &[i64]) -> Result<
     let (Some(lo), Some(hi)) = (ids.iter().min(), ids.iter().max()) else {
         return Ok(());
     };
-    let later = "SELECT MAX(e.next_attempt_on) FROM msgs e WHERE e.urn = msgs.urn AND e.priority = msgs.priority \
+    let later =
+        "SELECT MAX(e.next_attempt_on) FROM msgs e WHERE e.urn = msgs.urn AND e.priority = msgs.priority \
                  AND e.id < msgs.id AND e.status IN ('queued', 'errored', 'wired') AND e.status <> 'wired'";
     sqlx::query(&format!(
         "UPDATE msgs SET next_attempt_on = ({later}) WHERE id BETWEEN $1 AND $2 AND status = 'queued' \
