@@ -304,8 +304,10 @@ pub(super) async fn insert_out(tx: &mut Transaction<'_, Any>, msgs: &[NewOutMsg]
 }
 
 /// New rows queued behind an earlier message to the same number that waits
-/// for its retry (or for sending hours) are not due before it: what
-/// `defer_behind` does for the rows already queued when that message failed.
+/// for its retry (or is queued behind one that does) are not due before it:
+/// what `defer_behind` does for the rows already queued when that message
+/// failed. A message held for sending hours is not waited for (see
+/// [`unsent_before`]): a held broadcast never holds back a later one.
 /// One probe of `msgs_unsent_by_urn` per new row; a broadcast to distinct
 /// numbers finds an empty range each time.
 async fn defer_new_behind(tx: &mut Transaction<'_, Any>, ids: &[i64]) -> Result<()> {
@@ -314,7 +316,8 @@ async fn defer_new_behind(tx: &mut Transaction<'_, Any>, ids: &[i64]) -> Result<
     };
     let later =
         "SELECT MAX(e.next_attempt_on) FROM msgs e WHERE e.urn = msgs.urn AND e.priority = msgs.priority \
-                 AND e.id < msgs.id AND e.status IN ('queued', 'errored', 'wired') AND e.status <> 'wired'";
+                 AND e.id < msgs.id AND e.status IN ('queued', 'errored', 'wired') AND e.status <> 'wired' \
+                 AND (e.status = 'errored' OR e.held_reason IS NULL)";
     sqlx::query(&format!(
         "UPDATE msgs SET next_attempt_on = ({later}) WHERE id BETWEEN $1 AND $2 AND status = 'queued' \
          AND next_attempt_on < ({later})"
