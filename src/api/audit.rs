@@ -5,7 +5,7 @@
 //! from the route a handler adds in one line by returning an [`Audit`]
 //! among its response parts:
 //!
-//! ```ignore
+//! ```text
 //! Ok((Audit::action("account.update").target("account", &name).change(&before, &after), Json(after)))
 //! ```
 //!
