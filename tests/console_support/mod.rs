@@ -11,6 +11,8 @@
 
 #![allow(dead_code)]
 
+pub mod network;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
