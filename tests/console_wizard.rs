@@ -101,7 +101,7 @@ async fn the_wizard_sends_a_ucs2_message_to_2000_phones(kind: Db) {
     // The preview wrote nothing.
     assert_eq!(api.ok("/broadcasts").await["results"], json!([]));
     let (s, refused) = api.post("/broadcasts/preview", json!({"text": TEXT})).await;
-    assert_refused(&(s, refused), "recipients", "at least one");
+    assert_refused(&(s, refused), "recipients", "name at least one");
 
     // The console: the first admin changes the printed password.
     let mut b = Browser::start(&format!("console_wizard_{kind:?}"), &base, "en-GB,en").await;
