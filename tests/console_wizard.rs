@@ -231,6 +231,38 @@ async fn the_wizard_sends_a_ucs2_message_to_2000_phones(kind: Db) {
     let audit = api.ok("/audit?action=broadcast.create").await;
     assert_eq!(audit["results"][0]["target_id"], uuid, "{audit}");
 
+    // A flow start: its review counts who it would start.
+    let export: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/flows/case_report.json")).unwrap(),
+    )
+    .unwrap();
+    let (s, v) = api.post("/flows", export).await;
+    assert_eq!(s, 201, "{v}");
+    let start = json!({"flow": "Case Report", "groups": [group_uuid]});
+    let (s, p) = api.post("/flow_starts/preview", start).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["recipients"], reaching, "{p}");
+    assert_eq!(p["excluded"]["opted_out"], 1, "{p}");
+    let unknown = json!({"flow": "No such flow", "groups": [group_uuid]});
+    let (s, bad) = api.post("/flow_starts/preview", unknown).await;
+    assert_refused(&(s, bad), "flow", "no flow");
+    b.visit("/send").await;
+    b.toggle("input[name=kind][value=flow]").await;
+    b.select("#f-flow", "575b7daa-1caa-4618-95b5-88f222c88e5f").await;
+    b.toggle(&format!("input[name=group][value='{group_uuid}']"))
+        .await;
+    b.click("form[action='/send/message'] button.primary").await;
+    assert_eq!(
+        b.text("#review-who").await,
+        "1,999 health workers will start the flow"
+    );
+    assert_eq!(b.text("#review-excluded").await, "1 has opted out");
+    b.check("review-flow").await;
+    assert!(api.ok("/flow_starts").await["results"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
     // A viewer: no Send in the menu, the wizard refused.
     let (s, v) = api
         .post(

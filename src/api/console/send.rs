@@ -86,7 +86,7 @@ impl SendForm {
             query: Some(self.query.trim().to_string()).filter(|q| !q.is_empty()),
             urns: self
                 .numbers
-                .split(|c: char| c == '\n' || c == ',' || c == ';')
+                .split(['\n', ',', ';'])
                 .map(str::trim)
                 .filter(|n| !n.is_empty())
                 .map(str::to_string)
@@ -507,9 +507,10 @@ async fn refused(s: &ApiState, ctx: Ctx, form: SendForm, e: StoreError) -> Respo
         Err(e) => return page::store_failed(ctx, e),
     };
     if errors.has("text") {
-        let base = s.gw.config.contacts.default_language.clone();
+        // The store refuses an empty text or none in the base language:
+        // either way the box to fill is the first empty one.
+        let base = &s.gw.config.contacts.default_language;
         let mut errors = errors;
-        let message = errors.get("text");
         let empty = form
             .texts
             .iter()
@@ -517,7 +518,6 @@ async fn refused(s: &ApiState, ctx: Ctx, form: SendForm, e: StoreError) -> Respo
             .map(|(l, _)| l.clone())
             .unwrap_or_else(|| base.clone());
         errors.add(&format!("text_{empty}"), ctx.t("send-text-empty"));
-        tracing::debug!(%message, "a send's text refused");
         let who = form.texts.keys().map(|l| (l.clone(), 0usize)).collect();
         return message_page_again(s, ctx, form, who, errors).await;
     }
