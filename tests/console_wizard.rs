@@ -23,13 +23,18 @@ const VIEWER_PASSWORD: &str = "viewer kilombero reads only";
 /// Segments a second the simulator link sends.
 const RATE: f64 = 500.0;
 const PHONES: usize = 2000;
+/// What a segment costs, in Tanzanian shillings.
+const PRICE: f64 = 25.0;
 /// Swahili with a Polish letter and an emoji: UCS-2, more than one segment.
 const TEXT: &str =
     "Habari mhudumu wa afya! Chanjo ya polio itaanza Jumatatu kituoni Łukuledi saa 2 asubuhi. \
                     Tafadhali fika mapema na kadi yako 💉";
 
 fn config() -> String {
-    format!("[[links]]\nname = \"sim\"\nkind = \"simulator\"\nrate = {RATE}\n")
+    format!(
+        "[sending]\nprice_per_segment = {PRICE:.1}\ncurrency = \"TZS\"\n\
+         [[links]]\nname = \"sim\"\nkind = \"simulator\"\nrate = {RATE}\n"
+    )
 }
 
 /// Segments a UCS-2 text costs: 70 UTF-16 units alone, 67 each when split.
@@ -97,7 +102,8 @@ async fn the_wizard_sends_a_ucs2_message_to_2000_phones(kind: Db) {
         eta_got == eta || eta_got == eta + 1,
         "eta {eta_got}, expected {eta}"
     );
-    assert!(preview["cost"].is_null(), "no price is configured");
+    assert_eq!(preview["cost"]["amount"], PRICE * (segments * reaching) as f64);
+    assert_eq!(preview["cost"]["currency"], "TZS");
     // The preview wrote nothing.
     assert_eq!(api.ok("/broadcasts").await["results"], json!([]));
     let (s, refused) = api.post("/broadcasts/preview", json!({"text": TEXT})).await;
@@ -193,6 +199,11 @@ async fn the_wizard_sends_a_ucs2_message_to_2000_phones(kind: Db) {
     assert!(
         said.contains(&words(eta)) || said.contains(&words(eta + 1)),
         "{said} (expected {eta} s)"
+    );
+    let cost = (PRICE as u64) * total;
+    assert_eq!(
+        b.text("#review-cost").await,
+        format!("Estimated cost: {},{:03} TZS", cost / 1000, cost % 1000)
     );
     b.check("review").await;
 
