@@ -106,6 +106,25 @@ async fn the_wizard_sends_a_ucs2_message_to_2000_phones(kind: Db) {
     assert_eq!(preview["cost"]["currency"], "TZS");
     // The preview wrote nothing.
     assert_eq!(api.ok("/broadcasts").await["results"], json!([]));
+    // Numbers typed as well: one of the group's twice (two ways of writing
+    // it), a new one twice; each named more than once counts as a duplicate.
+    let typed = json!({
+        "text": TEXT,
+        "groups": [group_uuid],
+        "urns": ["+255700010005", "0700010005", "+255711000001", "+255711000001"],
+    });
+    let (s, p) = api.post("/broadcasts/preview", typed).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["recipients"], reaching + 1, "the new number: {p}");
+    assert_eq!(p["excluded"]["duplicate"], 3, "{p}");
+    let (s, c) = api.get("/contacts?query=tel%20%3D%20%2B255711000001").await;
+    assert_eq!(
+        (s, &c["results"]),
+        (200, &json!([])),
+        "a preview makes no contact"
+    );
+    let (_, known) = api.get("/contacts?query=tel%20%3D%20%2B255700010005").await;
+    assert_eq!(known["results"].as_array().map(Vec::len), Some(1), "{known}");
     let (s, refused) = api.post("/broadcasts/preview", json!({"text": TEXT})).await;
     assert_refused(&(s, refused), "recipients", "name at least one");
 
