@@ -273,25 +273,48 @@ async fn the_wizard_sends_a_ucs2_message_to_2000_phones(kind: Db) {
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["recipients"], reaching, "{p}");
     assert_eq!(p["excluded"]["opted_out"], 1, "{p}");
+    // Two health workers are in the flow already (it waits for their
+    // answer): a start that skips those leaves them out.
+    let (s, first) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": "Case Report", "urns": ["+255700010001", "+255700010002"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{first}");
+    api.wait_for(
+        &format!("/flow_starts/{}", first["uuid"].as_str().unwrap()),
+        60,
+        |v| v["status"] == "completed",
+    )
+    .await;
+    let skipping = json!({"flow": "Case Report", "groups": [group_uuid], "exclusions": {"in_a_flow": true}});
+    let (s, p) = api.post("/flow_starts/preview", skipping).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["excluded"]["already_in_flow"], 2, "{p}");
+    assert_eq!(p["recipients"], reaching - 2, "{p}");
     let unknown = json!({"flow": "No such flow", "groups": [group_uuid]});
     let (s, bad) = api.post("/flow_starts/preview", unknown).await;
     assert_refused(&(s, bad), "flow", "no flow");
     b.visit("/send").await;
     b.toggle("input[name=kind][value=flow]").await;
     b.select("#f-flow", "575b7daa-1caa-4618-95b5-88f222c88e5f").await;
+    b.toggle("input[name=skip_in_flow]").await;
     b.toggle(&format!("input[name=group][value='{group_uuid}']"))
         .await;
     b.click("form[action='/send/message'] button.primary").await;
     assert_eq!(
         b.text("#review-who").await,
-        "1,999 health workers will start the flow"
+        "1,997 health workers will start the flow"
     );
-    assert_eq!(b.text("#review-excluded").await, "1 has opted out");
+    assert_eq!(
+        b.text("#review-excluded").await,
+        "1 has opted out\n2 are already in a flow"
+    );
     b.check("review-flow").await;
-    assert!(api.ok("/flow_starts").await["results"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    // The review started nobody: only the first start exists.
+    let starts = api.ok("/flow_starts").await;
+    assert_eq!(starts["results"].as_array().map(Vec::len), Some(1), "{starts}");
 
     // A viewer: no Send in the menu, the wizard refused.
     let (s, v) = api

@@ -196,6 +196,7 @@ send-kind = What to send
 send-kind-broadcast = A text message
 send-kind-flow = A flow (questions and answers)
 send-flow = Flow
+send-skip-in-flow = For a flow: leave out health workers already in a flow
 send-groups = Groups
 send-recipients-hint = Choose groups, a filter or phone numbers (or several of them).
 send-no-groups = There are no groups yet.

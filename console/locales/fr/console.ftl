@@ -195,6 +195,7 @@ send-kind = Quoi envoyer
 send-kind-broadcast = Un SMS
 send-kind-flow = Un flux (questions et réponses)
 send-flow = Flux
+send-skip-in-flow = Pour un flux : laisser de côté les agents de santé déjà dans un flux
 send-groups = Groupes
 send-recipients-hint = Choisissez des groupes, un filtre ou des numéros de téléphone (ou plusieurs).
 send-no-groups = Il n'y a pas encore de groupe.

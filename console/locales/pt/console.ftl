@@ -195,6 +195,7 @@ send-kind = O que enviar
 send-kind-broadcast = Uma mensagem de texto
 send-kind-flow = Um fluxo (perguntas e respostas)
 send-flow = Fluxo
+send-skip-in-flow = Para um fluxo: deixar de fora os profissionais de saúde que já estão num fluxo
 send-groups = Grupos
 send-recipients-hint = Escolha grupos, um filtro ou números de telefone (ou vários).
 send-no-groups = Ainda não há grupos.

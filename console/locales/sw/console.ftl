@@ -195,6 +195,7 @@ send-kind = Nini cha kutuma
 send-kind-broadcast = Ujumbe mfupi
 send-kind-flow = Mfululizo wa maswali na majibu
 send-flow = Mfululizo
+send-skip-in-flow = Kwa mfululizo: waache wahudumu wa afya walio tayari katika mfululizo
 send-groups = Vikundi
 send-recipients-hint = Chagua vikundi, kichujio au namba za simu (au zaidi ya kimoja).
 send-no-groups = Bado hakuna vikundi.

@@ -33,6 +33,8 @@ pub struct SendForm {
     /// `broadcast` or `flow`.
     pub kind: String,
     pub flow: String,
+    /// A flow start leaves out those already waiting in a flow.
+    pub skip_in_flow: bool,
     pub groups: Vec<String>,
     pub query: String,
     pub numbers: String,
@@ -52,6 +54,7 @@ impl SendForm {
             match k.as_ref() {
                 "kind" => f.kind = v,
                 "flow" => f.flow = v,
+                "skip_in_flow" => f.skip_in_flow = v == "1",
                 "group" => f.groups.push(v),
                 "query" => f.query = v,
                 "numbers" => f.numbers = v,
@@ -108,7 +111,10 @@ impl SendForm {
         NewStart {
             flow: self.flow.clone(),
             recipients: self.recipients(),
-            exclusions: Exclusions::default(),
+            exclusions: Exclusions {
+                in_a_flow: self.skip_in_flow,
+                ..Exclusions::default()
+            },
             params: None,
             origin: "api".into(),
             schedule,
@@ -123,6 +129,9 @@ impl SendForm {
             ("query".to_string(), self.query.clone()),
             ("numbers".to_string(), self.numbers.clone()),
         ];
+        if self.skip_in_flow {
+            out.push(("skip_in_flow".to_string(), "1".to_string()));
+        }
         out.extend(self.groups.iter().map(|g| ("group".to_string(), g.clone())));
         if with_texts {
             out.extend(self.texts.iter().map(|(l, t)| (format!("text_{l}"), t.clone())));
