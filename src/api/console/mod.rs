@@ -25,6 +25,7 @@ mod home;
 pub mod i18n;
 pub mod page;
 mod send;
+mod send_form;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
