@@ -87,7 +87,12 @@ impl IntoResponseParts for Audit {
 /// Paths that stand for a phone or a carrier, not a person changing the
 /// gateway: the simulator's messages are what health workers would send.
 fn unaudited(path: &str) -> bool {
+    // Previews and counts change nothing (the send wizard's steps before
+    // the send itself included): only the send is an action.
     path.contains("/simulator/")
+        || path.ends_with("/preview")
+        || path == "/api/v1/messages/segments"
+        || path.starts_with("/send/")
 }
 
 /// The middleware: run the handler, then write its entry.

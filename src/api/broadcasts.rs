@@ -46,45 +46,72 @@ fn yes() -> bool {
     true
 }
 
+impl NewBroadcastBody {
+    /// The broadcast this body asks for; a text without a language is in
+    /// the base language (the gateway's default unless named).
+    fn into_new(self, default_lang: &str) -> (NewBroadcast, bool) {
+        let (translations, base) = match self.text {
+            Text::One(t) => {
+                let base = self.base_language.unwrap_or_else(|| default_lang.to_string());
+                (BTreeMap::from([(base.clone(), t)]), base)
+            }
+            Text::Translated(map) => {
+                let base = self
+                    .base_language
+                    .or_else(|| map.contains_key(default_lang).then(|| default_lang.to_string()))
+                    .or_else(|| map.keys().next().cloned())
+                    .unwrap_or_default();
+                (map, base)
+            }
+        };
+        let b = NewBroadcast {
+            translations,
+            base_language: base,
+            recipients: Recipients {
+                contacts: self.contacts,
+                groups: self.groups,
+                query: self.query,
+                urns: self.urns,
+            },
+            schedule: self.schedule,
+            respect_hours: self.respect_hours,
+        };
+        (b, self.allow_empty)
+    }
+}
+
 pub async fn create(
     State(s): State<ApiState>,
     Body(b): Body<NewBroadcastBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let default_lang = s.gw.config.contacts.default_language.clone();
-    let (translations, base) = match b.text {
-        Text::One(t) => {
-            let base = b.base_language.unwrap_or(default_lang);
-            (BTreeMap::from([(base.clone(), t)]), base)
-        }
-        Text::Translated(map) => {
-            let base = b
-                .base_language
-                .or_else(|| map.contains_key(&default_lang).then_some(default_lang))
-                .or_else(|| map.keys().next().cloned())
-                .unwrap_or_default();
-            (map, base)
-        }
-    };
+    let (b, allow_empty) = b.into_new(&s.gw.config.contacts.default_language);
     let created =
         s.gw.store
-            .create_broadcast(
-                NewBroadcast {
-                    translations,
-                    base_language: base,
-                    recipients: Recipients {
-                        contacts: b.contacts,
-                        groups: b.groups,
-                        query: b.query,
-                        urns: b.urns,
-                    },
-                    schedule: b.schedule,
-                    respect_hours: b.respect_hours,
-                },
-                s.gw.config.contacts.default_country.as_deref(),
-                b.allow_empty,
-            )
+            .create_broadcast(b, s.gw.config.contacts.default_country.as_deref(), allow_empty)
             .await?;
     Ok((StatusCode::CREATED, Json(with_warnings(&created))))
+}
+
+/// What the same body would send, without sending: recipients after
+/// exclusions, segments per language, routes, time and cost.
+pub async fn preview(
+    State(s): State<ApiState>,
+    Body(b): Body<NewBroadcastBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (b, _) = b.into_new(&s.gw.config.contacts.default_language);
+    Ok(Json(json!(s.gw.preview_broadcast(&b).await?)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentsBody {
+    text: String,
+}
+
+/// What a text costs: encoding, segments, characters, and the characters
+/// that force UCS-2.
+pub async fn segments(Body(b): Body<SegmentsBody>) -> Json<Value> {
+    Json(json!(crate::core::segments::describe(&b.text)))
 }
 
 /// A send as accepted, with a `warnings` array (empty when all is well).

@@ -281,6 +281,34 @@ pub struct NewStartBody {
     allow_empty: bool,
 }
 
+impl NewStartBody {
+    fn into_new(self) -> (NewStart, bool) {
+        let start = NewStart {
+            flow: self.flow,
+            recipients: Recipients {
+                contacts: self.contacts,
+                groups: self.groups,
+                query: self.query,
+                urns: self.urns,
+            },
+            exclusions: self.exclusions,
+            params: self.params,
+            origin: "api".into(),
+            schedule: self.schedule,
+        };
+        (start, self.allow_empty)
+    }
+}
+
+/// Who the same body would start, without starting anyone.
+pub async fn preview_start(
+    State(s): State<ApiState>,
+    Body(b): Body<NewStartBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (start, _) = b.into_new();
+    Ok(Json(json!(s.gw.preview_flow_start(&start).await?)))
+}
+
 pub async fn create_start(
     State(s): State<ApiState>,
     Body(b): Body<NewStartBody>,
@@ -299,25 +327,13 @@ pub async fn create_start(
             }
         }
     }
-    let start = NewStart {
-        flow: b.flow,
-        recipients: Recipients {
-            contacts: b.contacts,
-            groups: b.groups,
-            query: b.query,
-            urns: b.urns,
-        },
-        exclusions: b.exclusions,
-        params: b.params,
-        origin: "api".into(),
-        schedule: b.schedule,
-    };
+    let (start, allow_empty) = b.into_new();
     let accepted =
         s.gw.store
             .create_flow_start(
                 &start,
                 s.gw.config.contacts.default_country.as_deref(),
-                b.allow_empty,
+                allow_empty,
             )
             .await?;
     s.gw.wake_starts();

@@ -145,6 +145,27 @@ pub const ENDPOINTS: &[Endpoint] = &[
         new_broadcast
     ),
     ep!(
+        "post",
+        "/broadcasts/preview",
+        "sender",
+        "What the same body as POST /broadcasts would send, without sending: recipients after exclusions (opted_out, blocked, no_phone, duplicate), segments per language with the encoding and the characters that force UCS-2, the routes' links and live rates, eta_seconds and eta_note (sending hours), cost when sending.price_per_segment is configured",
+        new_broadcast
+    ),
+    ep!(
+        "post",
+        "/messages/segments",
+        "sender",
+        "Count a text: encoding (GSM-7 or UCS-2), segments, chars, units, per_segment and the ucs2_chars that force UCS-2",
+        segments_text
+    ),
+    ep!(
+        "post",
+        "/flow_starts/preview",
+        "sender",
+        "Who the same body as POST /flow_starts would start, without starting anyone: recipients and excluded (opted_out, blocked, duplicate, already_in_flow)",
+        new_start
+    ),
+    ep!(
         "get",
         "/broadcasts/{uuid}",
         "viewer",
@@ -485,6 +506,10 @@ fn allow_empty() -> Value {
     json!({"type": "boolean", "default": false,
            "description": "accept a send to go now that reaches nobody (201 with warnings) instead of 422"})
 }
+fn segments_text() -> Value {
+    json!({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})
+}
+
 fn new_broadcast() -> Value {
     obj(
         json!({

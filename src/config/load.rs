@@ -278,6 +278,11 @@ fn validate(cfg: &mut Config, errors: &mut Vec<String>) {
             )),
         }
     }
+    if let Some(p) = cfg.sending.price_per_segment {
+        if !(p.is_finite() && p >= 0.0) {
+            errors.push(format!("sending.price_per_segment: must be 0 or more, got {p}"));
+        }
+    }
     if cfg.outbox.claim_batch == 0 {
         errors.push("outbox.claim_batch: must be at least 1".into());
     }

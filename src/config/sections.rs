@@ -212,6 +212,11 @@ pub struct SendingConfig {
     pub hours: String,
     #[serde(skip)]
     pub parsed_hours: Option<SendingHours>,
+    /// What one SMS segment costs, for the estimate a send's review shows;
+    /// none configured shows no cost.
+    pub price_per_segment: Option<f64>,
+    /// The currency of `price_per_segment` (e.g. `TZS`), shown beside it.
+    pub currency: String,
 }
 
 impl SendingConfig {

@@ -23,6 +23,7 @@ mod inbound;
 mod mo_parts;
 mod optout;
 mod outbox;
+pub mod preview;
 mod reconcile;
 pub mod registry;
 mod scheduler;

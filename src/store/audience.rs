@@ -334,7 +334,7 @@ impl Store {
             .await
     }
 
-    async fn contact_id_by_urn(&self, urn: &Urn) -> Result<Option<i64>> {
+    pub(super) async fn contact_id_by_urn(&self, urn: &Urn) -> Result<Option<i64>> {
         Ok(sqlx::query("SELECT contact_id FROM contact_urns WHERE urn = $1")
             .bind(urn.to_string())
             .fetch_optional(&self.pool)

@@ -96,15 +96,7 @@ impl Store {
         default_country: Option<&str>,
         allow_empty: bool,
     ) -> Result<Accepted<Broadcast>> {
-        if !b.translations.contains_key(&b.base_language) {
-            return Err(StoreError::invalid(
-                "text",
-                format!("needs a text in the base language {:?}", b.base_language),
-            ));
-        }
-        if b.translations.values().any(|t| t.trim().is_empty()) {
-            return Err(StoreError::invalid("text", "must not be empty"));
-        }
+        check_texts(&b)?;
         self.check_recipients(&b.recipients, default_country).await?;
         firings::check_schedule(b.schedule.as_ref())?;
         let warnings = self
@@ -281,13 +273,7 @@ impl Store {
         let mut tz_cache: HashMap<String, Tz> = HashMap::new();
         let mut seg_cache: HashMap<String, u32> = HashMap::new();
         for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT c.id, c.status, c.language, c.timezone, \
-                 (SELECT u.urn FROM contact_urns u WHERE u.contact_id = c.id AND u.urn LIKE 'tel:%' \
-                  ORDER BY u.priority DESC, u.id LIMIT 1) AS urn \
-                 FROM contacts c WHERE c.id IN ({})",
-                in_list(0, chunk.len())
-            );
+            let sql = recipient_rows_sql(chunk.len());
             let mut q = sqlx::query(&sql);
             for cid in chunk {
                 q = q.bind(*cid);
@@ -373,6 +359,33 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// A broadcast's texts: one in the base language, none empty.
+pub fn check_texts(b: &NewBroadcast) -> Result<()> {
+    if !b.translations.contains_key(&b.base_language) {
+        return Err(StoreError::invalid(
+            "text",
+            format!("needs a text in the base language {:?}", b.base_language),
+        ));
+    }
+    if b.translations.values().any(|t| t.trim().is_empty()) {
+        return Err(StoreError::invalid("text", "must not be empty"));
+    }
+    Ok(())
+}
+
+/// Recipients as sending reads them (`n` ids bound from `$1`): status,
+/// language, time zone and the `tel:` URN texted. A send's review reads
+/// the same (see `preview`).
+pub(super) fn recipient_rows_sql(n: usize) -> String {
+    format!(
+        "SELECT c.id, c.status, c.language, c.timezone, \
+         (SELECT u.urn FROM contact_urns u WHERE u.contact_id = c.id AND u.urn LIKE 'tel:%' \
+          ORDER BY u.priority DESC, u.id LIMIT 1) AS urn \
+         FROM contacts c WHERE c.id IN ({})",
+        in_list(0, n)
+    )
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {

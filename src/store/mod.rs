@@ -28,6 +28,7 @@ mod msg_counts;
 mod msgs;
 mod nodes;
 mod paging;
+mod preview;
 mod registry;
 mod segments;
 mod sessions;
@@ -48,7 +49,7 @@ use sqlx::AnyPool;
 pub use accounts::{validate_username, Account, AccountPatch, NewAccount, ACCOUNT_LANGUAGES, FIRST_ADMIN};
 pub use audience::{Accepted, Reach, Recipients};
 pub use audit::{scrub, ActorKind, AuditFilter, AuditRow, NewAudit};
-pub use broadcasts::{Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast};
+pub use broadcasts::{check_texts, Broadcast, BroadcastProgress, MaterializeParams, NewBroadcast};
 pub use calls::{status as call_status, CallRow, CallRunRow, CallTalk, NewCall};
 pub use campaigns::{check_offset, Campaign, DueFire, EventRow, NewCampaign, NewEvent, OffsetOutOfRange};
 pub use console_sessions::{random_hex, ConsoleSession, SessionLimits};
@@ -61,6 +62,7 @@ pub use logins::{MAX_FAILURES as LOGIN_MAX_FAILURES, WINDOW_MS as LOGIN_WINDOW_M
 pub use mo_parts::{Joined, MoGroup, PartStored, DUPLICATE_WINDOW_MS};
 pub use msgs::{ClaimedMsg, MsgFilter, MsgRow, NewInbound, NewOutMsg, Outcome, PendingInbound, Waiting};
 pub use paging::{Paging, DEFAULT_PAGE, MAX_PAGE};
+pub use preview::{Audience, Excluded, Reached};
 pub use registry::{
     GroupAgreement, GroupExport, GroupSync, HrRunRow, NewConflict, NewRequest, PendingPractitioner,
     PhoneConflict, Registration, RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress,

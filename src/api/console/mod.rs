@@ -24,6 +24,8 @@ pub mod form;
 mod home;
 pub mod i18n;
 pub mod page;
+mod send;
+mod send_form;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -66,6 +68,12 @@ pub fn router(state: ApiState) -> Router<ApiState> {
         .route("/accounts/{username}", post(accounts::update))
         .route("/accounts/{username}/password", post(accounts::reset_password))
         .route("/audit", get(audit_page::show))
+        // The send wizard.
+        .route("/send", get(send::start).post(send::send))
+        .route("/send/recipients", post(send::back))
+        .route("/send/message", post(send::message))
+        .route("/send/review", post(send::review))
+        .route("/send/segments", post(send::counter))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::audit::record,
@@ -83,8 +91,12 @@ fn public(path: &str) -> bool {
 /// The least role a console request needs.
 fn needed_role(method: &Method, path: &str) -> Role {
     let admin_area = path == "/accounts" || path.starts_with("/accounts/") || path == "/audit";
+    let send_area = path == "/send" || path.starts_with("/send/");
     if admin_area {
         Role::Admin
+    } else if send_area {
+        // Even its first step: a page of choices a viewer may not make.
+        Role::Sender
     } else if method == Method::GET || method == Method::HEAD {
         Role::Viewer
     } else if path == "/logout" || path == "/password" || path.starts_with("/account/") {
@@ -247,6 +259,8 @@ mod tests {
         assert_eq!(needed_role(&Method::POST, "/account/language"), Role::Viewer);
         assert_eq!(needed_role(&Method::POST, "/logout"), Role::Viewer);
         assert_eq!(needed_role(&Method::POST, "/sends"), Role::Sender);
+        assert_eq!(needed_role(&Method::GET, "/send"), Role::Sender);
+        assert_eq!(needed_role(&Method::POST, "/send/review"), Role::Sender);
     }
 
     #[test]

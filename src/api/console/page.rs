@@ -137,6 +137,9 @@ impl Ctx {
             return Vec::new();
         }
         let mut items = vec![("/", "nav-home")];
+        if self.role().is_some_and(|r| r >= Role::Sender) {
+            items.push(("/send", "nav-send"));
+        }
         if self.is_admin() {
             items.push(("/audit", "nav-audit"));
             items.push(("/accounts", "nav-accounts"));
@@ -146,7 +149,7 @@ impl Ctx {
             .map(|(href, key)| NavItem {
                 href,
                 label: self.t(key),
-                current: self.path == href || (href != "/" && self.path.starts_with(href)),
+                current: self.path == href || (href != "/" && self.path.starts_with(&format!("{href}/"))),
             })
             .collect()
     }
@@ -175,6 +178,7 @@ pub const FLASHES: &[&str] = &[
     "flash-language-saved",
     "flash-token-revoked",
     "flash-logged-out",
+    "flash-send-accepted",
 ];
 
 /// A page: the template rendered, not cached (it shows the ministry's
