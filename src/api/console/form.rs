@@ -69,6 +69,11 @@ impl FieldErrors {
         self.errors.contains_key(field)
     }
 
+    /// Every (field, message), by field name.
+    pub fn each(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.errors.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// A store refusal, translated: a field's problem beside it, anything
     /// else (not found, conflict) above the form. Other errors are not a
     /// form's to show: `Err` hands them back for a 500 page.

@@ -137,6 +137,8 @@ impl Ctx {
             return Vec::new();
         }
         let mut items = vec![("/", "nav-home")];
+        items.push(("/contacts", "nav-contacts"));
+        items.push(("/groups", "nav-groups"));
         if self.is_admin() {
             items.push(("/audit", "nav-audit"));
             items.push(("/accounts", "nav-accounts"));
@@ -175,6 +177,9 @@ pub const FLASHES: &[&str] = &[
     "flash-language-saved",
     "flash-token-revoked",
     "flash-logged-out",
+    "flash-contacts-imported",
+    "flash-group-created",
+    "flash-members-changed",
 ];
 
 /// A page: the template rendered, not cached (it shows the ministry's
