@@ -273,6 +273,39 @@ async fn the_directory_lists_filters_groups_and_imports(kind: Db) {
     assert!(msgs.contains("simulated permanent failure"), "{msgs}");
     assert!(b.page_text().await.contains("Kilosa"));
     b.check("contact").await;
+
+    // A flow run, with its flow's name and status, on the worker's page.
+    let export: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/rapidpro_export_14.json"
+        ))
+        .expect("the fixture"),
+    )
+    .expect("JSON");
+    let (s, v) = api.post("/flows", export).await;
+    assert_eq!(s, 201, "{v}");
+    let neema = api.ok("/contacts?query=name%20~%20Neema").await["results"][0]["uuid"]
+        .as_str()
+        .expect("Neema")
+        .to_string();
+    let (s, v) = api
+        .post(
+            "/flow_starts",
+            json!({"flow": "Stock-out Report", "contacts": [neema]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let runs = api
+        .wait_for(&format!("/contacts/{neema}/runs"), 30, |v| {
+            v["results"].as_array().is_some_and(|r| !r.is_empty())
+        })
+        .await;
+    b.visit(&format!("/contacts/{neema}")).await;
+    let shown = b.text("#runs").await;
+    assert!(shown.contains("Stock-out Report"), "{shown} {runs}");
+    assert!(b.text("#messages").await.contains("Sent to them"));
+    b.check("contact-runs").await;
     b.page_weight("/contacts").await;
     b.page_weight(&format!("/contacts/{uuid}")).await;
 

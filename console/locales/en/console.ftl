@@ -282,3 +282,5 @@ import-column = Column
 import-problem = Problem
 import-unlisted = And { $count } more problems.
 import-fix-and-retry = Nothing was imported: one bad line stops the whole file, so that no one is imported twice or half.
+phone-invalid = This is not a phone number. Write it as 0712 345 678 or +255 712 345 678.
+timezone-unknown = This time zone is not known.

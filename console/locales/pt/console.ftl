@@ -281,3 +281,5 @@ import-column = Coluna
 import-problem = Problema
 import-unlisted = E mais { $count } problemas.
 import-fix-and-retry = Nada foi importado: uma linha errada para o ficheiro inteiro, para que ninguém seja importado duas vezes ou pela metade.
+phone-invalid = Isto não é um número de telefone. Escreva-o como 0712 345 678 ou +255 712 345 678.
+timezone-unknown = Este fuso horário não é conhecido.

@@ -281,3 +281,5 @@ import-column = Safu
 import-problem = Tatizo
 import-unlisted = Na matatizo mengine { $count }.
 import-fix-and-retry = Hakuna kilichoingizwa: mstari mmoja mbaya unasimamisha faili zima, ili mtu asiingizwe mara mbili au nusu.
+phone-invalid = Hii si namba ya simu. Iandike kama 0712 345 678 au +255 712 345 678.
+timezone-unknown = Saa za eneo hili hazijulikani.

@@ -412,7 +412,14 @@ pub async fn show(State(s): State<ApiState>, ctx: Ctx, Path(uuid): Path<String>)
             let (contact, fields, groups, msgs, runs) = parts;
             let page = ContactPage {
                 name: contact.name.clone().unwrap_or_default(),
-                phones: contact.urns.iter().map(|u| u.to_string()).collect(),
+                phones: contact
+                    .urns
+                    .iter()
+                    .map(|u| match u.scheme() {
+                        "tel" => u.path().to_string(),
+                        _ => u.to_string(),
+                    })
+                    .collect(),
                 contact,
                 fields,
                 groups,

@@ -111,6 +111,9 @@ const MESSAGES: &[(&str, &str)] = &[
     ("must be 1 to 100 characters", "display-name-length"),
     ("this is the last admin account", "last-admin"),
     ("must be eng, fra, swa, por", "language-unknown"),
+    // The directory's imports and groups.
+    ("URN ", "phone-invalid"),
+    ("unknown time zone", "timezone-unknown"),
 ];
 
 fn translate(lang: Lang, field: &str, message: &str) -> String {
@@ -119,6 +122,9 @@ fn translate(lang: Lang, field: &str, message: &str) -> String {
     }
     if message.starts_with("a token named") {
         return lang.t("token-name-taken");
+    }
+    if message.ends_with("is not a valid phone number") {
+        return lang.t("phone-invalid");
     }
     match MESSAGES.iter().find(|(english, _)| message.starts_with(english)) {
         Some((_, key)) => lang.t(key),

@@ -105,6 +105,17 @@ async fn import_page(s: &ApiState, ctx: Ctx, status: StatusCode, shown: Shown) -
     render(&page.ctx, status, &page)
 }
 
+/// The upload form again with `message` beside the file field.
+async fn file_refused(s: &ApiState, ctx: Ctx, message: String) -> Response {
+    let mut errors = FieldErrors::default();
+    errors.add("file", message);
+    let shown = Shown {
+        errors,
+        ..Shown::default()
+    };
+    import_page(s, ctx, StatusCode::UNPROCESSABLE_ENTITY, shown).await
+}
+
 pub async fn upload_page(State(s): State<ApiState>, ctx: Ctx) -> Response {
     import_page(&s, ctx, StatusCode::OK, Shown::default()).await
 }
@@ -124,34 +135,15 @@ pub async fn preview(State(s): State<ApiState>, ctx: Ctx, headers: HeaderMap, bo
                 .map(|p| p.data.to_vec())
         })
         .filter(|d| !d.is_empty());
-    let mut errors = FieldErrors::default();
     let Some(file) = file else {
-        errors.add("file", ctx.t("import-no-file"));
-        return import_page(
-            &s,
-            ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Shown {
-                errors,
-                ..Shown::default()
-            },
-        )
-        .await;
+        let m = ctx.t("import-no-file");
+        return file_refused(&s, ctx, m).await;
     };
     let table = match roster_csv::read(&file) {
         Ok(t) => t,
         Err(e) => {
-            errors.add("file", format!("{} ({e})", ctx.t("import-bad-file")));
-            return import_page(
-                &s,
-                ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Shown {
-                    errors,
-                    ..Shown::default()
-                },
-            )
-            .await;
+            let m = format!("{} ({e})", ctx.t("import-bad-file"));
+            return file_refused(&s, ctx, m).await;
         }
     };
     let keys = match s.gw.store.field_keys().await {
@@ -186,18 +178,8 @@ pub async fn import(
     let table = match roster_csv::read(csv.as_bytes()) {
         Ok(t) => t,
         Err(_) => {
-            let mut errors = FieldErrors::default();
-            errors.add("file", ctx.t("import-no-file"));
-            return import_page(
-                &s,
-                ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Shown {
-                    errors,
-                    ..Shown::default()
-                },
-            )
-            .await;
+            let m = ctx.t("import-no-file");
+            return file_refused(&s, ctx, m).await;
         }
     };
     let mapping: Vec<String> = (0..table.headers.len())
