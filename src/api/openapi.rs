@@ -117,7 +117,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "post",
         "/groups/{group}/members",
         "sender",
-        "Add contacts to a static group",
+        "Add contacts to a static group (each by UUID, or by a URN or phone number it owns)",
         members
     ),
     ep!(

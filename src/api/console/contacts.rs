@@ -102,7 +102,16 @@ impl Filter {
         let mut conds = Vec::new();
         if !self.search.is_empty() {
             let v = quoted(&self.search);
-            conds.push(format!("(name ~ {v} OR tel ~ {v})"));
+            // A number as people write it (0713 ...) is stored
+            // international (+255713...): its digits after the 0 match too.
+            let digits: String = self.search.chars().filter(|c| !c.is_whitespace()).collect();
+            let local = match digits.strip_prefix('0') {
+                Some(rest) if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) => {
+                    format!(" OR tel ~ {}", quoted(rest))
+                }
+                _ => String::new(),
+            };
+            conds.push(format!("(name ~ {v} OR tel ~ {v}{local})"));
         }
         if !self.language.is_empty() {
             conds.push(format!("language = {}", quoted(&self.language)));
@@ -508,4 +517,32 @@ async fn contact_page(s: &ApiState, uuid: &str) -> Result<Option<ContactParts>, 
         })
         .collect();
     Ok(Some((contact, fields, groups, msgs, runs)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_is_a_query_of_all_its_conditions() {
+        let f = Filter {
+            search: "0713 000".into(),
+            status: "stopped".into(),
+            fields: vec![
+                ("district".into(), "Kilosa \"North\"".into()),
+                ("cadre".into(), String::new()),
+            ],
+            ..Filter::default()
+        };
+        assert_eq!(
+            f.query().as_deref(),
+            Some(
+                "(name ~ \"0713 000\" OR tel ~ \"0713 000\" OR tel ~ \"713000\") AND status = \"stopped\" \
+                 AND district = \"Kilosa \\\"North\\\"\""
+            )
+        );
+        assert!(crate::core::query::Query::parse(&f.query().unwrap()).is_ok());
+        assert_eq!(Filter::default().query(), None);
+        assert_eq!(f.pairs().len(), 3);
+    }
 }
