@@ -6,7 +6,8 @@
 //! fixed; a filter by district and cadre whose "make a smart group of these
 //! N" gives a group of exactly N members by the API; a static group with
 //! members added by phone and one removed; a worker's page showing a
-//! message that failed and why; bad values refused beside their field
+//! message that failed and why, and a flow run; the CSV preview and import
+//! through the API, all or nothing too; bad values refused beside their field
 //! with nothing written; and a viewer kept out of the import. Every page
 //! checked by axe-core and screenshotted, and the list and a worker's page
 //! within the page-weight budget.
@@ -309,6 +310,21 @@ async fn the_directory_lists_filters_groups_and_imports(kind: Db) {
     b.page_weight("/contacts").await;
     b.page_weight(&format!("/contacts/{uuid}")).await;
 
+    // The same kind of file through the API: the preview guesses the
+    // columns, one bad line refuses the whole file, listed.
+    let csv = "Name,Phone,Cadre\nAsha Mwita,0713000010,nurse\nBad Line,nope,nurse\n";
+    let (s, v) = api.post_raw("/contacts/import/preview", csv).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["columns"], json!(["name", "phone", "fields.cadre"]), "{v}");
+    assert_eq!(v["total"], 2, "{v}");
+    let columns = "/contacts/import/csv?columns=name,phone,fields.cadre";
+    let (s, v) = api.post_raw(columns, csv).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["errors"][0]["field"], "contacts[1].urns[0]", "{v}");
+    assert_eq!(count(&api, "name ~ Asha").await, 0);
+    let (s, v) = api.post_raw(columns, &csv.replace("nope", "0713000011")).await;
+    assert_eq!((s, v["created"].as_u64()), (201, Some(2)), "{v}");
+
     // A viewer reads the directory but neither sees nor posts the import.
     let (s, v) = api
         .post(
@@ -354,5 +370,5 @@ async fn the_directory_lists_filters_groups_and_imports(kind: Db) {
         )
         .await;
     assert_eq!(refused.status, 403);
-    assert_eq!(api.ok("/contacts/count").await["count"], (SEEDED + 4) as i64);
+    assert_eq!(api.ok("/contacts/count").await["count"], (SEEDED + 6) as i64);
 }
