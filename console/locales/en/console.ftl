@@ -284,3 +284,4 @@ import-unlisted = And { $count } more problems.
 import-fix-and-retry = Nothing was imported: one bad line stops the whole file, so that no one is imported twice or half.
 phone-invalid = This is not a phone number. Write it as 0712 345 678 or +255 712 345 678.
 timezone-unknown = This time zone is not known.
+group-name-length = A group name must be 1 to 64 characters long.

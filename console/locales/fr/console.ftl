@@ -283,3 +283,4 @@ import-unlisted = Et { $count } autres problèmes.
 import-fix-and-retry = Rien n'a été importé : une seule ligne fausse arrête tout le fichier, pour que personne ne soit importé deux fois ou à moitié.
 phone-invalid = Ce n'est pas un numéro de téléphone. Écrivez-le comme 0712 345 678 ou +255 712 345 678.
 timezone-unknown = Ce fuseau horaire est inconnu.
+group-name-length = Le nom d'un groupe doit compter de 1 à 64 caractères.

@@ -283,3 +283,4 @@ import-unlisted = E mais { $count } problemas.
 import-fix-and-retry = Nada foi importado: uma linha errada para o ficheiro inteiro, para que ninguém seja importado duas vezes ou pela metade.
 phone-invalid = Isto não é um número de telefone. Escreva-o como 0712 345 678 ou +255 712 345 678.
 timezone-unknown = Este fuso horário não é conhecido.
+group-name-length = O nome de um grupo deve ter de 1 a 64 caracteres.

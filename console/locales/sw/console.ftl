@@ -283,3 +283,4 @@ import-unlisted = Na matatizo mengine { $count }.
 import-fix-and-retry = Hakuna kilichoingizwa: mstari mmoja mbaya unasimamisha faili zima, ili mtu asiingizwe mara mbili au nusu.
 phone-invalid = Hii si namba ya simu. Iandike kama 0712 345 678 au +255 712 345 678.
 timezone-unknown = Saa za eneo hili hazijulikani.
+group-name-length = Jina la kikundi liwe na herufi 1 hadi 64.

@@ -113,6 +113,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("must be eng, fra, swa, por", "language-unknown"),
     // The directory's imports and groups.
     ("URN ", "phone-invalid"),
+    ("must be 1-64 characters", "group-name-length"),
     ("unknown time zone", "timezone-unknown"),
 ];
 
