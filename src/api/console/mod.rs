@@ -26,6 +26,7 @@ pub mod i18n;
 pub mod page;
 // The directory of health workers (issue #14).
 mod contacts;
+mod contacts_filter;
 mod groups;
 mod import;
 mod multipart;
