@@ -69,7 +69,14 @@ pub async fn add_members(
     Body(m): Body<Members>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(
-        s.gw.store.change_members(&group, &m.contacts, false).await?
+        s.gw.store
+            .change_members(
+                &group,
+                &m.contacts,
+                false,
+                s.gw.config.contacts.default_country.as_deref()
+            )
+            .await?
     )))
 }
 
@@ -79,6 +86,13 @@ pub async fn remove_members(
     Body(m): Body<Members>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(
-        s.gw.store.change_members(&group, &m.contacts, true).await?
+        s.gw.store
+            .change_members(
+                &group,
+                &m.contacts,
+                true,
+                s.gw.config.contacts.default_country.as_deref()
+            )
+            .await?
     )))
 }

@@ -30,6 +30,7 @@ mod list;
 mod messages;
 pub mod openapi;
 mod registries;
+pub mod roster_csv;
 mod simulator;
 mod tokens;
 mod triggers;
@@ -85,6 +86,10 @@ pub fn router(state: ApiState) -> Router {
                 .delete(contacts::delete),
         )
         .route("/contacts/import", post(contacts::import))
+        .route("/contacts/import/preview", post(contacts::import_preview))
+        .route("/contacts/import/csv", post(contacts::import_csv))
+        .route("/contacts/count", get(contacts::count))
+        .route("/contacts/{uuid}/runs", get(contacts::runs))
         .route("/fields", get(contacts::list_fields).post(contacts::create_field))
         .route("/groups", get(groups::list).post(groups::create))
         .route(

@@ -51,6 +51,30 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Import contacts or a roster again: a row matching a contact by a URN or external_id updates it, others are created (all or nothing; every bad row listed in errors[])",
         import
     ),
+    ep!(
+        "post",
+        "/contacts/import/preview",
+        "sender",
+        "Read a CSV roster (text/csv, header line first): its columns, the guessed column mapping and the first rows; nothing is written"
+    ),
+    ep!(
+        "post",
+        "/contacts/import/csv",
+        "sender",
+        "Import a CSV roster (text/csv) with columns= naming what each column holds (name, phone, language, external_id, group, fields.<key>, or empty to skip); all or nothing like /contacts/import"
+    ),
+    ep!(
+        "get",
+        "/contacts/count",
+        "viewer",
+        "How many contacts match query= (all without it)"
+    ),
+    ep!(
+        "get",
+        "/contacts/{uuid}/runs",
+        "viewer",
+        "A contact's flow runs with their results (paged: after=, before=, order=, limit=)"
+    ),
     ep!("get", "/contacts/{uuid}", "viewer", "Get a contact"),
     ep!(
         "patch",
@@ -93,7 +117,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "post",
         "/groups/{group}/members",
         "sender",
-        "Add contacts to a static group",
+        "Add contacts to a static group (each by UUID, or by a URN or phone number it owns)",
         members
     ),
     ep!(

@@ -242,16 +242,26 @@ impl Store {
 
     /// A page of a flow's runs with their results.
     pub async fn list_runs(&self, flow_uuid: &str, f: &RunFilter) -> Result<Vec<RunRow>> {
+        self.runs_where("r.flow_uuid = $1", flow_uuid, f).await
+    }
+
+    /// A page of one contact's runs (of every flow) with their results.
+    pub async fn contact_runs(&self, contact_uuid: &str, f: &RunFilter) -> Result<Vec<RunRow>> {
+        self.runs_where("c.uuid = $1", contact_uuid, f).await
+    }
+
+    /// Runs where `lead` (naming `$1`, bound to `key`) and the filter hold.
+    async fn runs_where(&self, lead: &str, key: &str, f: &RunFilter) -> Result<Vec<RunRow>> {
         let (cond, ints, status) = run_where(f);
         let sql = format!(
             "SELECT r.id, r.uuid, r.flow_uuid, c.uuid AS contact_uuid, c.name AS contact_name, \
              (SELECT u.urn FROM contact_urns u WHERE u.contact_id = c.id ORDER BY u.priority DESC, u.id LIMIT 1) AS urn, \
              r.status, r.responded, r.created_on, r.modified_on, r.exited_on \
              FROM runs r JOIN contacts c ON c.id = r.contact_id \
-             WHERE r.flow_uuid = $1{cond}{}",
+             WHERE {lead}{cond}{}",
             f.page.sql("r.id")
         );
-        let mut q = sqlx::query(&sql).bind(flow_uuid);
+        let mut q = sqlx::query(&sql).bind(key);
         if let Some(s) = &status {
             q = q.bind(s.clone());
         }

@@ -9,6 +9,7 @@ use super::contacts::{add_member, load_page};
 use super::{in_list, is_unique_violation, Paging, Result, Store, StoreError};
 use crate::core::query::Query;
 use crate::core::time::{now_ms, rfc3339};
+use crate::core::Urn;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Group {
@@ -164,8 +165,16 @@ impl Store {
         Ok(())
     }
 
-    /// Add (or with `remove`, take out) contacts of a static group.
-    pub async fn change_members(&self, r: &str, contact_uuids: &[String], remove: bool) -> Result<Group> {
+    /// Add (or with `remove`, take out) contacts of a static group, each
+    /// named by its UUID or by a URN or phone number it owns (a phone
+    /// written as people write it, read with `default_country`).
+    pub async fn change_members(
+        &self,
+        r: &str,
+        contact_refs: &[String],
+        remove: bool,
+        default_country: Option<&str>,
+    ) -> Result<Group> {
         let g = self.get_group(r).await?;
         if g.query.is_some() {
             return Err(StoreError::invalid(
@@ -173,13 +182,9 @@ impl Store {
                 "members of a smart group follow its query",
             ));
         }
-        let mut ids = Vec::with_capacity(contact_uuids.len());
-        for (i, u) in contact_uuids.iter().enumerate() {
-            ids.push(
-                self.contact_id(u)
-                    .await
-                    .map_err(|_| StoreError::invalid(format!("contacts[{i}]"), format!("no contact {u}")))?,
-            );
+        let mut ids = Vec::with_capacity(contact_refs.len());
+        for (i, u) in contact_refs.iter().enumerate() {
+            ids.push(self.member_ref(i, u.trim(), default_country).await?);
         }
         let mut tx = self.begin_write().await?;
         for id in ids {
@@ -195,6 +200,20 @@ impl Store {
         }
         tx.commit().await?;
         self.get_group(&g.uuid).await
+    }
+
+    /// The contact `u` names: a UUID, or a URN / phone number it owns.
+    async fn member_ref(&self, i: usize, u: &str, default_country: Option<&str>) -> Result<i64> {
+        let no_such = || StoreError::invalid(format!("contacts[{i}]"), format!("no contact {u}"));
+        if Uuid::parse_str(u).is_ok() {
+            return self.contact_id(u).await.map_err(|_| no_such());
+        }
+        let urn = Urn::parse(u, default_country)
+            .map_err(|e| StoreError::invalid(format!("contacts[{i}]"), e.to_string()))?;
+        match self.contact_by_urn(&urn).await? {
+            Some(c) => Ok(c.id),
+            None => Err(no_such()),
+        }
     }
 
     /// Contact ids of all members of the given groups.

@@ -16,6 +16,7 @@ mod campaigns;
 mod checkpoint;
 mod console_sessions;
 mod contacts;
+mod directory;
 mod firings;
 mod flows;
 mod group_commit;

@@ -234,6 +234,14 @@ impl Browser {
         e.send_keys(text).await.expect("type");
     }
 
+    /// Choose the file at `path` in the file input `css`.
+    pub async fn upload(&self, css: &str, path: &std::path::Path) {
+        let e = self.element(css).await;
+        e.send_keys(&path.display().to_string())
+            .await
+            .unwrap_or_else(|e| panic!("choose {} in {css}: {e}", path.display()));
+    }
+
     /// Choose the option with value `value` in the select `css`.
     pub async fn select(&self, css: &str, value: &str) {
         self.element(css)

@@ -69,6 +69,11 @@ impl FieldErrors {
         self.errors.contains_key(field)
     }
 
+    /// Every (field, message), by field name.
+    pub fn each(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.errors.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// A store refusal, translated: a field's problem beside it, anything
     /// else (not found, conflict) above the form. Other errors are not a
     /// form's to show: `Err` hands them back for a 500 page.
@@ -106,6 +111,10 @@ const MESSAGES: &[(&str, &str)] = &[
     ("must be 1 to 100 characters", "display-name-length"),
     ("this is the last admin account", "last-admin"),
     ("must be eng, fra, swa, por", "language-unknown"),
+    // The directory's imports and groups.
+    ("URN ", "phone-invalid"),
+    ("must be 1-64 characters", "group-name-length"),
+    ("unknown time zone", "timezone-unknown"),
 ];
 
 fn translate(lang: Lang, field: &str, message: &str) -> String {
@@ -114,6 +123,9 @@ fn translate(lang: Lang, field: &str, message: &str) -> String {
     }
     if message.starts_with("a token named") {
         return lang.t("token-name-taken");
+    }
+    if message.ends_with("is not a valid phone number") {
+        return lang.t("phone-invalid");
     }
     match MESSAGES.iter().find(|(english, _)| message.starts_with(english)) {
         Some((_, key)) => lang.t(key),

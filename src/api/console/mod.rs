@@ -26,6 +26,12 @@ pub mod i18n;
 pub mod page;
 mod send;
 mod send_form;
+// The directory of health workers (issue #14).
+mod contacts;
+mod contacts_filter;
+mod groups;
+mod import;
+mod multipart;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -74,6 +80,16 @@ pub fn router(state: ApiState) -> Router<ApiState> {
         .route("/send/message", post(send::message))
         .route("/send/review", post(send::review))
         .route("/send/segments", post(send::counter))
+        // The directory: health workers, groups, roster import.
+        .route("/contacts", get(contacts::list))
+        .route("/contacts/smart-group", post(contacts::smart_group))
+        .route("/contacts/import", get(import::upload_page).post(import::import))
+        .route("/contacts/import/preview", post(import::preview))
+        .route("/contacts/{uuid}", get(contacts::show))
+        .route("/groups", get(groups::list).post(groups::create))
+        .route("/groups/{uuid}", get(groups::show))
+        .route("/groups/{uuid}/members", post(groups::add_member))
+        .route("/groups/{uuid}/members/remove", post(groups::remove_member))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::audit::record,
@@ -94,8 +110,9 @@ fn needed_role(method: &Method, path: &str) -> Role {
     let send_area = path == "/send" || path.starts_with("/send/");
     if admin_area {
         Role::Admin
-    } else if send_area {
-        // Even its first step: a page of choices a viewer may not make.
+    } else if send_area || path.starts_with("/contacts/import") {
+        // Even their first pages: choices a viewer may not make (the send
+        // wizard's first step, the import form).
         Role::Sender
     } else if method == Method::GET || method == Method::HEAD {
         Role::Viewer
@@ -204,9 +221,18 @@ async fn csrf_checked(
     let Ok(bytes) = axum::body::to_bytes(body, max_body).await else {
         return Err(parts.headers);
     };
-    let given = form_urlencoded::parse(&bytes)
-        .find(|(k, _)| k == CSRF_FIELD)
-        .map(|(_, v)| v.into_owned());
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let given = match multipart::boundary(content_type) {
+        // A file upload (the roster import) carries the token as a part.
+        Some(_) => multipart::field(content_type, &bytes, CSRF_FIELD),
+        None => form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.into_owned()),
+    };
     match given {
         Some(g) if matches(&g) => Ok(Request::from_parts(parts, Body::from(bytes))),
         _ => Err(parts.headers),
@@ -261,6 +287,8 @@ mod tests {
         assert_eq!(needed_role(&Method::POST, "/sends"), Role::Sender);
         assert_eq!(needed_role(&Method::GET, "/send"), Role::Sender);
         assert_eq!(needed_role(&Method::POST, "/send/review"), Role::Sender);
+        assert_eq!(needed_role(&Method::GET, "/contacts"), Role::Viewer);
+        assert_eq!(needed_role(&Method::GET, "/contacts/import"), Role::Sender);
     }
 
     #[test]

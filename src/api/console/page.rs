@@ -140,6 +140,8 @@ impl Ctx {
         if self.role().is_some_and(|r| r >= Role::Sender) {
             items.push(("/send", "nav-send"));
         }
+        items.push(("/contacts", "nav-contacts"));
+        items.push(("/groups", "nav-groups"));
         if self.is_admin() {
             items.push(("/audit", "nav-audit"));
             items.push(("/accounts", "nav-accounts"));
@@ -179,6 +181,9 @@ pub const FLASHES: &[&str] = &[
     "flash-token-revoked",
     "flash-logged-out",
     "flash-send-accepted",
+    "flash-contacts-imported",
+    "flash-group-created",
+    "flash-members-changed",
 ];
 
 /// A page: the template rendered, not cached (it shows the ministry's
