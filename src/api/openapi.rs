@@ -154,7 +154,37 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "post",
         "/broadcasts/{uuid}/cancel",
         "sender",
-        "Cancel a broadcast and its later firings; messages not yet with a link become cancelled"
+        "Cancel a broadcast and its later firings; messages not yet with a link (paused ones too) become cancelled"
+    ),
+    ep!(
+        "post",
+        "/broadcasts/{uuid}/pause",
+        "sender",
+        "Pause a sending broadcast: its messages not yet with a link wait as paused, none is lost (409 when it is not sending)"
+    ),
+    ep!(
+        "post",
+        "/broadcasts/{uuid}/resume",
+        "sender",
+        "Resume a paused broadcast: its paused messages are due again (409 when it is not paused)"
+    ),
+    ep!(
+        "post",
+        "/broadcasts/{uuid}/retry_failed",
+        "sender",
+        "Send a broadcast's failed messages again (retried says how many); the broadcast is open again until they settle"
+    ),
+    ep!(
+        "get",
+        "/broadcasts/{uuid}/funnel",
+        "viewer",
+        "A broadcast's messages by status overall and per link, and its failures grouped by reason (raw reason, kind, SMPP code, sentence in English)"
+    ),
+    ep!(
+        "get",
+        "/broadcasts/{uuid}/events",
+        "viewer",
+        "The funnel as Server-Sent Events: a funnel event at once, then each second when it changed; ends once the broadcast is finished"
     ),
     ep!("get", "/triggers", "viewer", "List keyword triggers"),
     ep!(
@@ -218,6 +248,24 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/flow_starts/{uuid}/cancel",
         "sender",
         "Cancel a flow start and its later firings; contacts not yet started are left out"
+    ),
+    ep!(
+        "post",
+        "/flow_starts/{uuid}/pause",
+        "sender",
+        "Pause a flow start: no more of its contacts are started until it is resumed (409 when it is not starting)"
+    ),
+    ep!(
+        "post",
+        "/flow_starts/{uuid}/resume",
+        "sender",
+        "Resume a paused flow start"
+    ),
+    ep!(
+        "get",
+        "/flow_starts/{uuid}/events",
+        "viewer",
+        "A flow start and its progress as Server-Sent Events, each second when it changed; ends once it is finished"
     ),
     ep!(
         "get",

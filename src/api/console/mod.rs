@@ -24,6 +24,7 @@ pub mod form;
 mod home;
 pub mod i18n;
 pub mod page;
+mod sends;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -66,6 +67,14 @@ pub fn router(state: ApiState) -> Router<ApiState> {
         .route("/accounts/{username}", post(accounts::update))
         .route("/accounts/{username}/password", post(accounts::reset_password))
         .route("/audit", get(audit_page::show))
+        // Sends (issue #14): the list, a send's page, its live figures and buttons.
+        .route("/sends", get(sends::list))
+        .route("/sends/{uuid}", get(sends::show))
+        .route("/sends/{uuid}/events", get(sends::events))
+        .route("/sends/{uuid}/pause", post(sends::pause))
+        .route("/sends/{uuid}/resume", post(sends::resume))
+        .route("/sends/{uuid}/cancel", post(sends::cancel))
+        .route("/sends/{uuid}/retry_failed", post(sends::retry_failed))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::audit::record,
