@@ -31,7 +31,10 @@ fn console_routes() -> Vec<(&'static str, String)> {
         if path.starts_with("/static/") {
             continue;
         }
-        let concrete = path.replace("{username}", "admin").replace("{name}", "x");
+        let concrete = path
+            .replace("{username}", "admin")
+            .replace("{name}", "x")
+            .replace("{uuid}", "00000000-0000-4000-8000-000000000000");
         if line.contains("get(") {
             out.push(("GET", concrete.clone()));
         }

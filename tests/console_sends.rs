@@ -146,17 +146,24 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
     // simulator receives nothing more.
     b.click(&format!("form[action='{page}/pause'] button")).await;
     assert!(b.text(".flash").await.contains("The send is paused"));
-    let paused = eventually("the paused broadcast's messages with the link to settle", || async {
-        let v = api.ok(&format!("/broadcasts/{uuid}")).await;
-        (v["progress"]["wired"] == 0).then_some(v)
-    })
+    let paused = eventually(
+        "the paused broadcast's messages with the link to settle",
+        || async {
+            let v = api.ok(&format!("/broadcasts/{uuid}")).await;
+            (v["progress"]["wired"] == 0).then_some(v)
+        },
+    )
     .await;
     assert_eq!(paused["status"], "paused", "{paused}");
     assert_eq!(paused["state"], "paused", "{paused}");
     assert!(paused["progress"]["paused"].as_i64().unwrap() > 0, "{paused}");
     let at_pause = received(&api).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(received(&api).await, at_pause, "the simulator received while paused");
+    assert_eq!(
+        received(&api).await,
+        at_pause,
+        "the simulator received while paused"
+    );
     assert!(at_pause < 300, "all was sent before the pause: {at_pause}");
     assert!(b.has(&format!("form[action='{page}/resume']")).await);
     assert!(!b.has(&format!("form[action='{page}/pause']")).await);
@@ -191,7 +198,11 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
     assert!(n("cancelled") > 0, "nothing was left to cancel: {end}");
     assert_eq!(n("queued") + n("paused") + n("errored"), 0, "{end}");
     let stats = api.ok("/simulator/stats").await;
-    assert_eq!(stats["received"].as_i64().unwrap(), n("delivered"), "{stats} {end}");
+    assert_eq!(
+        stats["received"].as_i64().unwrap(),
+        n("delivered"),
+        "{stats} {end}"
+    );
     assert_eq!(stats["distinct_messages"], stats["received"], "{stats}");
     // The page shows the final figures (the state changed: it reloaded).
     b.visit(&page).await;
@@ -225,12 +236,18 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
     })
     .await;
     assert_eq!(
-        (done["progress"]["delivered"].as_i64(), done["progress"]["failed"].as_i64()),
+        (
+            done["progress"]["delivered"].as_i64(),
+            done["progress"]["failed"].as_i64()
+        ),
         (Some(7), Some(3)),
         "{done}"
     );
     let funnel = api.ok(&format!("/broadcasts/{second}/funnel")).await;
-    assert_eq!(funnel["failures"][0]["reason"], "ESME_RINVDSTADR (0x0B)", "{funnel}");
+    assert_eq!(
+        funnel["failures"][0]["reason"], "ESME_RINVDSTADR (0x0B)",
+        "{funnel}"
+    );
     assert_eq!(funnel["failures"][0]["count"], 3, "{funnel}");
     assert_eq!(
         funnel["failures"][0]["sentence"],
@@ -243,7 +260,8 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
         "{failures}"
     );
     b.check("send-failures").await;
-    b.click(&format!("form[action='{second_page}/retry_failed'] button")).await;
+    b.click(&format!("form[action='{second_page}/retry_failed'] button"))
+        .await;
     assert!(b.text(".flash").await.contains("will be sent again"));
     let again = eventually("the retried messages to fail again", || async {
         let v = api
@@ -253,18 +271,21 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
         (rows.len() == 3 && rows.iter().all(|m| m["attempts"] == 2)).then_some(rows)
     })
     .await;
-    assert!(again.iter().all(|m| m["failure_reason"] == "ESME_RINVDSTADR (0x0B)"));
+    assert!(again
+        .iter()
+        .all(|m| m["failure_reason"] == "ESME_RINVDSTADR (0x0B)"));
     b.visit(&second_page).await;
     b.check("send-retried").await;
 
     // The French page says it in French.
-    let (s, _) = api
-        .patch("/accounts/admin", json!({"language": "fra"}))
-        .await;
+    let (s, _) = api.patch("/accounts/admin", json!({"language": "fra"})).await;
     assert_eq!(s, 200);
     b.visit(&second_page).await;
     let fr = b.text("table.failures").await;
-    assert!(fr.contains("l'opérateur a refusé le numéro comme invalide (0x0B)"), "{fr}");
+    assert!(
+        fr.contains("l'opérateur a refusé le numéro comme invalide (0x0B)"),
+        "{fr}"
+    );
     b.check("send-failures-fr").await;
     let (s, _) = api.patch("/accounts/admin", json!({"language": "eng"})).await;
     assert_eq!(s, 200);
