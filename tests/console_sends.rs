@@ -139,7 +139,7 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
         Value::Bool(true),
         "the page was reloaded"
     );
-    assert!(!b.attr(".live", "hidden").await.is_some_and(|h| h == "true"));
+    assert!(b.attr(".live", "hidden").await.is_none_or(|h| h != "true"));
     b.check("send-live").await;
 
     // Pause: once the messages already with the link are through, the
@@ -289,6 +289,49 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
     b.check("send-failures-fr").await;
     let (s, _) = api.patch("/accounts/admin", json!({"language": "eng"})).await;
     assert_eq!(s, 200);
+
+    // A scheduled send: its text changed before it goes (an empty one
+    // refused beside the field, nothing written), then cancelled.
+    let at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let (s, v) = api
+        .post(
+            "/broadcasts",
+            json!({"text": "Mkutano kesho", "urns": ["+255715000001"], "schedule": {"repeat": "once", "at": at}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let later = v["uuid"].as_str().unwrap().to_string();
+    let later_page = format!("/sends/{later}");
+    b.visit(&later_page).await;
+    assert_eq!(
+        b.attr("[data-state]", "data-state").await.as_deref(),
+        Some("scheduled")
+    );
+    assert!(!b.has(&format!("form[action='{later_page}/pause']")).await);
+    b.fill("#f-text", "   ").await;
+    b.click(&format!("form[action='{later_page}/edit'] button")).await;
+    assert_eq!(b.attr("#f-text", "aria-invalid").await.as_deref(), Some("true"));
+    assert!(b.has("#e-text").await);
+    b.check("send-edit-refused").await;
+    let v = api.ok(&format!("/broadcasts/{later}")).await;
+    assert_eq!(v["translations"]["eng"], "Mkutano kesho", "{v}");
+    b.fill("#f-text", "Mkutano kesho saa tatu").await;
+    b.click(&format!("form[action='{later_page}/edit'] button")).await;
+    assert!(b.text(".flash").await.contains("The send was changed"));
+    b.check("send-scheduled").await;
+    let v = api.ok(&format!("/broadcasts/{later}")).await;
+    assert_eq!(v["translations"]["eng"], "Mkutano kesho saa tatu", "{v}");
+    b.click(&format!("form[action='{later_page}/cancel'] button"))
+        .await;
+    let v = api.ok(&format!("/broadcasts/{later}")).await;
+    assert_eq!(
+        (v["status"].as_str(), v["state"].as_str()),
+        (Some("cancelled"), Some("cancelled"))
+    );
+    let (s, _) = api
+        .patch(&format!("/broadcasts/{later}"), json!({"text": "too late"}))
+        .await;
+    assert_eq!(s, 409, "a cancelled send is not edited");
 
     b.page_weight("/sends").await;
     b.page_weight(&page).await;

@@ -110,6 +110,27 @@ pub async fn cancel(State(s): State<ApiState>, Path(uuid): Path<String>) -> Resu
     Ok(Json(json!(s.gw.store.cancel_broadcast(&uuid).await?)))
 }
 
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    /// The text in the broadcast's base language.
+    text: Option<String>,
+    schedule: Option<Schedule>,
+}
+
+/// Change a broadcast that has not fired yet (409 once it has).
+pub async fn edit(
+    State(s): State<ApiState>,
+    Path(uuid): Path<String>,
+    Body(b): Body<EditBody>,
+) -> Result<Json<Value>, ApiError> {
+    let edited =
+        s.gw.store
+            .edit_scheduled_broadcast(&uuid, b.text.as_deref(), b.schedule.as_ref())
+            .await?;
+    Ok(Json(json!(edited)))
+}
+
 /// Pause a sending broadcast: its unsent messages wait (409 when it is not
 /// sending).
 pub async fn pause(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {

@@ -96,7 +96,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/messages", get(messages::list).post(messages::send))
         .route("/messages/{uuid}", get(messages::get_one))
         .route("/broadcasts", get(broadcasts::list).post(broadcasts::create))
-        .route("/broadcasts/{uuid}", get(broadcasts::get_one))
+        .route(
+            "/broadcasts/{uuid}",
+            get(broadcasts::get_one).patch(broadcasts::edit),
+        )
         .route("/broadcasts/{uuid}/cancel", post(broadcasts::cancel))
         .route("/broadcasts/{uuid}/pause", post(broadcasts::pause))
         .route("/broadcasts/{uuid}/resume", post(broadcasts::resume))

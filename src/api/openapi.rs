@@ -157,6 +157,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Cancel a broadcast and its later firings; messages not yet with a link (paused ones too) become cancelled"
     ),
     ep!(
+        "patch",
+        "/broadcasts/{uuid}",
+        "sender",
+        "Change a broadcast that has not fired yet: text (its base language) and/or schedule (409 once it has fired)"
+    ),
+    ep!(
         "post",
         "/broadcasts/{uuid}/pause",
         "sender",

@@ -13,9 +13,10 @@
 
 use sqlx::Row;
 
+use super::firings;
 use super::{Result, Store, StoreError};
 use crate::core::failure::{self, Described};
-use crate::core::time::now_ms;
+use crate::core::time::{now_ms, Schedule};
 use crate::store::{Broadcast, BroadcastProgress, FlowStart};
 
 /// A send's status as its life reads.
@@ -222,6 +223,65 @@ impl Store {
             per_link,
             failures,
         })
+    }
+
+    /// Change a broadcast that has not fired yet: its text in its base
+    /// language and/or its schedule (validated as when it was made; a
+    /// schedule moves its next firing). Refused (409) once it has fired,
+    /// for a recurring one too (its firings are sends of their own).
+    pub async fn edit_scheduled_broadcast(
+        &self,
+        uuid: &str,
+        text: Option<&str>,
+        schedule: Option<&Schedule>,
+    ) -> Result<Broadcast> {
+        let b = self.get_broadcast(uuid).await?;
+        if b.state != "scheduled" {
+            return Err(StoreError::Conflict(format!(
+                "broadcast {uuid} is no longer scheduled (it is {})",
+                b.state
+            )));
+        }
+        let mut translations = b.translations.clone();
+        if let Some(t) = text {
+            if t.trim().is_empty() {
+                return Err(StoreError::invalid("text", "must not be empty"));
+            }
+            translations.insert(b.base_language.clone(), t.to_string());
+        }
+        let now = now_ms();
+        let (status, fire_on, schedule_json) = match schedule {
+            Some(sc) => {
+                firings::check_schedule(Some(sc))?;
+                let (status, fire_on) = firings::first_firing(Some(sc), now)?;
+                (status.to_string(), fire_on, serde_json::to_string(sc).ok())
+            }
+            None => (
+                b.status.clone(),
+                b.next_fire
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.timestamp_millis()),
+                b.schedule.as_ref().and_then(|sc| serde_json::to_string(sc).ok()),
+            ),
+        };
+        let res = sqlx::query(
+            "UPDATE broadcasts SET translations = $1, schedule = $2, status = $3, fire_on = $4, modified_on = $5 \
+             WHERE id = $6 AND status = $7",
+        )
+        .bind(serde_json::to_string(&translations).unwrap_or_else(|_| "{}".into()))
+        .bind(schedule_json)
+        .bind(status)
+        .bind(fire_on)
+        .bind(now)
+        .bind(b.id)
+        .bind(&b.status)
+        .execute(self.writer())
+        .await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!("broadcast {uuid} fired meanwhile")));
+        }
+        self.get_broadcast(uuid).await
     }
 
     /// Pause a flow start that is starting its contacts: none more is

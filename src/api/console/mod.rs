@@ -75,6 +75,7 @@ pub fn router(state: ApiState) -> Router<ApiState> {
         .route("/sends/{uuid}/resume", post(sends::resume))
         .route("/sends/{uuid}/cancel", post(sends::cancel))
         .route("/sends/{uuid}/retry_failed", post(sends::retry_failed))
+        .route("/sends/{uuid}/edit", post(sends::edit))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::audit::record,

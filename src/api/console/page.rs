@@ -182,6 +182,7 @@ pub const FLASHES: &[&str] = &[
     "flash-send-cancel",
     "flash-send-retry-failed",
     "flash-send-unchanged",
+    "flash-send-edited",
 ];
 
 /// A page: the template rendered, not cached (it shows the ministry's

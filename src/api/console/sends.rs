@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::form::{FieldErrors, Form};
 use super::page::{self, redirect_with, render, Ctx};
 use crate::api::audit::Audit;
 use crate::api::broadcasts::snapshots;
@@ -81,6 +82,9 @@ pub struct SendPage {
     pub sender: bool,
     /// States in the page's language, for the live status.
     pub states: Vec<(&'static str, String)>,
+    /// The text in the edit form of a scheduled broadcast.
+    pub edit_text: String,
+    pub errors: FieldErrors,
 }
 
 impl SendPage {
@@ -107,6 +111,10 @@ impl SendPage {
 
     pub fn can_cancel(&self) -> bool {
         matches!(self.state, "scheduled" | "sending" | "paused")
+    }
+
+    pub fn can_edit(&self) -> bool {
+        self.kind == "broadcast" && self.state == "scheduled"
     }
 
     pub fn can_retry(&self) -> bool {
@@ -246,7 +254,18 @@ fn failed_answer(ctx: Ctx, e: StoreError) -> Response {
 }
 
 pub async fn show(State(s): State<ApiState>, ctx: Ctx, Path(uuid): Path<String>) -> Response {
-    let send = match find(&s, &uuid).await {
+    send_page(&s, ctx, uuid, StatusCode::OK, None).await
+}
+
+/// A send's page; `edit` is the edit form as it came back refused.
+async fn send_page(
+    s: &ApiState,
+    ctx: Ctx,
+    uuid: String,
+    status: StatusCode,
+    edit: Option<(String, FieldErrors)>,
+) -> Response {
+    let send = match find(s, &uuid).await {
         Ok(f) => f,
         Err(e) => return failed_answer(ctx, e),
     };
@@ -267,6 +286,7 @@ pub async fn show(State(s): State<ApiState>, ctx: Ctx, Path(uuid): Path<String>)
                 .map(|LinkFunnel { link, progress }| (link.clone(), broadcast_stages(progress)))
                 .collect();
             let failures = f.failures.iter().map(|g| failure_view(&ctx, g)).collect();
+            let (edit_text, errors) = edit.unwrap_or_else(|| (text_of(&b), FieldErrors::default()));
             SendPage {
                 uuid,
                 kind: "broadcast",
@@ -282,11 +302,13 @@ pub async fn show(State(s): State<ApiState>, ctx: Ctx, Path(uuid): Path<String>)
                 failed: b.progress.failed,
                 sender,
                 states,
+                edit_text,
+                errors,
                 ctx,
             }
         }
         Send::Flow(st) => {
-            let names = flow_names(&s, std::slice::from_ref(&*st)).await;
+            let names = flow_names(s, std::slice::from_ref(&*st)).await;
             SendPage {
                 uuid,
                 kind: "flow",
@@ -302,11 +324,13 @@ pub async fn show(State(s): State<ApiState>, ctx: Ctx, Path(uuid): Path<String>)
                 failed: 0,
                 sender,
                 states,
+                edit_text: String::new(),
+                errors: FieldErrors::default(),
                 ctx,
             }
         }
     };
-    render(&page.ctx, StatusCode::OK, &page)
+    render(&page.ctx, status, &page)
 }
 
 fn failure_view(ctx: &Ctx, g: &FailureGroup) -> FailureView {
@@ -320,6 +344,53 @@ fn failure_view(ctx: &Ctx, g: &FailureGroup) -> FailureView {
         sentence,
         reason: g.reason.clone(),
         count: g.count,
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct EditForm {
+    #[serde(default)]
+    pub text: String,
+}
+
+/// Change the text of a broadcast not sent yet (`PATCH /api/v1/broadcasts/{uuid}`).
+pub async fn edit(
+    State(s): State<ApiState>,
+    ctx: Ctx,
+    Path(uuid): Path<String>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    let before = match s.gw.store.get_broadcast(&uuid).await {
+        Ok(b) => b,
+        Err(e) => return failed_answer(ctx, e),
+    };
+    match s
+        .gw
+        .store
+        .edit_scheduled_broadcast(&uuid, Some(&f.text), None)
+        .await
+    {
+        Ok(after) => (
+            Audit::action("broadcast.edit")
+                .target("broadcast", &uuid)
+                .change(&before, &after),
+            redirect_with(&format!("/sends/{uuid}"), "flash-send-edited"),
+        )
+            .into_response(),
+        Err(StoreError::Conflict(_)) => redirect_with(&format!("/sends/{uuid}"), "flash-send-unchanged"),
+        Err(e) => match FieldErrors::from_store(ctx.lang, e) {
+            Ok(errors) => {
+                send_page(
+                    &s,
+                    ctx,
+                    uuid,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some((f.text, errors)),
+                )
+                .await
+            }
+            Err(e) => failed_answer(ctx, e),
+        },
     }
 }
 
@@ -458,6 +529,7 @@ mod tests {
         for a in [Action::Pause, Action::Resume, Action::Cancel, Action::Retry] {
             keys.push(format!("flash-send-{}", a.name().replace('_', "-")));
         }
+        keys.push("flash-send-edited".into());
         for k in &keys {
             assert_ne!(Lang::En.t(k), *k, "{k} has no English string");
         }
