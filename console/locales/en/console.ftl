@@ -263,3 +263,4 @@ send-edit-text = Message
 send-edit-save = Save the change
 flash-send-edited = The send was changed.
 status-paused = Paused
+text-empty = Write the message: it must not be empty.

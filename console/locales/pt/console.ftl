@@ -262,3 +262,4 @@ send-edit-text = Mensagem
 send-edit-save = Guardar a alteração
 flash-send-edited = O envio foi alterado.
 status-paused = Em pausa
+text-empty = Escreva a mensagem: não pode estar vazia.

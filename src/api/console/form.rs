@@ -106,6 +106,8 @@ const MESSAGES: &[(&str, &str)] = &[
     ("must be 1 to 100 characters", "display-name-length"),
     ("this is the last admin account", "last-admin"),
     ("must be eng, fra, swa, por", "language-unknown"),
+    // Sends
+    ("must not be empty", "text-empty"),
 ];
 
 fn translate(lang: Lang, field: &str, message: &str) -> String {
