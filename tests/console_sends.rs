@@ -361,3 +361,73 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
         .await;
     assert_eq!(s, 403);
 }
+
+on_both!(a_flow_start_pauses_and_resumes);
+async fn a_flow_start_pauses_and_resumes(kind: Db) {
+    let gw = Gateway::start(kind, "[flows]\nstart_batch = 5");
+    let base = gw.base().to_string();
+    let api = Api::for_base(&base, ADMIN);
+    let export: Value =
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/rapidpro_export_14.json").unwrap())
+            .unwrap();
+    let (s, v) = api.post("/flows", export).await;
+    assert_eq!(s, 201, "{v}");
+    let urns: Vec<String> = (1..=200).map(|k| format!("+255716{k:06}")).collect();
+    let (s, v) = api
+        .post("/flow_starts", json!({"flow": "Stock-out Report", "urns": urns}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let start = v["uuid"].as_str().unwrap().to_string();
+
+    // Paused through the console: no contact is started while it waits.
+    let mut admin = logged_in(&base, "admin", &gw.password, ADMIN_PASSWORD).await;
+    let csrf = Http::csrf_of(&admin.get("/account").await.body);
+    let a = admin
+        .post(&format!("/sends/{start}/pause"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(
+        (a.status, a.location.as_deref()),
+        (303, Some(format!("/sends/{start}").as_str()))
+    );
+    let v = api.ok(&format!("/flow_starts/{start}")).await;
+    assert_eq!(
+        (v["status"].as_str(), v["state"].as_str()),
+        (Some("paused"), Some("paused")),
+        "{v}"
+    );
+    // A batch under way when the pause came finishes; then nothing moves.
+    let settled = |v: &Value| v["progress"].clone();
+    let mut last = settled(&api.ok(&format!("/flow_starts/{start}")).await);
+    loop {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let now = settled(&api.ok(&format!("/flow_starts/{start}")).await);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    let started = last["started"].as_i64().unwrap_or(0);
+    assert!(started < 200, "all were started before the pause: {last}");
+    println!("started before the pause took hold: {started} of 200");
+    let page = admin.get(&format!("/sends/{start}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Flow started for many"), "{}", page.body);
+    assert!(page.body.contains(&format!("action=\"/sends/{start}/resume\"")));
+    // The API refuses a second pause, and resumes it.
+    let (s, _) = api.post(&format!("/flow_starts/{start}/pause"), json!({})).await;
+    assert_eq!(s, 409);
+    let (s, v) = api.post(&format!("/flow_starts/{start}/resume"), json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    let done = eventually("the resumed flow start to complete", || async {
+        let v = api.ok(&format!("/flow_starts/{start}")).await;
+        (v["status"] == "completed").then_some(v)
+    })
+    .await;
+    let p = &done["progress"];
+    assert_eq!(
+        p["started"].as_i64().unwrap() + p["skipped"].as_i64().unwrap(),
+        200,
+        "{done}"
+    );
+    assert_eq!(done["contact_count"], 200, "{done}");
+}

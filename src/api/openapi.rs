@@ -259,7 +259,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "post",
         "/flow_starts/{uuid}/pause",
         "sender",
-        "Pause a flow start: no more of its contacts are started until it is resumed (409 when it is not starting)"
+        "Pause a flow start not yet through its contacts: none more is started until it is resumed (409 when it is not pending or starting)"
     ),
     ep!(
         "post",

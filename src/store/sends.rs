@@ -22,8 +22,9 @@ use crate::store::{Broadcast, BroadcastProgress, FlowStart};
 /// A send's status as its life reads.
 pub fn send_state(status: &str) -> &'static str {
     match status {
-        "pending" | "scheduled" | "recurring" => "scheduled",
-        "sending" | "queued" | "starting" => "sending",
+        "scheduled" | "recurring" => "scheduled",
+        // Pending is accepted to go now (or a recurring send's firing).
+        "pending" | "sending" | "queued" | "starting" => "sending",
         "paused" => "paused",
         "completed" => "completed",
         "cancelled" => "cancelled",
@@ -284,32 +285,37 @@ impl Store {
         self.get_broadcast(uuid).await
     }
 
-    /// Pause a flow start that is starting its contacts: none more is
-    /// started until it is resumed (runs already started go on).
+    /// Pause a flow start not yet through its contacts (pending or
+    /// starting): none more is started until it is resumed (runs already
+    /// started go on).
     pub async fn pause_flow_start(&self, uuid: &str) -> Result<FlowStart> {
-        self.flow_start_status(uuid, "starting", "paused").await
+        self.move_flow_start(uuid, "'paused'", "'pending', 'starting'", "sending")
+            .await
     }
 
-    /// Resume a paused flow start.
+    /// Resume a paused flow start: `starting` again once its contacts were
+    /// listed, else `pending` (they are listed first).
     pub async fn resume_flow_start(&self, uuid: &str) -> Result<FlowStart> {
-        self.flow_start_status(uuid, "paused", "starting").await
+        let to = "CASE WHEN EXISTS (SELECT 1 FROM flow_start_contacts c \
+                  WHERE c.start_id = flow_starts.id) THEN 'starting' ELSE 'pending' END";
+        self.move_flow_start(uuid, to, "'paused'", "paused").await
     }
 
-    async fn flow_start_status(&self, uuid: &str, from: &str, to: &str) -> Result<FlowStart> {
+    /// Set the status of a start (and its firings) that is in one of
+    /// `from` to `to` (SQL); 409 naming `wanted` when none was.
+    async fn move_flow_start(&self, uuid: &str, to: &str, from: &str, wanted: &str) -> Result<FlowStart> {
         let s = self.get_flow_start(uuid).await?;
-        let res = sqlx::query(
-            "UPDATE flow_starts SET status = $1, modified_on = $2 WHERE (id = $3 OR parent_id = $3) AND status = $4",
-        )
-        .bind(to)
+        let res = sqlx::query(&format!(
+            "UPDATE flow_starts SET status = {to}, modified_on = $1 \
+             WHERE (id = $2 OR parent_id = $2) AND status IN ({from})"
+        ))
         .bind(now_ms())
         .bind(s.id)
-        .bind(from)
         .execute(self.writer())
         .await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
-                "flow start {uuid} is not {} (it is {})",
-                send_state(from),
+                "flow start {uuid} is not {wanted} (it is {})",
                 s.state
             )));
         }
@@ -341,6 +347,7 @@ mod tests {
     #[test]
     fn statuses_read_as_a_send_life() {
         assert_eq!(send_state("recurring"), "scheduled");
+        assert_eq!(send_state("pending"), "sending");
         assert_eq!(send_state("queued"), "sending");
         assert_eq!(send_state("starting"), "sending");
         assert_eq!(send_state("paused"), "paused");
