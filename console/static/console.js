@@ -20,3 +20,45 @@
     if (question && !window.confirm(question)) e.preventDefault();
   }, true);
 })();
+// Sends: a send's page follows its figures live (Server-Sent Events from
+// data-events); each cell names the progress fields it sums (data-of).
+// Without this the page shows the figures at load and a refresh link.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var root = document.querySelector("[data-events]");
+    if (!root || !window.EventSource) return;
+    var state = root.querySelector("[data-state]");
+    if (state && /^(completed|cancelled|failed)$/.test(state.getAttribute("data-state"))) return;
+    var fmt = new Intl.NumberFormat(document.documentElement.lang);
+    function sum(p, fields) {
+      return fields.split(" ").reduce(function (t, f) { return t + (p[f] || 0); }, 0);
+    }
+    function fill(scope, p, max) {
+      scope.querySelectorAll("[data-of]").forEach(function (e) {
+        var n = sum(p, e.getAttribute("data-of"));
+        if (e.tagName === "PROGRESS") { e.max = Math.max(max, 1); e.value = n; } else { e.textContent = fmt.format(n); }
+      });
+    }
+    var live = root.querySelector(".live");
+    var es = new EventSource(root.getAttribute("data-events"));
+    es.addEventListener("funnel", function (ev) {
+      var d = JSON.parse(ev.data);
+      var p = d.progress || {};
+      var total = p.total !== undefined ? p.total : (d.contact_count || 0);
+      root.querySelector("[data-total]").textContent = fmt.format(total);
+      fill(root.querySelector("[data-funnel]"), p, total);
+      (d.per_link || []).forEach(function (l) {
+        var row = root.querySelector('tr[data-link="' + CSS.escape(l.link) + '"]');
+        if (row) fill(row, l.progress, 0);
+      });
+      if (live) live.hidden = false;
+      if (state && d.state !== state.getAttribute("data-state")) {
+        // Another state offers other buttons: the page again.
+        es.close();
+        window.location.reload();
+      }
+    });
+    es.addEventListener("error", function () { if (live) live.hidden = true; });
+  });
+})();

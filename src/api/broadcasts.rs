@@ -1,9 +1,13 @@
-//! Broadcasts: accept, schedule, follow progress, cancel.
+//! Broadcasts: accept, schedule, follow progress (its funnel, live as
+//! Server-Sent Events), pause, resume, retry the failed ones, cancel.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -11,7 +15,7 @@ use super::body::Body;
 use super::list::{List, NoFilter};
 use super::{ApiError, ApiState};
 use crate::core::time::Schedule;
-use crate::store::{Accepted, NewBroadcast, Recipients};
+use crate::store::{send_finished, Accepted, NewBroadcast, Recipients, StoreError};
 
 /// A text, or texts per language code.
 #[derive(Debug, serde::Deserialize)]
@@ -131,4 +135,120 @@ pub async fn get_one(State(s): State<ApiState>, Path(uuid): Path<String>) -> Res
 
 pub async fn cancel(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(s.gw.store.cancel_broadcast(&uuid).await?)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    /// The text in the broadcast's base language.
+    text: Option<String>,
+    schedule: Option<Schedule>,
+}
+
+/// Change a broadcast that has not fired yet (409 once it has).
+pub async fn edit(
+    State(s): State<ApiState>,
+    Path(uuid): Path<String>,
+    Body(b): Body<EditBody>,
+) -> Result<Json<Value>, ApiError> {
+    let edited =
+        s.gw.store
+            .edit_scheduled_broadcast(&uuid, b.text.as_deref(), b.schedule.as_ref())
+            .await?;
+    Ok(Json(json!(edited)))
+}
+
+/// Pause a sending broadcast: its unsent messages wait (409 when it is not
+/// sending).
+pub async fn pause(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.pause_broadcast(&uuid).await?)))
+}
+
+/// Resume a paused broadcast (409 when it is not paused).
+pub async fn resume(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.resume_broadcast(&uuid).await?)))
+}
+
+/// Send the failed messages of a broadcast again; the answer carries
+/// `retried`, how many.
+pub async fn retry_failed(
+    State(s): State<ApiState>,
+    Path(uuid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (b, n) = s.gw.store.retry_failed_broadcast(&uuid).await?;
+    let mut v = json!(b);
+    v["retried"] = json!(n);
+    Ok(Json(v))
+}
+
+/// Where a broadcast's messages are, overall and per link, with its
+/// failures grouped by reason (the reason as the link gave it and in words).
+pub async fn funnel(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.broadcast_funnel(&uuid).await?)))
+}
+
+/// The funnel as Server-Sent Events (see [`snapshots`]).
+pub async fn events(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Response, ApiError> {
+    let store = s.gw.store.clone();
+    // Unknown sends are a 404 before the stream starts.
+    store.get_broadcast(&uuid).await?;
+    Ok(snapshots(move || {
+        let (store, uuid) = (store.clone(), uuid.clone());
+        async move {
+            let f = store.broadcast_funnel(&uuid).await?;
+            Ok((json!(f), f.state))
+        }
+    }))
+}
+
+/// How often a live send is looked at.
+const SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Server-Sent Events of a send: a `funnel` event with the snapshot `poll`
+/// gives at once, then each second one whenever it changed; the stream ends
+/// after the snapshot of a finished send (completed, cancelled, failed). A
+/// store failure ends it with an `error` event. The API and the console
+/// both answer with this.
+pub fn snapshots<F, Fut>(poll: F) -> Response
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(Value, &'static str), StoreError>> + Send,
+{
+    struct At<F> {
+        poll: F,
+        last: Option<String>,
+        done: bool,
+    }
+    let start = At {
+        poll,
+        last: None,
+        done: false,
+    };
+    let stream = futures::stream::unfold(start, |mut at| async move {
+        if at.done {
+            return None;
+        }
+        loop {
+            if at.last.is_some() {
+                tokio::time::sleep(SNAPSHOT_EVERY).await;
+            }
+            match (at.poll)().await {
+                Err(e) => {
+                    at.done = true;
+                    let ev = Event::default().event("error").data(e.to_string());
+                    return Some((Ok::<_, Infallible>(ev), at));
+                }
+                Ok((v, state)) => {
+                    let data = v.to_string();
+                    if at.last.as_deref() == Some(data.as_str()) {
+                        continue;
+                    }
+                    at.done = send_finished(state);
+                    at.last = Some(data.clone());
+                    return Some((Ok(Event::default().event("funnel").data(data)), at));
+                }
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }

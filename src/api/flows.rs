@@ -353,6 +353,38 @@ pub async fn list_starts(State(s): State<ApiState>, l: List<NoFilter>) -> Result
     Ok(l.answer(&s.gw.store.list_flow_starts(&l.page).await?, |f| f.id))
 }
 
+/// Pause a flow start: no more of its contacts are started (409 when it is
+/// not starting them).
+pub async fn pause_start(
+    State(s): State<ApiState>,
+    Path(uuid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(s.gw.store.pause_flow_start(&uuid).await?)))
+}
+
+/// Resume a paused flow start.
+pub async fn resume_start(
+    State(s): State<ApiState>,
+    Path(uuid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let start = s.gw.store.resume_flow_start(&uuid).await?;
+    s.gw.wake_starts();
+    Ok(Json(json!(start)))
+}
+
+/// A flow start's progress as Server-Sent Events, as a broadcast's funnel.
+pub async fn start_events(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Response, ApiError> {
+    let store = s.gw.store.clone();
+    store.get_flow_start(&uuid).await?;
+    Ok(super::broadcasts::snapshots(move || {
+        let (store, uuid) = (store.clone(), uuid.clone());
+        async move {
+            let f = store.get_flow_start(&uuid).await?;
+            Ok((json!(f), f.state))
+        }
+    }))
+}
+
 pub async fn get_start(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(s.gw.store.get_flow_start(&uuid).await?)))
 }

@@ -104,8 +104,16 @@ pub fn router(state: ApiState) -> Router {
         .route("/broadcasts/preview", post(broadcasts::preview))
         .route("/messages/segments", post(broadcasts::segments))
         .route("/flow_starts/preview", post(flows::preview_start))
-        .route("/broadcasts/{uuid}", get(broadcasts::get_one))
+        .route(
+            "/broadcasts/{uuid}",
+            get(broadcasts::get_one).patch(broadcasts::edit),
+        )
         .route("/broadcasts/{uuid}/cancel", post(broadcasts::cancel))
+        .route("/broadcasts/{uuid}/pause", post(broadcasts::pause))
+        .route("/broadcasts/{uuid}/resume", post(broadcasts::resume))
+        .route("/broadcasts/{uuid}/retry_failed", post(broadcasts::retry_failed))
+        .route("/broadcasts/{uuid}/funnel", get(broadcasts::funnel))
+        .route("/broadcasts/{uuid}/events", get(broadcasts::events))
         .route("/triggers", get(triggers::list).post(triggers::create))
         .route("/triggers/import", post(triggers::import))
         .route("/triggers/{uuid}", axum::routing::delete(triggers::delete))
@@ -117,6 +125,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/flow_starts", get(flows::list_starts).post(flows::create_start))
         .route("/flow_starts/{uuid}", get(flows::get_start))
         .route("/flow_starts/{uuid}/cancel", post(flows::cancel_start))
+        .route("/flow_starts/{uuid}/pause", post(flows::pause_start))
+        .route("/flow_starts/{uuid}/resume", post(flows::resume_start))
+        .route("/flow_starts/{uuid}/events", get(flows::start_events))
         .route("/campaigns", get(flows::list_campaigns).post(flows::put_campaign))
         .route(
             "/campaigns/{uuid}",

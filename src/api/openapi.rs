@@ -199,7 +199,43 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "post",
         "/broadcasts/{uuid}/cancel",
         "sender",
-        "Cancel a broadcast and its later firings; messages not yet with a link become cancelled"
+        "Cancel a broadcast and its later firings; messages not yet with a link (paused ones too) become cancelled"
+    ),
+    ep!(
+        "patch",
+        "/broadcasts/{uuid}",
+        "sender",
+        "Change a broadcast that has not fired yet: text (its base language) and/or schedule (409 once it has fired)"
+    ),
+    ep!(
+        "post",
+        "/broadcasts/{uuid}/pause",
+        "sender",
+        "Pause a sending broadcast: its messages not yet with a link wait as paused, none is lost (409 when it is not sending)"
+    ),
+    ep!(
+        "post",
+        "/broadcasts/{uuid}/resume",
+        "sender",
+        "Resume a paused broadcast: its paused messages are due again (409 when it is not paused)"
+    ),
+    ep!(
+        "post",
+        "/broadcasts/{uuid}/retry_failed",
+        "sender",
+        "Send a broadcast's failed messages again (retried says how many); the broadcast is open again until they settle"
+    ),
+    ep!(
+        "get",
+        "/broadcasts/{uuid}/funnel",
+        "viewer",
+        "A broadcast's messages by status overall and per link, and its failures grouped by reason (raw reason, kind, SMPP code, sentence in English)"
+    ),
+    ep!(
+        "get",
+        "/broadcasts/{uuid}/events",
+        "viewer",
+        "The funnel as Server-Sent Events: a funnel event at once, then each second when it changed; ends once the broadcast is finished"
     ),
     ep!("get", "/triggers", "viewer", "List keyword triggers"),
     ep!(
@@ -263,6 +299,24 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/flow_starts/{uuid}/cancel",
         "sender",
         "Cancel a flow start and its later firings; contacts not yet started are left out"
+    ),
+    ep!(
+        "post",
+        "/flow_starts/{uuid}/pause",
+        "sender",
+        "Pause a flow start not yet through its contacts: none more is started until it is resumed (409 when it is not pending or starting)"
+    ),
+    ep!(
+        "post",
+        "/flow_starts/{uuid}/resume",
+        "sender",
+        "Resume a paused flow start"
+    ),
+    ep!(
+        "get",
+        "/flow_starts/{uuid}/events",
+        "viewer",
+        "A flow start and its progress as Server-Sent Events, each second when it changed; ends once it is finished"
     ),
     ep!(
         "get",

@@ -348,6 +348,10 @@ pub struct SimulatorConfig {
     pub fail_prefix: Option<String>,
     /// Numbers starting with this prefix fail temporarily.
     pub retry_prefix: Option<String>,
+    /// Numbers ending with this suffix are refused as an SMSC refuses an
+    /// invalid number: failed with `ESME_RINVDSTADR (0x0B)`, the reason an
+    /// SMPP link would store (for failure reasons in words). Simulator only.
+    pub refuse_suffix: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -3,6 +3,7 @@
 //! every other module may depend on it.
 
 pub mod contact;
+pub mod failure;
 pub mod link;
 pub mod msg;
 pub mod password;

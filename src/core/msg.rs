@@ -34,6 +34,9 @@ pub enum MsgStatus {
     Failed,
     /// Outbound message whose broadcast was cancelled before it went out.
     Cancelled,
+    /// Outbound message held by its broadcast's pause; queued again (or
+    /// errored, if it had been tried) when the broadcast resumes.
+    Paused,
 }
 
 /// Replies inside a conversation go ahead of bulk sends on the same link.
@@ -90,6 +93,7 @@ str_enum!(MsgStatus {
     Errored => "errored",
     Failed => "failed",
     Cancelled => "cancelled",
+    Paused => "paused",
 });
 
 /// An outbound message as a link sees it: everything needed to put it on
@@ -122,6 +126,7 @@ mod tests {
             MsgStatus::Errored,
             MsgStatus::Failed,
             MsgStatus::Cancelled,
+            MsgStatus::Paused,
         ] {
             assert_eq!(s.as_str().parse::<MsgStatus>().unwrap(), s);
         }

@@ -88,6 +88,8 @@ fn communication_status(direction: Direction, status: MsgStatus) -> &'static str
             MsgStatus::Sent | MsgStatus::Delivered | MsgStatus::Handled | MsgStatus::Pending,
         ) => "completed",
         (Direction::Out, MsgStatus::Queued | MsgStatus::Wired | MsgStatus::Errored) => "in-progress",
+        // Held by its broadcast's pause: R4's "on-hold".
+        (Direction::Out, MsgStatus::Paused) => "on-hold",
         // Never handed to a carrier: R4's "terminated prior to any activity".
         (Direction::Out, MsgStatus::Failed | MsgStatus::Cancelled) => "not-done",
     }

@@ -169,6 +169,16 @@ impl Link for SimulatorLink {
         }
         if self
             .cfg
+            .refuse_suffix
+            .as_deref()
+            .is_some_and(|p| number.ends_with(p))
+        {
+            return SendOutcome::Failed {
+                reason: crate::smpp::command_status::name(crate::smpp::command_status::ESME_RINVDSTADR),
+            };
+        }
+        if self
+            .cfg
             .retry_prefix
             .as_deref()
             .is_some_and(|p| number.starts_with(p))
@@ -223,6 +233,7 @@ impl Link for SimulatorLink {
             "latency_ms": self.cfg.latency_ms,
             "fail_prefix": self.cfg.fail_prefix,
             "retry_prefix": self.cfg.retry_prefix,
+            "refuse_suffix": self.cfg.refuse_suffix,
             "queued_writes": QUEUE - self.queue.capacity(),
         })
     }

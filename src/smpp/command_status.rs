@@ -9,12 +9,14 @@ pub const ESME_RINVBNDSTS: u32 = 0x04;
 pub const ESME_RALYBND: u32 = 0x05;
 pub const ESME_RSYSERR: u32 = 0x08;
 pub const ESME_RINVSRCADR: u32 = 0x0A;
+pub const ESME_RINVDSTADR: u32 = 0x0B;
 pub const ESME_RBINDFAIL: u32 = 0x0D;
 pub const ESME_RINVPASWD: u32 = 0x0E;
 pub const ESME_RINVSYSID: u32 = 0x0F;
 pub const ESME_RMSGQFUL: u32 = 0x14;
 pub const ESME_RINVSYSTYP: u32 = 0x53;
 pub const ESME_RTHROTTLED: u32 = 0x58;
+pub const ESME_RSUBMITFAIL: u32 = 0x45;
 pub const ESME_RX_T_APPN: u32 = 0x64;
 
 /// What to do about a non-zero status on a `submit_sm_resp`.
@@ -60,6 +62,9 @@ pub fn name(status: u32) -> String {
         ESME_RINVBNDSTS => "ESME_RINVBNDSTS",
         ESME_RALYBND => "ESME_RALYBND",
         ESME_RSYSERR => "ESME_RSYSERR",
+        ESME_RINVSRCADR => "ESME_RINVSRCADR",
+        ESME_RINVDSTADR => "ESME_RINVDSTADR",
+        ESME_RSUBMITFAIL => "ESME_RSUBMITFAIL",
         ESME_RBINDFAIL => "ESME_RBINDFAIL",
         ESME_RINVPASWD => "ESME_RINVPASWD",
         ESME_RINVSYSID => "ESME_RINVSYSID",

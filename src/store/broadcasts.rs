@@ -49,6 +49,8 @@ pub struct BroadcastProgress {
     pub errored: i64,
     pub failed: i64,
     pub cancelled: i64,
+    /// Held by a pause: claimed again once the send is resumed.
+    pub paused: i64,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -62,8 +64,11 @@ pub struct Broadcast {
     pub schedule: Option<Schedule>,
     pub respect_hours: bool,
     /// pending, scheduled, recurring, sending, queued (messages not all
-    /// settled), completed, cancelled, failed.
+    /// settled), paused, completed, cancelled, failed.
     pub status: String,
+    /// The status as a send's life reads: scheduled, sending, paused,
+    /// completed, cancelled or failed (see `sends::send_state`).
+    pub state: &'static str,
     pub parent: Option<String>,
     pub next_fire: Option<String>,
     pub recipient_count: i64,
@@ -157,31 +162,21 @@ impl Store {
         .await?;
         let mut p = BroadcastProgress::default();
         for r in rows {
-            let n: i64 = r.try_get("n")?;
-            p.total += n;
-            match r.try_get::<String, _>("status")?.as_str() {
-                "queued" => p.queued += n,
-                "wired" => p.wired += n,
-                "sent" => p.sent += n,
-                "delivered" => p.delivered += n,
-                "errored" => p.errored += n,
-                "cancelled" => p.cancelled += n,
-                _ => p.failed += n,
-            }
+            p.add(&r.try_get::<String, _>("status")?, r.try_get("n")?);
         }
         Ok(p)
     }
 
     /// Stop a broadcast: no further firings, and its messages not yet
-    /// handed to a link are `cancelled` (final, never claimed). Those
-    /// already with a link go on to be sent.
+    /// handed to a link (paused ones too) are `cancelled` (final, never
+    /// claimed). Those already with a link go on to be sent.
     pub async fn cancel_broadcast(&self, uuid: &str) -> Result<Broadcast> {
         let b = self.get_broadcast(uuid).await?;
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE broadcasts SET status = 'cancelled', fire_on = NULL, modified_on = $1 \
-             WHERE (id = $2 OR parent_id = $2) AND status IN ('pending', 'scheduled', 'recurring', 'queued')",
+             WHERE (id = $2 OR parent_id = $2) AND status IN ('pending', 'scheduled', 'recurring', 'queued', 'paused')",
         )
         .bind(now)
         .bind(b.id)
@@ -189,7 +184,7 @@ impl Store {
         .await?;
         sqlx::query(
             "UPDATE msgs SET status = 'cancelled', failure_reason = 'broadcast cancelled', modified_on = $1 \
-             WHERE status IN ('queued', 'errored') AND broadcast_id IN \
+             WHERE status IN ('queued', 'errored', 'paused') AND broadcast_id IN \
              (SELECT id FROM broadcasts WHERE id = $2 OR parent_id = $2)",
         )
         .bind(now)
@@ -402,6 +397,7 @@ fn broadcast_row(r: &sqlx::any::AnyRow) -> Result<Broadcast> {
         recipients: parse_json("recipients", &r.try_get::<String, _>("recipients")?)?,
         schedule: schedule.map(|s| parse_json("schedule", &s)).transpose()?,
         respect_hours: r.try_get::<i64, _>("respect_hours")? != 0,
+        state: super::sends::send_state(&r.try_get::<String, _>("status")?),
         status: r.try_get("status")?,
         parent: r.try_get("parent_uuid")?,
         next_fire: r.try_get::<Option<i64>, _>("fire_on")?.map(rfc3339),

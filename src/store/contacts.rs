@@ -554,7 +554,7 @@ impl Store {
         // Queued messages to a deleted contact are failed, not sent.
         sqlx::query(
             "UPDATE msgs SET status = 'failed', failure_reason = 'contact deleted', modified_on = $1 \
-             WHERE contact_id = $2 AND status IN ('queued', 'errored')",
+             WHERE contact_id = $2 AND status IN ('queued', 'errored', 'paused')",
         )
         .bind(now_ms())
         .bind(id)

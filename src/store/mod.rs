@@ -32,6 +32,7 @@ mod paging;
 mod preview;
 mod registry;
 mod segments;
+mod sends;
 mod sessions;
 mod settle;
 mod sim;
@@ -69,6 +70,7 @@ pub use registry::{
     PhoneConflict, Registration, RegistryConflict, RegistryRecord, RegistrySyncState, RequestProgress,
     RequestRow, RunRequest, RunResultRow, StaffRow, UpsertReport, WriteBackMsg, WriteBackRun, UPSERT_CHUNK,
 };
+pub use sends::{finished as send_finished, send_state, FailureGroup, Funnel, LinkFunnel};
 pub use sessions::{
     Applied, Completion, FollowUpStart, ResultWrite, RunWrite, SessionWrite, SprintWrite, WaitingSession,
 };

@@ -25,7 +25,7 @@ const INSERT_CHUNK: usize = 400;
 /// cancelled (0 to do, 1 started and 2 skipped are `dispatch::starts`').
 const DONE_CANCELLED: i64 = 3;
 /// Statuses of a start that has not finished: it may still be cancelled.
-const OPEN: &str = "'pending', 'starting', 'scheduled', 'recurring'";
+const OPEN: &str = "'pending', 'starting', 'scheduled', 'recurring', 'paused'";
 
 /// A start as requested.
 #[derive(Debug, Clone, Default)]
@@ -73,8 +73,11 @@ pub struct FlowStart {
     pub params: Option<serde_json::Value>,
     pub origin: String,
     pub schedule: Option<Schedule>,
-    /// pending, scheduled, recurring, starting, completed, cancelled, failed
+    /// pending, scheduled, recurring, starting, paused, completed,
+    /// cancelled, failed
     pub status: String,
+    /// The status as a send's life reads (see `sends::send_state`).
+    pub state: &'static str,
     /// The recurring start this one is a firing of.
     pub parent: Option<String>,
     pub next_fire: Option<String>,
@@ -103,6 +106,7 @@ fn start_row(r: &sqlx::any::AnyRow) -> Result<FlowStart> {
         params: params.map(|p| parse_json("start params", &p)).transpose()?,
         origin: r.try_get("origin")?,
         schedule: schedule.map(|s| parse_json("start schedule", &s)).transpose()?,
+        state: super::sends::send_state(&r.try_get::<String, _>("status")?),
         status: r.try_get("status")?,
         parent: r.try_get("parent_uuid")?,
         next_fire: r.try_get::<Option<i64>, _>("fire_on")?.map(rfc3339),
@@ -284,10 +288,13 @@ impl Store {
         Ok(true)
     }
 
-    /// Contacts of a start not yet started or skipped.
+    /// Contacts of a start not yet started or skipped; none while it is
+    /// paused.
     pub async fn start_todo(&self, id: i64, limit: i64) -> Result<Vec<i64>> {
         let rows = sqlx::query(
-            "SELECT contact_id FROM flow_start_contacts WHERE start_id = $1 AND done = 0 ORDER BY contact_id LIMIT $2",
+            "SELECT contact_id FROM flow_start_contacts WHERE start_id = $1 AND done = 0 \
+             AND NOT EXISTS (SELECT 1 FROM flow_starts WHERE id = $1 AND status = 'paused') \
+             ORDER BY contact_id LIMIT $2",
         )
         .bind(id)
         .bind(limit)
@@ -299,10 +306,11 @@ impl Store {
     }
 
     /// Whether one contact of a start is still to be started (not started,
-    /// skipped or cancelled).
+    /// skipped or cancelled) now (its start not paused).
     pub async fn start_contact_todo(&self, id: i64, contact_id: i64) -> Result<bool> {
         Ok(sqlx::query(
-            "SELECT 1 AS x FROM flow_start_contacts WHERE start_id = $1 AND contact_id = $2 AND done = 0",
+            "SELECT 1 AS x FROM flow_start_contacts WHERE start_id = $1 AND contact_id = $2 AND done = 0 \
+             AND NOT EXISTS (SELECT 1 FROM flow_starts WHERE id = $1 AND status = 'paused')",
         )
         .bind(id)
         .bind(contact_id)

@@ -115,6 +115,8 @@ const MESSAGES: &[(&str, &str)] = &[
     ("URN ", "phone-invalid"),
     ("must be 1-64 characters", "group-name-length"),
     ("unknown time zone", "timezone-unknown"),
+    // Sends
+    ("must not be empty", "text-empty"),
 ];
 
 fn translate(lang: Lang, field: &str, message: &str) -> String {

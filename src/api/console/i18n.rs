@@ -305,6 +305,7 @@ mod completeness {
             "cancelled",
             "pending",
             "handled",
+            "paused",
         ] {
             let key = format!("status-{s}");
             assert!(keys_of(Lang::En).contains(&key), "{key}");

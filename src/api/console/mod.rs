@@ -32,6 +32,7 @@ mod contacts_filter;
 mod groups;
 mod import;
 mod multipart;
+mod sends;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -90,6 +91,15 @@ pub fn router(state: ApiState) -> Router<ApiState> {
         .route("/groups/{uuid}", get(groups::show))
         .route("/groups/{uuid}/members", post(groups::add_member))
         .route("/groups/{uuid}/members/remove", post(groups::remove_member))
+        // Sends (issue #14): the list, a send's page, its live figures and buttons.
+        .route("/sends", get(sends::list))
+        .route("/sends/{uuid}", get(sends::show))
+        .route("/sends/{uuid}/events", get(sends::events))
+        .route("/sends/{uuid}/pause", post(sends::pause))
+        .route("/sends/{uuid}/resume", post(sends::resume))
+        .route("/sends/{uuid}/cancel", post(sends::cancel))
+        .route("/sends/{uuid}/retry_failed", post(sends::retry_failed))
+        .route("/sends/{uuid}/edit", post(sends::edit))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::audit::record,

@@ -142,6 +142,7 @@ impl Ctx {
         }
         items.push(("/contacts", "nav-contacts"));
         items.push(("/groups", "nav-groups"));
+        items.push(("/sends", "nav-sends"));
         if self.is_admin() {
             items.push(("/audit", "nav-audit"));
             items.push(("/accounts", "nav-accounts"));
@@ -184,6 +185,13 @@ pub const FLASHES: &[&str] = &[
     "flash-contacts-imported",
     "flash-group-created",
     "flash-members-changed",
+    // Sends
+    "flash-send-pause",
+    "flash-send-resume",
+    "flash-send-cancel",
+    "flash-send-retry-failed",
+    "flash-send-unchanged",
+    "flash-send-edited",
 ];
 
 /// A page: the template rendered, not cached (it shows the ministry's
