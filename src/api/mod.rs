@@ -27,6 +27,7 @@ mod flows;
 mod groups;
 mod links;
 mod list;
+mod message_events;
 mod messages;
 pub mod openapi;
 mod registries;
@@ -94,6 +95,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/groups/{group}/members", post(groups::add_members))
         .route("/groups/{group}/members/remove", post(groups::remove_members))
         .route("/messages", get(messages::list).post(messages::send))
+        .route("/messages/events", get(message_events::events))
         .route("/messages/{uuid}", get(messages::get_one))
         .route("/broadcasts", get(broadcasts::list).post(broadcasts::create))
         .route("/broadcasts/{uuid}", get(broadcasts::get_one))

@@ -26,11 +26,13 @@ mod outbox;
 mod reconcile;
 pub mod registry;
 mod scheduler;
+mod send_one;
 mod sessions;
 mod settle;
 mod starts;
 pub mod supervise;
 pub mod voice;
+pub use send_one::SendTo;
 mod waiting;
 mod webhooks;
 

@@ -702,3 +702,45 @@ impl Gateway {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
+
+/// Waiting for what arrives without a reload, and the first login of a
+/// fresh gateway (the inbox and language tests).
+impl Browser {
+    /// Wait until something matches `css` (put there by a script, say).
+    pub async fn wait_for(&self, css: &str) {
+        self.element(css).await;
+    }
+
+    /// Log in as `admin` with the password `gw` printed and replace it
+    /// with `new_password`, as the forced change asks; ends on the home page.
+    pub async fn first_login(&mut self, gw: &Gateway, new_password: &str) {
+        self.login("admin", &gw.password).await;
+        assert_eq!(self.path().await, "/password");
+        self.fill("#f-current_password", &gw.password).await;
+        self.fill("#f-password", new_password).await;
+        self.fill("#f-confirm", new_password).await;
+        self.click("form[action='/password'] button[type=submit]").await;
+        assert_eq!(self.path().await, "/");
+    }
+}
+
+impl Http {
+    /// Log in as a fresh account (made with `first` through the API) and
+    /// change its password to `new_password`, as the first login must.
+    pub async fn first_login(&mut self, username: &str, first: &str, new_password: &str) {
+        assert_eq!(self.login(username, first).await.status, 303);
+        let csrf = Http::csrf_of(&self.get("/password").await.body);
+        let changed = self
+            .post(
+                "/password",
+                &[
+                    ("current_password", first),
+                    ("password", new_password),
+                    ("confirm", new_password),
+                    ("_csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status, 303, "{}", changed.body);
+    }
+}

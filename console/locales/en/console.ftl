@@ -183,3 +183,21 @@ flash-password-reset = A new password was made.
 flash-language-saved = Your language was saved.
 flash-token-revoked = The token was revoked.
 flash-logged-out = You have logged out.
+
+## Inbox
+nav-inbox = Inbox
+inbox-title = Inbox
+inbox-intro = Messages from health workers, newest first. New ones appear here as they arrive.
+inbox-refresh = Refresh the page
+inbox-new = A new message has arrived.
+inbox-unmatched = Not understood
+inbox-unmatched-hint = No automatic answer matched these messages. A person should read them and reply.
+inbox-unmatched-none = Every message has had an answer.
+inbox-all = All replies
+inbox-none = No messages yet.
+inbox-older = Older messages
+inbox-reply-to = Reply to { $name }
+inbox-send = Send
+text-empty = Write a message before sending.
+reply-not-sent = This health worker has stopped messages, is blocked or has no phone number, so nothing was sent.
+flash-reply-sent = Your reply is being sent.

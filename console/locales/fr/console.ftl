@@ -182,3 +182,21 @@ flash-password-reset = Un nouveau mot de passe a été créé.
 flash-language-saved = Votre langue a été enregistrée.
 flash-token-revoked = Le jeton a été révoqué.
 flash-logged-out = Vous êtes déconnecté.
+
+## Inbox
+nav-inbox = Messages reçus
+inbox-title = Messages reçus
+inbox-intro = Les messages des agents de santé, les plus récents d'abord. Les nouveaux apparaissent ici dès leur arrivée.
+inbox-refresh = Actualiser la page
+inbox-new = Un nouveau message est arrivé.
+inbox-unmatched = Non compris
+inbox-unmatched-hint = Aucune réponse automatique ne correspond à ces messages. Une personne doit les lire et y répondre.
+inbox-unmatched-none = Tous les messages ont reçu une réponse.
+inbox-all = Toutes les réponses
+inbox-none = Aucun message pour l'instant.
+inbox-older = Messages plus anciens
+inbox-reply-to = Répondre à { $name }
+inbox-send = Envoyer
+text-empty = Écrivez un message avant de l'envoyer.
+reply-not-sent = Cet agent de santé a arrêté les messages, est bloqué ou n'a pas de numéro de téléphone : rien n'a été envoyé.
+flash-reply-sent = Votre réponse est en cours d'envoi.

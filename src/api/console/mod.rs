@@ -23,6 +23,7 @@ mod cookie;
 pub mod form;
 mod home;
 pub mod i18n;
+mod inbox;
 pub mod page;
 
 use axum::body::Body;
@@ -66,6 +67,10 @@ pub fn router(state: ApiState) -> Router<ApiState> {
         .route("/accounts/{username}", post(accounts::update))
         .route("/accounts/{username}/password", post(accounts::reset_password))
         .route("/audit", get(audit_page::show))
+        // The inbox (issue #14).
+        .route("/inbox", get(inbox::show))
+        .route("/inbox/events", get(inbox::events))
+        .route("/inbox/{uuid}/reply", post(inbox::reply))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::audit::record,
@@ -247,6 +252,8 @@ mod tests {
         assert_eq!(needed_role(&Method::POST, "/account/language"), Role::Viewer);
         assert_eq!(needed_role(&Method::POST, "/logout"), Role::Viewer);
         assert_eq!(needed_role(&Method::POST, "/sends"), Role::Sender);
+        assert_eq!(needed_role(&Method::GET, "/inbox/events"), Role::Viewer);
+        assert_eq!(needed_role(&Method::POST, "/inbox/u/reply"), Role::Sender);
     }
 
     #[test]

@@ -137,6 +137,7 @@ impl Ctx {
             return Vec::new();
         }
         let mut items = vec![("/", "nav-home")];
+        items.push(("/inbox", "nav-inbox"));
         if self.is_admin() {
             items.push(("/audit", "nav-audit"));
             items.push(("/accounts", "nav-accounts"));
@@ -175,6 +176,7 @@ pub const FLASHES: &[&str] = &[
     "flash-language-saved",
     "flash-token-revoked",
     "flash-logged-out",
+    "flash-reply-sent",
 ];
 
 /// A page: the template rendered, not cached (it shows the ministry's
