@@ -30,10 +30,9 @@ const REPORT: &str = "REPORT malaria 3";
 const REPORT_FROM: &str = "+255712000102";
 const REPLY: &str = "Asante. Dawa zitafika kesho asubuhi.";
 
-/// Read `GET /api/v1/messages/events?{query}` until an event's data names
-/// `wanted`; the data lines seen up to it.
-async fn events_until(base: &str, query: &str, wanted: &str) -> Vec<Value> {
-    let mut res = reqwest::Client::new()
+/// `GET /api/v1/messages/events?{query}`, open.
+async fn events(base: &str, query: &str) -> reqwest::Response {
+    let res = reqwest::Client::new()
         .get(format!("{base}/api/v1/messages/events?{query}"))
         .bearer_auth(ADMIN)
         .send()
@@ -44,6 +43,13 @@ async fn events_until(base: &str, query: &str, wanted: &str) -> Vec<Value> {
         res.headers()["content-type"].to_str().unwrap(),
         "text/event-stream"
     );
+    res
+}
+
+/// Read `GET /api/v1/messages/events?{query}` until an event's data names
+/// `wanted`; the data lines seen up to it.
+async fn events_until(base: &str, query: &str, wanted: &str) -> Vec<Value> {
+    let mut res = events(base, query).await;
     let mut text = String::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !text.contains(wanted) {
@@ -66,7 +72,7 @@ async fn events_until(base: &str, query: &str, wanted: &str) -> Vec<Value> {
 
 on_both!(an_unmatched_message_arrives_live_and_is_answered);
 async fn an_unmatched_message_arrives_live_and_is_answered(kind: Db) {
-    let gw = Gateway::start(kind, TRIGGERS);
+    let mut gw = Gateway::start(kind, TRIGGERS);
     let base = gw.base().to_string();
     let api = Api::for_base(&base, ADMIN);
     let mut b = Browser::start(&format!("console_inbox_{kind:?}"), &base, "en-GB,en").await;
@@ -201,8 +207,7 @@ async fn an_unmatched_message_arrives_live_and_is_answered(kind: Db) {
         )
         .await;
     assert_eq!(s, 201, "{v}");
-    let mut viewer = Http::new(&base);
-    viewer.first_login("neema", VIEWER_FIRST, VIEWER_PASSWORD).await;
+    let mut viewer = Http::logged_in(&base, "neema", VIEWER_FIRST, VIEWER_PASSWORD).await;
     let page = viewer.get("/inbox").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains(LOST) && page.body.contains(REPORT));
@@ -224,8 +229,7 @@ async fn an_unmatched_message_arrives_live_and_is_answered(kind: Db) {
     assert_eq!(s, 403);
     assert_eq!(outbound(&api.ok("/messages?direction=out").await), before);
     // A reply to something that is not an inbound message.
-    let mut admin = Http::new(&base);
-    assert_eq!(admin.login("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut admin = Http::logged_in(&base, "admin", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
     let csrf = admin.csrf().await;
     let missing = admin
         .post(
@@ -234,4 +238,25 @@ async fn an_unmatched_message_arrives_live_and_is_answered(kind: Db) {
         )
         .await;
     assert_eq!(missing.status, 404);
+
+    // A browser left on the inbox and an API listener (their streams open)
+    // do not hold back a stop: the streams end, the gateway drains and exits.
+    b.visit("/inbox").await;
+    let listener = events(&base, "direction=in").await;
+    let pid = gw.banner.child.id().to_string();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.expect("kill").success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = gw.banner.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the gateway did not stop with event streams open"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status}");
+    drop(listener);
 }

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
+use tokio_util::sync::CancellationToken;
 
 use super::list::Params;
 use super::{ApiError, ApiState};
@@ -89,6 +90,7 @@ pub fn last_event_id(headers: &HeaderMap) -> Option<i64> {
 
 struct Cursor {
     gw: Arc<Gateway>,
+    end: CancellationToken,
     watch: Watch,
     after: i64,
     ready: std::collections::VecDeque<MsgRow>,
@@ -98,11 +100,17 @@ struct Cursor {
 }
 
 /// The rows `w` wants stored after `after`, in id order, one poll per
-/// [`POLL`]. Ends when the gateway stops or the store fails (a listener
-/// reconnects from its last id).
-pub fn watch(gw: Arc<Gateway>, w: Watch, after: i64) -> impl Stream<Item = MsgRow> + Send + 'static {
+/// [`POLL`]. Ends when `end` is cancelled (the server stops) or the store
+/// fails (a listener reconnects from its last id).
+pub fn watch(
+    gw: Arc<Gateway>,
+    end: CancellationToken,
+    w: Watch,
+    after: i64,
+) -> impl Stream<Item = MsgRow> + Send + 'static {
     let cursor = Cursor {
         gw,
+        end,
         watch: w,
         after,
         ready: Default::default(),
@@ -115,10 +123,13 @@ pub fn watch(gw: Arc<Gateway>, w: Watch, after: i64) -> impl Stream<Item = MsgRo
                 return Some((m, c));
             }
             if !c.first {
-                tokio::time::sleep(POLL).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(POLL) => {}
+                    _ = c.end.cancelled() => return None,
+                }
             }
             c.first = false;
-            if c.gw.is_stopping() {
+            if c.end.is_cancelled() {
                 return None;
             }
             let rows = match c.gw.store.list_msgs(&c.watch.filter(c.after)).await {
@@ -165,12 +176,15 @@ pub async fn events(
     }
     let after = start_after(&s.gw, &w, last_event_id(&headers)).await?;
     let gw = s.gw.clone();
-    let stream = futures::StreamExt::map(watch(s.gw.clone(), w, after), move |mut m| {
-        gw.explain_waiting(std::slice::from_mut(&mut m));
-        let ev = Event::default().event("message").id(m.id.to_string());
-        Ok(ev
-            .json_data(&m)
-            .unwrap_or_else(|_| Event::default().comment("unserialisable")))
-    });
+    let stream = futures::StreamExt::map(
+        watch(s.gw.clone(), s.streams_end.clone(), w, after),
+        move |mut m| {
+            gw.explain_waiting(std::slice::from_mut(&mut m));
+            let ev = Event::default().event("message").id(m.id.to_string());
+            Ok(ev
+                .json_data(&m)
+                .unwrap_or_else(|_| Event::default().comment("unserialisable")))
+        },
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

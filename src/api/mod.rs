@@ -54,6 +54,10 @@ pub struct ApiState {
     /// Where the first run's admin password waits (mode 0600) until the
     /// account's password is changed.
     pub admin_password_file: Option<std::path::PathBuf>,
+    /// Cancelled when the server stops taking requests: answers that last
+    /// (event streams) end then, so the graceful shutdown does not wait on
+    /// a browser left open.
+    pub streams_end: tokio_util::sync::CancellationToken,
 }
 
 impl ApiState {

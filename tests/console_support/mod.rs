@@ -725,22 +725,27 @@ impl Browser {
 }
 
 impl Http {
-    /// Log in as a fresh account (made with `first` through the API) and
-    /// change its password to `new_password`, as the first login must.
-    pub async fn first_login(&mut self, username: &str, first: &str, new_password: &str) {
-        assert_eq!(self.login(username, first).await.status, 303);
-        let csrf = Http::csrf_of(&self.get("/password").await.body);
-        let changed = self
-            .post(
-                "/password",
-                &[
-                    ("current_password", first),
-                    ("password", new_password),
-                    ("confirm", new_password),
-                    ("_csrf", &csrf),
-                ],
-            )
-            .await;
-        assert_eq!(changed.status, 303, "{}", changed.body);
+    /// A client logged in as `who`, a first password replaced with `new`
+    /// when the login asks for it.
+    pub async fn logged_in(base: &str, who: &str, password: &str, new: &str) -> Http {
+        let mut h = Http::new(base);
+        let a = h.login(who, password).await;
+        assert_eq!(a.status, 303, "login of {who}: {}", a.body);
+        if a.location.as_deref() == Some("/password") {
+            let csrf = Http::csrf_of(&h.get("/password").await.body);
+            let a = h
+                .post(
+                    "/password",
+                    &[
+                        ("current_password", password),
+                        ("password", new),
+                        ("confirm", new),
+                        ("_csrf", &csrf),
+                    ],
+                )
+                .await;
+            assert_eq!((a.status, a.location.as_deref()), (303, Some("/")), "{}", a.body);
+        }
+        h
     }
 }

@@ -228,7 +228,7 @@ pub async fn events(
         Ok(a) => a,
         Err(e) => return page::store_failed(ctx, e),
     };
-    let stream = message_events::watch(s.gw.clone(), w, after)
+    let stream = message_events::watch(s.gw.clone(), s.streams_end.clone(), w, after)
         .flat_map(move |m| futures::stream::iter(item_events(&ctx, &m)))
         .take_until(tokio::time::sleep(STREAM_LIFETIME));
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
