@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::list::Params;
 use super::{ApiError, ApiState};
-use crate::core::HandledBy;
+use crate::core::{HandledBy, MsgStatus};
 use crate::dispatch::Gateway;
 use crate::store::{MsgFilter, MsgRow, Paging, StoreError};
 
@@ -94,9 +94,40 @@ struct Cursor {
     watch: Watch,
     after: i64,
     ready: std::collections::VecDeque<MsgRow>,
+    hold: HoldBack,
+    first: bool,
+}
+
+/// Keeps inbound messages in order while the first of them is still
+/// pending (see [`PENDING_WAIT`]).
+#[derive(Debug, Default)]
+struct HoldBack {
     /// The pending row the stream waits on, and since when.
     waiting: Option<(i64, Instant)>,
-    first: bool,
+}
+
+impl HoldBack {
+    /// The rows of one poll (in id order) that may go out at `now`: those
+    /// before the first one still pending, that one too once it has been
+    /// pending for [`PENDING_WAIT`].
+    fn pass(&mut self, rows: Vec<MsgRow>, now: Instant) -> Vec<MsgRow> {
+        let mut out = Vec::with_capacity(rows.len());
+        for m in rows {
+            if m.status == MsgStatus::Pending.as_str() {
+                match self.waiting {
+                    Some((id, since)) if id == m.id && now.duration_since(since) >= PENDING_WAIT => {}
+                    Some((id, _)) if id == m.id => break,
+                    _ => {
+                        self.waiting = Some((m.id, now));
+                        break;
+                    }
+                }
+            }
+            self.waiting = None;
+            out.push(m);
+        }
+        out
+    }
 }
 
 /// The rows `w` wants stored after `after`, in id order, one poll per
@@ -114,7 +145,7 @@ pub fn watch(
         watch: w,
         after,
         ready: Default::default(),
-        waiting: None,
+        hold: HoldBack::default(),
         first: true,
     };
     futures::stream::unfold(cursor, |mut c| async move {
@@ -139,20 +170,7 @@ pub fn watch(
                     return None;
                 }
             };
-            for m in rows {
-                if m.status == "pending" {
-                    let since = match c.waiting {
-                        Some((id, since)) if id == m.id => since,
-                        _ => {
-                            c.waiting = Some((m.id, Instant::now()));
-                            break;
-                        }
-                    };
-                    if since.elapsed() < PENDING_WAIT {
-                        break;
-                    }
-                }
-                c.waiting = None;
+            for m in c.hold.pass(rows, Instant::now()) {
                 c.after = m.id;
                 if c.watch.wants(&m) {
                     c.ready.push_back(m);
@@ -187,4 +205,89 @@ pub async fn events(
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, status: &str, handled_by: Option<&str>) -> MsgRow {
+        MsgRow {
+            id,
+            uuid: format!("m{id}"),
+            direction: "in".into(),
+            contact: None,
+            contact_name: None,
+            urn: "tel:+255712345678".into(),
+            text: "hi".into(),
+            status: status.into(),
+            handled_by: handled_by.map(str::to_string),
+            priority: "reply".into(),
+            segments: 1,
+            link: None,
+            external_id: None,
+            failure_reason: None,
+            attempts: 0,
+            broadcast: None,
+            created_on: String::new(),
+            wired_on: None,
+            sent_on: None,
+            delivered_on: None,
+            modified_on: String::new(),
+            next_attempt_on: None,
+            waiting_reason: None,
+            waiting: Default::default(),
+        }
+    }
+
+    fn ids(rows: &[MsgRow]) -> Vec<i64> {
+        rows.iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn a_pending_message_holds_back_the_ones_after_it_until_it_is_handled() {
+        let mut hold = HoldBack::default();
+        let t0 = Instant::now();
+        let poll = |p: &str| {
+            vec![
+                row(1, "handled", Some("none")),
+                row(2, p, None),
+                row(3, "handled", Some("flow")),
+            ]
+        };
+        assert_eq!(ids(&hold.pass(poll("pending"), t0)), vec![1]);
+        assert_eq!(
+            ids(&hold.pass(poll("pending")[1..].to_vec(), t0 + POLL)),
+            Vec::<i64>::new()
+        );
+        assert_eq!(
+            ids(&hold.pass(poll("handled")[1..].to_vec(), t0 + POLL * 2)),
+            vec![2, 3]
+        );
+        assert_eq!(hold.waiting, None);
+    }
+
+    #[test]
+    fn a_message_left_pending_goes_out_after_the_wait() {
+        let mut hold = HoldBack::default();
+        let t0 = Instant::now();
+        let rows = || vec![row(7, "pending", None), row(8, "handled", Some("none"))];
+        assert!(hold.pass(rows(), t0).is_empty());
+        assert!(hold.pass(rows(), t0 + PENDING_WAIT / 2).is_empty());
+        assert_eq!(ids(&hold.pass(rows(), t0 + PENDING_WAIT)), vec![7, 8]);
+    }
+
+    #[test]
+    fn unmatched_listeners_get_only_what_nothing_answered() {
+        let w = Watch {
+            unmatched: true,
+            ..Watch::default()
+        };
+        assert!(w.wants(&row(1, "handled", Some("none"))));
+        assert!(!w.wants(&row(2, "handled", Some("trigger"))));
+        assert!(!w.wants(&row(3, "pending", None)));
+        assert!(Watch::default().wants(&row(2, "handled", Some("trigger"))));
+        assert_eq!(w.filter(5).direction.as_deref(), Some("in"));
+        assert!(!w.filter(5).unmatched, "the hold-back reads every inbound row");
+    }
 }
