@@ -3,7 +3,8 @@
 //! asks over a Swahili browser, against `mhero serve` on SQLite and on
 //! PostgreSQL: the page says it is in that language (`<html lang>`), its
 //! heading is the translated one, numbers carry the language's thousands
-//! separator and times the language's month names; each page checked
+//! separator and times the language's month names (an audit entry, a
+//! health worker's message); each page checked
 //! (screenshot named per language, axe-core).
 //!
 //! [`PAGES`] is the list to extend when a page lands.
@@ -106,25 +107,32 @@ const PT: Lang = Lang {
     inbox: "Caixa de entrada",
 };
 
-/// The newest audit entry's time as the console writes it in `lang`.
-async fn newest_audit_time(api: &Api, lang: &Lang) -> String {
-    let v = api.ok("/audit?order=desc&limit=1").await;
-    let at = v["results"][0]["at"].as_str().expect("an audit entry");
-    let at = chrono::DateTime::parse_from_rfc3339(at).expect("RFC 3339");
+/// An RFC 3339 time as the console writes it in `lang`.
+fn local_time(rfc3339: &str, lang: &Lang) -> String {
+    let at = chrono::DateTime::parse_from_rfc3339(rfc3339).expect("RFC 3339");
     chrono_tz::Africa::Dar_es_Salaam
         .from_utc_datetime(&at.naive_utc())
         .format_localized("%-d %b %Y, %H:%M", lang.locale)
         .to_string()
 }
 
+/// The time of the newest of `list` (`/audit`, `/messages?direction=in`),
+/// in its field `field`, as the console writes it in `lang`.
+async fn newest_time(api: &Api, list: &str, field: &str, lang: &Lang) -> String {
+    let sep = if list.contains('?') { '&' } else { '?' };
+    let v = api.ok(&format!("{list}{sep}order=desc&limit=1")).await;
+    local_time(v["results"][0][field].as_str().expect("a row"), lang)
+}
+
 /// Visit every page and check it is in `lang`; `label` names the
 /// screenshots.
 async fn every_page_in(b: &mut Browser, api: &Api, lang: &Lang, label: &str) {
     for page in PAGES {
-        let audit_time = if page.path == "/audit" {
-            Some(newest_audit_time(api, lang).await)
-        } else {
-            None
+        // A time the page shows, in the language's words.
+        let shown_time = match page.path {
+            "/audit" => Some(newest_time(api, "/audit", "at", lang).await),
+            "/inbox" => Some(newest_time(api, "/messages?direction=in", "created_on", lang).await),
+            _ => None,
         };
         b.visit(page.path).await;
         assert_eq!(b.path().await, page.path);
@@ -158,8 +166,8 @@ async fn every_page_in(b: &mut Browser, api: &Api, lang: &Lang, label: &str) {
                 lang.twelve_hundred
             );
         }
-        if let Some(t) = audit_time {
-            assert!(text.contains(&t), "the audit entry's time {t:?}\n{text}");
+        if let Some(t) = shown_time {
+            assert!(text.contains(&t), "{}: the time {t:?}\n{text}", page.path);
         }
         b.check(&format!("{label}-{}", page.name)).await;
     }
@@ -179,6 +187,14 @@ async fn every_page_in_french_swahili_and_portuguese(kind: Db) {
         )
         .await;
     assert_eq!(s, 201, "{v}");
+    // A health worker's message nothing answers, for the inbox.
+    let (s, m) = api
+        .post(
+            "/simulator/inbound",
+            json!({"from": "+255712000201", "text": "Habari, tunahitaji chanjo"}),
+        )
+        .await;
+    assert_eq!((s, m["handled_by"].as_str()), (201, Some("none")), "{m}");
     let send = v["uuid"].as_str().expect("uuid");
     api.wait_for(&format!("/broadcasts/{send}"), 120, |v| {
         v["progress"]["total"].as_i64() == Some(1200)
