@@ -213,30 +213,8 @@ mod tests {
 
     fn row(id: i64, status: &str, handled_by: Option<&str>) -> MsgRow {
         MsgRow {
-            id,
-            uuid: format!("m{id}"),
-            direction: "in".into(),
-            contact: None,
-            contact_name: None,
-            urn: "tel:+255712345678".into(),
-            text: "hi".into(),
-            status: status.into(),
             handled_by: handled_by.map(str::to_string),
-            priority: "reply".into(),
-            segments: 1,
-            link: None,
-            external_id: None,
-            failure_reason: None,
-            attempts: 0,
-            broadcast: None,
-            created_on: String::new(),
-            wired_on: None,
-            sent_on: None,
-            delivered_on: None,
-            modified_on: String::new(),
-            next_attempt_on: None,
-            waiting_reason: None,
-            waiting: Default::default(),
+            ..MsgRow::example(id, "in", status)
         }
     }
 

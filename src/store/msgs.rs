@@ -166,6 +166,40 @@ pub struct MsgRow {
     pub waiting: Waiting,
 }
 
+#[cfg(test)]
+impl MsgRow {
+    /// A row for unit tests: message `id` to or from one number, in
+    /// `status`, nothing else set.
+    pub fn example(id: i64, direction: &str, status: &str) -> MsgRow {
+        MsgRow {
+            id,
+            uuid: format!("m{id}"),
+            direction: direction.into(),
+            contact: None,
+            contact_name: None,
+            urn: "tel:+255712345678".into(),
+            text: "hi".into(),
+            status: status.into(),
+            handled_by: None,
+            priority: "bulk".into(),
+            segments: 1,
+            link: None,
+            external_id: None,
+            failure_reason: None,
+            attempts: 0,
+            broadcast: None,
+            created_on: rfc3339(0),
+            wired_on: None,
+            sent_on: None,
+            delivered_on: None,
+            modified_on: rfc3339(0),
+            next_attempt_on: None,
+            waiting_reason: None,
+            waiting: Waiting::default(),
+        }
+    }
+}
+
 /// The stored facts behind an unsent message's `waiting_reason`.
 #[derive(Debug, Clone, Default)]
 pub struct Waiting {
