@@ -102,6 +102,7 @@ impl InProcess {
             gw: running.gateway.clone(),
             metrics: None,
             admin_password_file: None,
+            streams_end: Default::default(),
         });
         self.running = Some(running);
         Ok(())

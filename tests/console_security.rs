@@ -46,29 +46,6 @@ fn console_routes() -> Vec<(&'static str, String)> {
     out
 }
 
-/// Log `who` in, replacing a first password with `new` when asked to.
-async fn logged_in(base: &str, who: &str, password: &str, new: &str) -> Http {
-    let mut h = Http::new(base);
-    let a = h.login(who, password).await;
-    assert_eq!(a.status, 303, "login of {who}: {}", a.body);
-    if a.location.as_deref() == Some("/password") {
-        let csrf = Http::csrf_of(&h.get("/password").await.body);
-        let a = h
-            .post(
-                "/password",
-                &[
-                    ("current_password", password),
-                    ("password", new),
-                    ("confirm", new),
-                    ("_csrf", &csrf),
-                ],
-            )
-            .await;
-        assert_eq!((a.status, a.location.as_deref()), (303, Some("/")), "{}", a.body);
-    }
-    h
-}
-
 on_both!(nothing_without_a_session_and_a_token);
 async fn nothing_without_a_session_and_a_token(kind: Db) {
     let gw = Gateway::start(kind, "");
@@ -132,7 +109,7 @@ async fn nothing_without_a_session_and_a_token(kind: Db) {
         admin.get("/accounts").await.location.as_deref(),
         Some("/password")
     );
-    let admin = logged_in(&base, "admin", &gw.password, ADMIN_PASSWORD).await;
+    let admin = Http::logged_in(&base, "admin", &gw.password, ADMIN_PASSWORD).await;
     let mut admin = admin;
     let csrf = admin.csrf().await;
 
@@ -191,7 +168,7 @@ async fn nothing_without_a_session_and_a_token(kind: Db) {
 
     // A viewer: reads, changes its own language, is refused the rest
     // (console and API, with the viewer's own token too).
-    let mut viewer = logged_in(&base, "nurse.one", &first, "nurse one's own words").await;
+    let mut viewer = Http::logged_in(&base, "nurse.one", &first, "nurse one's own words").await;
     assert_eq!(viewer.get("/").await.status, 200);
     assert_eq!(viewer.get("/accounts").await.status, 403);
     let vcsrf = viewer.csrf().await;
@@ -270,7 +247,7 @@ async fn nothing_without_a_session_and_a_token(kind: Db) {
 
     // A session left idle past [console] idle_timeout_mins ends (its last
     // use moved back in the database rather than waited for).
-    let mut idle = logged_in(&base, "admin", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
+    let mut idle = Http::logged_in(&base, "admin", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
     assert_eq!(idle.get("/").await.status, 200);
     gw.db
         .sql("UPDATE console_sessions SET seen_on = seen_on - 9 * 3600 * 1000, created_on = created_on - 9 * 3600 * 1000")
@@ -281,7 +258,7 @@ async fn nothing_without_a_session_and_a_token(kind: Db) {
         303,
         "every session idle that long ended"
     );
-    let mut admin = logged_in(&base, "admin", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
+    let mut admin = Http::logged_in(&base, "admin", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
     let csrf = admin.csrf().await;
 
     // Logged out: the session no longer works, even with its cookie.

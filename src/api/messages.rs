@@ -5,11 +5,12 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::audit::Audit;
 use super::body::Body;
 use super::list::List;
 use super::{ApiError, ApiState};
-use crate::core::{Priority, Urn};
-use crate::store::MsgFilter;
+use crate::dispatch::SendTo;
+use crate::store::{MsgFilter, MsgRow};
 
 #[derive(Debug, serde::Deserialize)]
 pub struct ListParams {
@@ -18,6 +19,9 @@ pub struct ListParams {
     contact: Option<String>,
     broadcast: Option<String>,
     urn: Option<String>,
+    /// Only inbound messages nothing answered (no trigger, no waiting flow).
+    #[serde(default)]
+    unmatched: bool,
 }
 
 pub async fn list(State(s): State<ApiState>, l: List<ListParams>) -> Result<Json<Value>, ApiError> {
@@ -42,6 +46,7 @@ pub async fn list(State(s): State<ApiState>, l: List<ListParams>) -> Result<Json
                 contact_id,
                 broadcast_id,
                 urn: p.urn.clone(),
+                unmatched: p.unmatched,
                 page: l.page,
             })
             .await?;
@@ -67,45 +72,19 @@ pub struct Send {
 pub async fn send(
     State(s): State<ApiState>,
     Body(m): Body<Send>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if m.text.trim().is_empty() {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "text",
-            "must not be empty",
-        ));
-    }
-    let country = s.gw.config.contacts.default_country.as_deref();
-    let urn = m
-        .urn
-        .as_deref()
-        .map(|u| Urn::parse(u, country))
-        .transpose()
-        .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "urn", e.to_string()))?;
-    let contact = match (&m.contact, &urn) {
-        (Some(c), _) => s.gw.store.get_contact(c).await?,
-        (None, Some(u)) => s.gw.store.find_or_create_by_urn(u, None).await?.0,
-        (None, None) => {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "contact",
-                "give a contact or a urn",
-            ))
-        }
+) -> Result<(StatusCode, Audit, Json<Value>), ApiError> {
+    let to = SendTo {
+        contact: m.contact.as_deref(),
+        urn: m.urn.as_deref(),
     };
-    let id =
-        s.gw.send_to_contact(&contact, urn.as_ref(), &m.text, Priority::Reply, false, None)
-            .await?
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::CONFLICT,
-                    format!(
-                        "contact is {} or has no phone number: nothing was sent",
-                        contact.status
-                    ),
-                )
-            })?;
-    let mut row = s.gw.store.get_msgs_by_ids(&[id]).await?;
-    s.gw.explain_waiting(&mut row);
-    Ok((StatusCode::CREATED, Json(json!(row.first()))))
+    let row = s.gw.send_one(to, &m.text).await?;
+    Ok((StatusCode::CREATED, sent(&row), Json(json!(row))))
+}
+
+/// The audit entry of a single send, from the API or the console.
+pub fn sent(row: &MsgRow) -> Audit {
+    let after = json!({"contact": row.contact, "urn": row.urn, "text": row.text});
+    Audit::action("message.send")
+        .target("message", &row.uuid)
+        .after(&after)
 }

@@ -27,6 +27,7 @@ mod flows;
 mod groups;
 mod links;
 mod list;
+mod message_events;
 mod messages;
 pub mod openapi;
 mod registries;
@@ -54,6 +55,10 @@ pub struct ApiState {
     /// Where the first run's admin password waits (mode 0600) until the
     /// account's password is changed.
     pub admin_password_file: Option<std::path::PathBuf>,
+    /// Cancelled when the server stops taking requests: answers that last
+    /// (event streams) end then, so the graceful shutdown does not wait on
+    /// a browser left open.
+    pub streams_end: tokio_util::sync::CancellationToken,
 }
 
 impl ApiState {
@@ -99,6 +104,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/groups/{group}/members", post(groups::add_members))
         .route("/groups/{group}/members/remove", post(groups::remove_members))
         .route("/messages", get(messages::list).post(messages::send))
+        .route("/messages/events", get(message_events::events))
         .route("/messages/{uuid}", get(messages::get_one))
         .route("/broadcasts", get(broadcasts::list).post(broadcasts::create))
         .route("/broadcasts/preview", post(broadcasts::preview))

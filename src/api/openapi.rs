@@ -131,7 +131,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "get",
         "/messages",
         "viewer",
-        "List messages (direction=, status= (also held), contact=, broadcast=, urn=; paged); an unsent one has next_attempt_on and waiting_reason, and is held while outside sending hours"
+        "List messages (direction=, status= (also held), contact=, broadcast=, urn=, unmatched=true for inbound ones nothing answered; paged); an unsent one has next_attempt_on and waiting_reason, and is held while outside sending hours"
     ),
     ep!(
         "post",
@@ -139,6 +139,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "sender",
         "Send one message now, ahead of bulk traffic",
         send_msg
+    ),
+    ep!(
+        "get",
+        "/messages/events",
+        "viewer",
+        "New messages as Server-Sent Events (event message, data as GET /messages/{uuid}, id the cursor; direction=, unmatched=true, after=; Last-Event-ID resumes); an inbound one once handled, with handled_by"
     ),
     ep!(
         "get",

@@ -71,17 +71,22 @@ pub async fn serve(config_path: Option<&Path>) -> anyhow::Result<()> {
     );
     tracing::info!(node = %gw.node, %addr, "serving");
     api::console::assets::prepare();
+    let streams_end = tokio_util::sync::CancellationToken::new();
     let app = api::router(ApiState {
         gw: gw.clone(),
         metrics,
         admin_password_file: Some(password_path),
+        streams_end: streams_end.clone(),
     });
     // The peer's address reaches the handlers: logins are throttled by it.
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        streams_end.cancel();
+    })
     .await
     .context("serving the API")?;
     tracing::info!("draining: letting sends in flight finish");

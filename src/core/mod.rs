@@ -15,5 +15,5 @@ pub mod urn;
 
 pub use contact::{Contact, ContactStatus, FieldType, FieldValue};
 pub use link::{Link, LinkEvent, LinkKind, Reconciled, SendOutcome};
-pub use msg::{Direction, MsgStatus, OutMsg, Priority};
+pub use msg::{Direction, HandledBy, MsgStatus, OutMsg, Priority};
 pub use urn::Urn;

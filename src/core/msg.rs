@@ -39,6 +39,26 @@ pub enum MsgStatus {
     Paused,
 }
 
+/// What answered an inbound message, stored when it is marked handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandledBy {
+    /// A flow took it: a keyword trigger started one, or a waiting flow
+    /// resumed with it.
+    Flow,
+    /// A keyword trigger's fixed reply.
+    Trigger,
+    /// An opt-out or opt-in word.
+    Optout,
+    /// A blocked or stopped contact's message, left alone.
+    Ignored,
+    /// A flow failed on it.
+    Failed,
+    /// Nothing matched: a person should read it (the inbox's "not
+    /// understood").
+    None,
+}
+
 /// Replies inside a conversation go ahead of bulk sends on the same link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,6 +114,14 @@ str_enum!(MsgStatus {
     Failed => "failed",
     Cancelled => "cancelled",
     Paused => "paused",
+});
+str_enum!(HandledBy {
+    Flow => "flow",
+    Trigger => "trigger",
+    Optout => "optout",
+    Ignored => "ignored",
+    Failed => "failed",
+    None => "none",
 });
 
 /// An outbound message as a link sees it: everything needed to put it on

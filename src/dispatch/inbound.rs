@@ -15,7 +15,7 @@ use super::supervise::catch;
 use super::Gateway;
 use crate::config::MatchType;
 use crate::core::time::{HistogramTimer, Millis};
-use crate::core::{Contact, ContactStatus, LinkEvent, Priority, Urn};
+use crate::core::{Contact, ContactStatus, HandledBy, LinkEvent, Priority, Urn};
 use crate::flow::resume::ResumeKind;
 use crate::flow::trigger::KeywordMatch;
 use crate::store::{NewInbound, PendingInbound, StoreError, TriggerRow, WaitingSession};
@@ -203,24 +203,32 @@ pub(super) struct Received<'a> {
     pub waiting: Option<&'a Option<WaitingSession>>,
 }
 
-/// Act on a persisted inbound message, then mark it handled unless the
-/// action's own transaction already did. A failed action is logged and
-/// marked too: the message stays in the inbox, and retrying a flow that
-/// fails would fail again.
+/// Act on a persisted inbound message, then mark it handled (with what
+/// answered it) unless the action's own transaction already did. A failed
+/// action is logged and marked too: the message stays in the inbox, and
+/// retrying a flow that fails would fail again.
 pub(super) async fn act_and_mark(gw: &Gateway, contact: &Contact, m: &Received<'_>) {
     let _acting = stage_timer("act");
-    let marked = match act(gw, contact, m).await {
-        Ok(marked) => marked,
+    let acted = match act(gw, contact, m).await {
+        Ok(acted) => acted,
         Err(e) => {
             tracing::warn!(contact = %contact.uuid, error = %e, "inbound message stored but not acted on");
-            false
+            Acted::Unmarked(HandledBy::Failed)
         }
     };
-    if !marked {
-        if let Err(e) = gw.store.mark_handled(m.id).await {
+    if let Acted::Unmarked(by) = acted {
+        if let Err(e) = gw.store.mark_handled(m.id, by).await {
             tracing::warn!(msg = m.id, error = %e, "could not mark an inbound message handled");
         }
     }
+}
+
+/// What [`act`] did with an inbound message.
+enum Acted {
+    /// Its transaction marked the message handled (with what answered it).
+    Marked,
+    /// Still to be marked, answered by this.
+    Unmarked(HandledBy),
 }
 
 /// Persist one inbound message and act on it before returning (the
@@ -302,9 +310,9 @@ pub(super) fn stored(link: &str, contact: &Contact, created: bool) {
     }
 }
 
-/// Act on inbound message `id`. True when the action's transaction marked
-/// it handled.
-async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, FlowError> {
+/// Act on inbound message `id`.
+async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<Acted, FlowError> {
+    let unmarked = |by| Ok(Acted::Unmarked(by));
     let Received {
         id,
         from,
@@ -313,7 +321,7 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
         waiting: mut prefetched,
     } = *m;
     if contact.status == ContactStatus::Blocked {
-        return Ok(false);
+        return unmarked(HandledBy::Ignored);
     }
     let words = tokenize(text);
     let optout = &gw.config.optout;
@@ -331,7 +339,7 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
                 confirm(gw, contact, from, &optout.stop_reply, word_language).await?;
                 tracing::info!(contact = %contact.uuid, "contact opted out");
             }
-            return Ok(false);
+            return unmarked(HandledBy::Optout);
         }
         let start_language = optout::language_of_word(&optout.start_words, &word, preferred);
         if let (Some(word_language), ContactStatus::Stopped) = (start_language, contact.status) {
@@ -340,12 +348,12 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
                 .await?;
             confirm(gw, contact, from, &optout.start_reply, word_language).await?;
             tracing::info!(contact = %contact.uuid, "contact opted back in");
-            return Ok(false);
+            return unmarked(HandledBy::Optout);
         }
     }
     if contact.status == ContactStatus::Stopped {
         // Kept in the inbox; a stopped contact gets nothing until START.
-        return Ok(false);
+        return unmarked(HandledBy::Ignored);
     }
     let triggers = gw.triggers.get(gw).await?;
     let trigger = best_trigger(&triggers, &words, &contact.groups);
@@ -376,7 +384,7 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
                 .await
             {
                 Ok(Sprinted::Stale) => continue,
-                Ok(Sprinted::Done { .. }) => return Ok(true),
+                Ok(Sprinted::Done { .. }) => return Ok(Acted::Marked),
                 Err(e) => {
                     tracing::warn!(contact = %contact.uuid, session = %waiting.uuid, error = %e, "resume failed; session ended");
                     gw.store.interrupt_session(contact.id).await?;
@@ -386,13 +394,16 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
         }
     }
     let Some(t) = trigger else {
-        return Ok(false);
+        return unmarked(HandledBy::None);
     };
     if let Some(reply) = &t.reply {
         let queued = gw
             .send_to_contact(contact, Some(from), reply, Priority::Reply, false, Some(id))
             .await?;
-        return Ok(queued.is_some());
+        return Ok(match queued {
+            Some(_) => Acted::Marked,
+            None => Acted::Unmarked(HandledBy::Trigger),
+        });
     } else if let Some(flow) = &t.flow {
         let keyword_match = words
             .first()
@@ -413,9 +424,12 @@ async fn act(gw: &Gateway, contact: &Contact, m: &Received<'_>) -> Result<bool, 
             ..StartOpts::default()
         };
         let sprinted = gw.start_flow(contact, flow, reason, opts).await?;
-        return Ok(matches!(sprinted, Sprinted::Done { .. }));
+        return Ok(match sprinted {
+            Sprinted::Done { .. } => Acted::Marked,
+            _ => Acted::Unmarked(HandledBy::Flow),
+        });
     }
-    Ok(false)
+    unmarked(HandledBy::None)
 }
 
 /// Send an opt-out or opt-in confirmation, in the language

@@ -27,11 +27,13 @@ pub mod preview;
 mod reconcile;
 pub mod registry;
 mod scheduler;
+mod send_one;
 mod sessions;
 mod settle;
 mod starts;
 pub mod supervise;
 pub mod voice;
+pub use send_one::SendTo;
 mod waiting;
 mod webhooks;
 

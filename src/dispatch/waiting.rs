@@ -61,28 +61,8 @@ mod tests {
 
     fn row(status: &str, waiting: Waiting) -> MsgRow {
         MsgRow {
-            id: 1,
-            uuid: "u".into(),
-            direction: "out".into(),
-            contact: None,
-            urn: "tel:+255712345678".into(),
-            text: "hi".into(),
-            status: status.into(),
-            priority: "bulk".into(),
-            segments: 1,
-            link: None,
-            external_id: None,
-            failure_reason: None,
-            attempts: 0,
-            broadcast: None,
-            created_on: rfc3339(0),
-            wired_on: None,
-            sent_on: None,
-            delivered_on: None,
-            modified_on: rfc3339(0),
-            next_attempt_on: None,
-            waiting_reason: None,
             waiting,
+            ..MsgRow::example(1, "out", status)
         }
     }
 

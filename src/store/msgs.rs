@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{in_list, placeholders, Dialect, Paging, Result, Store, StoreError, INSERT_CHUNK};
 use crate::core::time::{now_ms, rfc3339, Millis};
-use crate::core::{OutMsg, Priority, Urn};
+use crate::core::{HandledBy, OutMsg, Priority, Urn};
 
 /// Bound parameters per multi-row statement on SQLite. sqlx finds each
 /// `$N` through `sqlite3_bind_parameter_name`, a linear scan, so binding
@@ -122,6 +122,8 @@ pub struct MsgFilter {
     pub contact_id: Option<i64>,
     pub broadcast_id: Option<i64>,
     pub urn: Option<String>,
+    /// Only inbound messages nothing answered ([`HandledBy::None`]).
+    pub unmatched: bool,
     pub page: Paging,
 }
 
@@ -132,9 +134,14 @@ pub struct MsgRow {
     pub uuid: String,
     pub direction: String,
     pub contact: Option<String>,
+    /// The contact's name, when it has one.
+    pub contact_name: Option<String>,
     pub urn: String,
     pub text: String,
     pub status: String,
+    /// What answered an inbound message once it is handled (see
+    /// [`HandledBy`]); `None` on outbound ones and older inbound ones.
+    pub handled_by: Option<String>,
     pub priority: String,
     pub segments: i64,
     pub link: Option<String>,
@@ -159,6 +166,40 @@ pub struct MsgRow {
     pub waiting: Waiting,
 }
 
+#[cfg(test)]
+impl MsgRow {
+    /// A row for unit tests: message `id` to or from one number, in
+    /// `status`, nothing else set.
+    pub fn example(id: i64, direction: &str, status: &str) -> MsgRow {
+        MsgRow {
+            id,
+            uuid: format!("m{id}"),
+            direction: direction.into(),
+            contact: None,
+            contact_name: None,
+            urn: "tel:+255712345678".into(),
+            text: "hi".into(),
+            status: status.into(),
+            handled_by: None,
+            priority: "bulk".into(),
+            segments: 1,
+            link: None,
+            external_id: None,
+            failure_reason: None,
+            attempts: 0,
+            broadcast: None,
+            created_on: rfc3339(0),
+            wired_on: None,
+            sent_on: None,
+            delivered_on: None,
+            modified_on: rfc3339(0),
+            next_attempt_on: None,
+            waiting_reason: None,
+            waiting: Waiting::default(),
+        }
+    }
+}
+
 /// The stored facts behind an unsent message's `waiting_reason`.
 #[derive(Debug, Clone, Default)]
 pub struct Waiting {
@@ -174,7 +215,7 @@ pub struct Waiting {
 /// current time.
 fn row_cols(now: &str) -> String {
     format!(
-        "m.id, m.uuid, m.direction, c.uuid AS contact_uuid, m.urn, m.text, m.status, m.priority, \
+        "m.id, m.uuid, m.direction, c.uuid AS contact_uuid, c.name AS contact_name, m.urn, m.text, m.status, m.handled_by, m.priority, \
          m.segments, m.link, m.external_id, m.failure_reason, m.attempts, b.uuid AS broadcast_uuid, m.created_on, \
          m.wired_on, m.sent_on, m.delivered_on, m.modified_on, m.route, m.next_attempt_on, m.held_reason, \
          CASE WHEN m.status IN ('queued', 'errored') AND {} THEN 1 ELSE 0 END AS behind",
@@ -209,9 +250,11 @@ fn msg_row(r: &sqlx::any::AnyRow) -> Result<MsgRow> {
         uuid: r.try_get("uuid")?,
         direction: r.try_get("direction")?,
         contact: r.try_get("contact_uuid")?,
+        contact_name: r.try_get("contact_name")?,
         urn: r.try_get("urn")?,
         text: r.try_get("text")?,
         status: r.try_get("status")?,
+        handled_by: r.try_get("handled_by")?,
         priority: Priority::from_i64(r.try_get("priority")?)
             .as_str_name()
             .to_string(),
@@ -356,15 +399,21 @@ pub struct PendingInbound {
     pub external_id: Option<String>,
 }
 
-/// Mark inbound messages handled inside a writer's transaction; a no-op
-/// for any that already were.
-pub(super) async fn mark_handled_in(tx: &mut Transaction<'_, Any>, ids: &[i64], now: Millis) -> Result<()> {
-    for chunk in ids.chunks(SQLITE_PARAMS - 1) {
+/// Mark inbound messages handled (`by` what) inside a writer's
+/// transaction; a no-op for any that already were.
+pub(super) async fn mark_handled_in(
+    tx: &mut Transaction<'_, Any>,
+    ids: &[i64],
+    now: Millis,
+    by: HandledBy,
+) -> Result<()> {
+    for chunk in ids.chunks(SQLITE_PARAMS - 2) {
         let sql = format!(
-            "UPDATE msgs SET status = 'handled', modified_on = $1 WHERE status = 'pending' AND id IN ({})",
-            in_list(1, chunk.len())
+            "UPDATE msgs SET status = 'handled', handled_by = $2, modified_on = $1 \
+             WHERE status = 'pending' AND id IN ({})",
+            in_list(2, chunk.len())
         );
-        let mut q = sqlx::query(&sql).bind(now);
+        let mut q = sqlx::query(&sql).bind(now).bind(by.as_str());
         for id in chunk {
             q = q.bind(*id);
         }
@@ -435,13 +484,13 @@ impl Store {
     }
 
     /// Persist outbound messages and, in the same transaction, mark the
-    /// inbound message they answer as handled, so a restart neither loses
-    /// nor repeats the answer.
+    /// inbound message they answer as handled (by a trigger's reply), so a
+    /// restart neither loses nor repeats the answer.
     pub async fn queue_msgs_handling(&self, msgs: &[NewOutMsg], handled: Option<i64>) -> Result<Vec<i64>> {
         let mut tx = self.begin_write().await?;
         let ids = insert_out(&mut tx, msgs).await?;
         if let Some(id) = handled {
-            mark_handled_in(&mut tx, &[id], now_ms()).await?;
+            mark_handled_in(&mut tx, &[id], now_ms(), HandledBy::Trigger).await?;
         }
         tx.commit().await?;
         Ok(ids)
@@ -450,9 +499,9 @@ impl Store {
     /// Mark an inbound message acted on (see [`MsgStatus::Pending`]).
     ///
     /// [`MsgStatus::Pending`]: crate::core::MsgStatus::Pending
-    pub async fn mark_handled(&self, id: i64) -> Result<()> {
+    pub async fn mark_handled(&self, id: i64, by: HandledBy) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        mark_handled_in(&mut tx, &[id], now_ms()).await?;
+        mark_handled_in(&mut tx, &[id], now_ms(), by).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -789,6 +838,9 @@ impl Store {
         }
         if f.urn.is_some() {
             next("m.urn = ?");
+        }
+        if f.unmatched {
+            conds.push("m.direction = 'in' AND m.handled_by = 'none'".to_string());
         }
         let sql = format!(
             "SELECT {} FROM {ROW_FROM} WHERE {}{}",

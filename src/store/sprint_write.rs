@@ -108,7 +108,7 @@ pub(super) async fn write_sprints(
         .collect();
     insert_out(tx, &msgs).await?;
     let handled: Vec<i64> = live.iter().filter_map(|&(i, _)| ws[i].0.handled_msg).collect();
-    super::msgs::mark_handled_in(tx, &handled, now).await?;
+    super::msgs::mark_handled_in(tx, &handled, now, crate::core::HandledBy::Flow).await?;
     Ok(out)
 }
 

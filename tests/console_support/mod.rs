@@ -712,3 +712,50 @@ impl Gateway {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
+
+/// Waiting for what arrives without a reload, and the first login of a
+/// fresh gateway (the inbox and language tests).
+impl Browser {
+    /// Wait until something matches `css` (put there by a script, say).
+    pub async fn wait_for(&self, css: &str) {
+        self.element(css).await;
+    }
+
+    /// Log in as `admin` with the password `gw` printed and replace it
+    /// with `new_password`, as the forced change asks; ends on the home page.
+    pub async fn first_login(&mut self, gw: &Gateway, new_password: &str) {
+        self.login("admin", &gw.password).await;
+        assert_eq!(self.path().await, "/password");
+        self.fill("#f-current_password", &gw.password).await;
+        self.fill("#f-password", new_password).await;
+        self.fill("#f-confirm", new_password).await;
+        self.click("form[action='/password'] button[type=submit]").await;
+        assert_eq!(self.path().await, "/");
+    }
+}
+
+impl Http {
+    /// A client logged in as `who`, a first password replaced with `new`
+    /// when the login asks for it.
+    pub async fn logged_in(base: &str, who: &str, password: &str, new: &str) -> Http {
+        let mut h = Http::new(base);
+        let a = h.login(who, password).await;
+        assert_eq!(a.status, 303, "login of {who}: {}", a.body);
+        if a.location.as_deref() == Some("/password") {
+            let csrf = Http::csrf_of(&h.get("/password").await.body);
+            let a = h
+                .post(
+                    "/password",
+                    &[
+                        ("current_password", password),
+                        ("password", new),
+                        ("confirm", new),
+                        ("_csrf", &csrf),
+                    ],
+                )
+                .await;
+            assert_eq!((a.status, a.location.as_deref()), (303, Some("/")), "{}", a.body);
+        }
+        h
+    }
+}

@@ -24,7 +24,7 @@ error-csrf-login-text = O formulário de entrada expirou. Recarregue a página e
 error-404-title = Página não encontrada
 error-404-text = Não há nenhuma página neste endereço. Verifique o endereço, ou comece pelo início.
 error-429-title = Demasiadas tentativas
-error-429-text = Houve demasiadas entradas falhadas. Pode tentar de novo em { $time }.
+error-429-text = Houve demasiadas entradas falhadas. Pode tentar de novo a partir de { $time }.
 error-429-minutes = Isso é daqui a cerca de { $minutes } minutos.
 error-500-title = Algo correu mal
 error-500-text = A plataforma não conseguiu terminar este pedido. Nada se perdeu; tente de novo daqui a pouco. O problema foi registado.
@@ -43,7 +43,7 @@ login-failed = O nome de utilizador ou a palavra-passe está errado.
 
 ## Palavras-passe
 password-title = Mudar a sua palavra-passe
-password-forced = Esta palavra-passe foi escolhida por outra pessoa. Escolha agora a sua própria palavra-passe para continuar.
+password-forced = Esta palavra-passe foi escolhida para si. Escolha agora a sua própria palavra-passe para continuar.
 label-current-password = Palavra-passe atual
 label-new-password = Nova palavra-passe
 label-confirm-password = Nova palavra-passe outra vez
@@ -445,3 +445,19 @@ send-edit-save = Guardar a alteração
 flash-send-edited = O envio foi alterado.
 status-paused = Em pausa
 text-empty = Escreva a mensagem: não pode estar vazia.
+## Inbox
+nav-inbox = Caixa de entrada
+inbox-title = Caixa de entrada
+inbox-intro = Mensagens dos profissionais de saúde, as mais recentes primeiro. As novas aparecem aqui assim que chegam.
+inbox-refresh = Atualizar a página
+inbox-new = Chegou uma nova mensagem.
+inbox-unmatched = Não compreendidas
+inbox-unmatched-hint = Nenhuma resposta automática correspondeu a estas mensagens. Uma pessoa deve lê-las e responder.
+inbox-unmatched-none = Todas as mensagens tiveram resposta.
+inbox-all = Todas as respostas
+inbox-none = Ainda não há mensagens.
+inbox-older = Mensagens mais antigas
+inbox-reply-to = Responder a { $name }
+inbox-send = Enviar
+reply-not-sent = Este profissional de saúde parou as mensagens, está bloqueado ou não tem número de telefone, por isso nada foi enviado.
+flash-reply-sent = A sua resposta está a ser enviada.

@@ -24,7 +24,7 @@ error-csrf-login-text = Fomu ya kuingia imepitwa na wakati. Pakia ukurasa upya k
 error-404-title = Ukurasa haupatikani
 error-404-text = Hakuna ukurasa kwenye anwani hii. Hakikisha anwani, au anza kutoka mwanzo.
 error-429-title = Majaribio mengi mno
-error-429-text = Kumekuwa na majaribio mengi ya kuingia yaliyoshindwa. Unaweza kujaribu tena { $time }.
+error-429-text = Kumekuwa na majaribio mengi ya kuingia yaliyoshindwa. Unaweza kujaribu tena kuanzia { $time }.
 error-429-minutes = Hiyo ni baada ya takriban dakika { $minutes }.
 error-500-title = Kuna hitilafu
 error-500-text = Lango halikuweza kumaliza ombi hili. Hakuna kilichopotea; jaribu tena baada ya muda mfupi. Tatizo limeandikwa.
@@ -43,7 +43,7 @@ login-failed = Jina la mtumiaji au nenosiri si sahihi.
 
 ## Nenosiri
 password-title = Badilisha nenosiri lako
-password-forced = Nenosiri hili ulichaguliwa na mtu mwingine. Chagua nenosiri lako mwenyewe sasa ili kuendelea.
+password-forced = Nenosiri hili lilichaguliwa kwa ajili yako. Chagua nenosiri lako mwenyewe sasa ili kuendelea.
 label-current-password = Nenosiri la sasa
 label-new-password = Nenosiri jipya
 label-confirm-password = Nenosiri jipya tena
@@ -445,3 +445,19 @@ send-edit-save = Hifadhi mabadiliko
 flash-send-edited = Utumaji umebadilishwa.
 status-paused = Umesimamishwa
 text-empty = Andika ujumbe: hauwezi kuwa mtupu.
+## Inbox
+nav-inbox = Kikasha
+inbox-title = Kikasha
+inbox-intro = Ujumbe kutoka kwa wahudumu wa afya, mipya kwanza. Ujumbe mpya unaonekana hapa unapofika.
+inbox-refresh = Onyesha ukurasa upya
+inbox-new = Ujumbe mpya umefika.
+inbox-unmatched = Haukueleweka
+inbox-unmatched-hint = Hakuna jibu la moja kwa moja lililolingana na ujumbe huu. Mtu anapaswa kuusoma na kuujibu.
+inbox-unmatched-none = Kila ujumbe umepata jibu.
+inbox-all = Majibu yote
+inbox-none = Bado hakuna ujumbe.
+inbox-older = Ujumbe wa zamani zaidi
+inbox-reply-to = Mjibu { $name }
+inbox-send = Tuma
+reply-not-sent = Mhudumu huyu wa afya amesimamisha ujumbe, amezuiwa au hana namba ya simu, kwa hiyo hakuna kilichotumwa.
+flash-reply-sent = Jibu lako linatumwa.

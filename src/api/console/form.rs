@@ -87,7 +87,7 @@ impl FieldErrors {
                 }
             }
             StoreError::NotFound(_) => out.general = Some(lang.t("error-not-found")),
-            StoreError::Conflict(m) => out.general = Some(m),
+            StoreError::Conflict(m) => out.general = Some(translate_conflict(lang, m)),
             other => return Err(other),
         }
         Ok(out)
@@ -118,6 +118,17 @@ const MESSAGES: &[(&str, &str)] = &[
     // Sends
     ("must not be empty", "text-empty"),
 ];
+
+/// Conflicts (the state forbids the change) and the Fluent keys that say
+/// them, matched by the message's start; one not listed is shown as it is.
+const CONFLICTS: &[(&str, &str)] = &[("contact is ", "reply-not-sent")];
+
+fn translate_conflict(lang: Lang, message: String) -> String {
+    match CONFLICTS.iter().find(|(english, _)| message.starts_with(english)) {
+        Some((_, key)) => lang.t(key),
+        None => message,
+    }
+}
 
 fn translate(lang: Lang, field: &str, message: &str) -> String {
     if message.ends_with("is taken; choose another user name") {

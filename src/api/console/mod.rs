@@ -23,6 +23,7 @@ mod cookie;
 pub mod form;
 mod home;
 pub mod i18n;
+mod inbox;
 pub mod page;
 mod send;
 mod send_form;
@@ -100,6 +101,10 @@ pub fn router(state: ApiState) -> Router<ApiState> {
         .route("/sends/{uuid}/cancel", post(sends::cancel))
         .route("/sends/{uuid}/retry_failed", post(sends::retry_failed))
         .route("/sends/{uuid}/edit", post(sends::edit))
+        // The inbox (issue #14).
+        .route("/inbox", get(inbox::show))
+        .route("/inbox/events", get(inbox::events))
+        .route("/inbox/{uuid}/reply", post(inbox::reply))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::audit::record,
@@ -299,6 +304,8 @@ mod tests {
         assert_eq!(needed_role(&Method::POST, "/send/review"), Role::Sender);
         assert_eq!(needed_role(&Method::GET, "/contacts"), Role::Viewer);
         assert_eq!(needed_role(&Method::GET, "/contacts/import"), Role::Sender);
+        assert_eq!(needed_role(&Method::GET, "/inbox/events"), Role::Viewer);
+        assert_eq!(needed_role(&Method::POST, "/inbox/u/reply"), Role::Sender);
     }
 
     #[test]

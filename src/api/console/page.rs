@@ -140,9 +140,10 @@ impl Ctx {
         if self.role().is_some_and(|r| r >= Role::Sender) {
             items.push(("/send", "nav-send"));
         }
+        items.push(("/sends", "nav-sends"));
+        items.push(("/inbox", "nav-inbox"));
         items.push(("/contacts", "nav-contacts"));
         items.push(("/groups", "nav-groups"));
-        items.push(("/sends", "nav-sends"));
         if self.is_admin() {
             items.push(("/audit", "nav-audit"));
             items.push(("/accounts", "nav-accounts"));
@@ -192,6 +193,7 @@ pub const FLASHES: &[&str] = &[
     "flash-send-retry-failed",
     "flash-send-unchanged",
     "flash-send-edited",
+    "flash-reply-sent",
 ];
 
 /// A page: the template rendered, not cached (it shows the ministry's
