@@ -43,6 +43,18 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
+    var kept = window.sessionStorage && sessionStorage.getItem("mhero-flash");
+    if (kept) {
+      sessionStorage.removeItem("mhero-flash");
+      var main = document.querySelector("main");
+      if (main && !document.querySelector(".flash")) {
+        var p = document.createElement("p");
+        p.className = "flash";
+        p.setAttribute("role", "status");
+        p.textContent = kept;
+        main.insertBefore(p, main.firstChild);
+      }
+    }
     var root = document.querySelector("[data-events]");
     if (!root || !window.EventSource) return;
     var state = root.querySelector("[data-state]");
@@ -71,8 +83,11 @@
       });
       if (live) live.hidden = false;
       if (state && d.state !== state.getAttribute("data-state")) {
-        // Another state offers other buttons: the page again.
+        // Another state offers other buttons: the page again, keeping
+        // the message the last action left (it is shown only once).
         es.close();
+        var flash = document.querySelector(".flash");
+        if (flash && window.sessionStorage) sessionStorage.setItem("mhero-flash", flash.textContent);
         window.location.reload();
       }
     });

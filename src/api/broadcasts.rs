@@ -189,16 +189,22 @@ pub async fn funnel(State(s): State<ApiState>, Path(uuid): Path<String>) -> Resu
 
 /// The funnel as Server-Sent Events (see [`snapshots`]).
 pub async fn events(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Response, ApiError> {
-    let store = s.gw.store.clone();
     // Unknown sends are a 404 before the stream starts.
-    store.get_broadcast(&uuid).await?;
-    Ok(snapshots(move || {
+    s.gw.store.get_broadcast(&uuid).await?;
+    Ok(broadcast_snapshots(&s, uuid))
+}
+
+/// A known broadcast's funnel as Server-Sent Events, for the API's stream
+/// and the console's.
+pub fn broadcast_snapshots(s: &ApiState, uuid: String) -> Response {
+    let store = s.gw.store.clone();
+    snapshots(s.streams_end.clone(), move || {
         let (store, uuid) = (store.clone(), uuid.clone());
         async move {
             let f = store.broadcast_funnel(&uuid).await?;
             Ok((json!(f), f.state))
         }
-    }))
+    })
 }
 
 /// How often a live send is looked at.
@@ -207,9 +213,10 @@ const SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Server-Sent Events of a send: a `funnel` event with the snapshot `poll`
 /// gives at once, then each second one whenever it changed; the stream ends
 /// after the snapshot of a finished send (completed, cancelled, failed). A
-/// store failure ends it with an `error` event. The API and the console
-/// both answer with this.
-pub fn snapshots<F, Fut>(poll: F) -> Response
+/// store failure ends it with an `error` event, and the server's stop
+/// (`end`) ends it too, so a page left open on a paused send does not hold
+/// back a graceful stop. The API and the console both answer with this.
+pub fn snapshots<F, Fut>(end: tokio_util::sync::CancellationToken, poll: F) -> Response
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<(Value, &'static str), StoreError>> + Send,
@@ -250,5 +257,6 @@ where
             }
         }
     });
+    let stream = futures::StreamExt::take_until(stream, end.cancelled_owned());
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }

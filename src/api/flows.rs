@@ -374,15 +374,21 @@ pub async fn resume_start(
 
 /// A flow start's progress as Server-Sent Events, as a broadcast's funnel.
 pub async fn start_events(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Response, ApiError> {
+    s.gw.store.get_flow_start(&uuid).await?;
+    Ok(start_snapshots(&s, uuid))
+}
+
+/// A known flow start's progress as Server-Sent Events, for the API's
+/// stream and the console's.
+pub fn start_snapshots(s: &ApiState, uuid: String) -> Response {
     let store = s.gw.store.clone();
-    store.get_flow_start(&uuid).await?;
-    Ok(super::broadcasts::snapshots(move || {
+    super::broadcasts::snapshots(s.streams_end.clone(), move || {
         let (store, uuid) = (store.clone(), uuid.clone());
         async move {
             let f = store.get_flow_start(&uuid).await?;
             Ok((json!(f), f.state))
         }
-    }))
+    })
 }
 
 pub async fn get_start(State(s): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {

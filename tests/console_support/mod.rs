@@ -300,15 +300,23 @@ impl Browser {
             .expect("async script")
     }
 
-    /// The visible text of `css`.
+    /// The visible text of `css`. Found again when the page was replaced
+    /// while it was read (a send's page reloads itself when its state
+    /// changes).
     pub async fn text(&self, css: &str) -> String {
-        self.c()
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-            .text()
-            .await
-            .expect("text")
+        let deadline = Instant::now() + PAGE_WAIT;
+        loop {
+            match self.element(css).await.text().await {
+                Ok(t) => return t,
+                Err(fantoccini::error::CmdError::Standard(w))
+                    if w.error == fantoccini::error::ErrorStatus::StaleElementReference
+                        && Instant::now() < deadline =>
+                {
+                    self.settle().await
+                }
+                Err(e) => panic!("text of {css}: {e}"),
+            }
+        }
     }
 
     /// The visible text of the whole page.

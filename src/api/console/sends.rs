@@ -18,7 +18,6 @@ use serde_json::json;
 use super::form::{FieldErrors, Form};
 use super::page::{self, redirect_with, render, Ctx};
 use crate::api::audit::Audit;
-use crate::api::broadcasts::snapshots;
 use crate::api::ApiState;
 use crate::config::Role;
 use crate::store::{Broadcast, FailureGroup, FlowStart, LinkFunnel, Paging, StoreError};
@@ -396,22 +395,9 @@ pub async fn edit(
 
 /// The live figures, for `console.js`: the API's stream.
 pub async fn events(State(s): State<ApiState>, ctx: Ctx, Path(uuid): Path<String>) -> Response {
-    let store = s.gw.store.clone();
     match find(&s, &uuid).await {
-        Ok(Send::Broadcast(_)) => snapshots(move || {
-            let (store, uuid) = (store.clone(), uuid.clone());
-            async move {
-                let f = store.broadcast_funnel(&uuid).await?;
-                Ok((json!(f), f.state))
-            }
-        }),
-        Ok(Send::Flow(_)) => snapshots(move || {
-            let (store, uuid) = (store.clone(), uuid.clone());
-            async move {
-                let f = store.get_flow_start(&uuid).await?;
-                Ok((json!(f), f.state))
-            }
-        }),
+        Ok(Send::Broadcast(_)) => crate::api::broadcasts::broadcast_snapshots(&s, uuid),
+        Ok(Send::Flow(_)) => crate::api::flows::start_snapshots(&s, uuid),
         Err(e) => failed_answer(ctx, e),
     }
 }
