@@ -371,4 +371,27 @@ async fn the_directory_lists_filters_groups_and_imports(kind: Db) {
         .await;
     assert_eq!(refused.status, 403);
     assert_eq!(api.ok("/contacts/count").await["count"], (SEEDED + 6) as i64);
+
+    // The audit log names each change the officer made in the console,
+    // and the viewer's refused import.
+    for action in [
+        "contacts.import",
+        "group.create",
+        "group.members.add",
+        "group.members.remove",
+    ] {
+        let v = api.ok(&format!("/audit?action={action}&actor=admin")).await;
+        let rows = v["results"].as_array().unwrap();
+        assert!(!rows.is_empty(), "{action} not in the audit log: {v}");
+        assert!(rows.iter().all(|r| r["result"] == "ok"), "{v}");
+    }
+    let v = api.ok("/audit?actor=reader").await;
+    assert!(
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["result"] == "refused" && r["status"] == 403),
+        "the viewer's refused import: {v}"
+    );
 }

@@ -336,6 +336,34 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
     b.page_weight("/sends").await;
     b.page_weight(&page).await;
 
+    // The audit log lists each button the officer pressed: through the
+    // API, and on its page in the console.
+    for (target, action) in [
+        (&uuid, "broadcast.pause"),
+        (&uuid, "broadcast.resume"),
+        (&uuid, "broadcast.cancel"),
+        (&second, "broadcast.retry_failed"),
+    ] {
+        let v = api
+            .ok(&format!("/audit?action={action}&target_id={target}"))
+            .await;
+        let rows = v["results"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{action}: {v}");
+        assert_eq!(
+            (&rows[0]["actor"], &rows[0]["result"]),
+            (&json!("admin"), &json!("ok"))
+        );
+    }
+    b.visit(&format!("/audit?target={uuid}")).await;
+    let listed = b.text("table.audit").await;
+    for action in ["broadcast.pause", "broadcast.resume", "broadcast.cancel"] {
+        assert!(
+            listed.contains(action),
+            "{action} not on the audit page:\n{listed}"
+        );
+    }
+    b.check("audit-send").await;
+
     // A viewer reads the figures, without buttons, and may not act.
     let (s, v) = api
         .post(

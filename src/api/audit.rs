@@ -114,8 +114,45 @@ pub async fn record(State(s): State<ApiState>, req: Request, next: Next) -> Resp
         // Nobody known: refused before any handler ran.
         return res;
     };
-    let (default_type, default_id) = default_target(&route, &path);
-    let status = res.status();
+    write(&s, actor, &method, &route, &path, note, res.status()).await;
+    res
+}
+
+/// A request from a known account refused before its handler ran (a role
+/// it lacks, a form without its token): logged like any other refusal.
+/// Reads are not logged, as above.
+pub fn refused(
+    s: &ApiState,
+    actor: Actor,
+    req: &Request,
+    status: axum::http::StatusCode,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| path.clone());
+    let s = s.clone();
+    async move {
+        if matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) || unaudited(&path) {
+            return;
+        }
+        write(&s, actor, &method, &route, &path, Audit::default(), status).await;
+    }
+}
+
+async fn write(
+    s: &ApiState,
+    actor: Actor,
+    method: &Method,
+    route: &str,
+    path: &str,
+    note: Audit,
+    status: axum::http::StatusCode,
+) {
+    let (default_type, default_id) = default_target(route, path);
     let entry = NewAudit {
         actor_kind: actor.kind,
         actor: actor.name,
@@ -139,7 +176,6 @@ pub async fn record(State(s): State<ApiState>, req: Request, next: Next) -> Resp
         // The change is made; losing its entry is logged loudly.
         tracing::error!(error = %e, action = %entry.action, "could not write the audit log");
     }
-    res
 }
 
 /// The route's first segment after `/api/v1` as the target's type, and the

@@ -193,16 +193,18 @@ async fn require_session(State(s): State<ApiState>, req: Request, next: Next) ->
         }
         return page::forbidden(Ctx::new(&s, Some(&session), req.headers(), &path));
     }
-    if session.account.role < needed_role(req.method(), &path) {
-        return page::forbidden(Ctx::new(&s, Some(&session), req.headers(), &path));
-    }
     let account = &session.account;
-    req.extensions_mut().insert(Actor {
+    let actor = Actor {
         kind: ActorKind::Account,
         name: account.username.clone(),
         role: account.role,
         account: Some(account.username.clone()),
-    });
+    };
+    if account.role < needed_role(req.method(), &path) {
+        super::audit::refused(&s, actor, &req, StatusCode::FORBIDDEN).await;
+        return page::forbidden(Ctx::new(&s, Some(&session), req.headers(), &path));
+    }
+    req.extensions_mut().insert(actor);
     req.extensions_mut().insert(session);
     next.run(req).await
 }
