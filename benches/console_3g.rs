@@ -26,8 +26,22 @@ use console_support::network::{Link, Timing};
 use console_support::{Browser, Gateway};
 use serde_json::json;
 
-/// The console's pages, as an officer opens them after logging in.
-const PAGES: &[&str] = &["/", "/account", "/accounts", "/audit"];
+/// The console's pages, as an officer opens them after logging in;
+/// `{broadcast}` and `{contact}` stand for ones the bench made.
+const PAGES: &[&str] = &[
+    "/",
+    "/send",
+    "/sends",
+    "/sends/{broadcast}",
+    "/inbox",
+    "/contacts",
+    "/contacts/{contact}",
+    "/contacts/import",
+    "/groups",
+    "/account",
+    "/accounts",
+    "/audit",
+];
 const THREE_G: Link = Link {
     latency_ms: 400,
     kbit_s: 400,
@@ -107,6 +121,7 @@ async fn main() {
         .collect();
     let (s, r) = api.post("/contacts/import", json!({"contacts": contacts})).await;
     assert_eq!(s, 201, "{r}");
+    let contact = r["uuids"][0].as_str().expect("a contact").to_string();
     let (s, r) = api
         .post(
             "/broadcasts",
@@ -114,6 +129,25 @@ async fn main() {
         )
         .await;
     assert_eq!(s, 201, "{r}");
+    let broadcast = r["uuid"].as_str().expect("a broadcast").to_string();
+    // Replies for the inbox, one that no keyword matches.
+    for (from, text) in [
+        ("+255712300001", "Asante, nimepokea"),
+        ("+255712300002", "Dawa zimeisha"),
+    ] {
+        let (s, r) = api
+            .post("/simulator/inbound", json!({"from": from, "text": text}))
+            .await;
+        assert!(s < 300, "{r}");
+    }
+
+    let pages: Vec<String> = pages
+        .iter()
+        .map(|p| {
+            p.replace("{broadcast}", &broadcast)
+                .replace("{contact}", &contact)
+        })
+        .collect();
 
     let mut b = Browser::start("console_3g", gw.base(), "en-GB,en").await;
     b.login("admin", &gw.password).await;

@@ -52,6 +52,23 @@ where
     }
 }
 
+/// Wait until a send's page follows its figures live: its first event has
+/// come and matched the state the page shows (a page whose state moved on
+/// reloads itself at that event), so a click lands on the page in view.
+async fn live(b: &Browser) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let on = b
+            .execute("const l = document.querySelector('[data-events] .live'); return !!l && !l.hidden;")
+            .await;
+        if on == json!(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the send's page never went live");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn received(api: &Api) -> i64 {
     api.ok("/simulator/stats").await["received"].as_i64().unwrap()
 }
@@ -144,6 +161,7 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
 
     // Pause: once the messages already with the link are through, the
     // simulator receives nothing more.
+    live(&b).await;
     b.click(&format!("form[action='{page}/pause'] button")).await;
     assert!(b.text(".flash").await.contains("The send is paused"));
     let paused = eventually(
@@ -173,8 +191,10 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
     assert_eq!(s, 409);
 
     // Resume: it receives again.
+    live(&b).await;
     b.click(&format!("form[action='{page}/resume'] button")).await;
-    assert!(b.text(".flash").await.contains("The send goes on"));
+    let flash = b.text(".flash").await;
+    assert!(flash.contains("The send goes on"), "{flash:?}");
     eventually("the simulator to receive again after resuming", || async {
         (received(&api).await > at_pause).then_some(())
     })
@@ -182,8 +202,10 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
 
     // Cancel: every message accounted for, the delivered ones exactly
     // those the simulator received.
+    live(&b).await;
     b.click(&format!("form[action='{page}/cancel'] button")).await;
-    assert!(b.text(".flash").await.contains("The send was cancelled"));
+    let flash = b.text(".flash").await;
+    assert!(flash.contains("The send was cancelled"), "{flash:?}");
     let end = eventually("the cancelled broadcast's messages to settle", || async {
         let v = api.ok(&format!("/broadcasts/{uuid}")).await;
         let p = &v["progress"];

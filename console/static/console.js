@@ -81,7 +81,6 @@
         var row = root.querySelector('tr[data-link="' + CSS.escape(l.link) + '"]');
         if (row) fill(row, l.progress, 0);
       });
-      if (live) live.hidden = false;
       if (state && d.state !== state.getAttribute("data-state")) {
         // Another state offers other buttons: the page again, keeping
         // the message the last action left (it is shown only once).
@@ -89,7 +88,10 @@
         var flash = document.querySelector(".flash");
         if (flash && window.sessionStorage) sessionStorage.setItem("mhero-flash", flash.textContent);
         window.location.reload();
+        return;
       }
+      // Live, and showing what the send is now.
+      if (live) live.hidden = false;
     });
     es.addEventListener("error", function () { if (live) live.hidden = true; });
   });

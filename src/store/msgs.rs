@@ -218,7 +218,10 @@ fn row_cols(now: &str) -> String {
         "m.id, m.uuid, m.direction, c.uuid AS contact_uuid, c.name AS contact_name, m.urn, m.text, m.status, m.handled_by, m.priority, \
          m.segments, m.link, m.external_id, m.failure_reason, m.attempts, b.uuid AS broadcast_uuid, m.created_on, \
          m.wired_on, m.sent_on, m.delivered_on, m.modified_on, m.route, m.next_attempt_on, m.held_reason, \
-         CASE WHEN m.status IN ('queued', 'errored') AND {} THEN 1 ELSE 0 END AS behind",
+         CASE WHEN m.status IN ('queued', 'errored') AND {} THEN 1 ELSE 0 END AS behind, \
+         CASE WHEN m.status = 'queued' THEN (SELECT MAX(e.next_attempt_on) FROM msgs e WHERE e.urn = m.urn \
+         AND e.priority = m.priority AND e.id < m.id AND e.status IN ('queued', 'errored', 'wired') \
+         AND (e.status = 'errored' OR (e.status = 'queued' AND e.held_reason IS NULL))) END AS behind_until",
         unsent_before(now)
     )
 }
@@ -273,7 +276,17 @@ fn msg_row(r: &sqlx::any::AnyRow) -> Result<MsgRow> {
         waiting_reason: None,
         waiting: Waiting {
             route: r.try_get("route")?,
-            next_attempt_on: r.try_get("next_attempt_on")?,
+            // Not before the retry of an earlier message it waits behind,
+            // even when the two were stored in transactions that did not
+            // see each other (the store lifts it then, see `defer_behind`
+            // and `defer_new_behind`, but only for what it saw).
+            next_attempt_on: match (
+                r.try_get::<Option<Millis>, _>("next_attempt_on")?,
+                r.try_get::<Option<Millis>, _>("behind_until")?,
+            ) {
+                (Some(own), Some(until)) => Some(own.max(until)),
+                (own, _) => own,
+            },
             held_reason: r.try_get("held_reason")?,
             behind: r.try_get::<i64, _>("behind")? != 0,
         },
