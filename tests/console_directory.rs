@@ -333,22 +333,7 @@ async fn the_directory_lists_filters_groups_and_imports(kind: Db) {
         )
         .await;
     assert_eq!(s, 201, "{v}");
-    let mut http = Http::new(&base);
-    http.login("reader", VIEWER_FIRST).await;
-    let page = http.get("/password").await;
-    let csrf = Http::csrf_of(&page.body);
-    let changed = http
-        .post(
-            "/password",
-            &[
-                ("current_password", VIEWER_FIRST),
-                ("password", VIEWER_PASSWORD),
-                ("confirm", VIEWER_PASSWORD),
-                ("_csrf", &csrf),
-            ],
-        )
-        .await;
-    assert_eq!(changed.status, 303, "{}", changed.body);
+    let mut http = Http::logged_in(&base, "reader", VIEWER_FIRST, VIEWER_PASSWORD).await;
     let list = http.get("/contacts").await;
     assert_eq!(list.status, 200);
     assert!(

@@ -79,25 +79,6 @@ async fn figure(b: &Browser, css: &str) -> i64 {
     t.parse().unwrap_or_else(|_| panic!("{css} is no number: {t:?}"))
 }
 
-/// Log `who` in over plain HTTP, replacing a first password with `new`.
-async fn logged_in(base: &str, who: &str, password: &str, new: &str) -> Http {
-    let mut h = Http::new(base);
-    let a = h.login(who, password).await;
-    assert_eq!(a.status, 303, "login of {who}: {}", a.body);
-    if a.location.as_deref() == Some("/password") {
-        let csrf = Http::csrf_of(&h.get("/password").await.body);
-        let fields = [
-            ("current_password", password),
-            ("password", new),
-            ("confirm", new),
-            ("_csrf", csrf.as_str()),
-        ];
-        let a = h.post("/password", &fields).await;
-        assert_eq!((a.status, a.location.as_deref()), (303, Some("/")), "{}", a.body);
-    }
-    h
-}
-
 on_both!(a_send_moves_live_pauses_resumes_and_cancels);
 async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
     let gw = Gateway::start(kind, LINKS);
@@ -394,7 +375,7 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
         )
         .await;
     assert_eq!(s, 201, "{v}");
-    let mut viewer = logged_in(&base, "neema", VIEWER_PASSWORD, VIEWER_NEW).await;
+    let mut viewer = Http::logged_in(&base, "neema", VIEWER_PASSWORD, VIEWER_NEW).await;
     let a = viewer.get(&second_page).await;
     assert_eq!(a.status, 200);
     assert!(a.body.contains("the carrier refused the number as invalid"));
@@ -430,7 +411,7 @@ async fn a_flow_start_pauses_and_resumes(kind: Db) {
     let start = v["uuid"].as_str().unwrap().to_string();
 
     // Paused through the console: no contact is started while it waits.
-    let mut admin = logged_in(&base, "admin", &gw.password, ADMIN_PASSWORD).await;
+    let mut admin = Http::logged_in(&base, "admin", &gw.password, ADMIN_PASSWORD).await;
     let csrf = Http::csrf_of(&admin.get("/account").await.body);
     let a = admin
         .post(&format!("/sends/{start}/pause"), &[("_csrf", &csrf)])

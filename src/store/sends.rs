@@ -70,65 +70,67 @@ pub struct Funnel {
 const OF_BROADCAST: &str = "broadcast_id IN (SELECT id FROM broadcasts WHERE id = $1 OR parent_id = $1)";
 
 impl Store {
-    /// Pause a sending broadcast (and its firings still sending). Refused
-    /// (409) when nothing of it is sending.
+    /// Pause a sending broadcast (and its firings still sending): its
+    /// unsent messages are `paused`, which no claim takes. Refused (409)
+    /// when nothing of it is sending.
     pub async fn pause_broadcast(&self, uuid: &str) -> Result<Broadcast> {
-        let b = self.get_broadcast(uuid).await?;
-        let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        let res = sqlx::query(
-            "UPDATE broadcasts SET status = 'paused', modified_on = $2 \
-             WHERE (id = $1 OR parent_id = $1) AND status = 'queued'",
+        self.move_broadcast(
+            uuid,
+            ("queued", "paused"),
+            "UPDATE msgs SET status = 'paused', modified_on = $2 WHERE status IN ('queued', 'errored')",
+            "is not sending",
         )
-        .bind(b.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "broadcast {uuid} is not sending (it is {})",
-                b.state
-            )));
-        }
-        sqlx::query(&format!(
-            "UPDATE msgs SET status = 'paused', modified_on = $2 \
-             WHERE status IN ('queued', 'errored') AND {OF_BROADCAST}"
-        ))
-        .bind(b.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.get_broadcast(uuid).await
+        .await
     }
 
-    /// Resume a paused broadcast: its paused messages are due again.
+    /// Resume a paused broadcast: its paused messages are due again (as
+    /// retries when they were tried before).
     pub async fn resume_broadcast(&self, uuid: &str) -> Result<Broadcast> {
+        self.move_broadcast(
+            uuid,
+            ("paused", "queued"),
+            "UPDATE msgs SET status = CASE WHEN attempts > 0 THEN 'errored' ELSE 'queued' END, modified_on = $2 \
+             WHERE status = 'paused'",
+            "is not paused",
+        )
+        .await
+    }
+
+    /// Move a broadcast and its firings from `states.0` to `states.1` and
+    /// its messages by `msgs` (an UPDATE whose WHERE the broadcast's own
+    /// condition is added to; `$1` its id, `$2` now), in one transaction.
+    /// Refused (409, "broadcast … `refusal`") when none was in `states.0`.
+    async fn move_broadcast(
+        &self,
+        uuid: &str,
+        states: (&str, &str),
+        msgs: &str,
+        refusal: &str,
+    ) -> Result<Broadcast> {
         let b = self.get_broadcast(uuid).await?;
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let res = sqlx::query(
-            "UPDATE broadcasts SET status = 'queued', modified_on = $2 \
-             WHERE (id = $1 OR parent_id = $1) AND status = 'paused'",
+            "UPDATE broadcasts SET status = $3, modified_on = $2 \
+             WHERE (id = $1 OR parent_id = $1) AND status = $4",
         )
         .bind(b.id)
         .bind(now)
+        .bind(states.1)
+        .bind(states.0)
         .execute(&mut *tx)
         .await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
-                "broadcast {uuid} is not paused (it is {})",
+                "broadcast {uuid} {refusal} (it is {})",
                 b.state
             )));
         }
-        sqlx::query(&format!(
-            "UPDATE msgs SET status = CASE WHEN attempts > 0 THEN 'errored' ELSE 'queued' END, modified_on = $2 \
-             WHERE status = 'paused' AND {OF_BROADCAST}"
-        ))
-        .bind(b.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(&format!("{msgs} AND {OF_BROADCAST}"))
+            .bind(b.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.get_broadcast(uuid).await
     }
