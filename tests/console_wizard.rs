@@ -316,6 +316,37 @@ async fn the_wizard_sends_a_ucs2_message_to_2000_phones(kind: Db) {
     let starts = api.ok("/flow_starts").await;
     assert_eq!(starts["results"].as_array().map(Vec::len), Some(1), "{starts}");
 
+    // Every week, a spaced quiz: a time missing comes back beside its
+    // field with nothing started; then Mondays at 07:30.
+    b.toggle("input[name=when][value=weekly]").await;
+    b.select("#f-weekday", "mon").await;
+    b.click("#send-button").await;
+    assert_eq!(b.attr("#f-weekly", "aria-invalid").await.as_deref(), Some("true"));
+    assert!(b.text("#e-weekly").await.contains("Give a time"));
+    b.check("review-weekly-refused").await;
+    let starts = api.ok("/flow_starts").await;
+    assert_eq!(starts["results"].as_array().map(Vec::len), Some(1), "{starts}");
+    // Set as the time picker sets it: typed keys depend on the browser's
+    // 12- or 24-hour clock.
+    b.execute("document.querySelector('#f-weekly').value = '07:30';")
+        .await;
+    b.click("#send-button").await;
+    let starts = api.ok("/flow_starts?order=desc").await;
+    let weekly = &starts["results"][0];
+    assert_eq!(
+        weekly["schedule"],
+        json!({"repeat": "weekly", "days": ["Mon"], "time": "07:30:00", "timezone": "Africa/Dar_es_Salaam"}),
+        "{starts}"
+    );
+    assert_eq!(weekly["status"], "recurring", "{weekly}");
+    let (s, v) = api
+        .post(
+            &format!("/flow_starts/{}/cancel", weekly["uuid"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+
     // A viewer: no Send in the menu, the wizard refused.
     let (s, v) = api
         .post(

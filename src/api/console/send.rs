@@ -77,6 +77,8 @@ pub struct ReviewPage {
     pub hours_note: Option<String>,
     pub cost: Option<String>,
     pub errors: FieldErrors,
+    /// The days a weekly send can go on (form value, label key).
+    pub weekdays: &'static [(&'static str, &'static str)],
 }
 
 #[derive(Template)]
@@ -343,6 +345,7 @@ async fn review_page(
         hours_note,
         cost,
         errors,
+        weekdays: &super::send_form::WEEKDAYS,
     };
     render(&page.ctx, status, &page)
 }

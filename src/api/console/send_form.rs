@@ -25,10 +25,13 @@ pub struct SendForm {
     pub numbers: String,
     /// Text per language code (`text_<code>` fields).
     pub texts: BTreeMap<String, String>,
-    /// `now`, `at` or `daily`.
+    /// `now`, `at`, `daily` or `weekly`.
     pub when: String,
     pub at: String,
     pub daily: String,
+    /// `mon` … `sun`, and the time, of a weekly send.
+    pub weekday: String,
+    pub weekly: String,
 }
 
 impl SendForm {
@@ -46,6 +49,8 @@ impl SendForm {
                 "when" => f.when = v,
                 "at" => f.at = v,
                 "daily" => f.daily = v,
+                "weekday" => f.weekday = v,
+                "weekly" => f.weekly = v,
                 other => {
                     if let Some(lang) = other.strip_prefix("text_") {
                         f.texts.insert(lang.to_string(), v);
@@ -228,6 +233,37 @@ pub(super) fn schedule(ctx: &Ctx, form: &SendForm) -> Result<Option<Schedule>, F
                 Err(errors)
             }
         },
+        "weekly" => {
+            let day = form.weekday.parse::<chrono::Weekday>().ok();
+            let time = chrono::NaiveTime::parse_from_str(&form.weekly, "%H:%M").ok();
+            match (day, time) {
+                (Some(day), Some(time)) => Ok(Some(Schedule::Weekly {
+                    days: vec![day],
+                    time,
+                    timezone: Some(ctx.tz_name.clone()),
+                })),
+                (None, _) => {
+                    errors.add("weekday", ctx.t("send-weekday-bad"));
+                    Err(errors)
+                }
+                (_, None) => {
+                    errors.add("weekly", ctx.t("send-daily-bad"));
+                    Err(errors)
+                }
+            }
+        }
         _ => Ok(None),
     }
 }
+
+/// The days a weekly send can go on, as the form names them, with their
+/// label keys.
+pub const WEEKDAYS: [(&str, &str); 7] = [
+    ("mon", "day-mon"),
+    ("tue", "day-tue"),
+    ("wed", "day-wed"),
+    ("thu", "day-thu"),
+    ("fri", "day-fri"),
+    ("sat", "day-sat"),
+    ("sun", "day-sun"),
+];
