@@ -326,14 +326,7 @@ async fn the_directory_lists_filters_groups_and_imports(kind: Db) {
     assert_eq!((s, v["created"].as_u64()), (201, Some(2)), "{v}");
 
     // A viewer reads the directory but neither sees nor posts the import.
-    let (s, v) = api
-        .post(
-            "/accounts",
-            json!({"username": "reader", "role": "viewer", "password": VIEWER_FIRST}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    let mut http = Http::logged_in(&base, "reader", VIEWER_FIRST, VIEWER_PASSWORD).await;
+    let mut http = Http::new_viewer(&api, &base, "reader", VIEWER_FIRST, VIEWER_PASSWORD).await;
     let list = http.get("/contacts").await;
     assert_eq!(list.status, 200);
     assert!(

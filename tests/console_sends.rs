@@ -368,14 +368,7 @@ async fn a_send_moves_live_pauses_resumes_and_cancels(kind: Db) {
     b.check("audit-send").await;
 
     // A viewer reads the figures, without buttons, and may not act.
-    let (s, v) = api
-        .post(
-            "/accounts",
-            json!({"username": "neema", "role": "viewer", "password": VIEWER_PASSWORD}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    let mut viewer = Http::logged_in(&base, "neema", VIEWER_PASSWORD, VIEWER_NEW).await;
+    let mut viewer = Http::new_viewer(&api, &base, "neema", VIEWER_PASSWORD, VIEWER_NEW).await;
     let a = viewer.get(&second_page).await;
     assert_eq!(a.status, 200);
     assert!(a.body.contains("the carrier refused the number as invalid"));

@@ -348,14 +348,7 @@ async fn the_wizard_sends_a_ucs2_message_to_2000_phones(kind: Db) {
     assert_eq!(s, 200, "{v}");
 
     // A viewer: no Send in the menu, the wizard refused.
-    let (s, v) = api
-        .post(
-            "/accounts",
-            json!({"username": "reader", "role": "viewer", "password": VIEWER_FIRST}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    let mut viewer = Http::logged_in(&base, "reader", VIEWER_FIRST, VIEWER_PASSWORD).await;
+    let mut viewer = Http::new_viewer(&api, &base, "reader", VIEWER_FIRST, VIEWER_PASSWORD).await;
     let home = viewer.get("/").await;
     assert_eq!(home.status, 200);
     assert!(!home.body.contains("href=\"/send\""), "no Send for a viewer");

@@ -754,6 +754,20 @@ impl Browser {
 }
 
 impl Http {
+    /// A `viewer` account `who` made through the API (by `api`, an admin's)
+    /// with the first password `first`, logged in over plain HTTP with
+    /// that replaced by `new`.
+    pub async fn new_viewer(api: &crate::common::Api, base: &str, who: &str, first: &str, new: &str) -> Http {
+        let (s, v) = api
+            .post(
+                "/accounts",
+                serde_json::json!({"username": who, "role": "viewer", "password": first}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        Http::logged_in(base, who, first, new).await
+    }
+
     /// A client logged in as `who`, a first password replaced with `new`
     /// when the login asks for it.
     pub async fn logged_in(base: &str, who: &str, password: &str, new: &str) -> Http {
